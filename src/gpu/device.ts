@@ -1,0 +1,186 @@
+// Getting a GPUDevice in Node (Dawn's `webgpu` package) or in the browser (navigator.gpu).
+//
+// On machines without a GPU, WebGPU runs on a software Vulkan driver. The Vulkan loader reads
+// VK_ICD_FILENAMES when Dawn creates its instance, so the choice must be made before `create()`.
+
+export type AdapterChoice = 'auto' | 'hardware' | 'lavapipe' | 'swiftshader' | string;
+
+export interface DeviceOptions {
+  /**
+   * Which adapter to use. `auto` (default): the first hardware adapter, else lavapipe, else
+   * SwiftShader. `lavapipe` / `swiftshader`: those software Vulkan drivers. `hardware`: refuse
+   * software adapters. Anything ending in `.json` is taken as a Vulkan ICD file. In Node the
+   * environment variable NSYNTH_ADAPTER sets the default.
+   */
+  adapter?: AdapterChoice;
+  /** Optional WebGPU features to enable when the adapter has them (default: shader-f16, subgroups, timestamp-query). */
+  features?: GPUFeatureName[];
+}
+
+export interface AcquiredDevice {
+  device: GPUDevice;
+  adapterInfo: AdapterDescription;
+  features: Set<string>;
+  /** Keeps Dawn's instance alive in Node (dropping it lets the process exit). */
+  release(): void;
+}
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** 'cpu' for software adapters where the implementation says so. */
+  type: string;
+  backend: string;
+  /** A one-line name for reports: "lavapipe (llvmpipe, Vulkan, cpu)". */
+  name: string;
+}
+
+export const SOFTWARE_ICDS: Record<string, string> = {
+  lavapipe: '/usr/share/vulkan/icd.d/lvp_icd.json',
+  swiftshader: '/usr/lib/chromium/vk_swiftshader_icd.json',
+};
+
+const INSTALL_HINT =
+  'No usable WebGPU adapter. Install a GPU driver with Vulkan support, or a software Vulkan driver: ' +
+  "on Debian 12, Mesa's lavapipe from bookworm-backports (`apt-get install -t bookworm-backports " +
+  "mesa-vulkan-drivers`) or Debian's `chromium` package (SwiftShader). Then choose it with " +
+  'NSYNTH_ADAPTER=lavapipe|swiftshader (see README).';
+
+const DEFAULT_FEATURES: GPUFeatureName[] = ['shader-f16', 'subgroups' as GPUFeatureName, 'timestamp-query'];
+
+function isNode(): boolean {
+  return typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+}
+
+/** Requests a device with the adapter's larger limits (storage bindings hold whole weight matrices). */
+async function deviceFrom(adapter: GPUAdapter, wanted: GPUFeatureName[]): Promise<GPUDevice> {
+  const features = wanted.filter((f) => adapter.features.has(f));
+  const lim = adapter.limits;
+  const requiredLimits: Record<string, number> = {
+    maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
+    maxBufferSize: lim.maxBufferSize,
+    maxStorageBuffersPerShaderStage: lim.maxStorageBuffersPerShaderStage,
+    maxComputeWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: lim.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: lim.maxComputeWorkgroupSizeX,
+    maxComputeWorkgroupsPerDimension: lim.maxComputeWorkgroupsPerDimension,
+  };
+  return adapter.requestDevice({ requiredFeatures: features, requiredLimits });
+}
+
+function describe(adapter: GPUAdapter, backend: string): AdapterDescription {
+  // `adapter.info` is standard; older implementations only had requestAdapterInfo().
+  const info = (adapter as unknown as { info?: GPUAdapterInfo }).info;
+  const vendor = info?.vendor ?? '';
+  const architecture = info?.architecture ?? '';
+  const device = info?.device ?? '';
+  const description = info?.description ?? '';
+  const type = ((info as unknown as { type?: string })?.type ?? '').toString();
+  const text = `${vendor} ${architecture} ${device} ${description}`.toLowerCase();
+  let label = description || device || vendor || 'unknown adapter';
+  if (text.includes('llvmpipe') || text.includes('lavapipe')) label = 'lavapipe (llvmpipe)';
+  else if (text.includes('swiftshader')) label = 'SwiftShader';
+  const isCpu = type.includes('cpu') || /llvmpipe|lavapipe|swiftshader/.test(text);
+  return {
+    vendor, architecture, device, description,
+    type: isCpu ? 'cpu' : type || 'gpu',
+    backend,
+    name: `${label} (${backend}${isCpu ? ', software' : ''})`,
+  };
+}
+
+/** True where the adapter is a CPU implementation of Vulkan rather than a GPU. */
+export function isSoftwareAdapter(d: AdapterDescription): boolean {
+  return d.type === 'cpu';
+}
+
+export async function acquireDevice(options: DeviceOptions = {}): Promise<AcquiredDevice> {
+  const wanted = options.features ?? DEFAULT_FEATURES;
+  if (!isNode()) return acquireBrowser(wanted);
+  const choice = options.adapter ?? process.env.NSYNTH_ADAPTER ?? 'auto';
+  return acquireNode(choice, wanted);
+}
+
+async function acquireBrowser(wanted: GPUFeatureName[]): Promise<AcquiredDevice> {
+  const gpu = (globalThis as unknown as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (!gpu) {
+    throw new Error(
+      'navigator.gpu is missing: this browser has no WebGPU, or the page is not a secure context ' +
+        '(serve it from https:// or http://127.0.0.1).',
+    );
+  }
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error('navigator.gpu.requestAdapter() returned null: ' + INSTALL_HINT);
+  const device = await deviceFrom(adapter, wanted);
+  return { device, adapterInfo: describe(adapter, 'browser'), features: new Set(device.features), release() {} };
+}
+
+async function acquireNode(choice: string, wanted: GPUFeatureName[]): Promise<AcquiredDevice> {
+  let icd: string | undefined;
+  if (choice === 'lavapipe' || choice === 'swiftshader') icd = SOFTWARE_ICDS[choice];
+  else if (choice.endsWith('.json')) icd = choice;
+  else if (choice !== 'auto' && choice !== 'hardware') {
+    throw new Error(`Unknown adapter choice "${choice}": use auto, hardware, lavapipe, swiftshader or a Vulkan ICD .json path.`);
+  }
+  const fs = await import('node:fs');
+  if (icd) {
+    if (!fs.existsSync(icd)) throw new Error(`Vulkan ICD file ${icd} (adapter "${choice}") does not exist. ${INSTALL_HINT}`);
+    process.env.VK_ICD_FILENAMES = icd;
+  } else if (choice === 'auto' && !process.env.VK_ICD_FILENAMES) {
+    // No hardware Vulkan driver installed: fall back to lavapipe, then SwiftShader, without
+    // asking the user. With a hardware ICD present the loader enumerates it and Dawn prefers it.
+    const hw = hardwareIcdPresent(fs);
+    if (!hw) {
+      const soft = [SOFTWARE_ICDS.lavapipe, SOFTWARE_ICDS.swiftshader].find((p) => fs.existsSync(p));
+      if (soft) process.env.VK_ICD_FILENAMES = soft;
+    }
+  }
+  let webgpu: { create(flags: string[]): GPU; globals: Record<string, unknown> };
+  try {
+    webgpu = (await import('webgpu')) as unknown as typeof webgpu;
+  } catch (e) {
+    throw new Error(`Cannot load Dawn's Node binding (npm package "webgpu"): ${(e as Error).message}`);
+  }
+  for (const [k, v] of Object.entries(webgpu.globals)) {
+    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  }
+  let gpu: GPU | undefined = webgpu.create(['backend=vulkan']);
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error(INSTALL_HINT);
+  const adapterInfo = describe(adapter, 'Vulkan');
+  if (choice === 'hardware' && isSoftwareAdapter(adapterInfo)) {
+    throw new Error(`Adapter "hardware" was asked for, but the only adapter is ${adapterInfo.name}. Install a GPU driver.`);
+  }
+  const device = await deviceFrom(adapter, wanted);
+  return {
+    device,
+    adapterInfo,
+    features: new Set(device.features),
+    release() {
+      gpu = undefined; // Dawn's instance lives as long as this reference (see the webgpu README).
+    },
+  };
+}
+
+function hardwareIcdPresent(fs: typeof import('node:fs')): boolean {
+  const dirs = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
+  const software = /lvp_icd|swiftshader/;
+  // Mesa ships ICDs for many GPU families; they only help where a matching /dev/dri node exists.
+  const hasDri = fs.existsSync('/dev/dri');
+  for (const dir of dirs) {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      if (!n.endsWith('.json') || software.test(n)) continue;
+      if (n.includes('nvidia')) return true;
+      if (hasDri) return true;
+    }
+  }
+  return fs.existsSync('/dev/nvidia0') || fs.existsSync('/dev/nvidiactl');
+}

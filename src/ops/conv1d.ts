@@ -1,0 +1,122 @@
+// Host wrapper and reference for kernels/conv1d.wgsl: K-tap dilated 1-D convolution (K = 1 is a
+// 1x1 conv, i.e. a matmul with bias), time-major [B, T, C], Magenta's weight layout [1, K, Cin, Cout].
+import type { Engine } from '../gpu/engine.js';
+import type { Dispatch } from '../gpu/registry.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { expectNumel, expectRank, type Arr } from './common.js';
+
+/**
+ * Where the taps sit relative to output time t (d = dilation, K = 3):
+ * causal t-2d, t-d, t; centred t-d, t, t+d; causal-shifted t-2d-1, t-d-1, t-1 (shift_right + causal).
+ */
+export type TapMode = 'causal' | 'centred' | 'causal-shifted';
+
+export interface FrameBias {
+  /** [B, frames, stride] rows; this layer's slice starts at `offset` in each row. */
+  tensor: Tensor;
+  stride: number;
+  offset: number;
+  /** Samples per frame (512). */
+  frameLen: number;
+}
+
+export interface Conv1dOptions {
+  taps: number;
+  dilation?: number;
+  mode?: TapMode;
+  reluIn?: boolean;
+  reluOut?: boolean;
+  /** y += conv(x) instead of y = conv(x) (residual and skip sums). */
+  accumulate?: boolean;
+  frameBias?: FrameBias;
+}
+
+export function tapOffset(taps: number, dilation: number, mode: TapMode): number {
+  const reach = (taps - 1) * dilation;
+  if (mode === 'causal') return -reach;
+  if (mode === 'causal-shifted') return -reach - 1;
+  if ((taps - 1) % 2 !== 0) throw new Error(`centred conv needs an odd number of taps, got ${taps}`);
+  return -reach / 2;
+}
+
+/** Prepares y = conv(x) for x [B, T, Cin], W [1, K, Cin, Cout], bias [Cout] or null, y [B, T, Cout]. */
+export async function conv1d(engine: Engine, x: Tensor, W: Tensor, bias: Tensor | null, y: Tensor, o: Conv1dOptions): Promise<Dispatch> {
+  expectRank('conv1d', 'x', x, 3);
+  const [B, T, cin] = x.shape;
+  const K = o.taps;
+  const d = o.dilation ?? 1;
+  if (W.shape.length !== 4 || W.shape[0] !== 1 || W.shape[1] !== K || W.shape[2] !== cin) {
+    throw new Error(`conv1d: W has shape [${W.shape}], expected [1, ${K}, ${cin}, Cout]`);
+  }
+  const cout = W.shape[3];
+  expectNumel('conv1d', 'y', y, B * T * cout);
+  if (bias) expectNumel('conv1d', 'bias', bias, cout);
+  const fb = o.frameBias;
+  let frames = 1;
+  if (fb) {
+    if (T % fb.frameLen !== 0) throw new Error(`conv1d: T = ${T} is not a multiple of the frame length ${fb.frameLen}`);
+    frames = T / fb.frameLen;
+    if (fb.offset + cout > fb.stride) throw new Error(`conv1d: frame-bias slice ${fb.offset}+${cout} exceeds its row of ${fb.stride}`);
+    expectNumel('conv1d', 'frame bias', fb.tensor, B * frames * fb.stride);
+  }
+  const flags = (o.reluIn ? 1 : 0) | (o.reluOut ? 2 : 0) | (o.accumulate ? 4 : 0) | (bias ? 8 : 0) | (fb ? 16 : 0);
+  const kernel = await engine.kernel('conv1d');
+  return kernel.prepare(
+    {
+      params: {
+        T, rows: B * T, cin, cout, taps: K, dilation: d, offset: tapOffset(K, d, o.mode ?? 'causal'),
+        flags, frame_len: fb?.frameLen ?? 1, frames, fb_stride: fb?.stride ?? 0, fb_offset: fb?.offset ?? 0,
+      },
+      x: x.buffer, W: W.buffer, bias: bias?.buffer ?? engine.dummy, fbias: fb?.tensor.buffer ?? engine.dummy, y: y.buffer,
+    },
+    [Math.ceil(cout / 64), Math.ceil((B * T) / 64)],
+  );
+}
+
+export interface FrameBiasRef {
+  data: Arr;
+  stride: number;
+  offset: number;
+  frameLen: number;
+}
+
+/** Plain reference. x [B, T, Cin]; returns y [B, T, Cout] in float64 (yInit is added when accumulating). */
+export function conv1dReference(
+  x: Arr, shape: [number, number, number], W: Arr, bias: Arr | null, cout: number,
+  o: Omit<Conv1dOptions, 'frameBias'> & { frameBias?: FrameBiasRef }, yInit?: Arr,
+): Float64Array {
+  const [B, T, cin] = shape;
+  const K = o.taps;
+  const d = o.dilation ?? 1;
+  const off = tapOffset(K, d, o.mode ?? 'causal');
+  const y = new Float64Array(B * T * cout);
+  const frames = o.frameBias ? T / o.frameBias.frameLen : 1;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const yo = (b * T + t) * cout;
+      for (let co = 0; co < cout; co++) y[yo + co] = bias ? bias[co] : 0;
+      if (o.frameBias) {
+        const fb = o.frameBias;
+        const base = (b * frames + Math.floor(t / fb.frameLen)) * fb.stride + fb.offset;
+        for (let co = 0; co < cout; co++) y[yo + co] += fb.data[base + co];
+      }
+      for (let k = 0; k < K; k++) {
+        const ts = t + k * d + off;
+        if (ts < 0 || ts >= T) continue;
+        const xo = (b * T + ts) * cin;
+        for (let ci = 0; ci < cin; ci++) {
+          let v = x[xo + ci];
+          if (o.reluIn && v < 0) v = 0;
+          if (v === 0) continue;
+          const wo = (k * cin + ci) * cout;
+          for (let co = 0; co < cout; co++) y[yo + co] += v * W[wo + co];
+        }
+      }
+      for (let co = 0; co < cout; co++) {
+        if (o.accumulate && yInit) y[yo + co] += yInit[yo + co];
+        if (o.reluOut && y[yo + co] < 0) y[yo + co] = 0;
+      }
+    }
+  }
+  return y;
+}

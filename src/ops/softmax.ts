@@ -1,0 +1,36 @@
+// Host wrapper and reference for kernels/log_softmax_nll.wgsl: row-wise log-softmax and the
+// sparse softmax cross-entropy of a label per row.
+import type { Engine } from '../gpu/engine.js';
+import type { Dispatch } from '../gpu/registry.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { expectNumel, type Arr } from './common.js';
+
+export async function logSoftmaxNll(engine: Engine, x: Tensor, labels: Tensor, logp: Tensor, nll: Tensor): Promise<Dispatch> {
+  const classes = x.shape[x.shape.length - 1];
+  const rows = x.numel / classes;
+  expectNumel('logSoftmaxNll', 'labels', labels, rows);
+  expectNumel('logSoftmaxNll', 'logp', logp, x.numel);
+  expectNumel('logSoftmaxNll', 'nll', nll, rows);
+  const rowsPerY = Math.min(rows, 65535);
+  const k = await engine.kernel('log_softmax_nll');
+  return k.prepare(
+    { params: { rows, classes, rows_per_y: rowsPerY }, x: x.buffer, labels: labels.buffer, logp: logp.buffer, nll: nll.buffer },
+    [rowsPerY, Math.ceil(rows / rowsPerY)],
+  );
+}
+
+export function logSoftmaxNllReference(x: Arr, classes: number, labels: ArrayLike<number>): { logp: Float64Array; nll: Float64Array } {
+  const rows = x.length / classes;
+  const logp = new Float64Array(x.length);
+  const nll = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let m = -Infinity;
+    for (let c = 0; c < classes; c++) m = Math.max(m, x[r * classes + c]);
+    let s = 0;
+    for (let c = 0; c < classes; c++) s += Math.exp(x[r * classes + c] - m);
+    const lse = m + Math.log(s);
+    for (let c = 0; c < classes; c++) logp[r * classes + c] = x[r * classes + c] - lse;
+    nll[r] = -logp[r * classes + Math.min(labels[r], classes - 1)];
+  }
+  return { logp, nll };
+}

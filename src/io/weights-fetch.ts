@@ -1,0 +1,19 @@
+// Loading a weights folder over HTTP(S) (the browser, or Node given a URL).
+import { decodeWeights, parseManifest, MANIFEST_NAME } from './weights-file.js';
+import type { Weights } from '../model/weights.js';
+
+export async function fetchWeights(base: string): Promise<Weights> {
+  const root = base.endsWith('/') ? base : base + '/';
+  const manifestUrl = new URL(MANIFEST_NAME, root).toString();
+  const res = await fetch(manifestUrl);
+  if (!res.ok) throw new Error(`${manifestUrl}: HTTP ${res.status}`);
+  const m = parseManifest(await res.text(), manifestUrl);
+  const dataUrl = new URL(m.data.file, root).toString();
+  const dres = await fetch(dataUrl);
+  if (!dres.ok) throw new Error(`${dataUrl}: HTTP ${dres.status}`);
+  const len = Number(dres.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(len) && len !== m.data.bytes) {
+    throw new Error(`${dataUrl}: ${len} bytes, the manifest says ${m.data.bytes} (${len < m.data.bytes ? 'truncated' : 'extra bytes'})`);
+  }
+  return decodeWeights(m, new Uint8Array(await dres.arrayBuffer()), dataUrl);
+}

@@ -1,0 +1,156 @@
+// Our weights format, `weights/<name>/`: manifest.json (config, and per tensor its name, shape,
+// dtype, byte offset, byte length and CRC-32C) plus one binary file. Reading checks every size,
+// range and checksum on the host before any GPU memory is allocated; errors name file and tensor.
+import { crc32c } from '../util/crc32c.js';
+import { validateConfig, type ModelConfig } from '../model/config.js';
+import { Weights, weightSpecs } from '../model/weights.js';
+
+export const WEIGHTS_FORMAT = 'nsynth-webgpu-weights';
+export const MANIFEST_NAME = 'manifest.json';
+export const DATA_NAME = 'weights.bin';
+
+export type StoredDType = 'f32' | 'f16';
+
+export interface ManifestTensor {
+  name: string;
+  shape: number[];
+  dtype: StoredDType;
+  offset: number;
+  bytes: number;
+  crc32c: number;
+}
+
+export interface Manifest {
+  format: typeof WEIGHTS_FORMAT;
+  version: 1;
+  config: ModelConfig;
+  data: { file: string; bytes: number };
+  tensors: ManifestTensor[];
+  meta?: Record<string, unknown>;
+}
+
+const BYTES: Record<StoredDType, number> = { f32: 4, f16: 2 };
+
+/** Serialises weights: returns the manifest and the data bytes (tensors in spec order, 4-byte aligned). */
+export function encodeWeights(w: Weights, dtype: StoredDType = 'f32', meta?: Record<string, unknown>): { manifest: Manifest; data: Uint8Array } {
+  w.validate();
+  const specs = weightSpecs(w.config);
+  let total = 0;
+  for (const s of specs) total += align4(w.get(s.name).data.length * BYTES[dtype]);
+  const data = new Uint8Array(total);
+  const tensors: ManifestTensor[] = [];
+  let offset = 0;
+  for (const s of specs) {
+    const src = w.get(s.name).data;
+    const bytes = src.length * BYTES[dtype];
+    const view = new Uint8Array(data.buffer, offset, bytes);
+    if (dtype === 'f32') view.set(new Uint8Array(src.buffer, src.byteOffset, bytes));
+    else new Uint16Array(data.buffer, offset, src.length).set(Uint16Array.from(src, toHalf));
+    tensors.push({ name: s.name, shape: s.shape, dtype, offset, bytes, crc32c: crc32c(view) });
+    offset += align4(bytes);
+  }
+  return {
+    manifest: { format: WEIGHTS_FORMAT, version: 1, config: w.config, data: { file: DATA_NAME, bytes: total }, tensors, meta },
+    data,
+  };
+}
+
+function align4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+/** Parses and checks a manifest's text; `where` names the file in errors. */
+export function parseManifest(text: string, where: string): Manifest {
+  let m: Manifest;
+  try {
+    m = JSON.parse(text) as Manifest;
+  } catch (e) {
+    throw new Error(`${where}: not valid JSON (${(e as Error).message})`);
+  }
+  if (m?.format !== WEIGHTS_FORMAT) throw new Error(`${where}: not an nsynth-webgpu weights manifest (format is ${JSON.stringify(m?.format)})`);
+  if (m.version !== 1) throw new Error(`${where}: unsupported version ${JSON.stringify(m.version)}`);
+  validateConfig(m.config, where);
+  if (!m.data || typeof m.data.file !== 'string' || !/^[\w.-]+$/.test(m.data.file)) throw new Error(`${where}: data.file must be a plain file name`);
+  if (!Number.isSafeInteger(m.data.bytes) || m.data.bytes < 0) throw new Error(`${where}: data.bytes is ${JSON.stringify(m.data.bytes)}`);
+  if (!Array.isArray(m.tensors)) throw new Error(`${where}: tensors is not a list`);
+  const specs = new Map(weightSpecs(m.config).map((s) => [s.name, s.shape]));
+  const seen = new Set<string>();
+  for (const t of m.tensors) {
+    const name = String(t?.name);
+    const tw = `${where}: tensor "${name}"`;
+    if (seen.has(name)) throw new Error(`${tw} is listed twice`);
+    seen.add(name);
+    const shape = specs.get(name);
+    if (!shape) throw new Error(`${tw} is not part of config ${m.config.name}`);
+    if (!Array.isArray(t.shape) || t.shape.join() !== shape.join()) throw new Error(`${tw} has shape ${JSON.stringify(t.shape)}, config ${m.config.name} needs [${shape}]`);
+    if (t.dtype !== 'f32' && t.dtype !== 'f16') throw new Error(`${tw} has unsupported dtype ${JSON.stringify(t.dtype)}`);
+    const want = shape.reduce((a, b) => a * b, 1) * BYTES[t.dtype];
+    if (t.bytes !== want) throw new Error(`${tw} claims ${t.bytes} bytes, its shape and dtype need ${want}`);
+    if (!Number.isSafeInteger(t.offset) || t.offset < 0 || t.offset % BYTES[t.dtype] !== 0 || t.offset + t.bytes > m.data.bytes) {
+      throw new Error(`${tw} at offset ${t.offset} (+${t.bytes} bytes) lies outside the ${m.data.bytes}-byte data file`);
+    }
+    if (!Number.isInteger(t.crc32c) || t.crc32c < 0 || t.crc32c > 0xffffffff) throw new Error(`${tw} has no valid crc32c`);
+  }
+  for (const name of specs.keys()) if (!seen.has(name)) throw new Error(`${where}: tensor "${name}" is missing`);
+  return m;
+}
+
+/** Checks the data bytes against the manifest and builds host weights (f16 is widened to f32). */
+export function decodeWeights(m: Manifest, data: Uint8Array, dataWhere: string): Weights {
+  if (data.length !== m.data.bytes) {
+    throw new Error(`${dataWhere}: ${data.length} bytes, the manifest says ${m.data.bytes} (${data.length < m.data.bytes ? 'truncated' : 'extra bytes'})`);
+  }
+  const w = new Weights(m.config);
+  for (const t of m.tensors) {
+    const bytes = data.subarray(t.offset, t.offset + t.bytes);
+    const got = crc32c(bytes);
+    if (got !== t.crc32c) {
+      throw new Error(`${dataWhere}: tensor "${t.name}" fails its checksum (crc32c ${hex(got)}, manifest ${hex(t.crc32c)}): the file is corrupted`);
+    }
+    const copy = bytes.slice();
+    const values = t.dtype === 'f32' ? new Float32Array(copy.buffer) : Float32Array.from(new Uint16Array(copy.buffer), fromHalf);
+    w.set(t.name, t.shape, values);
+  }
+  w.validate(dataWhere);
+  return w;
+}
+
+function hex(n: number): string {
+  return '0x' + n.toString(16).padStart(8, '0');
+}
+
+// IEEE half <-> float, round to nearest even.
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+export function toHalf(v: number): number {
+  f32[0] = v;
+  const x = u32[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let h = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const half = 1 << (shift - 1);
+    if (rem > half || (rem === half && (h & 1))) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
+  return sign | h;
+}
+export function fromHalf(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return sign * m * 2 ** -24;
+  if (e === 0x1f) return m ? NaN : sign * Infinity;
+  return sign * (1 + m / 1024) * 2 ** (e - 15);
+}

@@ -1,0 +1,42 @@
+// Checking and shaping what users pass in: audio (16 kHz mono floats in [-1, 1]) and embeddings.
+export type LengthPolicy = 'trim' | 'pad' | 'strict';
+
+export interface HostTensor {
+  data: Float32Array;
+  shape: number[];
+}
+
+/** Fits a note to a multiple of `hop`: trim (Magenta's trim_for_encoding), zero-pad, or refuse. */
+export function fitLength(audio: Float32Array, hop: number, policy: LengthPolicy, what = 'audio'): Float32Array {
+  if (!(audio instanceof Float32Array)) throw new Error(`${what} must be a Float32Array of 16 kHz mono samples`);
+  for (let i = 0; i < audio.length; i++) {
+    if (!Number.isFinite(audio[i])) throw new Error(`${what}: sample ${i} is ${audio[i]}`);
+  }
+  const rem = audio.length % hop;
+  if (rem === 0 && audio.length > 0) return audio;
+  if (policy === 'strict') throw new Error(`${what}: length ${audio.length} is not a positive multiple of ${hop} samples`);
+  if (policy === 'trim') {
+    if (audio.length < hop) throw new Error(`${what}: ${audio.length} samples is shorter than one ${hop}-sample frame`);
+    return audio.subarray(0, audio.length - rem);
+  }
+  const out = new Float32Array(Math.max(hop, audio.length + (rem ? hop - rem : 0)));
+  out.set(audio);
+  return out;
+}
+
+/** Accepts [F, C], [B, F, C] or a flat Float32Array of F*C values; returns per-note arrays. */
+export function splitEmbedding(e: HostTensor | Float32Array, channels: number, what = 'embedding'): Float32Array[] {
+  const t: HostTensor = e instanceof Float32Array ? { data: e, shape: [e.length / channels, channels] } : e;
+  if (!(t.data instanceof Float32Array)) throw new Error(`${what}: data must be a Float32Array`);
+  const shape = t.shape;
+  const last = shape[shape.length - 1];
+  if (last !== channels || !(shape.length === 2 || shape.length === 3) || !Number.isInteger(shape[shape.length - 2])) {
+    throw new Error(`${what}: shape [${shape}] should be [frames, ${channels}] or [batch, frames, ${channels}]`);
+  }
+  const B = shape.length === 3 ? shape[0] : 1;
+  const F = shape[shape.length - 2];
+  if (F < 1) throw new Error(`${what}: zero frames`);
+  if (t.data.length !== B * F * channels) throw new Error(`${what}: ${t.data.length} values do not fill shape [${shape}]`);
+  for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i])) throw new Error(`${what}: value ${i} is ${t.data[i]}`);
+  return Array.from({ length: B }, (_, b) => t.data.subarray(b * F * channels, (b + 1) * F * channels));
+}

@@ -69,7 +69,7 @@ export async function conv1d(engine: Engine, x: Tensor, W: Tensor, bias: Tensor 
       },
       x: x.buffer, W: W.buffer, bias: bias?.buffer ?? engine.dummy, fbias: fb?.tensor.buffer ?? engine.dummy, y: y.buffer,
     },
-    [Math.ceil(cout / 64), Math.ceil((B * T) / 64)],
+    [Math.ceil(cout / 128), Math.ceil((B * T) / 64)],
   );
 }
 

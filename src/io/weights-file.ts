@@ -107,7 +107,7 @@ export function decodeWeights(m: Manifest, data: Uint8Array, dataWhere: string):
     if (got !== t.crc32c) {
       throw new Error(`${dataWhere}: tensor "${t.name}" fails its checksum (crc32c ${hex(got)}, manifest ${hex(t.crc32c)}): the file is corrupted`);
     }
-    const copy = bytes.slice();
+    const copy = new Uint8Array(bytes); // a real copy, aligned (Buffer.slice would only be a view)
     const values = t.dtype === 'f32' ? new Float32Array(copy.buffer) : Float32Array.from(new Uint16Array(copy.buffer), fromHalf);
     w.set(t.name, t.shape, values);
   }

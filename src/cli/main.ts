@@ -1,0 +1,138 @@
+// The `nsynth` command line. Each command is a thin layer over the library.
+import { Command, Option } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createEngine, type Engine } from '../gpu/engine.js';
+import { getConfig, CONFIGS } from '../model/config.js';
+import { initWeights, parameterCount } from '../model/weights.js';
+import { writeWeightsDir, writeFileAtomic } from '../io/weights-node.js';
+import { readWav16k } from '../io/wav.js';
+import { decodeNpy, encodeNpy } from '../io/npy.js';
+import { openModel } from './model-arg.js';
+import type { LengthPolicy } from '../model/inputs.js';
+import { runForwardBench } from '../../bench/forward.js';
+
+function int(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new Error(`${name} must be an integer, got "${v}"`);
+    return n;
+  };
+}
+
+async function withEngine<T>(adapter: string | undefined, fn: (e: Engine) => Promise<T>): Promise<T> {
+  const engine = await createEngine({ adapter });
+  try {
+    return await fn(engine);
+  } finally {
+    engine.destroy();
+  }
+}
+
+function readNpy(file: string) {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return decodeNpy(bytes, file);
+}
+
+function writeNpy(file: string, data: Float32Array, shape: number[]): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  writeFileAtomic(file, encodeNpy(data, shape));
+}
+
+const lengthOption = () =>
+  new Option('--length-policy <policy>', 'a length that is not a multiple of 512: trim (as Magenta), pad or strict').choices(['trim', 'pad', 'strict']).default('trim');
+
+export function buildCli(): Command {
+  const program = new Command();
+  program
+    .name('nsynth')
+    .description('The NSynth WaveNet autoencoder on WebGPU (WGSL compute kernels)')
+    .option('--adapter <name>', 'auto | hardware | lavapipe | swiftshader | path to a Vulkan ICD .json (default: $NSYNTH_ADAPTER or auto)')
+    .showHelpAfterError();
+
+  program
+    .command('init')
+    .description('write a randomly initialised model (Magenta\'s initialisation) to a weights folder')
+    .requiredOption('--config <name>', `model config (${Object.keys(CONFIGS).join(', ')})`)
+    .option('--seed <n>', 'random seed', int('--seed'), 0)
+    .requiredOption('--out <dir>', 'output folder (manifest.json + weights.bin)')
+    .option('--dtype <dtype>', 'stored precision: f32 or f16', 'f32')
+    .action((o: { config: string; seed: number; out: string; dtype: string }) => {
+      const config = getConfig(o.config);
+      if (o.dtype !== 'f32' && o.dtype !== 'f16') throw new Error(`--dtype must be f32 or f16, got ${o.dtype}`);
+      const w = initWeights(config, o.seed);
+      writeWeightsDir(o.out, w, o.dtype, { createdBy: 'nsynth init', seed: o.seed });
+      console.log(`wrote ${o.out}: config ${config.name}, ${parameterCount(config).toLocaleString('en-US')} parameters, seed ${o.seed}`);
+    });
+
+  program
+    .command('encode')
+    .description('encode a 16 kHz WAV into its embedding [frames, 16] (float32 .npy)')
+    .argument('<in.wav>', '16 kHz audio')
+    .requiredOption('--model <dir>', 'weights folder, or random:CONFIG')
+    .requiredOption('--out <emb.npy>', 'output .npy')
+    .addOption(lengthOption())
+    .action(async (input: string, o: { model: string; out: string; lengthPolicy: LengthPolicy }) => {
+      const audio = readWav16k(input);
+      await withEngine(program.opts().adapter, async (engine) => {
+        const model = await openModel(engine, o.model);
+        const emb = await model.encode(audio, { lengthPolicy: o.lengthPolicy });
+        writeNpy(o.out, emb.data, emb.shape);
+        console.log(`wrote ${o.out}: embedding [${emb.shape}] (${engine.adapter.name})`);
+        model.dispose();
+      });
+    });
+
+  program
+    .command('logits')
+    .description('teacher-forced decoder logits [T, 256] of a 16 kHz WAV (float32 .npy)')
+    .argument('<in.wav>', '16 kHz audio')
+    .requiredOption('--model <dir>', 'weights folder, or random:CONFIG')
+    .requiredOption('--out <logits.npy>', 'output .npy')
+    .option('--embedding <emb.npy>', 'use this embedding [frames, 16] instead of encoding the audio')
+    .option('--pitch <midi>', 'MIDI pitch, for pitch-conditioned configs', int('--pitch'))
+    .addOption(lengthOption())
+    .action(async (input: string, o: { model: string; out: string; embedding?: string; pitch?: number; lengthPolicy: LengthPolicy }) => {
+      const audio = readWav16k(input);
+      const emb = o.embedding ? readNpy(o.embedding) : null;
+      await withEngine(program.opts().adapter, async (engine) => {
+        const model = await openModel(engine, o.model);
+        const logits = await model.teacherForcedLogits(audio, emb, { lengthPolicy: o.lengthPolicy, pitch: o.pitch });
+        writeNpy(o.out, logits.data, logits.shape);
+        console.log(`wrote ${o.out}: logits [${logits.shape}] (${engine.adapter.name})`);
+        model.dispose();
+      });
+    });
+
+  const bench = program.command('bench').description('benchmarks (see bench/)');
+  bench
+    .command('forward')
+    .description('encoder and teacher-forced decoder throughput, with the adapter\'s own ceilings')
+    .option('--config <names>', 'comma-separated configs', 'tiny,h512_bo16')
+    .option('--seconds <s>', 'audio length per run', '1')
+    .option('--batch <n>', 'notes per batch', int('--batch'), 1)
+    .option('--json', 'print JSON instead of a table')
+    .action(async (o: { config: string; seconds: string; batch: number; json?: boolean }) => {
+      await withEngine(program.opts().adapter, (engine) =>
+        runForwardBench(engine, { configs: o.config.split(','), seconds: Number(o.seconds), batch: o.batch, json: !!o.json }),
+      );
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildCli().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    console.error(`nsynth: ${(e as Error).message}`);
+    if (process.env.NSYNTH_DEBUG) console.error(e);
+    return 1;
+  }
+}

@@ -1,0 +1,49 @@
+// The `nsynth` command end to end: init -> encode -> logits, checked against the library.
+import { describe, it, expect } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { testEngine } from './helpers.js';
+import { loadModel } from '../src/api.js';
+import { decodeNpy } from '../src/io/npy.js';
+import { encodeWav, readWav16k } from '../src/io/wav.js';
+
+const BIN = path.resolve(__dirname, '../bin/nsynth.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-cli-'));
+const run = (...args: string[]) => execFileSync(process.execPath, [BIN, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+describe('nsynth CLI', () => {
+  it('init, encode and logits write files that match the library', async () => {
+    const model = path.join(tmp, 'tiny');
+    expect(run('init', '--config', 'tiny', '--seed', '4', '--out', model)).toMatch(/config tiny, 147,568 parameters, seed 4/);
+    const wav = path.join(tmp, 'note.wav');
+    fs.writeFileSync(wav, encodeWav(Float32Array.from({ length: 2048 }, (_, t) => 0.4 * Math.sin(t / 11))));
+    const emb = path.join(tmp, 'emb.npy');
+    run('encode', wav, '--model', model, '--out', emb);
+    const logits = path.join(tmp, 'logits.npy');
+    run('logits', wav, '--model', model, '--out', logits, '--embedding', emb);
+    const E = decodeNpy(fs.readFileSync(emb), emb);
+    const L = decodeNpy(fs.readFileSync(logits), logits);
+    expect(E.shape).toEqual([4, 16]);
+    expect(L.shape).toEqual([2048, 256]);
+
+    const e = await testEngine();
+    const m = await loadModel(e, model);
+    const audio = readWav16k(wav);
+    const ours = await m.encode(audio);
+    expect(E.data).toEqual(ours.data);
+    expect(L.data).toEqual((await m.teacherForcedLogits(audio, ours)).data);
+    m.dispose();
+  });
+
+  it('bad input exits 1 with a message naming the file', () => {
+    const r = spawnSync(process.execPath, [BIN, 'encode', path.join(tmp, 'absent.wav'), '--model', 'random:tiny', '--out', path.join(tmp, 'x.npy')], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/nsynth: .*absent\.wav: cannot read \(ENOENT\)/);
+    const r2 = spawnSync(process.execPath, [BIN, 'init', '--config', 'huge', '--out', path.join(tmp, 'y')], { encoding: 'utf8' });
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toMatch(/Unknown config "huge"/);
+    expect(fs.existsSync(path.join(tmp, 'x.npy'))).toBe(false);
+  });
+});

@@ -1,0 +1,60 @@
+// NPY and WAV files: round trips, the real NSynth notes, and bad files.
+import { describe, it, expect } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { encodeNpy, decodeNpy } from '../src/io/npy.js';
+import { decodeWav, encodeWav, readWav16k } from '../src/io/wav.js';
+
+const NSYNTH = path.resolve(__dirname, '../../shared/data/nsynth');
+const haveData = fs.existsSync(NSYNTH);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-io-'));
+
+describe('npy', () => {
+  it('round-trips float32 arrays of any rank', () => {
+    const data = Float32Array.from({ length: 60 }, (_, i) => i * 0.25 - 3);
+    for (const shape of [[60], [4, 15], [2, 3, 10]]) {
+      const back = decodeNpy(encodeNpy(data, shape), 'x.npy');
+      expect(back.shape).toEqual(shape);
+      expect(back.data).toEqual(data);
+    }
+  });
+  it('refuses bad files with the file name', () => {
+    expect(() => decodeNpy(new Uint8Array([1, 2, 3]), 'a.npy')).toThrow(/a\.npy: not a \.npy file/);
+    const ok = encodeNpy(new Float32Array(8), [2, 4]);
+    expect(() => decodeNpy(ok.subarray(0, ok.length - 4), 'b.npy')).toThrow(/b\.npy: 28 data bytes, shape \[2,4\] of <f4 needs 32/);
+    const ints = ok.slice();
+    ints[ints.indexOf(0x66 /* 'f' of '<f4' */)] = 0x69; // 'i'
+    expect(() => decodeNpy(ints, 'c.npy')).toThrow(/c\.npy: dtype <i4 is not supported/);
+  });
+});
+
+describe('wav', () => {
+  it.runIf(haveData)('reads the real NSynth notes: 16 kHz, 64000 samples in [-1, 1]', () => {
+    for (const f of fs.readdirSync(NSYNTH).filter((n) => n.endsWith('.wav'))) {
+      const s = readWav16k(path.join(NSYNTH, f));
+      expect(s.length, f).toBe(64000);
+      let peak = 0;
+      for (const v of s) peak = Math.max(peak, Math.abs(v));
+      expect(peak, f).toBeGreaterThan(0.01);
+      expect(peak, f).toBeLessThanOrEqual(1);
+    }
+  });
+  it.skipIf(haveData)('needs ../shared/data/nsynth (absent here, so the real-note test is skipped)', () => {
+    expect(haveData).toBe(false);
+  });
+
+  it('round-trips float32 WAV and refuses other sample rates and garbage, naming the file', () => {
+    const s = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i / 10) * 0.9);
+    const back = decodeWav(encodeWav(s), 'x.wav');
+    expect(back.sampleRate).toBe(16000);
+    expect(back.samples).toEqual(s);
+    const f44 = path.join(tmp, 'cd.wav');
+    fs.writeFileSync(f44, encodeWav(s, 44100));
+    expect(() => readWav16k(f44)).toThrow(/cd\.wav: sample rate 44100 Hz, the model needs 16000 Hz/);
+    const junk = path.join(tmp, 'junk.wav');
+    fs.writeFileSync(junk, new Uint8Array(100).fill(7));
+    expect(() => readWav16k(junk)).toThrow(/junk\.wav: not a readable WAV file/);
+    expect(() => readWav16k(path.join(tmp, 'missing.wav'))).toThrow(/missing\.wav: cannot read \(ENOENT\)/);
+  });
+});

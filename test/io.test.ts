@@ -30,7 +30,11 @@ describe('npy', () => {
 });
 
 describe('wav', () => {
-  it.runIf(haveData)('reads the real NSynth notes: 16 kHz, 64000 samples in [-1, 1]', () => {
+  it('reads the real NSynth notes: 16 kHz, 64000 samples in [-1, 1]', (ctx) => {
+    if (!haveData) {
+      console.warn(`skipped: ${NSYNTH} is absent (CI always has ../shared/data)`);
+      ctx.skip();
+    }
     for (const f of fs.readdirSync(NSYNTH).filter((n) => n.endsWith('.wav'))) {
       const s = readWav16k(path.join(NSYNTH, f));
       expect(s.length, f).toBe(64000);
@@ -40,10 +44,6 @@ describe('wav', () => {
       expect(peak, f).toBeLessThanOrEqual(1);
     }
   });
-  it.skipIf(haveData)('needs ../shared/data/nsynth (absent here, so the real-note test is skipped)', () => {
-    expect(haveData).toBe(false);
-  });
-
   it('round-trips float32 WAV and refuses other sample rates and garbage, naming the file', () => {
     const s = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i / 10) * 0.9);
     const back = decodeWav(encodeWav(s), 'x.wav');

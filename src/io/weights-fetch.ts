@@ -3,7 +3,9 @@ import { decodeWeights, parseManifest, MANIFEST_NAME } from './weights-file.js';
 import type { Weights } from '../model/weights.js';
 
 export async function fetchWeights(base: string): Promise<Weights> {
-  const root = base.endsWith('/') ? base : base + '/';
+  // Relative URLs resolve against the page, as fetch() would.
+  const page = (globalThis as { location?: { href: string } }).location?.href;
+  const root = new URL(base.endsWith('/') ? base : base + '/', page).toString();
   const manifestUrl = new URL(MANIFEST_NAME, root).toString();
   const res = await fetch(manifestUrl);
   if (!res.ok) throw new Error(`${manifestUrl}: HTTP ${res.status}`);

@@ -1,0 +1,7 @@
+// Stands in for Node-only modules (file system access) in the browser bundle.
+function unavailable(): never {
+  throw new Error('This function needs Node.js (file system access); in the browser, load models from a URL.');
+}
+export const readWeightsDir = unavailable;
+export const writeWeightsDir = unavailable;
+export const writeFileAtomic = unavailable;

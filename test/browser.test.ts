@@ -1,0 +1,86 @@
+// The browser bundle in headless Chromium (WebGPU on SwiftShader): the tiny model's encoder and
+// decoder run in the page, loading weights over HTTP, and agree with Node's results.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Browser } from 'puppeteer-core';
+import { testEngine, expectClose } from './helpers.js';
+import { loadModel } from '../src/api.js';
+import { initWeights } from '../src/model/weights.js';
+import { getConfig } from '../src/model/config.js';
+import { writeWeightsDir } from '../src/io/weights-node.js';
+import { serve } from './browser/server.js';
+import { chromiumAvailable, launchChromium, CHROMIUM } from './browser/chromium.js';
+
+const ROOT = path.resolve(__dirname, '..');
+const BUNDLE = path.join(ROOT, 'dist/browser');
+const T = 1024;
+const audioFormula = (t: number) => 0.5 * Math.sin(t / 9) * Math.exp(-t / 2000) + 0.1 * Math.sin(t / 2.3);
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>nsynth-webgpu test</title>
+<script type="module">
+import { createEngine, loadModel } from '/dist/nsynth.js';
+window.runModel = async () => {
+  const engine = await createEngine();
+  const model = await loadModel(engine, '/model/');
+  const audio = Float32Array.from({ length: ${T} }, (_, t) => ${audioFormula.toString().replace(/^\(t\) => /, '')});
+  const emb = await model.encode(audio);
+  const logits = await model.teacherForcedLogits(audio, emb);
+  let bad = null;
+  try { await loadModel(engine, '/broken/'); } catch (e) { bad = e.message; }
+  model.dispose();
+  return { adapter: engine.adapter.name, embShape: emb.shape, emb: Array.from(emb.data), logitsShape: logits.shape, logits: Array.from(logits.data), bad };
+};
+window.ready = true;
+</script>`;
+
+const run = chromiumAvailable() && fs.existsSync(path.join(BUNDLE, 'nsynth.js'));
+
+describe('browser bundle in headless Chromium', () => {
+  let browser: Browser;
+  let server: Awaited<ReturnType<typeof serve>>;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-browser-'));
+
+  beforeAll(async () => {
+    if (!run) return;
+    const w = initWeights(getConfig('tiny'), 31, { biasScale: 0.1 });
+    writeWeightsDir(path.join(dir, 'model'), w);
+    writeWeightsDir(path.join(dir, 'broken'), w);
+    const bin = path.join(dir, 'broken', 'weights.bin');
+    fs.truncateSync(bin, fs.statSync(bin).size - 64);
+    server = await serve({ '/dist/': BUNDLE, '/model/': path.join(dir, 'model'), '/broken/': path.join(dir, 'broken') }, { '/': PAGE });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('runs the encoder and decoder in the page and matches Node within 1e-4', async (ctx) => {
+    if (!run) {
+      console.warn(`browser test skipped: ${CHROMIUM} or dist/browser/nsynth.js is missing (apt-get install chromium; npm run build)`);
+      ctx.skip();
+    }
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(server.url + '/');
+    await page.waitForFunction('window.ready === true', { timeout: 30_000 });
+    const got = (await page.evaluate('window.runModel()')) as { adapter: string; embShape: number[]; emb: number[]; logitsShape: number[]; logits: number[]; bad: string };
+    expect(errors).toEqual([]);
+    expect(got.adapter).toMatch(/\S/);
+    expect(got.embShape).toEqual([2, 16]);
+    expect(got.logitsShape).toEqual([T, 256]);
+    expect(got.bad).toMatch(/weights\.bin: \d+ bytes, the manifest says \d+ \(truncated\)/);
+
+    const e = await testEngine();
+    const model = await loadModel(e, path.join(dir, 'model'));
+    const audio = Float32Array.from({ length: T }, (_, t) => audioFormula(t));
+    const emb = await model.encode(audio);
+    const logits = await model.teacherForcedLogits(audio, emb);
+    expectClose(got.emb, emb.data, 1e-4, 1e-5, 'browser embedding');
+    expectClose(got.logits, logits.data, 1e-4, 1e-4, 'browser logits');
+    model.dispose();
+  });
+});

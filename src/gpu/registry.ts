@@ -170,8 +170,11 @@ export class KernelRegistry {
   get(name: string): Promise<Kernel> {
     let k = this.cache.get(name);
     if (!k) {
-      k = Promise.resolve(this.source(name)).then((code) => new Kernel(this.device, name, code));
+      k = Promise.resolve()
+        .then(() => this.source(name))
+        .then((code) => new Kernel(this.device, name, code));
       this.cache.set(name, k);
+      k.catch(() => this.cache.delete(name)); // a failed load may be retried
     }
     return k;
   }

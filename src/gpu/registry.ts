@@ -171,7 +171,7 @@ export class KernelRegistry {
     let k = this.cache.get(name);
     if (!k) {
       k = Promise.resolve()
-        .then(() => this.source(name))
+        .then(() => withIncludes(name, this.source))
         .then((code) => new Kernel(this.device, name, code));
       this.cache.set(name, k);
       k.catch(() => this.cache.delete(name)); // a failed load may be retried
@@ -183,6 +183,23 @@ export class KernelRegistry {
   names(): string[] {
     return [...this.cache.keys()];
   }
+}
+
+/**
+ * WGSL has no includes; kernels that share functions name them with a comment line
+ * `//! include lib_name`, replaced here by that file's text (each file at most once).
+ */
+export async function withIncludes(name: string, source: KernelSource, seen = new Set<string>()): Promise<string> {
+  seen.add(name);
+  const code = await source(name);
+  const lines = code.split('\n');
+  const out: string[] = [];
+  for (const line of lines) {
+    const m = /^\/\/! include (\w+)\s*$/.exec(line);
+    if (!m) out.push(line);
+    else if (!seen.has(m[1])) out.push(await withIncludes(m[1], source, seen));
+  }
+  return out.join('\n');
 }
 
 /** Records dispatches into one compute pass. */

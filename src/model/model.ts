@@ -8,6 +8,11 @@ import { fitLength, splitEmbedding, type HostTensor, type LengthPolicy } from '.
 import { DecoderPlan, EncoderPlan, type GpuWeights, type Plan } from './plans.js';
 import { planSegments } from './segments.js';
 import type { Weights } from './weights.js';
+import { packGenWeights, type GenWeights } from '../generate/gen-weights.js';
+import { generateChunks, type AudioChunk, type GenerateOptions, type GeneratorInternals, type GeneratorResources } from '../generate/fast.js';
+
+/** An embedding: [frames, 16], [batch, frames, 16], or one per voice (lengths may differ). */
+export type EmbeddingInput = HostTensor | Float32Array | (HostTensor | Float32Array)[];
 
 export interface RunOptions {
   /** What to do with a length that is not a multiple of 512: trim (default, as Magenta), pad with zeros, or refuse. */
@@ -33,6 +38,7 @@ export class NSynthModel {
   private readonly gpu = new Map<string, Tensor>();
   private gpuWeights!: GpuWeights;
   private readonly plans = new Map<string, Plan>();
+  private genWeights: GenWeights | null = null;
   private disposed = false;
 
   private constructor(readonly engine: Engine, readonly weights: Weights, readonly options: ModelOptions) {
@@ -208,6 +214,57 @@ export class NSynthModel {
     return p;
   }
 
+  /** Per-voice embeddings from any accepted embedding form; checked before any GPU work. */
+  private voices(embedding: EmbeddingInput): Float32Array[] {
+    const bn = this.config.bottleneck;
+    const list = Array.isArray(embedding) ? embedding.flatMap((e, i) => splitEmbedding(e, bn, `embedding[${i}]`)) : splitEmbedding(embedding, bn);
+    if (list.length === 0) throw new Error('no embedding given');
+    return list;
+  }
+
+  /** The generator's view of this model (its step-laid-out weights are packed on first use). */
+  generatorResources(): GeneratorResources {
+    this.checkAlive();
+    this.genWeights ??= packGenWeights(this.engine, this.weights);
+    return { engine: this.engine, config: this.config, gen: this.genWeights, condW: this.gpuWeights.condW };
+  }
+
+  /**
+   * Audio chunks as they are generated: each chunk holds [start, end) of every voice. Voices of
+   * different lengths are zero-padded to the longest (as Magenta's load_batch_encodings); break
+   * out of the loop or abort the signal to stop, and every GPU buffer is freed.
+   */
+  stream(embedding: EmbeddingInput, o: GenerateOptions & GeneratorInternals = {}): AsyncGenerator<AudioChunk> {
+    const voices = this.voices(embedding);
+    const bn = this.config.bottleneck;
+    const F = Math.max(...voices.map((v) => v.length / bn));
+    const padded = voices.map((v) => {
+      if (v.length === F * bn) return v;
+      const p = new Float32Array(F * bn);
+      p.set(v);
+      return p;
+    });
+    const cond = this.conditioning(padded, voices.length, F, o.pitch);
+    return generateChunks(this.generatorResources(), voices.length, F, cond, o);
+  }
+
+  /**
+   * Generates audio from an embedding: one Float32Array for one voice ([frames, 16]), an array
+   * for several; each voice is as long as its own embedding (frames * 512 samples).
+   */
+  async generate(embedding: EmbeddingInput, o: GenerateOptions & GeneratorInternals = {}): Promise<Float32Array | Float32Array[]> {
+    const voices = this.voices(embedding);
+    const lengths = voices.map((v) => (v.length / this.config.bottleneck) * this.config.hop);
+    const out = lengths.map((n) => new Float32Array(n));
+    for await (const chunk of this.stream(embedding, o)) {
+      chunk.audio.forEach((a, b) => {
+        if (chunk.start < lengths[b]) out[b].set(a.subarray(0, Math.min(a.length, lengths[b] - chunk.start)), chunk.start);
+      });
+    }
+    const single = !Array.isArray(embedding) && !(embedding instanceof Float32Array ? false : embedding.shape.length === 3);
+    return single ? out[0] : out;
+  }
+
   /** Writes the weights as weights/<name>/ (manifest.json + weights.bin). Node only. */
   async save(dir: string, o: { dtype?: 'f32' | 'f16'; meta?: Record<string, unknown> } = {}): Promise<void> {
     const { writeWeightsDir } = await import('../io/weights-node.js');
@@ -226,6 +283,8 @@ export class NSynthModel {
     this.plans.clear();
     for (const t of this.gpu.values()) t.release();
     this.gpu.clear();
+    this.genWeights?.release();
+    this.genWeights = null;
   }
 }
 

@@ -1,0 +1,90 @@
+// Fast generation, first dispatch of a step (all voices, all layers at once):
+// (a) past taps: for every layer i, past[i, b] = W_i[tap 0]^T h_i[t-2d] + W_i[tap 1]^T h_i[t-d]
+//     + cond_i(frame of t), where h_i is layer i's input history and cond_i already holds the
+//     cond_map and dilated-conv biases. None of this depends on the current step's activations,
+//     so it runs for all 30 layers in one dispatch, off the sequential path (Fast WaveNet).
+// (b) start: l = startconv(x[t-3], x[t-2], x[t-1]) and s = skip_start(l).
+// Threads [0, L*2R/4) do (a), one output vec4 each; then R/4 threads write l and S/4 threads s.
+// Each thread serves the 4 voices of its voice group (grid y).
+//! include lib_generation
+
+@group(0) @binding(0) var<uniform> p: GenParams;
+@group(0) @binding(1) var<storage, read> state: array<u32>;
+@group(0) @binding(2) var<storage, read> hist: array<f32>;
+@group(0) @binding(3) var<storage, read> w_past: array<vec4<f32>>;   // [L][2R in][2R/4]
+@group(0) @binding(4) var<storage, read> cond: array<f32>;          // [B][frames][cond_stride]
+@group(0) @binding(5) var<storage, read> gw: array<f32>;            // small weights
+@group(0) @binding(6) var<storage, read_write> past: array<vec4<f32>>; // [L][B][2R/4]
+@group(0) @binding(7) var<storage, read_write> ls: array<f32>;       // [B][R+S]
+
+fn x_hist(b: u32, slot: u32) -> f32 { return bitcast<f32>(state[p.B + b * 4u + slot]); }
+
+fn start_l(b: u32, c: u32, x3: f32, x2: f32, x1: f32) -> f32 {
+  let R = p.R;
+  return gw[p.gw_start_b + c] + gw[p.gw_start_w + c] * x3 + gw[p.gw_start_w + R + c] * x2 + gw[p.gw_start_w + 2u * R + c] * x1;
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let t = state[0];
+  let R = p.R;
+  let R2q = (2u * R) / 4u;
+  let vg = gid.y * 4u;
+  // voices beyond B reuse the last voice's inputs; their results are not written
+  let b0 = min(vg, p.B - 1u); let b1 = min(vg + 1u, p.B - 1u);
+  let b2 = min(vg + 2u, p.B - 1u); let b3 = min(vg + 3u, p.B - 1u);
+  let nv = min(4u, p.B - vg);
+  let id = gid.x;
+  let n_past = p.L * R2q;
+  if (id < n_past) {
+    let i = id / R2q;
+    let o4 = id % R2q;
+    let d = dilation_of(i, p.lps);
+    let base = ring_base(i, p);
+    let s2 = t % (2u * d);            // row of t - 2d
+    let s1 = (t + d) % (2u * d);      // row of t - d
+    let f = t / p.hop;
+    let co = i * 2u * R + o4 * 4u;
+    var a0 = vec4<f32>(cond[(b0 * p.frames + f) * p.cond_stride + co], cond[(b0 * p.frames + f) * p.cond_stride + co + 1u], cond[(b0 * p.frames + f) * p.cond_stride + co + 2u], cond[(b0 * p.frames + f) * p.cond_stride + co + 3u]);
+    var a1 = vec4<f32>(cond[(b1 * p.frames + f) * p.cond_stride + co], cond[(b1 * p.frames + f) * p.cond_stride + co + 1u], cond[(b1 * p.frames + f) * p.cond_stride + co + 2u], cond[(b1 * p.frames + f) * p.cond_stride + co + 3u]);
+    var a2 = vec4<f32>(cond[(b2 * p.frames + f) * p.cond_stride + co], cond[(b2 * p.frames + f) * p.cond_stride + co + 1u], cond[(b2 * p.frames + f) * p.cond_stride + co + 2u], cond[(b2 * p.frames + f) * p.cond_stride + co + 3u]);
+    var a3 = vec4<f32>(cond[(b3 * p.frames + f) * p.cond_stride + co], cond[(b3 * p.frames + f) * p.cond_stride + co + 1u], cond[(b3 * p.frames + f) * p.cond_stride + co + 2u], cond[(b3 * p.frames + f) * p.cond_stride + co + 3u]);
+    let r2 = base + s2 * p.B * R;
+    let r1 = base + s1 * p.B * R;
+    let wb = i * 2u * R * R2q + o4;
+    for (var c = 0u; c < R; c++) {
+      let w0 = w_past[wb + c * R2q];
+      let w1 = w_past[wb + (R + c) * R2q];
+      a0 = fma(vec4<f32>(hist[r2 + b0 * R + c]), w0, fma(vec4<f32>(hist[r1 + b0 * R + c]), w1, a0));
+      a1 = fma(vec4<f32>(hist[r2 + b1 * R + c]), w0, fma(vec4<f32>(hist[r1 + b1 * R + c]), w1, a1));
+      a2 = fma(vec4<f32>(hist[r2 + b2 * R + c]), w0, fma(vec4<f32>(hist[r1 + b2 * R + c]), w1, a2));
+      a3 = fma(vec4<f32>(hist[r2 + b3 * R + c]), w0, fma(vec4<f32>(hist[r1 + b3 * R + c]), w1, a3));
+    }
+    let po = i * p.B * R2q + o4;
+    past[po + b0 * R2q] = a0;
+    if (nv > 1u) { past[po + b1 * R2q] = a1; }
+    if (nv > 2u) { past[po + b2 * R2q] = a2; }
+    if (nv > 3u) { past[po + b3 * R2q] = a3; }
+    return;
+  }
+  let k = id - n_past;
+  let RS = R + p.S;
+  for (var v = 0u; v < nv; v++) {
+    let b = vg + v;
+    let x1 = x_hist(b, (t + 3u) % 4u);   // x[t-1]
+    let x2 = x_hist(b, (t + 2u) % 4u);   // x[t-2]
+    let x3 = x_hist(b, (t + 1u) % 4u);   // x[t-3]
+    if (k < R / 4u) {
+      for (var j = 0u; j < 4u; j++) { ls[b * RS + k * 4u + j] = start_l(b, k * 4u + j, x3, x2, x1); }
+    } else if (k < (R + p.S) / 4u) {
+      let o = (k - R / 4u) * 4u;
+      var acc = vec4<f32>(gw[p.gw_ss_b + o], gw[p.gw_ss_b + o + 1u], gw[p.gw_ss_b + o + 2u], gw[p.gw_ss_b + o + 3u]);
+      for (var c = 0u; c < R; c++) {
+        let lc = start_l(b, c, x3, x2, x1);
+        let w = p.gw_ss_w + c * p.S + o;
+        acc = fma(vec4<f32>(lc), vec4<f32>(gw[w], gw[w + 1u], gw[w + 2u], gw[w + 3u]), acc);
+      }
+      for (var j = 0u; j < 4u; j++) { ls[b * RS + R + o + j] = acc[j]; }
+    }
+  }
+}

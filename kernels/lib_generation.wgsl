@@ -1,0 +1,45 @@
+// Shared by the fast-generation kernels (included with `//! include lib_generation`): the step
+// parameters and the layout of the per-voice state.
+//
+// state (u32): [0, B) step counter per voice (all voices advance in lock-step; the head kernel's
+// workgroup b is the only writer of counter b, so no dispatch races on it; the other kernels read
+// counter 0), then per voice 4 slots of the decoder's input history x_scaled (f32 bits), slot
+// t % 4 holding the input of step t + 1.
+// ls (f32): per voice [l (R) | s (S)], the residual stream and the skip sum of the current step.
+// hist (f32): per layer a ring of 2d rows x B voices x R: the layer's input l at the last 2d steps.
+
+struct GenParams {
+  B: u32,            // voices
+  R: u32,            // residual width
+  S: u32,            // skip width
+  L: u32,            // decoder layers
+  lps: u32,          // layers per stage (dilation 2^(i mod lps))
+  frames: u32,       // frames per voice
+  hop: u32,          // samples per frame
+  steps: u32,        // samples per voice (frames * hop)
+  cond_stride: u32,  // floats per conditioning row: L*2R + S
+  layer: u32,        // this dispatch's layer (0-based), for per-layer kernels
+  temperature: f32,
+  seed: u32,
+  flags: u32,        // 1 teacher forcing, 2 record logits
+  gw_start_w: u32,   // offsets into the small-weights buffer gw
+  gw_start_b: u32,
+  gw_ss_w: u32,
+  gw_ss_b: u32,
+  gw_rs_b: u32,
+  gw_out1_w: u32,
+  gw_logits_w: u32,
+  gw_logits_b: u32,
+}
+
+fn dilation_of(layer: u32, lps: u32) -> u32 { return 1u << (layer % lps); }
+
+// First float of layer `layer`'s ring in hist.
+fn ring_base(layer: u32, p: GenParams) -> u32 {
+  var rows = 0u;
+  for (var j = 0u; j < layer; j++) { rows += 2u * dilation_of(j, p.lps); }
+  return rows * p.B * p.R;
+}
+
+fn sigmoid4(v: vec4<f32>) -> vec4<f32> { return 1.0 / (1.0 + exp(-v)); }
+fn tanh4(v: vec4<f32>) -> vec4<f32> { let e = exp(-2.0 * abs(v)); return sign(v) * (1.0 - e) / (1.0 + e); }

@@ -1,0 +1,227 @@
+// The fast generator (Fast WaveNet on the GPU): per-layer rings of past layer inputs, the
+// conditioning of every layer computed once per frame for all voices, past taps of all layers in
+// one dispatch, then per layer the current tap + gate and the residual/skip matvec, and the head
+// with softmax sampling. 2L + 2 dispatches per step, many steps per submit, no readback per step:
+// the sampled class feeds the next step on the GPU and audio comes back in chunks.
+import type { Engine } from '../gpu/engine.js';
+import { destroyDispatches, type Dispatch } from '../gpu/registry.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { conv1d } from '../ops/conv1d.js';
+import { MU_LAW_DECODE_TABLE } from '../ops/mulaw.js';
+import { decoderLayers, dilation, type ModelConfig } from '../model/config.js';
+import type { GenWeights } from './gen-weights.js';
+
+export interface GenerateOptions {
+  /** Seed of the counter-based RNG (default 0). Same seed, same audio. */
+  seed?: number;
+  /** Softmax temperature: 1 is Magenta's plain sampling (default), 0 is argmax. */
+  temperature?: number;
+  /** MIDI pitch per voice, for pitch-conditioned configs. */
+  pitch?: number | number[];
+  /** Called after every chunk. */
+  onProgress?: (p: GenerateProgress) => void;
+  /** Cancels generation; buffers are freed and the promise rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** Samples per chunk read back (default 4096); the first chunk is shorter (default 512) for low latency. */
+  chunkSize?: number;
+  firstChunkSize?: number;
+  /** Steps encoded per queue submit (default: about 4096 dispatches' worth). */
+  stepsPerSubmit?: number;
+}
+
+export interface GenerateProgress {
+  done: number;
+  total: number;
+  /** Samples per second per voice so far. */
+  samplesPerSecond: number;
+  elapsedSeconds: number;
+}
+
+/** Testing hooks: feed given classes instead of the sampled ones, and keep every step's logits. */
+export interface GeneratorInternals {
+  teacher?: Uint32Array[];
+  recordLogits?: boolean;
+}
+
+export interface AudioChunk {
+  /** Sample range [start, end) of this chunk. */
+  start: number;
+  end: number;
+  /** One Float32Array per voice. */
+  audio: Float32Array[];
+  /** Sampled mu-law classes per voice. */
+  classes: Uint32Array[];
+  /** Per voice, the logits [end - start, 256] of every step (only with `recordLogits`). */
+  logits?: Float32Array[];
+}
+
+export interface GeneratorResources {
+  engine: Engine;
+  config: ModelConfig;
+  gen: GenWeights;
+  condW: Tensor;
+}
+
+export function dispatchesPerStep(c: ModelConfig): number {
+  return 2 * decoderLayers(c) + 2;
+}
+
+function abortError(): Error {
+  const e = new Error('generation was cancelled');
+  e.name = 'AbortError';
+  return e;
+}
+
+/**
+ * One generation run: B voices of `frames` frames. `cond` is [B, frames, E] (embedding + pitch);
+ * the generator owns every buffer it allocates and frees them when the iterator finishes, throws
+ * or is returned early.
+ */
+export async function* generateChunks(res: GeneratorResources, B: number, frames: number, condInput: Float32Array, o: GenerateOptions & GeneratorInternals = {}): AsyncGenerator<AudioChunk> {
+  const { engine, config: c, gen } = res;
+  const L = decoderLayers(c);
+  const { residual: R, skip: S } = c.decoder;
+  const T = frames * c.hop;
+  const stride = L * 2 * R + S;
+  const owned: Tensor[] = [];
+  const dispatches: Dispatch[] = [];
+  const staging: GPUBuffer[] = [];
+  const alloc = (shape: number[], dtype: 'f32' | 'u32' = 'f32') => {
+    const t = engine.tensor(shape, dtype);
+    owned.push(t);
+    return t;
+  };
+  let ringRows = 0;
+  for (let i = 1; i <= L; i++) ringRows += 2 * dilation(i, c.decoder.layersPerStage);
+  try {
+    const E = condInput.length / (B * frames);
+    const condIn = alloc([B, frames, E]);
+    engine.write(condIn, condInput);
+    const cond = alloc([B, frames, stride]);
+    const state = alloc([B * 5], 'u32');
+    const hist = alloc([ringRows * B * R]);
+    const past = alloc([L * B * 2 * R]);
+    const ls = alloc([B * (R + S)]);
+    const g = alloc([B * R]);
+    const classes = alloc([B * T], 'u32');
+    let teacher: Tensor | null = null;
+    let stepLogits: Tensor | null = null;
+    let flags = 0;
+    if (o.teacher) {
+      if (o.teacher.length !== B || o.teacher.some((a) => a.length < T)) throw new Error(`teacher classes: need ${B} arrays of ${T}`);
+      teacher = alloc([B * T], 'u32');
+      o.teacher.forEach((a, b) => engine.write(teacher!, a.subarray(0, T), b * T * 4));
+      flags |= 1;
+    }
+    if (o.recordLogits) {
+      stepLogits = alloc([B * T * 256]);
+      flags |= 2;
+    }
+    const temperature = o.temperature ?? 1;
+    if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new Error(`temperature must be a finite number >= 0, got ${temperature}`);
+    const off = gen.offsets;
+    const params = (layer: number) => ({
+      B, R, S, L, lps: c.decoder.layersPerStage, frames, hop: c.hop, steps: T, cond_stride: stride, layer,
+      temperature, seed: (o.seed ?? 0) >>> 0, flags,
+      gw_start_w: off.startW, gw_start_b: off.startB, gw_ss_w: off.ssW, gw_ss_b: off.ssB, gw_rs_b: off.rsB,
+      gw_out1_w: off.out1W, gw_logits_w: off.logitsW, gw_logits_b: off.logitsB,
+    });
+    // Once per note: the conditioning of every layer and of the head, for every frame and voice.
+    const condDispatch = await conv1d(engine, condIn, res.condW, gen.condB, cond, { taps: 1 });
+    const groupsY = Math.ceil(B / 4);
+    const [kStart, kGate, kRs, kHead] = await Promise.all(['gen_step_start', 'gen_gate', 'gen_res_skip', 'gen_head_sample'].map((n) => engine.kernel(n)));
+    const startThreads = L * (2 * R) / 4 + (R + S) / 4;
+    dispatches.push(kStart.prepare({ p: params(0), state: state.buffer, hist: hist.buffer, w_past: gen.wPast.buffer, cond: cond.buffer, gw: gen.gw.buffer, past: past.buffer, ls: ls.buffer }, [Math.ceil(startThreads / 64), groupsY]));
+    for (let i = 0; i < L; i++) {
+      dispatches.push(kGate.prepare({ p: params(i), state: state.buffer, past: past.buffer, w_cur: gen.wCur.buffer, ls: ls.buffer, hist: hist.buffer, g: g.buffer }, [Math.ceil(R / 4 / 64), groupsY]));
+      dispatches.push(kRs.prepare({ p: params(i), w_rs: gen.wRs.buffer, gw: gen.gw.buffer, g: g.buffer, ls: ls.buffer }, [Math.ceil((R + S) / 4 / 64), groupsY]));
+    }
+    dispatches.push(kHead.prepare({
+      p: params(0), state: state.buffer, ls: ls.buffer, gw: gen.gw.buffer, cond: cond.buffer, classes: classes.buffer,
+      // unused bindings get their own placeholders: one buffer may not be both read and written
+      teacher: teacher?.buffer ?? engine.dummy, step_logits: stepLogits?.buffer ?? alloc([1]).buffer,
+    }, [B]));
+
+    // Fresh state: pooled buffers may hold an earlier run's values.
+    {
+      const enc = engine.device.createCommandEncoder();
+      for (const t of [state, hist, past, ls, g]) enc.clearBuffer(t.buffer);
+      const pass = enc.beginComputePass();
+      pass.setPipeline(condDispatch.kernel.pipeline);
+      condDispatch.bindGroups.forEach((bg, i) => pass.setBindGroup(i, bg));
+      pass.dispatchWorkgroups(...condDispatch.workgroups);
+      pass.end();
+      engine.device.queue.submit([enc.finish()]);
+      destroyDispatches([condDispatch]);
+    }
+
+    const chunk = Math.max(1, o.chunkSize ?? 4096);
+    const first = Math.max(1, Math.min(o.firstChunkSize ?? 512, chunk));
+    const perSubmit = Math.max(1, o.stepsPerSubmit ?? Math.floor(4096 / dispatches.length));
+    const t0 = performance.now();
+    // Chunk boundaries, then a one-ahead pipeline: the GPU runs chunk k+1 while chunk k is read.
+    const bounds: [number, number][] = [];
+    for (let s = 0; s < T; ) {
+      const e = Math.min(T, s + (s === 0 ? first : chunk));
+      bounds.push([s, e]);
+      s = e;
+    }
+    const submitChunk = (k: number): GPUBuffer => {
+      const [s, e] = bounds[k];
+      for (let t = s; t < e; t += perSubmit) {
+        engine.checkHealthy();
+        const n = Math.min(perSubmit, e - t);
+        const enc = engine.device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        for (let j = 0; j < n; j++) {
+          for (const d of dispatches) {
+            pass.setPipeline(d.kernel.pipeline);
+            d.bindGroups.forEach((bg, i) => pass.setBindGroup(i, bg));
+            pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+          }
+        }
+        pass.end();
+        if (t + n >= e) {
+          // after the chunk's last step: copy each voice's new classes to a staging buffer
+          const buf = engine.device.createBuffer({ size: Math.max(4, (e - s) * 4 * B), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+          staging.push(buf);
+          for (let b = 0; b < B; b++) enc.copyBufferToBuffer(classes.buffer, (b * T + s) * 4, buf, b * (e - s) * 4, (e - s) * 4);
+          engine.device.queue.submit([enc.finish()]);
+          return buf;
+        }
+        engine.device.queue.submit([enc.finish()]);
+      }
+      throw new Error('unreachable');
+    };
+    let pending = submitChunk(0);
+    for (let k = 0; k < bounds.length; k++) {
+      if (o.signal?.aborted) throw abortError();
+      const next = k + 1 < bounds.length ? submitChunk(k + 1) : null;
+      const [s, e] = bounds[k];
+      await pending.mapAsync(GPUMapMode.READ);
+      engine.checkHealthy();
+      const all = new Uint32Array(pending.getMappedRange().slice(0));
+      pending.unmap();
+      pending.destroy();
+      staging.splice(staging.indexOf(pending), 1);
+      const n = e - s;
+      const cls = Array.from({ length: B }, (_, b) => all.slice(b * n, (b + 1) * n));
+      const audio = cls.map((a) => Float32Array.from(a, (v) => MU_LAW_DECODE_TABLE[v]));
+      const elapsed = (performance.now() - t0) / 1000;
+      o.onProgress?.({ done: e, total: T, samplesPerSecond: e / elapsed, elapsedSeconds: elapsed });
+      let logits: Float32Array[] | undefined;
+      if (stepLogits) {
+        const all = await engine.read(stepLogits); // testing only: small runs
+        logits = cls.map((_, b) => all.slice((b * T + s) * 256, (b * T + e) * 256));
+      }
+      yield { start: s, end: e, audio, classes: cls, logits };
+      if (next) pending = next;
+    }
+  } finally {
+    // Let submitted work finish before the buffers go back to the pool.
+    await engine.device.queue.onSubmittedWorkDone();
+    destroyDispatches(dispatches);
+    for (const b of staging) b.destroy();
+    for (const t of owned) t.release();
+  }
+}

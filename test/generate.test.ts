@@ -70,6 +70,7 @@ describe('resources', () => {
     const e = await testEngine();
     const model = await modelFromWeights(e, initWeights(getConfig('tiny'), 43));
     const emb = await model.encode(note(4, 2048));
+    model.generatorResources(); // the model's own step-laid-out weights stay while the model lives
     const before = e.pool.stats().live;
     const ac = new AbortController();
     const seen: number[] = [];

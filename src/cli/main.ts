@@ -11,6 +11,8 @@ import { decodeNpy, encodeNpy } from '../io/npy.js';
 import { openModel } from './model-arg.js';
 import type { LengthPolicy } from '../model/inputs.js';
 import { runForwardBench } from '../../bench/forward.js';
+import { runGenerateBench } from '../../bench/generate.js';
+import { runGenerate } from './generate.js';
 
 function int(name: string) {
   return (v: string) => {
@@ -109,6 +111,32 @@ export function buildCli(): Command {
       });
     });
 
+  program
+    .command('generate')
+    .description('generate audio from an embedding (or from a note, encoded first) on the GPU')
+    .requiredOption('--model <dir>', 'weights folder, or random:CONFIG')
+    .option('--input <note.wav>', '16 kHz note to encode and resynthesise')
+    .option('--embedding <emb.npy>', 'embedding [frames, 16]')
+    .requiredOption('--out <out.wav>', 'output WAV (float32, 16 kHz); with --batch B > 1, OUT-0.wav ... OUT-(B-1).wav')
+    .option('--seconds <s>', 'length: the embedding is cut or zero-padded to this many seconds', Number)
+    .option('--batch <n>', 'voices generated together (each with its own random stream)', int('--batch'), 1)
+    .option('--seed <n>', 'random seed', int('--seed'), 0)
+    .option('--temperature <t>', 'softmax temperature (1 = Magenta, 0 = argmax)', Number, 1)
+    .option('--pitch <midi>', 'MIDI pitch, for pitch-conditioned configs', int('--pitch'))
+    .option('--quiet', 'no progress bar')
+    .action(async (o: { model: string; input?: string; embedding?: string; out: string; seconds?: number; batch: number; seed: number; temperature: number; pitch?: number; quiet?: boolean }) => {
+      if (!o.input && !o.embedding) throw new Error('give --input note.wav or --embedding emb.npy');
+      const embedding = o.embedding ? readNpy(o.embedding) : undefined;
+      await withEngine(program.opts().adapter, async (engine) => {
+        const model = await openModel(engine, o.model, o.seed);
+        const t0 = performance.now();
+        const files = await runGenerate(engine, model, { ...o, embedding, quiet: o.quiet || !process.stderr.isTTY });
+        const s = (performance.now() - t0) / 1000;
+        console.log(`wrote ${files.join(', ')} in ${s.toFixed(1)} s (${engine.adapter.name})`);
+        model.dispose();
+      });
+    });
+
   const bench = program.command('bench').description('benchmarks (see bench/)');
   bench
     .command('forward')
@@ -120,6 +148,22 @@ export function buildCli(): Command {
     .action(async (o: { config: string; seconds: string; batch: number; json?: boolean }) => {
       await withEngine(program.opts().adapter, (engine) =>
         runForwardBench(engine, { configs: o.config.split(','), seconds: Number(o.seconds), batch: o.batch, json: !!o.json }),
+      );
+    });
+
+  bench
+    .command('generate')
+    .description('fast generation speed per batch, against the naive generator in the same run')
+    .option('--config <name>', 'model config', 'tiny')
+    .option('--batch <list>', 'comma-separated batch sizes', '1,4,16')
+    .option('--seconds <s>', 'audio generated per batch size', '0.25')
+    .option('--naive-steps <n>', 'samples the naive generator makes (it is slow)', '8')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (o: { config: string; batch: string; seconds: string; naiveSteps: string; json?: boolean }) => {
+      await withEngine(program.opts().adapter, (engine) =>
+        runGenerateBench(engine, {
+          config: o.config, batches: o.batch.split(',').map(Number), seconds: Number(o.seconds), naiveSteps: Number(o.naiveSteps), json: !!o.json,
+        }),
       );
     });
 

@@ -1,0 +1,104 @@
+// Fast-generation speed: `nsynth bench generate --config CONFIG --batch 1,4,16 --seconds S [--json]`.
+// Per batch: samples/s per voice and in aggregate, real-time factor, dispatches per step, the
+// weight bandwidth reached against the adapter's measured read ceiling, and in the same run the
+// naive generator (and, where python3 with NumPy is installed, a NumPy step) for the ratios.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Engine } from '../src/gpu/engine.js';
+import { randomModel } from '../src/api.js';
+import { getConfig, decoderLayers } from '../src/model/config.js';
+import { dispatchesPerStep } from '../src/generate/fast.js';
+import { naiveGenerate } from '../src/generate/naive.js';
+import { Rng } from '../src/util/rng.js';
+import { measureCeilings } from './probes.js';
+
+export interface GenerateBenchOptions {
+  config: string;
+  batches: number[];
+  seconds: number;
+  naiveSteps: number;
+  json: boolean;
+}
+
+export interface GenerateBenchRow {
+  config: string;
+  adapter: string;
+  batch: number;
+  samplesPerSecond: number;
+  aggregateSamplesPerSecond: number;
+  realtimeFactor: number;
+  dispatchesPerStep: number;
+  naiveSamplesPerSecond: number;
+  speedupOverNaive: number;
+  weightGBps: number;
+  weightBandwidthFraction: number;
+  numpySamplesPerSecond: number | null;
+  ratioToNumpy: number | null;
+}
+
+function numpyStep(R: number, S: number, L: number, lps: number, B: number, steps: number): number | null {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'numpy_step.py');
+  const src = fs.existsSync(script) ? script : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench/numpy_step.py');
+  if (!fs.existsSync(src)) return null;
+  const r = spawnSync('python3', [src, String(R), String(S), String(L), String(lps), String(B), String(steps)], { encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) return null;
+  try {
+    return (JSON.parse(r.stdout.trim()) as { samplesPerSecond: number }).samplesPerSecond;
+  } catch {
+    return null;
+  }
+}
+
+export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions): Promise<GenerateBenchRow[]> {
+  const c = getConfig(o.config);
+  const ceilings = await measureCeilings(engine);
+  const model = await randomModel(engine, c, 1);
+  const res = model.generatorResources();
+  const weightBytes = [res.gen.wPast, res.gen.wCur, res.gen.wRs, res.gen.gw].reduce((n, t) => n + t.bytes, 0);
+  const frames = Math.max(1, Math.round((o.seconds * c.sampleRate) / c.hop));
+  const rows: GenerateBenchRow[] = [];
+  for (const B of o.batches) {
+    if (!Number.isInteger(B) || B < 1) throw new Error(`bad batch size ${B}`);
+    const rng = new Rng(B);
+    const emb = { data: Float32Array.from({ length: B * frames * c.bottleneck }, () => rng.uniform(-1, 1)), shape: [B, frames, c.bottleneck] };
+    await model.generate({ data: emb.data.subarray(0, B * c.bottleneck), shape: [B, 1, c.bottleneck] }, { stepsPerSubmit: 8, chunkSize: 64 }); // warm-up: pipelines, packing
+    const T = frames * c.hop;
+    const t0 = performance.now();
+    await model.generate(emb, { seed: 1 });
+    const s = (performance.now() - t0) / 1000;
+    const steps = Math.max(1, Math.min(o.naiveSteps, T));
+    await naiveGenerate(model, emb, { steps: 1 }); // warm-up: window plans
+    const n0 = performance.now();
+    await naiveGenerate(model, emb, { steps, seed: 1 });
+    const naiveS = (performance.now() - n0) / 1000;
+    const perVoice = T / s;
+    const weightGBps = (weightBytes * Math.ceil(B / 4) * (T / s)) / 1e9;
+    const np = numpyStep(c.decoder.residual, c.decoder.skip, decoderLayers(c), c.decoder.layersPerStage, B, Math.max(8, Math.min(200, Math.round(perVoice))));
+    rows.push({
+      config: c.name, adapter: engine.adapter.name, batch: B,
+      samplesPerSecond: perVoice, aggregateSamplesPerSecond: perVoice * B, realtimeFactor: perVoice / c.sampleRate,
+      dispatchesPerStep: dispatchesPerStep(c),
+      naiveSamplesPerSecond: steps / naiveS, speedupOverNaive: perVoice / (steps / naiveS),
+      weightGBps, weightBandwidthFraction: weightGBps / ceilings.readGBps,
+      numpySamplesPerSecond: np, ratioToNumpy: np ? perVoice / np : null,
+    });
+  }
+  model.dispose();
+  if (o.json) {
+    console.log(JSON.stringify(rows, null, 2));
+  } else {
+    console.log(`adapter: ${engine.adapter.name}; config ${c.name}; ${(o.seconds).toString()} s per batch size`);
+    console.log(`ceilings: read ${ceilings.readGBps.toFixed(2)} GB/s, FMA ${ceilings.fmaGflops.toFixed(1)} GFLOP/s, ${ceilings.dispatchMicros.toFixed(1)} us per dispatch`);
+    console.log('batch  samples/s/voice  aggregate  realtime  dispatches/step  weights GB/s (of read ceiling)  naive samples/s  speed-up  NumPy samples/s/voice  ratio');
+    for (const r of rows) {
+      console.log(
+        `${String(r.batch).padStart(5)}  ${r.samplesPerSecond.toFixed(1).padStart(15)}  ${r.aggregateSamplesPerSecond.toFixed(1).padStart(9)}  ${r.realtimeFactor.toFixed(4).padStart(8)}  ` +
+          `${String(r.dispatchesPerStep).padStart(15)}  ${r.weightGBps.toFixed(2).padStart(12)} (${(100 * r.weightBandwidthFraction).toFixed(0)}%)`.padEnd(33) +
+          `  ${r.naiveSamplesPerSecond.toFixed(2).padStart(15)}  ${r.speedupOverNaive.toFixed(0).padStart(7)}x  ${r.numpySamplesPerSecond?.toFixed(1).padStart(21) ?? '                    -'}  ${r.ratioToNumpy ? r.ratioToNumpy.toFixed(2) + 'x' : '-'}`,
+      );
+    }
+  }
+  return rows;
+}

@@ -33,6 +33,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   var f2 = past[pb + b2 * R2q + o4]; var s2 = past[pb + b2 * R2q + Rq + o4];
   var f3 = past[pb + b3 * R2q + o4]; var s3 = past[pb + b3 * R2q + Rq + o4];
   let wb = i * R * R2q;
+  if (nv == 1u) {
+    for (var c = 0u; c < R; c++) {
+      let l0 = vec4<f32>(ls[b0 * RS + c]);
+      f0 = fma(l0, w_cur[wb + c * R2q + o4], f0);
+      s0 = fma(l0, w_cur[wb + c * R2q + Rq + o4], s0);
+    }
+  } else {
   for (var c = 0u; c < R; c++) {
     let wg = w_cur[wb + c * R2q + o4];
     let wt = w_cur[wb + c * R2q + Rq + o4];
@@ -42,6 +49,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     f1 = fma(l1, wg, f1); s1 = fma(l1, wt, s1);
     f2 = fma(l2, wg, f2); s2 = fma(l2, wt, s2);
     f3 = fma(l3, wg, f3); s3 = fma(l3, wt, s3);
+  }
   }
   let d = dilation_of(i, p.lps);
   let row = ring_base(i, p) + (t % (2u * d)) * p.B * R;

@@ -25,6 +25,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let bias = vec4<f32>(gw[bo], gw[bo + 1u], gw[bo + 2u], gw[bo + 3u]);
   var a0 = bias; var a1 = bias; var a2 = bias; var a3 = bias;
   let wb = i * R * Q + o4;
+  if (nv == 1u) {
+    for (var c = 0u; c < R; c++) { a0 = fma(vec4<f32>(g[b0 * R + c]), w_rs[wb + c * Q], a0); }
+    ls[b0 * Q + o4] += a0;
+    return;
+  }
   for (var c = 0u; c < R; c++) {
     let w = w_rs[wb + c * Q];
     a0 = fma(vec4<f32>(g[b0 * R + c]), w, a0);

@@ -52,6 +52,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     let r2 = base + s2 * p.B * R;
     let r1 = base + s1 * p.B * R;
     let wb = i * 2u * R * R2q + o4;
+    if (nv == 1u) {
+      // one voice in this group: a quarter of the loads and FMAs
+      for (var c = 0u; c < R; c++) {
+        a0 = fma(vec4<f32>(hist[r2 + b0 * R + c]), w_past[wb + c * R2q], fma(vec4<f32>(hist[r1 + b0 * R + c]), w_past[wb + (R + c) * R2q], a0));
+      }
+      past[i * p.B * R2q + o4 + b0 * R2q] = a0;
+      return;
+    }
     for (var c = 0u; c < R; c++) {
       let w0 = w_past[wb + c * R2q];
       let w1 = w_past[wb + (R + c) * R2q];

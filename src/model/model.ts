@@ -29,8 +29,8 @@ export interface ModelOptions {
   maxWindow?: number;
 }
 
-/** Activation budget per plan, in floats (256 MB): keeps h512_bo16 on 4 s notes within a laptop GPU. */
-const PLAN_BUDGET_FLOATS = 64 * 1024 * 1024;
+/** Activation budget per plan, in floats (512 MB): h512_bo16 windows of ~11k samples at batch 4. */
+const PLAN_BUDGET_FLOATS = 128 * 1024 * 1024;
 const MAX_CACHED_PLANS = 4;
 
 export class NSynthModel {

@@ -40,7 +40,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: ve
   for (var c = 0u; c < S; c++) { logit = fma(h2[c], gw[p.gw_logits_w + c * 256u + lid], logit); }
   let pos = b * p.steps + t;
   if ((p.flags & 2u) != 0u) { step_logits[pos * 256u + lid] = logit; }
-  let k = sample_categorical(lid, logit, p.temperature, uniform01(p.seed, b, t));
+  let k = sample_categorical(lid, logit, p.temperature, uniform01(p.seed, p.voice_base + b, t));
   if (lid == 0u) {
     classes[pos] = k;
     var next = k;

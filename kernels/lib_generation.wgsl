@@ -30,6 +30,7 @@ struct GenParams {
   gw_out1_w: u32,
   gw_logits_w: u32,
   gw_logits_b: u32,
+  voice_base: u32,   // global index of this batch's voice 0 (the RNG counter), batches may be split
 }
 
 fn dilation_of(layer: u32, lps: u32) -> u32 { return 1u << (layer % lps); }

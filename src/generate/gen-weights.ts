@@ -11,6 +11,9 @@ export interface GenWeights {
   wCur: Tensor;    // [L][R][2R]
   wRs: Tensor;     // [L][R][R+S]
   gw: Tensor;      // small weights, at the offsets below
+  /** Everything above in one buffer, for the one-workgroup-per-voice path (small configs only). */
+  wall: Tensor | null;
+  wallOffsets: { wPast: number; wCur: number; wRs: number; gw: number };
   condB: Tensor;   // [L*2R + S]: cond biases + dilated-conv biases, then cond_out1 + out1 biases
   offsets: { startW: number; startB: number; ssW: number; ssB: number; rsB: number; out1W: number; logitsW: number; logitsB: number };
   release(): void;
@@ -24,6 +27,11 @@ export function checkGeneratable(c: ModelConfig, maxBinding: number): void {
   const pastBytes = decoderLayers(c) * 4 * R * R * 4;
   if (pastBytes > maxBinding) throw new Error(`config ${c.name}: past-tap weights (${pastBytes} bytes) exceed this adapter's storage binding limit (${maxBinding})`);
   void conditioningWidth;
+}
+
+/** The one-workgroup-per-voice kernel keeps activations in workgroup memory: widths up to 256. */
+export function voiceLoopFits(c: ModelConfig): boolean {
+  return c.decoder.residual <= 256 && c.decoder.skip <= 256;
 }
 
 export function packGenWeights(engine: Engine, w: Weights): GenWeights {
@@ -72,6 +80,16 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     gw.set(a, at);
     at += a.length;
   }
+  let wall: Tensor | null = null;
+  const wallOffsets = { wPast: 0, wCur: wPast.length, wRs: wPast.length + wCur.length, gw: wPast.length + wCur.length + wRs.length };
+  if (voiceLoopFits(c)) {
+    const all = new Float32Array(wallOffsets.gw + gw.length);
+    all.set(wPast, wallOffsets.wPast);
+    all.set(wCur, wallOffsets.wCur);
+    all.set(wRs, wallOffsets.wRs);
+    all.set(gw, wallOffsets.gw);
+    wall = engine.upload(all, [all.length], 'gen/wall');
+  }
   const t = {
     wPast: engine.upload(wPast, [L, 2 * R, 2 * R], 'gen/w_past'),
     wCur: engine.upload(wCur, [L, R, 2 * R], 'gen/w_cur'),
@@ -79,5 +97,5 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     gw: engine.upload(gw, [total], 'gen/gw'),
     condB: engine.upload(condB, [condB.length], 'gen/cond_b'),
   };
-  return { ...t, offsets, release: () => Object.values(t).forEach((x) => x.release()) };
+  return { ...t, offsets, wall, wallOffsets, release: () => [...Object.values(t), ...(wall ? [wall] : [])].forEach((x) => x.release()) };
 }

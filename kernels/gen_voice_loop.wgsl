@@ -1,0 +1,123 @@
+// Fast generation for small configs: one workgroup per voice runs whole steps, `nsteps` of them
+// per dispatch, with workgroup barriers in place of dispatch boundaries. Same arithmetic as the
+// layered path (gen_step_start, gen_gate, gen_res_skip, gen_head_sample) and the same state
+// layout, so either path can continue the other; activations live in workgroup memory and every
+// weight comes from one packed buffer `wall` (offsets in the parameters).
+//! include lib_generation
+//! include lib_sample_categorical
+
+struct LoopParams {
+  nsteps: u32,
+  w_past: u32,   // offsets into wall (floats)
+  w_cur: u32,
+  w_rs: u32,
+  gw: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: GenParams;
+@group(0) @binding(1) var<uniform> q: LoopParams;
+@group(0) @binding(2) var<storage, read_write> state: array<u32>;
+@group(0) @binding(3) var<storage, read_write> hist: array<f32>;
+@group(0) @binding(4) var<storage, read> wall: array<f32>;
+@group(0) @binding(5) var<storage, read> cond: array<f32>;
+@group(0) @binding(6) var<storage, read_write> classes: array<u32>;
+@group(0) @binding(7) var<storage, read> teacher: array<u32>;
+@group(0) @binding(8) var<storage, read_write> step_logits: array<f32>;
+
+const MAXW: u32 = 256u;   // largest residual / skip width this path serves
+var<workgroup> lv: array<f32, 256>;     // l
+var<workgroup> sv: array<f32, 256>;     // s
+var<workgroup> gv: array<f32, 256>;     // gate output
+var<workgroup> hv: array<f32, 256>;     // head hidden
+var<workgroup> xin: array<f32, 3>;      // x[t-3], x[t-2], x[t-1]
+var<workgroup> tsh: u32;                // this voice's step, shared so that it is uniform
+
+fn gwv(i: u32) -> f32 { return wall[q.gw + i]; }
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
+  let b = wg.x;
+  let lid = lid3.x;
+  let R = p.R;
+  let S = p.S;
+  let R2 = 2u * R;
+  for (var j = 0u; j < q.nsteps; j++) {
+    if (lid == 0u) { tsh = state[b]; }
+    let t = workgroupUniformLoad(&tsh);
+    if (t >= p.steps) { break; }
+    if (lid < 3u) { xin[lid] = bitcast<f32>(state[p.B + b * 4u + ((t + 1u + lid) % 4u)]); }
+    workgroupBarrier();
+    // start conv and skip_start
+    for (var c = lid; c < R; c += 256u) {
+      lv[c] = gwv(p.gw_start_b + c) + gwv(p.gw_start_w + c) * xin[0] + gwv(p.gw_start_w + R + c) * xin[1] + gwv(p.gw_start_w + 2u * R + c) * xin[2];
+    }
+    workgroupBarrier();
+    for (var o = lid; o < S; o += 256u) {
+      var acc = gwv(p.gw_ss_b + o);
+      for (var c = 0u; c < R; c++) { acc = fma(lv[c], gwv(p.gw_ss_w + c * S + o), acc); }
+      sv[o] = acc;
+    }
+    let f = t / p.hop;
+    let crow = (b * p.frames + f) * p.cond_stride;
+    for (var i = 0u; i < p.L; i++) {
+      let d = dilation_of(i, p.lps);
+      let base = ring_base(i, p);
+      let r2 = base + ((t % (2u * d)) * p.B + b) * R;          // row of t - 2d
+      let r1 = base + (((t + d) % (2u * d)) * p.B + b) * R;    // row of t - d
+      workgroupBarrier();
+      // gate: channel o and its tanh partner R + o
+      for (var o = lid; o < R; o += 256u) {
+        var zs = cond[crow + i * R2 + o];
+        var zt = cond[crow + i * R2 + R + o];
+        let wp = q.w_past + i * R2 * R2;
+        let wc = q.w_cur + i * R * R2;
+        for (var c = 0u; c < R; c++) {
+          let h2 = hist[r2 + c];
+          let h1 = hist[r1 + c];
+          let x = lv[c];
+          zs = fma(h2, wall[wp + c * R2 + o], fma(h1, wall[wp + (R + c) * R2 + o], fma(x, wall[wc + c * R2 + o], zs)));
+          zt = fma(h2, wall[wp + c * R2 + R + o], fma(h1, wall[wp + (R + c) * R2 + R + o], fma(x, wall[wc + c * R2 + R + o], zt)));
+        }
+        let e = exp(-2.0 * abs(zt));
+        gv[o] = (1.0 / (1.0 + exp(-zs))) * sign(zt) * (1.0 - e) / (1.0 + e);
+      }
+      workgroupBarrier();
+      // this step's layer input goes into the ring (row t mod 2d, already read above)
+      for (var c = lid; c < R; c += 256u) { hist[r2 + c] = lv[c]; }
+      // residual (not on the last layer) and skip
+      let RS = R + S;
+      let wr = q.w_rs + i * R * RS;
+      for (var o = lid; o < RS; o += 256u) {
+        if (i == p.L - 1u && o < R) { continue; }
+        var acc = gwv(p.gw_rs_b + i * RS + o);
+        for (var c = 0u; c < R; c++) { acc = fma(gv[c], wall[wr + c * RS + o], acc); }
+        if (o < R) { lv[o] += acc; } else { sv[o - R] += acc; }
+      }
+    }
+    workgroupBarrier();
+    // head
+    for (var c = lid; c < S; c += 256u) { sv[c] = max(sv[c], 0.0); }
+    workgroupBarrier();
+    let cb = crow + p.L * R2;
+    for (var o = lid; o < S; o += 256u) {
+      var acc = cond[cb + o];
+      for (var c = 0u; c < S; c++) { acc = fma(sv[c], gwv(p.gw_out1_w + c * S + o), acc); }
+      hv[o] = max(acc, 0.0);
+    }
+    workgroupBarrier();
+    var logit = gwv(p.gw_logits_b + lid);
+    for (var c = 0u; c < S; c++) { logit = fma(hv[c], gwv(p.gw_logits_w + c * 256u + lid), logit); }
+    let pos = b * p.steps + t;
+    if ((p.flags & 2u) != 0u) { step_logits[pos * 256u + lid] = logit; }
+    let k = sample_categorical(lid, logit, p.temperature, uniform01(p.seed, p.voice_base + b, t));
+    if (lid == 0u) {
+      classes[pos] = k;
+      var next = k;
+      if ((p.flags & 1u) != 0u) { next = teacher[pos]; }
+      state[p.B + b * 4u + (t % 4u)] = bitcast<u32>(f32(i32(next) - 128) / 128.0);
+      state[b] = t + 1u;
+    }
+    workgroupBarrier();
+    storageBarrier();
+  }
+}

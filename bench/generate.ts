@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Engine } from '../src/gpu/engine.js';
 import { randomModel } from '../src/api.js';
 import { getConfig, decoderLayers } from '../src/model/config.js';
-import { dispatchesPerStep } from '../src/generate/fast.js';
+import { choosePath, dispatchesPerStep } from '../src/generate/fast.js';
 import { naiveGenerate } from '../src/generate/naive.js';
 import { Rng } from '../src/util/rng.js';
 import { measureCeilings } from './probes.js';
@@ -31,6 +31,7 @@ export interface GenerateBenchRow {
   aggregateSamplesPerSecond: number;
   realtimeFactor: number;
   dispatchesPerStep: number;
+  path: string;
   naiveSamplesPerSecond: number;
   speedupOverNaive: number;
   weightGBps: number;
@@ -82,7 +83,8 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
     rows.push({
       config: c.name, adapter: engine.adapter.name, batch: B,
       samplesPerSecond: perVoice, aggregateSamplesPerSecond: perVoice * B, realtimeFactor: perVoice / c.sampleRate,
-      dispatchesPerStep: dispatchesPerStep(c),
+      dispatchesPerStep: dispatchesPerStep(c, 'auto', B),
+      path: choosePath(c, 'auto', B),
       naiveSamplesPerSecond: naivePerVoice, speedupOverNaive: (perVoice * B) / naivePerVoice,
       weightGBps, weightBandwidthFraction: weightGBps / ceilings.readGBps,
       numpySamplesPerSecond: np, ratioToNumpy: np ? perVoice / np : null,
@@ -94,11 +96,11 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
   } else {
     console.log(`adapter: ${engine.adapter.name}; config ${c.name}; ${(o.seconds).toString()} s per batch size`);
     console.log(`ceilings: read ${ceilings.readGBps.toFixed(2)} GB/s, FMA ${ceilings.fmaGflops.toFixed(1)} GFLOP/s, ${ceilings.dispatchMicros.toFixed(1)} us per dispatch`);
-    console.log('batch  samples/s/voice  aggregate  realtime  dispatches/step  weights GB/s (of read ceiling)  naive (1 voice)  speed-up  NumPy samples/s/voice  ratio');
+    console.log('batch  path        samples/s/voice  aggregate  realtime  dispatches/step  weights GB/s (of read ceiling)  naive (1 voice)  speed-up  NumPy samples/s/voice  ratio');
     for (const r of rows) {
       console.log(
-        `${String(r.batch).padStart(5)}  ${r.samplesPerSecond.toFixed(1).padStart(15)}  ${r.aggregateSamplesPerSecond.toFixed(1).padStart(9)}  ${r.realtimeFactor.toFixed(4).padStart(8)}  ` +
-          `${String(r.dispatchesPerStep).padStart(15)}  ${r.weightGBps.toFixed(2).padStart(12)} (${(100 * r.weightBandwidthFraction).toFixed(0)}%)`.padEnd(33) +
+        `${String(r.batch).padStart(5)}  ${r.path.padEnd(10)}  ${r.samplesPerSecond.toFixed(1).padStart(15)}  ${r.aggregateSamplesPerSecond.toFixed(1).padStart(9)}  ${r.realtimeFactor.toFixed(4).padStart(8)}  ` +
+          `${(r.dispatchesPerStep < 1 ? r.dispatchesPerStep.toFixed(3) : String(r.dispatchesPerStep)).padStart(15)}  ${r.weightGBps.toFixed(2).padStart(12)} (${(100 * r.weightBandwidthFraction).toFixed(0)}%)`.padEnd(33) +
           `  ${r.naiveSamplesPerSecond.toFixed(2).padStart(15)}  ${r.speedupOverNaive.toFixed(0).padStart(7)}x  ${r.numpySamplesPerSecond?.toFixed(1).padStart(21) ?? '                    -'}  ${r.ratioToNumpy ? r.ratioToNumpy.toFixed(2) + 'x' : '-'}`,
       );
     }

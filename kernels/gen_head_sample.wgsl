@@ -6,6 +6,7 @@
 // advances.
 //! include lib_generation
 //! include lib_sample_categorical
+//! include lib_finish_step
 
 @group(0) @binding(0) var<uniform> p: GenParams;
 @group(0) @binding(1) var<storage, read_write> state: array<u32>;
@@ -38,14 +39,5 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: ve
   workgroupBarrier();
   var logit = gw[p.gw_logits_b + lid];
   for (var c = 0u; c < S; c++) { logit = fma(h2[c], gw[p.gw_logits_w + c * 256u + lid], logit); }
-  let pos = b * p.steps + t;
-  if ((p.flags & 2u) != 0u) { step_logits[pos * 256u + lid] = logit; }
-  let k = sample_categorical(lid, logit, p.temperature, uniform01(p.seed, p.voice_base + b, t));
-  if (lid == 0u) {
-    classes[pos] = k;
-    var next = k;
-    if ((p.flags & 1u) != 0u) { next = teacher[pos]; }
-    state[p.B + b * 4u + (t % 4u)] = bitcast<u32>(f32(i32(next) - 128) / 128.0);
-    state[b] = t + 1u;
-  }
+  finish_step(lid, b, t, logit);
 }

@@ -5,6 +5,7 @@
 // weight comes from one packed buffer `wall` (offsets in the parameters).
 //! include lib_generation
 //! include lib_sample_categorical
+//! include lib_finish_step
 
 struct LoopParams {
   nsteps: u32,
@@ -107,16 +108,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: ve
     workgroupBarrier();
     var logit = gwv(p.gw_logits_b + lid);
     for (var c = 0u; c < S; c++) { logit = fma(hv[c], gwv(p.gw_logits_w + c * 256u + lid), logit); }
-    let pos = b * p.steps + t;
-    if ((p.flags & 2u) != 0u) { step_logits[pos * 256u + lid] = logit; }
-    let k = sample_categorical(lid, logit, p.temperature, uniform01(p.seed, p.voice_base + b, t));
-    if (lid == 0u) {
-      classes[pos] = k;
-      var next = k;
-      if ((p.flags & 1u) != 0u) { next = teacher[pos]; }
-      state[p.B + b * 4u + (t % 4u)] = bitcast<u32>(f32(i32(next) - 128) / 128.0);
-      state[b] = t + 1u;
-    }
+    finish_step(lid, b, t, logit);
     workgroupBarrier();
     storageBarrier();
   }

@@ -10,3 +10,7 @@ export type { HostTensor, LengthPolicy } from './model/inputs.js';
 export { encodeReference, teacherForcedLogitsReference } from './model/reference.js';
 export { MU_LAW_EDGES, MU_LAW_DECODE_TABLE, muLawQuantizeArray, muLawDecodeReference } from './ops/mulaw.js';
 export { encodeWeights, parseManifest, decodeWeights, type Manifest } from './io/weights-file.js';
+export type { EmbeddingInput } from './model/model.js';
+export { naiveGenerate, type NaiveOptions } from './generate/naive.js';
+export { choosePath, dispatchesPerStep, type GenerateOptions, type GenerateProgress, type AudioChunk, type GenerationPath } from './generate/fast.js';
+export { uniform01, sampleCategorical } from './generate/sampling.js';

@@ -74,6 +74,9 @@ describe('batches larger than one binding', () => {
     const whole = (await model.generate(emb, { seed: 9, path: 'layered' })) as Float32Array[];
     const split = (await model.generate(emb, { seed: 9, path: 'layered', maxVoicesPerInstance: 2 })) as Float32Array[];
     expect(split).toEqual(whole);
+    // the batch option runs the voices two at a time, each keeping its own random stream
+    const batched = (await model.generate(emb, { seed: 9, path: 'layered', batch: 2 })) as Float32Array[];
+    expect(batched).toEqual(whole);
     model.dispose();
   });
 });

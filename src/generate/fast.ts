@@ -25,6 +25,8 @@ export interface GenerateOptions {
   /** Samples per chunk read back (default 4096); the first chunk is shorter (default 512) for low latency. */
   chunkSize?: number;
   firstChunkSize?: number;
+  /** `generate` only: most voices run together; more embeddings are generated batch after batch. */
+  batch?: number;
   /** Steps encoded per queue submit (default: about 4096 dispatches' worth). */
   stepsPerSubmit?: number;
   /**
@@ -41,14 +43,22 @@ export type GenerationPath = 'auto' | 'layered' | 'voice-loop';
 export const VOICE_LOOP_STEPS = 64;
 
 /**
- * The measured choice (README, "Fast generation"; lavapipe, tiny): one workgroup per voice is
- * 2.2x faster than the layered path at batch 1 and slower from batch 4, where spreading every
- * voice group over the whole device wins; large widths always go layered.
+ * The measured choice (README, "Fast generation"; lavapipe): one workgroup per voice is 2.2x
+ * faster than the layered path for `tiny` (0.6 MB of step weights) at batch 1, but slower at
+ * batch 4, and slower for `h128_bo16` (15 MB) even at batch 1 (91 vs 123 samples/s): it pays off
+ * only while the step's weights stay close to one core or compute unit.
  */
 export function choosePath(c: ModelConfig, requested: GenerationPath = 'auto', batch = 1): 'layered' | 'voice-loop' {
   if (requested === 'voice-loop' && !voiceLoopFits(c)) throw new Error(`config ${c.name}: the voice-loop path supports residual and skip widths up to 256`);
   if (requested !== 'auto') return requested;
-  return c.decoder.residual <= 128 && c.decoder.skip <= 128 && batch <= 2 ? 'voice-loop' : 'layered';
+  return voiceLoopFits(c) && stepWeightBytes(c) <= 2 * 1024 * 1024 && batch <= 2 ? 'voice-loop' : 'layered';
+}
+
+/** Bytes of weights one generation step reads (f32). */
+export function stepWeightBytes(c: ModelConfig): number {
+  const { residual: R, skip: S } = c.decoder;
+  const L = decoderLayers(c);
+  return 4 * (L * (3 * R * 2 * R + R * (R + S)) + 4 * R + R * S + S * S + S * 257);
 }
 
 export interface GenerateProgress {
@@ -63,6 +73,8 @@ export interface GenerateProgress {
 export interface GeneratorInternals {
   teacher?: Uint32Array[];
   recordLogits?: boolean;
+  /** RNG voice index of voice 0 (generate's successive batches keep every voice's own stream). */
+  voiceOffset?: number;
   /** Cap on voices per instance (normally set by the adapter's binding limit). */
   maxVoicesPerInstance?: number;
 }
@@ -166,7 +178,7 @@ async function buildInstance(res: GeneratorResources, voiceBase: number, B: numb
     B, R, S, L, lps: c.decoder.layersPerStage, frames, hop: c.hop, steps: T, cond_stride: stride, layer,
     temperature: o.temperature ?? 1, seed: (o.seed ?? 0) >>> 0, flags,
     gw_start_w: off.startW, gw_start_b: off.startB, gw_ss_w: off.ssW, gw_ss_b: off.ssB, gw_rs_b: off.rsB,
-    gw_out1_w: off.out1W, gw_logits_w: off.logitsW, gw_logits_b: off.logitsB, voice_base: voiceBase,
+    gw_out1_w: off.out1W, gw_logits_w: off.logitsW, gw_logits_b: off.logitsB, voice_base: (o.voiceOffset ?? 0) + voiceBase,
   });
   // Once per note: the conditioning of every layer and of the head, for every frame and voice.
   oneOff.push(await conv1d(engine, condIn, res.condW, gen.condB, cond, { taps: 1 }));

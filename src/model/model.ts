@@ -254,12 +254,21 @@ export class NSynthModel {
    */
   async generate(embedding: EmbeddingInput, o: GenerateOptions & GeneratorInternals = {}): Promise<Float32Array | Float32Array[]> {
     const voices = this.voices(embedding);
-    const lengths = voices.map((v) => (v.length / this.config.bottleneck) * this.config.hop);
+    const bn = this.config.bottleneck;
+    const lengths = voices.map((v) => (v.length / bn) * this.config.hop);
     const out = lengths.map((n) => new Float32Array(n));
-    for await (const chunk of this.stream(embedding, o)) {
-      chunk.audio.forEach((a, b) => {
-        if (chunk.start < lengths[b]) out[b].set(a.subarray(0, Math.min(a.length, lengths[b] - chunk.start)), chunk.start);
-      });
+    const batch = o.batch ?? voices.length;
+    if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch must be a positive integer, got ${batch}`);
+    const pitches = o.pitch === undefined || typeof o.pitch === 'number' ? undefined : o.pitch;
+    for (let v0 = 0; v0 < voices.length; v0 += batch) {
+      const group = voices.slice(v0, v0 + batch).map((v) => ({ data: v, shape: [v.length / bn, bn] }));
+      const opts = { ...o, pitch: pitches ? pitches.slice(v0, v0 + batch) : o.pitch, teacher: o.teacher?.slice(v0, v0 + batch), voiceOffset: (o.voiceOffset ?? 0) + v0 };
+      for await (const chunk of this.stream(group, opts)) {
+        chunk.audio.forEach((a, j) => {
+          const b = v0 + j;
+          if (chunk.start < lengths[b]) out[b].set(a.subarray(0, Math.min(a.length, lengths[b] - chunk.start)), chunk.start);
+        });
+      }
     }
     const single = !Array.isArray(embedding) && !(embedding instanceof Float32Array ? false : embedding.shape.length === 3);
     return single ? out[0] : out;

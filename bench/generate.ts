@@ -38,6 +38,8 @@ export interface GenerateBenchRow {
   weightBandwidthFraction: number;
   numpySamplesPerSecond: number | null;
   ratioToNumpy: number | null;
+  readCeilingGBps: number;
+  fmaCeilingGflops: number;
 }
 
 function numpyStep(R: number, S: number, L: number, lps: number, B: number, steps: number): number | null {
@@ -88,6 +90,7 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
       naiveSamplesPerSecond: naivePerVoice, speedupOverNaive: (perVoice * B) / naivePerVoice,
       weightGBps, weightBandwidthFraction: weightGBps / ceilings.readGBps,
       numpySamplesPerSecond: np, ratioToNumpy: np ? perVoice / np : null,
+      readCeilingGBps: ceilings.readGBps, fmaCeilingGflops: ceilings.fmaGflops,
     });
   }
   model.dispose();

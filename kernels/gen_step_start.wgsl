@@ -5,7 +5,7 @@
 //     so it runs for all 30 layers in one dispatch, off the sequential path (Fast WaveNet).
 // (b) start: l = startconv(x[t-3], x[t-2], x[t-1]) and s = skip_start(l).
 // Threads [0, L*2R/4) do (a), one output vec4 each; then R/4 threads write l and S/4 threads s.
-// Each thread serves the 4 voices of its voice group (grid y).
+// Each thread serves the (up to) VB voices of its voice group (grid y).
 //! include lib_generation
 
 @group(0) @binding(0) var<uniform> p: GenParams;
@@ -24,16 +24,15 @@ fn start_l(b: u32, c: u32, x3: f32, x2: f32, x1: f32) -> f32 {
   return gw[p.gw_start_b + c] + gw[p.gw_start_w + c] * x3 + gw[p.gw_start_w + R + c] * x2 + gw[p.gw_start_w + 2u * R + c] * x1;
 }
 
+const VB: u32 = 16u;   // voices per voice group: each weight read serves up to VB voices
+
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let t = state[0];
   let R = p.R;
   let R2q = (2u * R) / 4u;
-  let vg = gid.y * 4u;
-  // voices beyond B reuse the last voice's inputs; their results are not written
-  let b0 = min(vg, p.B - 1u); let b1 = min(vg + 1u, p.B - 1u);
-  let b2 = min(vg + 2u, p.B - 1u); let b3 = min(vg + 3u, p.B - 1u);
-  let nv = min(4u, p.B - vg);
+  let vg = gid.y * VB;
+  let nv = min(VB, p.B - vg);
   let id = gid.x;
   let n_past = p.L * R2q;
   if (id < n_past) {
@@ -45,34 +44,27 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     let s1 = (t + d) % (2u * d);      // row of t - d
     let f = t / p.hop;
     let co = i * 2u * R + o4 * 4u;
-    var a0 = vec4<f32>(cond[(b0 * p.frames + f) * p.cond_stride + co], cond[(b0 * p.frames + f) * p.cond_stride + co + 1u], cond[(b0 * p.frames + f) * p.cond_stride + co + 2u], cond[(b0 * p.frames + f) * p.cond_stride + co + 3u]);
-    var a1 = vec4<f32>(cond[(b1 * p.frames + f) * p.cond_stride + co], cond[(b1 * p.frames + f) * p.cond_stride + co + 1u], cond[(b1 * p.frames + f) * p.cond_stride + co + 2u], cond[(b1 * p.frames + f) * p.cond_stride + co + 3u]);
-    var a2 = vec4<f32>(cond[(b2 * p.frames + f) * p.cond_stride + co], cond[(b2 * p.frames + f) * p.cond_stride + co + 1u], cond[(b2 * p.frames + f) * p.cond_stride + co + 2u], cond[(b2 * p.frames + f) * p.cond_stride + co + 3u]);
-    var a3 = vec4<f32>(cond[(b3 * p.frames + f) * p.cond_stride + co], cond[(b3 * p.frames + f) * p.cond_stride + co + 1u], cond[(b3 * p.frames + f) * p.cond_stride + co + 2u], cond[(b3 * p.frames + f) * p.cond_stride + co + 3u]);
     let r2 = base + s2 * p.B * R;
     let r1 = base + s1 * p.B * R;
     let wb = i * 2u * R * R2q + o4;
-    if (nv == 1u) {
-      // one voice in this group: a quarter of the loads and FMAs
-      for (var c = 0u; c < R; c++) {
-        a0 = fma(vec4<f32>(hist[r2 + b0 * R + c]), w_past[wb + c * R2q], fma(vec4<f32>(hist[r1 + b0 * R + c]), w_past[wb + (R + c) * R2q], a0));
+    var acc: array<vec4<f32>, VB>;
+    for (var v = 0u; v < VB; v++) {
+      if (v < nv) {
+        let cr = ((vg + v) * p.frames + f) * p.cond_stride + co;
+        acc[v] = vec4<f32>(cond[cr], cond[cr + 1u], cond[cr + 2u], cond[cr + 3u]);
       }
-      past[i * p.B * R2q + o4 + b0 * R2q] = a0;
-      return;
     }
     for (var c = 0u; c < R; c++) {
       let w0 = w_past[wb + c * R2q];
       let w1 = w_past[wb + (R + c) * R2q];
-      a0 = fma(vec4<f32>(hist[r2 + b0 * R + c]), w0, fma(vec4<f32>(hist[r1 + b0 * R + c]), w1, a0));
-      a1 = fma(vec4<f32>(hist[r2 + b1 * R + c]), w0, fma(vec4<f32>(hist[r1 + b1 * R + c]), w1, a1));
-      a2 = fma(vec4<f32>(hist[r2 + b2 * R + c]), w0, fma(vec4<f32>(hist[r1 + b2 * R + c]), w1, a2));
-      a3 = fma(vec4<f32>(hist[r2 + b3 * R + c]), w0, fma(vec4<f32>(hist[r1 + b3 * R + c]), w1, a3));
+      for (var v = 0u; v < VB; v++) {
+        if (v < nv) {
+          let h = (vg + v) * R + c;
+          acc[v] = fma(vec4<f32>(hist[r2 + h]), w0, fma(vec4<f32>(hist[r1 + h]), w1, acc[v]));
+        }
+      }
     }
-    let po = i * p.B * R2q + o4;
-    past[po + b0 * R2q] = a0;
-    if (nv > 1u) { past[po + b1 * R2q] = a1; }
-    if (nv > 2u) { past[po + b2 * R2q] = a2; }
-    if (nv > 3u) { past[po + b3 * R2q] = a3; }
+    for (var v = 0u; v < nv; v++) { past[(i * p.B + vg + v) * R2q + o4] = acc[v]; }
     return;
   }
   let k = id - n_past;

@@ -39,6 +39,9 @@ export interface GenerateOptions {
 
 export type GenerationPath = 'auto' | 'layered' | 'voice-loop';
 
+/** Voices per voice group in the layered kernels (their `const VB`): one weight read serves them all. */
+export const VOICE_TILE = 16;
+
 /** Steps one voice-loop dispatch runs. */
 export const VOICE_LOOP_STEPS = 64;
 
@@ -206,7 +209,7 @@ async function buildInstance(res: GeneratorResources, voiceBase: number, B: numb
       },
     };
   }
-  const groupsY = Math.ceil(B / 4);
+  const groupsY = Math.ceil(B / VOICE_TILE);
   const [kStart, kGate, kRs, kHead] = await Promise.all(['gen_step_start', 'gen_gate', 'gen_res_skip', 'gen_head_sample'].map((n) => engine.kernel(n)));
   const startThreads = (L * (2 * R)) / 4 + (R + S) / 4;
   dispatches.push(kStart.prepare({ p: params(0), state: state.buffer, hist: hist.buffer, w_past: gen.wPast.buffer, cond: cond.buffer, gw: gen.gw.buffer, past: past.buffer, ls: ls.buffer }, [Math.ceil(startThreads / 64), groupsY]));

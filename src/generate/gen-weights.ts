@@ -3,7 +3,7 @@
 // that are constant over a frame folded into the per-frame conditioning (spec §2.2).
 import type { Engine } from '../gpu/engine.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { conditioningWidth, decoderLayers, type ModelConfig } from '../model/config.js';
+import { decoderLayers, type ModelConfig } from '../model/config.js';
 import type { Weights } from '../model/weights.js';
 
 export interface GenWeights {
@@ -26,7 +26,6 @@ export function checkGeneratable(c: ModelConfig, maxBinding: number): void {
   if (c.numClasses !== 256) throw new Error(`config ${c.name}: fast generation samples 256 classes`);
   const pastBytes = decoderLayers(c) * 4 * R * R * 4;
   if (pastBytes > maxBinding) throw new Error(`config ${c.name}: past-tap weights (${pastBytes} bytes) exceed this adapter's storage binding limit (${maxBinding})`);
-  void conditioningWidth;
 }
 
 /** The one-workgroup-per-voice kernel keeps activations in workgroup memory: widths up to 256. */

@@ -202,13 +202,16 @@ export async function withIncludes(name: string, source: KernelSource, seen = ne
   return out.join('\n');
 }
 
+/** Records one prepared dispatch into a compute pass. */
+export function encodeDispatch(pass: GPUComputePassEncoder, d: Dispatch): void {
+  pass.setPipeline(d.kernel.pipeline);
+  for (let i = 0; i < d.bindGroups.length; i++) pass.setBindGroup(i, d.bindGroups[i]);
+  pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+}
+
 /** Records dispatches into one compute pass. */
 export function encodeDispatches(pass: GPUComputePassEncoder, list: Dispatch[]): void {
-  for (const d of list) {
-    pass.setPipeline(d.kernel.pipeline);
-    d.bindGroups.forEach((bg, i) => pass.setBindGroup(i, bg));
-    pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
-  }
+  for (const d of list) encodeDispatch(pass, d);
 }
 
 export function destroyDispatches(list: Dispatch[]): void {

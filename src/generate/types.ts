@@ -1,0 +1,71 @@
+// The types of the generation API: options, progress, chunks, and what the generator needs of a model.
+import type { Engine } from '../gpu/engine.js';
+import type { Tensor } from '../gpu/tensor.js';
+import type { ModelConfig } from '../model/config.js';
+import type { GenWeights } from './gen-weights.js';
+
+export interface GenerateOptions {
+  /** Seed of the counter-based RNG (default 0). Same seed, same audio. */
+  seed?: number;
+  /** Softmax temperature: 1 is Magenta's plain sampling (default), 0 is argmax. */
+  temperature?: number;
+  /** MIDI pitch per voice, for pitch-conditioned configs. */
+  pitch?: number | number[];
+  /** Called after every chunk. */
+  onProgress?: (p: GenerateProgress) => void;
+  /** Cancels generation; buffers are freed and the promise rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** Samples per chunk read back (default 4096); the first chunk is shorter (default 512) for low latency. */
+  chunkSize?: number;
+  firstChunkSize?: number;
+  /** `generate` only: most voices run together; more embeddings are generated batch after batch. */
+  batch?: number;
+  /** Steps encoded per queue submit (default: about 4096 dispatches' worth). */
+  stepsPerSubmit?: number;
+  /**
+   * `layered`: 2L + 2 dispatches per step, every voice group spread over the GPU (large configs).
+   * `voice-loop`: one workgroup per voice runs many steps per dispatch (small configs, widths
+   * up to 256). `auto` (default) picks by config, as measured in bench/generate.
+   */
+  path?: GenerationPath;
+}
+
+export type GenerationPath = 'auto' | 'layered' | 'voice-loop';
+
+export interface GenerateProgress {
+  done: number;
+  total: number;
+  /** Samples per second per voice so far. */
+  samplesPerSecond: number;
+  elapsedSeconds: number;
+}
+
+/** Testing hooks: feed given classes instead of the sampled ones, and keep every step's logits. */
+export interface GeneratorInternals {
+  teacher?: Uint32Array[];
+  recordLogits?: boolean;
+  /** RNG voice index of voice 0 (generate's successive batches keep every voice's own stream). */
+  voiceOffset?: number;
+  /** Cap on voices per instance (normally set by the adapter's binding limit). */
+  maxVoicesPerInstance?: number;
+}
+
+export interface AudioChunk {
+  /** Sample range [start, end) of this chunk. */
+  start: number;
+  end: number;
+  /** One Float32Array per voice. */
+  audio: Float32Array[];
+  /** Sampled mu-law classes per voice. */
+  classes: Uint32Array[];
+  /** Per voice, the logits [end - start, 256] of every step (only with `recordLogits`). */
+  logits?: Float32Array[];
+}
+
+export interface GeneratorResources {
+  engine: Engine;
+  config: ModelConfig;
+  gen: GenWeights;
+  condW: Tensor;
+}
+

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Engine } from '../src/gpu/engine.js';
 import { randomModel } from '../src/api.js';
 import { getConfig, decoderLayers } from '../src/model/config.js';
-import { choosePath, dispatchesPerStep } from '../src/generate/fast.js';
+import { choosePath, dispatchesPerStep, VOICE_TILE } from '../src/generate/fast.js';
 import { naiveGenerate } from '../src/generate/naive.js';
 import { Rng } from '../src/util/rng.js';
 import { measureCeilings } from './probes.js';
@@ -80,7 +80,9 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
     await model.generate(emb, { seed: 1 });
     const s = (performance.now() - t0) / 1000;
     const perVoice = T / s;
-    const weightGBps = (weightBytes * Math.ceil(B / 4) * (T / s)) / 1e9;
+    // the layered kernels read the weights once per voice tile; the voice-loop path once per voice
+    const reads = choosePath(c, 'auto', B) === 'voice-loop' ? B : Math.ceil(B / VOICE_TILE);
+    const weightGBps = (weightBytes * reads * (T / s)) / 1e9;
     const np = numpyStep(c.decoder.residual, c.decoder.skip, decoderLayers(c), c.decoder.layersPerStage, B, Math.max(8, Math.min(200, Math.round(perVoice))));
     rows.push({
       config: c.name, adapter: engine.adapter.name, batch: B,

@@ -28,6 +28,22 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let RS = R + p.S;
   let R2q = 2u * Rq;
   let pb = i * p.B * R2q;
+  let wb = i * R * R2q;
+  let d = dilation_of(i, p.lps);
+  let row = ring_base(i, p) + (t % (2u * d)) * p.B * R;
+  if (nv == 1u) {
+    // a single voice: straight-line code, no voice loop
+    var f1 = past[pb + vg * R2q + o4];
+    var s1 = past[pb + vg * R2q + Rq + o4];
+    for (var c = 0u; c < R; c++) {
+      let l = vec4<f32>(ls[vg * RS + c]);
+      f1 = fma(l, w_cur[wb + c * R2q + o4], f1);
+      s1 = fma(l, w_cur[wb + c * R2q + Rq + o4], s1);
+    }
+    g[vg * Rq + o4] = sigmoid4(f1) * tanh4(s1);
+    for (var j = 0u; j < 4u; j++) { hist[row + vg * R + o4 * 4u + j] = ls[vg * RS + o4 * 4u + j]; }
+    return;
+  }
   var fa: array<vec4<f32>, VB>;
   var sa: array<vec4<f32>, VB>;
   for (var v = 0u; v < VB; v++) {
@@ -36,7 +52,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       sa[v] = past[pb + (vg + v) * R2q + Rq + o4];
     }
   }
-  let wb = i * R * R2q;
   for (var c = 0u; c < R; c++) {
     let wg = w_cur[wb + c * R2q + o4];
     let wt = w_cur[wb + c * R2q + Rq + o4];
@@ -48,8 +63,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       }
     }
   }
-  let d = dilation_of(i, p.lps);
-  let row = ring_base(i, p) + (t % (2u * d)) * p.B * R;
   for (var v = 0u; v < nv; v++) {
     let b = vg + v;
     g[b * Rq + o4] = sigmoid4(fa[v]) * tanh4(sa[v]);

@@ -23,9 +23,16 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let nv = min(VB, p.B - vg);
   let bo = p.gw_rs_b + i * (R + p.S) + o4 * 4u;
   let bias = vec4<f32>(gw[bo], gw[bo + 1u], gw[bo + 2u], gw[bo + 3u]);
+  let wb = i * R * Q + o4;
+  if (nv == 1u) {
+    // a single voice: straight-line code, no voice loop
+    var a = bias;
+    for (var c = 0u; c < R; c++) { a = fma(vec4<f32>(g[vg * R + c]), w_rs[wb + c * Q], a); }
+    ls[vg * Q + o4] += a;
+    return;
+  }
   var acc: array<vec4<f32>, VB>;
   for (var v = 0u; v < VB; v++) { acc[v] = bias; }
-  let wb = i * R * Q + o4;
   for (var c = 0u; c < R; c++) {
     let w = w_rs[wb + c * Q];
     for (var v = 0u; v < VB; v++) {

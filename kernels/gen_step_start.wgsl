@@ -47,6 +47,16 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     let r2 = base + s2 * p.B * R;
     let r1 = base + s1 * p.B * R;
     let wb = i * 2u * R * R2q + o4;
+    if (nv == 1u) {
+      // a single voice: straight-line code, no voice loop (the batch-1 case is bandwidth-bound)
+      let cr = (vg * p.frames + f) * p.cond_stride + co;
+      var a = vec4<f32>(cond[cr], cond[cr + 1u], cond[cr + 2u], cond[cr + 3u]);
+      for (var c = 0u; c < R; c++) {
+        a = fma(vec4<f32>(hist[r2 + vg * R + c]), w_past[wb + c * R2q], fma(vec4<f32>(hist[r1 + vg * R + c]), w_past[wb + (R + c) * R2q], a));
+      }
+      past[(i * p.B + vg) * R2q + o4] = a;
+      return;
+    }
     var acc: array<vec4<f32>, VB>;
     for (var v = 0u; v < VB; v++) {
       if (v < nv) {

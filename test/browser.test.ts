@@ -1,5 +1,5 @@
-// The browser bundle in headless Chromium (WebGPU on SwiftShader): the tiny model's encoder and
-// decoder run in the page, loading weights over HTTP, and agree with Node's results.
+// The browser bundle in headless Chromium (WebGPU on SwiftShader): the tiny model's encoder,
+// decoder and fast generator run in the page, loading weights over HTTP, and agree with Node's.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -27,10 +27,17 @@ window.runModel = async () => {
   const audio = Float32Array.from({ length: ${T} }, (_, t) => ${audioFormula.toString().replace(/^\(t\) => /, '')});
   const emb = await model.encode(audio);
   const logits = await model.teacherForcedLogits(audio, emb);
+  // fast generation in the page: teacher-forced step logits, and sampled audio in chunks
+  const teacher = [new Uint32Array(${T}).map((_, t) => (t * 37) % 256)];
+  const stepLogits = new Float32Array(${T} * 256);
+  let chunks = 0;
+  for await (const c of model.stream(emb, { teacher, recordLogits: true, chunkSize: 256 })) { stepLogits.set(c.logits[0], c.start * 256); chunks++; }
+  const sampled = await model.generate(emb, { seed: 3 });
   let bad = null;
   try { await loadModel(engine, '/broken/'); } catch (e) { bad = e.message; }
   model.dispose();
-  return { adapter: engine.adapter.name, embShape: emb.shape, emb: Array.from(emb.data), logitsShape: logits.shape, logits: Array.from(logits.data), bad };
+  return { adapter: engine.adapter.name, embShape: emb.shape, emb: Array.from(emb.data), logitsShape: logits.shape, logits: Array.from(logits.data), bad,
+    stepLogits: Array.from(stepLogits), chunks, sampledLength: sampled.length, sampledFinite: sampled.every(Number.isFinite) };
 };
 window.ready = true;
 </script>`;
@@ -67,7 +74,10 @@ describe('browser bundle in headless Chromium', () => {
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(server.url + '/');
     await page.waitForFunction('window.ready === true', { timeout: 30_000 });
-    const got = (await page.evaluate('window.runModel()')) as { adapter: string; embShape: number[]; emb: number[]; logitsShape: number[]; logits: number[]; bad: string };
+    const got = (await page.evaluate('window.runModel()')) as {
+      adapter: string; embShape: number[]; emb: number[]; logitsShape: number[]; logits: number[]; bad: string;
+      stepLogits: number[]; chunks: number; sampledLength: number; sampledFinite: boolean;
+    };
     expect(errors).toEqual([]);
     expect(got.adapter).toMatch(/\S/);
     expect(got.embShape).toEqual([2, 16]);
@@ -81,6 +91,14 @@ describe('browser bundle in headless Chromium', () => {
     const logits = await model.teacherForcedLogits(audio, emb);
     expectClose(got.emb, emb.data, 1e-4, 1e-5, 'browser embedding');
     expectClose(got.logits, logits.data, 1e-4, 1e-4, 'browser logits');
+    // the page's fast generator (teacher-forced) against Node's
+    expect(got.chunks).toBe(Math.ceil((T - 256) / 256) + 1);
+    expect(got.sampledLength).toBe(T);
+    expect(got.sampledFinite).toBe(true);
+    const teacher = [new Uint32Array(T).map((_, t) => (t * 37) % 256)];
+    const nodeSteps = new Float32Array(T * 256);
+    for await (const c of model.stream(emb, { teacher, recordLogits: true })) nodeSteps.set(c.logits![0], c.start * 256);
+    expectClose(got.stepLogits, nodeSteps, 1e-4, 1e-4, 'browser generation step logits');
     model.dispose();
   });
 });

@@ -3,7 +3,7 @@
 // correctness oracle for the fast generator and the baseline its speed-up is measured against.
 import { decoderReceptiveField } from '../model/config.js';
 import type { EmbeddingInput, NSynthModel } from '../model/model.js';
-import { splitEmbedding } from '../model/inputs.js';
+import { embeddingVoices, padVoices } from '../model/inputs.js';
 import { MU_LAW_DECODE_TABLE } from '../ops/mulaw.js';
 import { sampleCategorical, uniform01 } from './sampling.js';
 
@@ -18,15 +18,10 @@ export interface NaiveOptions {
 export async function naiveGenerate(model: NSynthModel, embedding: EmbeddingInput, o: NaiveOptions = {}): Promise<{ audio: Float32Array[]; classes: Uint32Array[] }> {
   const c = model.config;
   const bn = c.bottleneck;
-  const voices = Array.isArray(embedding) ? embedding.flatMap((e, i) => splitEmbedding(e, bn, `embedding[${i}]`)) : splitEmbedding(embedding, bn);
+  const voices = embeddingVoices(embedding, bn);
   const B = voices.length;
-  const F = Math.max(...voices.map((v) => v.length / bn));
+  const { padded: emb, frames: F } = padVoices(voices, bn);
   const T = Math.min(o.steps ?? F * c.hop, F * c.hop);
-  const emb = voices.map((v) => {
-    const p = new Float32Array(F * bn);
-    p.set(v);
-    return p;
-  });
   const audio = voices.map(() => new Float32Array(F * c.hop));
   const classes = voices.map(() => new Uint32Array(T));
   const rf = decoderReceptiveField(c);

@@ -2,7 +2,7 @@
 // (allocate, upload, run dispatches, read back). Device loss and uncaptured validation errors are
 // recorded and thrown from the next run/read instead of turning into silent zeros.
 import { acquireDevice, type AdapterDescription, type DeviceOptions } from './device.js';
-import { KernelRegistry, encodeDispatches, destroyDispatches, type Dispatch, type KernelSource, type Kernel } from './registry.js';
+import { KernelRegistry, encodeDispatches, type Dispatch, type KernelSource, type Kernel } from './registry.js';
 import { BufferPool, Tensor, numel, type DType } from './tensor.js';
 
 export interface EngineOptions extends DeviceOptions {
@@ -69,16 +69,13 @@ export class Engine {
   }
 
   /** Encodes the dispatches into one compute pass and submits them. Returns without waiting. */
-  run(list: Dispatch[], options: { destroyAfter?: boolean } = {}): void {
+  run(list: Dispatch[]): void {
     this.checkHealthy();
     const enc = this.device.createCommandEncoder();
     const pass = enc.beginComputePass();
     encodeDispatches(pass, list);
     pass.end();
     this.device.queue.submit([enc.finish()]);
-    if (options.destroyAfter) {
-      this.device.queue.onSubmittedWorkDone().then(() => destroyDispatches(list));
-    }
   }
 
   /** Waits for all submitted work and reports any error it raised. */

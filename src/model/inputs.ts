@@ -40,3 +40,22 @@ export function splitEmbedding(e: HostTensor | Float32Array, channels: number, w
   for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i])) throw new Error(`${what}: value ${i} is ${t.data[i]}`);
   return Array.from({ length: B }, (_, b) => t.data.subarray(b * F * channels, (b + 1) * F * channels));
 }
+
+/** Per-voice embeddings from a tensor, a flat array or a list of either; empty input is refused. */
+export function embeddingVoices(e: HostTensor | Float32Array | (HostTensor | Float32Array)[], channels: number): Float32Array[] {
+  const list = Array.isArray(e) ? e.flatMap((x, i) => splitEmbedding(x, channels, `embedding[${i}]`)) : splitEmbedding(e, channels);
+  if (list.length === 0) throw new Error('no embedding given');
+  return list;
+}
+
+/** Voices zero-padded to the longest (as Magenta's load_batch_encodings); returns them and the frame count. */
+export function padVoices(voices: Float32Array[], channels: number): { padded: Float32Array[]; frames: number } {
+  const frames = Math.max(...voices.map((v) => v.length / channels));
+  const padded = voices.map((v) => {
+    if (v.length === frames * channels) return v;
+    const p = new Float32Array(frames * channels);
+    p.set(v);
+    return p;
+  });
+  return { padded, frames };
+}

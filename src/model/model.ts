@@ -4,7 +4,7 @@ import type { Engine } from '../gpu/engine.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { MU_LAW_DECODE_TABLE, MU_LAW_EDGES } from '../ops/mulaw.js';
 import { conditioningWidth, decoderLayers, decoderReceptiveField, encoderReach, PITCH_CLASSES, type ModelConfig } from './config.js';
-import { fitLength, splitEmbedding, type HostTensor, type LengthPolicy } from './inputs.js';
+import { embeddingVoices, fitLength, padVoices, splitEmbedding, type HostTensor, type LengthPolicy } from './inputs.js';
 import { DecoderPlan, EncoderPlan, type GpuWeights, type Plan } from './plans.js';
 import { planSegments } from './segments.js';
 import type { Weights } from './weights.js';
@@ -216,10 +216,7 @@ export class NSynthModel {
 
   /** Per-voice embeddings from any accepted embedding form; checked before any GPU work. */
   private voices(embedding: EmbeddingInput): Float32Array[] {
-    const bn = this.config.bottleneck;
-    const list = Array.isArray(embedding) ? embedding.flatMap((e, i) => splitEmbedding(e, bn, `embedding[${i}]`)) : splitEmbedding(embedding, bn);
-    if (list.length === 0) throw new Error('no embedding given');
-    return list;
+    return embeddingVoices(embedding, this.config.bottleneck);
   }
 
   /** The generator's view of this model (its step-laid-out weights are packed on first use). */
@@ -236,14 +233,7 @@ export class NSynthModel {
    */
   stream(embedding: EmbeddingInput, o: GenerateOptions & GeneratorInternals = {}): AsyncGenerator<AudioChunk> {
     const voices = this.voices(embedding);
-    const bn = this.config.bottleneck;
-    const F = Math.max(...voices.map((v) => v.length / bn));
-    const padded = voices.map((v) => {
-      if (v.length === F * bn) return v;
-      const p = new Float32Array(F * bn);
-      p.set(v);
-      return p;
-    });
+    const { padded, frames: F } = padVoices(voices, this.config.bottleneck);
     const cond = this.conditioning(padded, voices.length, F, o.pitch);
     return generateChunks(this.generatorResources(), voices.length, F, cond, o);
   }

@@ -19,6 +19,8 @@ export class Engine {
   readonly pool: BufferPool;
   /** A small buffer bound where a kernel's optional input is unused. */
   readonly dummy: GPUBuffer;
+  /** A second placeholder, for an unused writable binding beside another (writable bindings may not alias). */
+  readonly dummyOut: GPUBuffer;
   private failure: Error | null = null;
 
   constructor(
@@ -31,6 +33,7 @@ export class Engine {
     this.registry = new KernelRegistry(device, source);
     this.pool = new BufferPool(device);
     this.dummy = device.createBuffer({ label: 'dummy', size: 256, usage: GPUBufferUsage.STORAGE });
+    this.dummyOut = device.createBuffer({ label: 'dummy-out', size: 256, usage: GPUBufferUsage.STORAGE });
     device.addEventListener('uncapturederror', (ev) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
       this.failure ??= new Error(`WebGPU error: ${err.message}`);
@@ -64,6 +67,10 @@ export class Engine {
 
   write(t: Tensor | GPUBuffer, data: TypedArray, byteOffset = 0): void {
     const buffer = t instanceof Tensor ? t.buffer : t;
+    if (t instanceof Tensor) {
+      if (byteOffset + data.byteLength > t.bytes) throw new Error(`write: ${data.byteLength} bytes at ${byteOffset} do not fit a tensor of ${t.bytes} bytes`);
+      byteOffset += t.offset;
+    }
     if (byteOffset + data.byteLength > buffer.size) throw new Error(`write: ${data.byteLength} bytes do not fit a ${buffer.size}-byte buffer`);
     this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
   }
@@ -91,7 +98,7 @@ export class Engine {
     const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     try {
       const enc = this.device.createCommandEncoder();
-      enc.copyBufferToBuffer(t.buffer, 0, staging, 0, bytes);
+      enc.copyBufferToBuffer(t.buffer, t.offset, staging, 0, bytes);
       this.device.queue.submit([enc.finish()]);
       await staging.mapAsync(GPUMapMode.READ);
       this.checkHealthy();
@@ -110,6 +117,7 @@ export class Engine {
   destroy(): void {
     this.pool.trim();
     this.dummy.destroy();
+    this.dummyOut.destroy();
     this.device.destroy();
     this.releaseDevice();
   }

@@ -19,6 +19,9 @@ export class Tensor {
     readonly shape: number[],
     readonly dtype: DType,
     private readonly pool?: BufferPool,
+    /** Byte offset of a view into a larger buffer (a multiple of 256, the binding alignment). */
+    readonly offset = 0,
+    private readonly isView = false,
   ) {}
   get numel(): number {
     return numel(this.shape);
@@ -26,8 +29,21 @@ export class Tensor {
   get bytes(): number {
     return this.numel * 4;
   }
-  /** Returns the buffer to its pool (or destroys it). The tensor must not be used afterwards. */
+  /** What kernels bind: the whole buffer, or the view's byte range. */
+  get binding(): GPUBuffer | { buffer: GPUBuffer; offset: number; size: number } {
+    if (!this.isView) return this.buffer;
+    return { buffer: this.buffer, offset: this.offset, size: Math.max(4, this.bytes) };
+  }
+  /** A tensor over `shape` elements starting `elementOffset` elements in (offset must keep 256-byte alignment). */
+  view(elementOffset: number, shape: number[]): Tensor {
+    const offset = this.offset + elementOffset * 4;
+    if (offset % 256 !== 0) throw new Error(`Tensor view at element ${elementOffset} is not 256-byte aligned`);
+    if (offset + numel(shape) * 4 > this.offset + this.buffer.size) throw new Error(`Tensor view [${shape}] at ${elementOffset} runs past its buffer`);
+    return new Tensor(this.buffer, [...shape], this.dtype, undefined, offset, true);
+  }
+  /** Returns the buffer to its pool (or destroys it). The tensor must not be used afterwards. Views own nothing. */
   release(): void {
+    if (this.isView) return;
     if (this.pool) this.pool.give(this.buffer);
     else this.buffer.destroy();
   }

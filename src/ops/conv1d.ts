@@ -28,6 +28,8 @@ export interface Conv1dOptions {
   reluOut?: boolean;
   /** y += conv(x) instead of y = conv(x) (residual and skip sums). */
   accumulate?: boolean;
+  /** y = residual + conv(x), out of place (training keeps every layer's input for the backward pass). */
+  residual?: Tensor;
   frameBias?: FrameBias;
 }
 
@@ -59,7 +61,8 @@ export async function conv1d(engine: Engine, x: Tensor, W: Tensor, bias: Tensor 
     if (fb.offset + cout > fb.stride) throw new Error(`conv1d: frame-bias slice ${fb.offset}+${cout} exceeds its row of ${fb.stride}`);
     expectNumel('conv1d', 'frame bias', fb.tensor, B * frames * fb.stride);
   }
-  const flags = (o.reluIn ? 1 : 0) | (o.reluOut ? 2 : 0) | (o.accumulate ? 4 : 0) | (bias ? 8 : 0) | (fb ? 16 : 0);
+  if (o.residual) expectNumel('conv1d', 'residual', o.residual, B * T * cout);
+  const flags = (o.reluIn ? 1 : 0) | (o.reluOut ? 2 : 0) | (o.accumulate ? 4 : 0) | (bias ? 8 : 0) | (fb ? 16 : 0) | (o.residual ? 32 : 0);
   const kernel = await engine.kernel('conv1d');
   return kernel.prepare(
     {
@@ -67,7 +70,8 @@ export async function conv1d(engine: Engine, x: Tensor, W: Tensor, bias: Tensor 
         T, rows: B * T, cin, cout, taps: K, dilation: d, offset: tapOffset(K, d, o.mode ?? 'causal'),
         flags, frame_len: fb?.frameLen ?? 1, frames, fb_stride: fb?.stride ?? 0, fb_offset: fb?.offset ?? 0,
       },
-      x: x.buffer, W: W.buffer, bias: bias?.buffer ?? engine.dummy, fbias: fb?.tensor.buffer ?? engine.dummy, y: y.buffer,
+      x: x.binding, W: W.binding, bias: bias?.binding ?? engine.dummy, fbias: fb?.tensor.binding ?? engine.dummy,
+      resid: o.residual?.binding ?? engine.dummy, y: y.binding,
     },
     [Math.ceil(cout / 128), Math.ceil((B * T) / 64)],
   );
@@ -83,7 +87,7 @@ export interface FrameBiasRef {
 /** Plain reference. x [B, T, Cin]; returns y [B, T, Cout] in float64 (yInit is added when accumulating). */
 export function conv1dReference(
   x: Arr, shape: [number, number, number], W: Arr, bias: Arr | null, cout: number,
-  o: Omit<Conv1dOptions, 'frameBias'> & { frameBias?: FrameBiasRef }, yInit?: Arr,
+  o: Omit<Conv1dOptions, 'frameBias' | 'residual'> & { frameBias?: FrameBiasRef; residual?: Arr }, yInit?: Arr,
 ): Float64Array {
   const [B, T, cin] = shape;
   const K = o.taps;
@@ -114,6 +118,7 @@ export function conv1dReference(
       }
       for (let co = 0; co < cout; co++) {
         if (o.accumulate && yInit) y[yo + co] += yInit[yo + co];
+        if (o.residual) y[yo + co] += o.residual[yo + co];
         if (o.reluOut && y[yo + co] < 0) y[yo + co] = 0;
       }
     }

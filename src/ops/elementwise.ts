@@ -8,7 +8,7 @@ import { expectNumel, grid1d, type Arr } from './common.js';
 export async function relu(engine: Engine, x: Tensor, out: Tensor): Promise<Dispatch> {
   expectNumel('relu', 'out', out, x.numel);
   const k = await engine.kernel('relu');
-  return k.prepare({ params: { n: x.numel }, x: x.buffer, out: out.buffer }, [grid1d(x.numel, 256)]);
+  return k.prepare({ params: { n: x.numel }, x: x.binding, out: out.binding }, [grid1d(x.numel, 256)]);
 }
 
 export function reluReference(x: Arr): Float64Array {
@@ -20,7 +20,7 @@ export async function add(engine: Engine, a: Tensor, b: Tensor, out: Tensor): Pr
   expectNumel('add', 'out', out, a.numel);
   if (out.buffer === a.buffer || out.buffer === b.buffer) throw new Error('add: out must not alias an input (use conv1d accumulate for in-place sums)');
   const k = await engine.kernel('add');
-  return k.prepare({ params: { n: a.numel }, a: a.buffer, b: b.buffer, out: out.buffer }, [grid1d(a.numel, 256)]);
+  return k.prepare({ params: { n: a.numel }, a: a.binding, b: b.binding, out: out.binding }, [grid1d(a.numel, 256)]);
 }
 
 export function addReference(a: Arr, b: Arr): Float64Array {
@@ -34,7 +34,7 @@ export async function gate(engine: Engine, x: Tensor, out: Tensor): Promise<Disp
   const n = x.numel / c2;
   expectNumel('gate', 'out', out, n * (c2 / 2));
   const k = await engine.kernel('gate_sigmoid_tanh');
-  return k.prepare({ params: { n, channels: c2 / 2 }, x: x.buffer, out: out.buffer }, [grid1d(n * (c2 / 2), 256)]);
+  return k.prepare({ params: { n, channels: c2 / 2 }, x: x.binding, out: out.binding }, [grid1d(n * (c2 / 2), 256)]);
 }
 
 export function sigmoid(v: number): number {
@@ -50,4 +50,54 @@ export function gateReference(x: Arr, channels: number): Float64Array {
     }
   }
   return out;
+}
+
+/** dx (+)= d gate / d x from the gate's input x [..., 2C] and the output gradient dout [..., C]. */
+export async function gateBackward(engine: Engine, x: Tensor, dout: Tensor, dx: Tensor, accumulate: boolean): Promise<Dispatch> {
+  const c2 = x.shape[x.shape.length - 1];
+  const n = x.numel / c2;
+  expectNumel('gateBackward', 'dout', dout, n * (c2 / 2));
+  expectNumel('gateBackward', 'dx', dx, x.numel);
+  const k = await engine.kernel('gate_sigmoid_tanh_backward');
+  return k.prepare({ params: { n, channels: c2 / 2, accumulate: accumulate ? 1 : 0 }, x: x.binding, dout: dout.binding, dx: dx.binding }, [grid1d(n * (c2 / 2), 256)]);
+}
+
+export function gateBackwardReference(x: Arr, dout: Arr, channels: number): Float64Array {
+  const n = x.length / (2 * channels);
+  const dx = new Float64Array(x.length);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < channels; c++) {
+      const ia = r * 2 * channels + c;
+      const ib = ia + channels;
+      const s = sigmoid(x[ia]);
+      const th = Math.tanh(x[ib]);
+      const g = dout[r * channels + c];
+      dx[ia] = g * th * s * (1 - s);
+      dx[ib] = g * s * (1 - th * th);
+    }
+  }
+  return dx;
+}
+
+/** dx (+)= dy where x > 0. */
+export async function reluBackward(engine: Engine, x: Tensor, dy: Tensor, dx: Tensor, accumulate: boolean): Promise<Dispatch> {
+  expectNumel('reluBackward', 'dy', dy, x.numel);
+  expectNumel('reluBackward', 'dx', dx, x.numel);
+  const k = await engine.kernel('relu_backward');
+  return k.prepare({ params: { n: x.numel, accumulate: accumulate ? 1 : 0 }, x: x.binding, dy: dy.binding, dx: dx.binding }, [grid1d(x.numel, 256)]);
+}
+
+export function reluBackwardReference(x: Arr, dy: Arr): Float64Array {
+  return Float64Array.from(dy, (v, i) => (x[i] > 0 ? v : 0));
+}
+
+/** y += alpha * x. */
+export async function axpy(engine: Engine, x: Tensor, y: Tensor, alpha = 1): Promise<Dispatch> {
+  expectNumel('axpy', 'y', y, x.numel);
+  const k = await engine.kernel('axpy');
+  return k.prepare({ params: { n: x.numel, alpha }, x: x.binding, y: y.binding }, [grid1d(x.numel, 256)]);
+}
+
+export function axpyReference(x: Arr, y: Arr, alpha = 1): Float64Array {
+  return Float64Array.from(y, (v, i) => v + alpha * x[i]);
 }

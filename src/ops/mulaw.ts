@@ -50,14 +50,14 @@ export async function muLawQuantize(engine: Engine, audio: Tensor, edges: Tensor
   expectNumel('muLawQuantize', 'scaled', scaled, n);
   expectNumel('muLawQuantize', 'classes', classes, n);
   const k = await engine.kernel('mu_law_quantize');
-  return k.prepare({ params: { n }, audio: audio.buffer, edges: edges.buffer, scaled: scaled.buffer, classes: classes.buffer }, [grid1d(n, 256)]);
+  return k.prepare({ params: { n }, audio: audio.binding, edges: edges.binding, scaled: scaled.binding, classes: classes.binding }, [grid1d(n, 256)]);
 }
 
 export async function muLawDecode(engine: Engine, classes: Tensor, table: Tensor, audio: Tensor): Promise<Dispatch> {
   expectNumel('muLawDecode', 'table', table, NUM_CLASSES);
   expectNumel('muLawDecode', 'audio', audio, classes.numel);
   const k = await engine.kernel('mu_law_decode');
-  return k.prepare({ params: { n: classes.numel }, classes: classes.buffer, table: table.buffer, audio: audio.buffer }, [grid1d(classes.numel, 256)]);
+  return k.prepare({ params: { n: classes.numel }, classes: classes.binding, table: table.binding, audio: audio.binding }, [grid1d(classes.numel, 256)]);
 }
 
 export function muLawQuantizeArray(audio: Arr): { scaled: Float32Array; classes: Uint32Array } {

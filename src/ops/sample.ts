@@ -28,7 +28,7 @@ export async function softmaxSample(engine: Engine, logits: Tensor, classes: Ten
         rows, seed: o.seed >>> 0, temperature: o.temperature, voice0: o.voice0 ?? 0, voice_step: o.voiceStep ?? 0,
         step0: o.step0 ?? 0, step_step: o.stepStep ?? 0, broadcast: o.broadcast ? 1 : 0, rows_per_y: rowsPerY,
       },
-      logits: logits.buffer, classes: classes.buffer,
+      logits: logits.binding, classes: classes.binding,
     },
     [rowsPerY, Math.ceil(rows / rowsPerY)],
   );

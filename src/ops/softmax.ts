@@ -3,7 +3,7 @@
 import type { Engine } from '../gpu/engine.js';
 import type { Dispatch } from '../gpu/registry.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { expectNumel, type Arr } from './common.js';
+import { expectNumel, grid1d, type Arr } from './common.js';
 
 export async function logSoftmaxNll(engine: Engine, x: Tensor, labels: Tensor, logp: Tensor, nll: Tensor): Promise<Dispatch> {
   const classes = x.shape[x.shape.length - 1];
@@ -14,7 +14,7 @@ export async function logSoftmaxNll(engine: Engine, x: Tensor, labels: Tensor, l
   const rowsPerY = Math.min(rows, 65535);
   const k = await engine.kernel('log_softmax_nll');
   return k.prepare(
-    { params: { rows, classes, rows_per_y: rowsPerY }, x: x.buffer, labels: labels.buffer, logp: logp.buffer, nll: nll.buffer },
+    { params: { rows, classes, rows_per_y: rowsPerY }, x: x.binding, labels: labels.binding, logp: logp.binding, nll: nll.binding },
     [rowsPerY, Math.ceil(rows / rowsPerY)],
   );
 }
@@ -33,4 +33,24 @@ export function logSoftmaxNllReference(x: Arr, classes: number, labels: ArrayLik
     nll[r] = -logp[r * classes + Math.min(labels[r], classes - 1)];
   }
   return { logp, nll };
+}
+
+/** dx = scale * (softmax(x) - onehot(label)) from the saved log-softmax: the gradient of scale * sum(nll). */
+export async function logSoftmaxNllBackward(engine: Engine, logp: Tensor, labels: Tensor, dx: Tensor, scale: number): Promise<Dispatch> {
+  const classes = logp.shape[logp.shape.length - 1];
+  const rows = logp.numel / classes;
+  expectNumel('logSoftmaxNllBackward', 'labels', labels, rows);
+  expectNumel('logSoftmaxNllBackward', 'dx', dx, logp.numel);
+  const k = await engine.kernel('log_softmax_nll_backward');
+  return k.prepare({ params: { rows, classes, scale }, logp: logp.binding, labels: labels.binding, dx: dx.binding }, [grid1d(logp.numel, 256)]);
+}
+
+export function logSoftmaxNllBackwardReference(logp: Arr, classes: number, labels: ArrayLike<number>, scale: number): Float64Array {
+  const dx = new Float64Array(logp.length);
+  for (let i = 0; i < logp.length; i++) {
+    const r = Math.floor(i / classes);
+    const target = Math.min(labels[r], classes - 1);
+    dx[i] = scale * (Math.exp(logp[i]) - (i % classes === target ? 1 : 0));
+  }
+  return dx;
 }

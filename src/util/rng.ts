@@ -13,6 +13,19 @@ export class Rng {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
     return (z ^ (z >>> 16)) >>> 0;
   }
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  /** The whole generator state (a checkpoint stores it; `Rng.restore` continues the same stream). */
+  save(): number {
+    return this.state;
+  }
+  static restore(state: number): Rng {
+    const r = new Rng(0);
+    r.state = state >>> 0;
+    return r;
+  }
   /** Uniform in [0, 1). */
   next(): number {
     return this.nextU32() / 4294967296;

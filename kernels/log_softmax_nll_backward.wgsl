@@ -14,7 +14,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   for (var i = gid.x; i < total; i += nwg.x * 256u) {
     let row = i / params.classes;
     let c = i % params.classes;
-    let target = min(labels[row], params.classes - 1u);
-    dx[i] = params.scale * (exp(logp[i]) - select(0.0, 1.0, c == target));
+    let label = min(labels[row], params.classes - 1u);
+    dx[i] = params.scale * (exp(logp[i]) - select(0.0, 1.0, c == label));
   }
 }

@@ -12,7 +12,7 @@ import { ReferenceTape } from '../src/train/reference-tape.js';
 import { autoencoderLoss } from '../src/train/graph.js';
 import { weightSpecs } from '../src/model/weights.js';
 import { muLawQuantizeReference } from '../src/ops/mulaw.js';
-import type { ModelConfig } from '../src/model/config.js';
+import { MICRO } from './micro-config.js';
 
 const TOL = 1e-3;
 const H = 1e-6;
@@ -134,13 +134,6 @@ describe('op references against finite differences', () => {
     expectGrad(logSoftmaxNllBackwardReference(logp, classes, labels, 1 / rows), numericGrad(loss, x), 'cross-entropy');
   });
 });
-
-/** A very small member of the family, so the whole autoencoder can be differentiated numerically. */
-export const MICRO: ModelConfig = {
-  name: 'micro', sampleRate: 16000, hop: 16, bottleneck: 3, filterLength: 3, numClasses: 256, pitchConditioning: false,
-  encoder: { width: 4, stages: 2, layersPerStage: 2 },
-  decoder: { residual: 4, skip: 5, stages: 2, layersPerStage: 2 },
-};
 
 describe('the whole autoencoder (reference tape) against finite differences', () => {
   it('every parameter of a micro config, B = 2, T = 48', async () => {

@@ -85,6 +85,13 @@ export class Engine {
     this.device.queue.submit([enc.finish()]);
   }
 
+  /** Zeroes a tensor (or view) on the GPU. */
+  clear(t: Tensor): void {
+    const enc = this.device.createCommandEncoder();
+    enc.clearBuffer(t.buffer, t.offset, Math.ceil(t.bytes / 4) * 4);
+    this.device.queue.submit([enc.finish()]);
+  }
+
   /** Waits for all submitted work and reports any error it raised. */
   async sync(): Promise<void> {
     await this.device.queue.onSubmittedWorkDone();

@@ -1,0 +1,143 @@
+// One training step on the GPU for a fixed batch shape: quantise the audio, the autoencoder's
+// forward pass, its backward pass (both from the tape), the gradient norm and the fused Adam + EMA
+// update, all prepared once and submitted as one command buffer per step. The parameters, their
+// gradients, Adam's moments and the moving average live in flat buffers (params.ts).
+import type { Engine } from '../gpu/engine.js';
+import { destroyDispatches, type Dispatch } from '../gpu/registry.js';
+import type { Tensor } from '../gpu/tensor.js';
+import type { ModelConfig } from '../model/config.js';
+import { adamHyperValues, adamUpdate, HYPER_NORM_SLOT, type AdamHyper } from '../ops/adam.js';
+import { MU_LAW_EDGES, muLawQuantize } from '../ops/mulaw.js';
+import { reduceSum } from '../ops/reduce.js';
+import { autoencoderLoss } from './graph.js';
+import { ParamLayout } from './params.js';
+import { Tape } from './tape.js';
+
+export type FlatName = 'params' | 'm' | 'v' | 'ema';
+
+export interface FlatState {
+  params: Float32Array;
+  m?: Float32Array;
+  v?: Float32Array;
+  ema?: Float32Array;
+}
+
+export class TrainPlan {
+  readonly layout: ParamLayout;
+  private readonly flat: Record<FlatName | 'grads', Tensor>;
+  private readonly owned: Tensor[] = [];
+  private readonly audio: Tensor;
+  private readonly hyper: Tensor;
+  private readonly normSlots: number;
+  private readonly stepList: Dispatch[] = [];
+  private readonly evalList: Dispatch[] = [];
+  private readonly ownDispatches: Dispatch[] = [];
+  private tape!: Tape;
+  /** Parameters that receive a gradient (res_L, whose output feeds nothing, does not). */
+  trained = new Set<string>();
+
+  private constructor(private readonly engine: Engine, readonly config: ModelConfig, readonly B: number, readonly T: number) {
+    this.layout = new ParamLayout(config);
+    const n = this.layout.total;
+    const t = (shape: number[], dtype: 'f32' | 'u32' = 'f32') => {
+      const x = engine.tensor(shape, dtype);
+      this.owned.push(x);
+      return x;
+    };
+    this.flat = { params: t([n]), grads: t([n]), m: t([n]), v: t([n]), ema: t([n]) };
+    this.audio = t([B, T]);
+    this.normSlots = this.layout.chunks(engine).length;
+    this.hyper = t([HYPER_NORM_SLOT + this.normSlots]);
+  }
+
+  static async build(engine: Engine, config: ModelConfig, B: number, T: number, init: FlatState): Promise<TrainPlan> {
+    if (T % config.hop !== 0) throw new Error(`Training crops must be a multiple of ${config.hop} samples, got ${T}`);
+    const p = new TrainPlan(engine, config, B, T);
+    p.load(init);
+    const own = (shape: number[], dtype: 'f32' | 'u32' = 'f32') => {
+      const x = engine.tensor(shape, dtype);
+      p.owned.push(x);
+      return x;
+    };
+    const x = own([B, T, 1]);
+    const classes = own([B * T], 'u32');
+    const edges = own([MU_LAW_EDGES.length]);
+    engine.write(edges, MU_LAW_EDGES);
+    const slot = (name: string) => ({ value: p.layout.view(p.flat.params, name), grad: p.layout.view(p.flat.grads, name) });
+    p.tape = new Tape(engine, slot, classes);
+    const quantize = await muLawQuantize(engine, p.audio, edges, x, classes);
+    await autoencoderLoss(p.tape, config, p.tape.input(x));
+    await p.tape.backward();
+    p.trained = p.tape.reached();
+    // Squared gradient norm per binding-sized chunk, then Adam + EMA per chunk.
+    const update: Dispatch[] = [];
+    const chunks = p.layout.chunks(engine);
+    for (const [i, c] of chunks.entries()) {
+      update.push(await reduceSum(engine, p.flat.grads.view(c.offset, [c.numel]), p.hyper, { slot: HYPER_NORM_SLOT + i, squares: true }));
+    }
+    for (const c of chunks) {
+      const v = (name: FlatName | 'grads') => p.flat[name].view(c.offset, [c.numel]);
+      update.push(await adamUpdate(engine, p.hyper, p.normSlots, v('grads'), v('params'), v('m'), v('v'), v('ema')));
+    }
+    p.ownDispatches.push(quantize, ...update);
+    p.evalList.push(quantize, ...p.tape.forward);
+    p.stepList.push(quantize, ...p.tape.forward, ...p.tape.backwardList, ...update);
+    return p;
+  }
+
+  /** Replaces the flat state (a fresh start: zero moments, EMA = parameters; or a checkpoint). */
+  load(s: FlatState): void {
+    const n = this.layout.total;
+    for (const [k, a] of Object.entries(s)) if (a && a.length !== n) throw new Error(`Training state "${k}" holds ${a.length} floats, config ${this.config.name} needs ${n}`);
+    this.engine.write(this.flat.params, s.params);
+    if (s.m) this.engine.write(this.flat.m, s.m);
+    else this.engine.clear(this.flat.m);
+    if (s.v) this.engine.write(this.flat.v, s.v);
+    else this.engine.clear(this.flat.v);
+    this.engine.write(this.flat.ema, s.ema ?? s.params);
+    // Parameters without a gradient (res_L) keep a zero one forever, so Adam leaves them unchanged.
+    this.engine.clear(this.flat.grads);
+  }
+
+  /** Submits one step on a batch of raw audio [B, T]: forward, backward, Adam update number `t` (1-based). */
+  step(audio: Float32Array, h: AdamHyper, t: number): void {
+    this.writeAudio(audio);
+    this.engine.write(this.hyper, adamHyperValues(h, t, this.normSlots));
+    this.engine.run(this.stepList);
+  }
+
+  /** Submits the forward pass alone (evaluation); the loss is then read with `loss()`. */
+  evaluate(audio: Float32Array): void {
+    this.writeAudio(audio);
+    this.engine.run(this.evalList);
+  }
+
+  private writeAudio(audio: Float32Array): void {
+    if (audio.length !== this.B * this.T) throw new Error(`Training batch holds ${audio.length} samples, expected ${this.B} x ${this.T}`);
+    this.engine.write(this.audio, audio);
+  }
+
+  /** Mean cross-entropy of the last submitted batch (nats per sample). */
+  async loss(): Promise<number> {
+    return (await this.engine.read(this.tape.stats))[0];
+  }
+
+  /** Global L2 norm of the last step's gradient. */
+  async gradNorm(): Promise<number> {
+    const h = await this.engine.read(this.hyper);
+    let sq = 0;
+    for (let i = 0; i < this.normSlots; i++) sq += h[HYPER_NORM_SLOT + i];
+    return Math.sqrt(sq);
+  }
+
+  async read(which: FlatName | 'grads'): Promise<Float32Array> {
+    return this.engine.read(this.flat[which]) as Promise<Float32Array>;
+  }
+
+  dispose(): void {
+    this.tape?.dispose();
+    destroyDispatches(this.ownDispatches);
+    for (const t of this.owned) t.release();
+    this.owned.length = 0;
+  }
+}

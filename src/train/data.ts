@@ -1,0 +1,132 @@
+// Training batches from a note source: a held-out split by instrument (as NSynth's own splits),
+// Magenta's random crops (6144 samples of a 4 s note) in a seeded order, and evaluation on centre
+// crops. The sampler's whole state is three numbers, saved in every checkpoint, so a resumed run
+// sees exactly the batches the uninterrupted run would have.
+import { matches, type NoteFilter, type NoteSource } from '../io/nsynth.js';
+import { Rng } from '../util/rng.js';
+
+export interface SamplerState {
+  epoch: number;
+  position: number;
+  rng: number;
+}
+
+/** FNV-1a of a string: a stable hash for splitting by instrument. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/**
+ * Indices of the notes that pass the filter, split into train and eval by instrument: the
+ * instruments with the smallest hashes (a fraction `evalFraction`, at least one when there are
+ * two or more) are held out. With a single instrument both splits are the same notes.
+ */
+export function splitNotes(source: NoteSource, filter: NoteFilter, evalFraction: number): { train: number[]; evaluation: number[]; sharedSplit: boolean } {
+  const kept = source.notes.map((n, i) => ({ n, i })).filter(({ n }) => matches(n, filter));
+  if (kept.length === 0) throw new Error(`${source.where}: no notes pass the filters (${source.notes.length} notes before filtering)`);
+  const instruments = [...new Set(kept.map(({ n }) => n.instrument))].sort((a, b) => hash(a) - hash(b) || (a < b ? -1 : 1));
+  if (instruments.length < 2 || evalFraction <= 0) {
+    const all = kept.map(({ i }) => i);
+    return { train: all, evaluation: evalFraction <= 0 ? [] : all, sharedSplit: evalFraction > 0 };
+  }
+  const nEval = Math.min(instruments.length - 1, Math.max(1, Math.round(evalFraction * instruments.length)));
+  const held = new Set(instruments.slice(0, nEval));
+  return {
+    train: kept.filter(({ n }) => !held.has(n.instrument)).map(({ i }) => i),
+    evaluation: kept.filter(({ n }) => held.has(n.instrument)).map(({ i }) => i),
+    sharedSplit: false,
+  };
+}
+
+/** Fits audio to `length` samples: a crop at `offset`, zero-padded past the end of the note. */
+export function crop(audio: Float32Array, offset: number, length: number, out: Float32Array, at: number): void {
+  const part = audio.subarray(offset, Math.min(audio.length, offset + length));
+  out.set(part, at);
+  out.fill(0, at + part.length, at + length);
+}
+
+/** Decoded notes kept in memory, least recently used dropped first. */
+class AudioCache {
+  private readonly map = new Map<number, Float32Array>();
+  constructor(private readonly source: NoteSource, private readonly capacity: number) {}
+  get(i: number): Float32Array {
+    let a = this.map.get(i);
+    if (a) {
+      this.map.delete(i);
+    } else {
+      a = this.source.audio(i);
+      if (this.map.size >= this.capacity) this.map.delete(this.map.keys().next().value as number);
+    }
+    this.map.set(i, a);
+    return a;
+  }
+}
+
+export class CropSampler {
+  private order: number[] = [];
+  private readonly cache: AudioCache;
+  private rng: Rng;
+  private epoch: number;
+  private position: number;
+
+  constructor(
+    source: NoteSource,
+    private readonly notes: number[],
+    readonly length: number,
+    private readonly seed: number,
+    state?: SamplerState,
+  ) {
+    if (notes.length === 0) throw new Error(`${source.where}: no training notes`);
+    this.cache = new AudioCache(source, 256);
+    this.epoch = state?.epoch ?? 0;
+    this.position = state?.position ?? 0;
+    this.rng = state ? Rng.restore(state.rng) : new Rng(seed ^ 0x5bd1e995);
+    this.shuffle();
+  }
+
+  /** This epoch's order: a Fisher-Yates shuffle seeded by (seed, epoch), so it is never stored. */
+  private shuffle(): void {
+    const r = new Rng((this.seed * 1000003 + this.epoch * 7919) >>> 0);
+    this.order = [...this.notes];
+    for (let i = this.order.length - 1; i > 0; i--) {
+      const j = r.int(i + 1);
+      [this.order[i], this.order[j]] = [this.order[j], this.order[i]];
+    }
+  }
+
+  /** B random crops, concatenated [B, length]. */
+  next(B: number): Float32Array {
+    const out = new Float32Array(B * this.length);
+    for (let b = 0; b < B; b++) {
+      if (this.position >= this.order.length) {
+        this.epoch++;
+        this.position = 0;
+        this.shuffle();
+      }
+      const audio = this.cache.get(this.order[this.position++]);
+      const offset = this.rng.int(Math.max(0, audio.length - this.length) + 1);
+      crop(audio, offset, this.length, out, b * this.length);
+    }
+    return out;
+  }
+
+  state(): SamplerState {
+    return { epoch: this.epoch, position: this.position, rng: this.rng.save() };
+  }
+}
+
+/** Fixed evaluation batches: centre crops (Magenta's eval crop) of the held-out notes, in order. */
+export function evalBatches(source: NoteSource, notes: number[], B: number, length: number, maxBatches: number): Float32Array[] {
+  const out: Float32Array[] = [];
+  for (let k = 0; k < maxBatches && k * B < notes.length; k++) {
+    const batch = new Float32Array(B * length);
+    for (let b = 0; b < B; b++) {
+      const audio = source.audio(notes[(k * B + b) % notes.length]);
+      crop(audio, Math.max(0, Math.floor((audio.length - length) / 2)), length, batch, b * length);
+    }
+    out.push(batch);
+  }
+  return out;
+}

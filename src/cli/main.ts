@@ -13,6 +13,8 @@ import type { LengthPolicy } from '../model/inputs.js';
 import { runForwardBench } from '../../bench/forward.js';
 import { runGenerateBench } from '../../bench/generate.js';
 import { runGenerate } from './generate.js';
+import { runTrain, type TrainCliOptions } from './train.js';
+import { writeSyntheticDataset } from '../io/synthetic-notes.js';
 
 function int(name: string) {
   return (v: string) => {
@@ -135,6 +137,58 @@ export function buildCli(): Command {
         console.log(`wrote ${files.join(', ')} in ${s.toFixed(1)} s (${engine.adapter.name})`);
         model.dispose();
       });
+    });
+
+  const num = (name: string) => (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got "${v}"`);
+    return n;
+  };
+  program
+    .command('train')
+    .description('train (or fine-tune) the autoencoder: Adam, Magenta\'s schedule, EMA, crash-safe checkpoints')
+    .requiredOption('--config <name>', `model config (${Object.keys(CONFIGS).join(', ')}) or a config .json`)
+    .requiredOption('--data <path>', 'NSynth data: a folder with examples.json (+ audio/), or a .tfrecord file')
+    .requiredOption('--steps <n>', 'total training steps (a resumed run stops at the same total)', int('--steps'))
+    .option('--batch <n>', 'crops per step (Magenta: 32 over 32 GPUs)', int('--batch'), 1)
+    .requiredOption('--out <dir>', 'run folder: checkpoints/, and weights/ + ema/ at the end')
+    .option('--resume', 'continue from the newest checkpoint in --out')
+    .option('--lr-scale <x>', 'multiply Magenta\'s learning rates', num('--lr-scale'), 1)
+    .option('--seed <n>', 'seed of the initialisation and of the data order', int('--seed'), 0)
+    .option('--crop <samples>', 'training crop length (Magenta: 6144)', int('--crop'), 6144)
+    .option('--init <dir>', 'start from these weights (fine-tuning) instead of a fresh initialisation')
+    .option('--schedule-length <n>', 'stretch Magenta\'s 200k-step schedule over n steps (e.g. your --steps)', int('--schedule-length'))
+    .option('--clip <norm>', 'clip the gradient to this global L2 norm (0: off, as Magenta)', num('--clip'), 0)
+    .option('--ema-decay <d>', 'moving-average decay of the weights (Magenta: 0.9999; 0: off)', num('--ema-decay'), 0.9999)
+    .option('--checkpoint-every <n>', 'steps between checkpoints', int('--checkpoint-every'), 500)
+    .option('--keep <n>', 'checkpoints kept', int('--keep'), 2)
+    .option('--log-every <n>', 'steps per logged line', int('--log-every'), 10)
+    .option('--eval-every <n>', 'steps between evaluations on held-out notes (default: --checkpoint-every)', int('--eval-every'))
+    .option('--eval-batches <n>', 'held-out batches per evaluation', int('--eval-batches'), 4)
+    .option('--eval-fraction <x>', 'fraction of instruments held out for evaluation', num('--eval-fraction'), 0.1)
+    .option('--families <list>', 'keep only these instrument families (names or ids, comma-separated)')
+    .option('--sources <list>', 'keep only these sources (acoustic, electronic, synthetic)')
+    .option('--pitch-min <midi>', 'lowest MIDI pitch kept', int('--pitch-min'))
+    .option('--pitch-max <midi>', 'highest MIDI pitch kept', int('--pitch-max'))
+    .option('--velocities <list>', 'keep only these velocities (comma-separated)')
+    .option('--json', 'one JSON line per logged step on stdout: step, loss, lr, samplesPerSecond, gradNorm, evalLoss')
+    .option('--quiet', 'no progress bar or messages')
+    .action(async (o: TrainCliOptions) => {
+      await withEngine(program.opts().adapter, (engine) => runTrain(engine, o));
+    });
+
+  program
+    .command('synth-data')
+    .description('write synthetic NSynth-like notes in the release\'s JSON/WAV layout (data for tests and first models)')
+    .requiredOption('--out <dir>', 'output folder (examples.json + audio/)')
+    .option('--notes <n>', 'number of notes', int('--notes'), 100)
+    .option('--seed <n>', 'random seed', int('--seed'), 0)
+    .option('--seconds <s>', 'length of each note (NSynth: 4)', num('--seconds'), 4)
+    .option('--pitch-min <midi>', 'lowest MIDI pitch', int('--pitch-min'), 36)
+    .option('--pitch-max <midi>', 'highest MIDI pitch', int('--pitch-max'), 84)
+    .action((o: { out: string; notes: number; seed: number; seconds: number; pitchMin: number; pitchMax: number }) => {
+      const metas = writeSyntheticDataset(o.out, { notes: o.notes, seed: o.seed, samples: Math.round(o.seconds * 16000), pitchMin: o.pitchMin, pitchMax: o.pitchMax });
+      console.log(`wrote ${metas.length} notes to ${o.out} (examples.json + audio/)`);
     });
 
   const bench = program.command('bench').description('benchmarks (see bench/)');

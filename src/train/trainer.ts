@@ -1,0 +1,191 @@
+// The training loop: batches from the sampler, one GPU step each (train-plan.ts), Magenta's
+// learning-rate schedule, periodic evaluation on held-out notes, checkpoints every K steps, and a
+// clean stop (checkpoint first) when the signal aborts. A run resumed from a checkpoint continues
+// the exact trajectory of an uninterrupted one: same parameters, moments, sampler state and step.
+import type { Engine } from '../gpu/engine.js';
+import type { ModelConfig } from '../model/config.js';
+import { initWeights, Weights } from '../model/weights.js';
+import { ADAM_DEFAULTS, emaDecay, type AdamHyper } from '../ops/adam.js';
+import type { NoteFilter, NoteSource } from '../io/nsynth.js';
+import { loadLatestCheckpoint, sweepTemporary, writeCheckpoint, type CheckpointState, type RunOptions, CHECKPOINT_FORMAT } from './checkpoint.js';
+import { CropSampler, evalBatches, splitNotes } from './data.js';
+import { learningRate, MAGENTA_STEPS } from './schedule.js';
+import { TrainPlan } from './train-plan.js';
+import { ParamLayout } from './params.js';
+
+export interface TrainOptions {
+  config: ModelConfig;
+  source: NoteSource;
+  /** Total steps of the run (a resumed run stops at the same total). */
+  steps: number;
+  out: string;
+  batch?: number;
+  /** Crop length in samples (Magenta: 6144). */
+  crop?: number;
+  seed?: number;
+  lrScale?: number;
+  /** Steps over which Magenta's 200k-step schedule is stretched (default 200000: Magenta's exact schedule). */
+  scheduleLength?: number;
+  maxGradNorm?: number;
+  emaDecay?: number;
+  resume?: boolean;
+  /** Start from these weights instead of a fresh initialisation (fine-tuning). */
+  init?: Weights;
+  checkpointEvery?: number;
+  keepCheckpoints?: number;
+  logEvery?: number;
+  evalEvery?: number;
+  evalBatches?: number;
+  evalFraction?: number;
+  filter?: NoteFilter;
+  signal?: AbortSignal;
+  onLog?: (r: TrainLog) => void;
+  onStep?: (r: { step: number; loss: number; samplesPerSecond: number }) => void;
+  onInfo?: (message: string) => void;
+}
+
+export interface TrainLog {
+  step: number;
+  /** Mean training loss (nats per sample) over the steps since the last log line. */
+  loss: number;
+  lr: number;
+  samplesPerSecond: number;
+  gradNorm: number;
+  evalLoss?: number;
+}
+
+export interface TrainResult {
+  step: number;
+  startStep: number;
+  stopped: boolean;
+  lastLoss: number;
+  evalLoss: number | null;
+  checkpoint: string | null;
+  weights: Weights;
+  ema: Weights;
+}
+
+export async function train(engine: Engine, o: TrainOptions): Promise<TrainResult> {
+  const info = o.onInfo ?? (() => {});
+  const run: RunOptions = {
+    batch: o.batch ?? 1,
+    crop: o.crop ?? 6144,
+    seed: o.seed ?? 0,
+    lrScale: o.lrScale ?? 1,
+    scheduleLength: o.scheduleLength ?? MAGENTA_STEPS,
+    maxGradNorm: o.maxGradNorm ?? 0,
+    emaDecay: o.emaDecay ?? 0.9999,
+  };
+  for (const [k, v] of Object.entries({ steps: o.steps, batch: run.batch, crop: run.crop })) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`Training option ${k} must be a positive integer, got ${v}`);
+  }
+  if (run.crop % o.config.hop !== 0) throw new Error(`Training crop ${run.crop} must be a multiple of the frame length ${o.config.hop}`);
+  const every = o.checkpointEvery ?? 500;
+  const logEvery = o.logEvery ?? 10;
+  const evalEvery = o.evalEvery ?? every;
+
+  // State: a checkpoint, given weights, or Magenta's initialisation.
+  const swept = sweepTemporary(o.out);
+  if (swept.length) info(`removed ${swept.length} unfinished checkpoint folder(s) left by a killed run`);
+  const problems: string[] = [];
+  const ck = o.resume ? loadLatestCheckpoint(o.out, problems) : null;
+  for (const p of problems) info(`skipped a checkpoint: ${p}`);
+  if (o.resume && !ck) info(`no checkpoint in ${o.out}; starting from step 0`);
+  if (ck) checkResumable(ck.state, o.config, run);
+  const weights = ck?.weights ?? o.init ?? initWeights(o.config, run.seed);
+  if (weights.config.name !== o.config.name) throw new Error(`Initial weights are config ${weights.config.name}, training config is ${o.config.name}`);
+
+  const { train: trainNotes, evaluation, sharedSplit } = splitNotes(o.source, o.filter ?? {}, o.evalFraction ?? 0.1);
+  if (sharedSplit) info(`only one instrument passes the filters: evaluating on the training notes`);
+  info(`${trainNotes.length} training notes, ${evaluation.length} held-out notes from ${o.source.where}`);
+  const sampler = new CropSampler(o.source, trainNotes, run.crop, run.seed, ck?.state.sampler);
+  const evalSet = evaluation.length ? evalBatches(o.source, evaluation, run.batch, run.crop, o.evalBatches ?? 4) : [];
+
+  const layout = new ParamLayout(o.config);
+  const plan = await TrainPlan.build(engine, o.config, run.batch, run.crop, {
+    params: layout.pack(weights),
+    m: ck ? layout.pack(ck.m) : undefined,
+    v: ck ? layout.pack(ck.v) : undefined,
+    ema: ck ? layout.pack(ck.ema) : undefined,
+  });
+
+  const startStep = ck?.state.step ?? 0;
+  let step = startStep;
+  let lastLoss = NaN;
+  let lastEval: number | null = null;
+  let checkpoint: string | null = null;
+  let savedStep = startStep;
+  const hyper: AdamHyper = { lr: 0, ...ADAM_DEFAULTS, emaDecay: 0, maxGradNorm: run.maxGradNorm };
+  let windowLoss = 0;
+  let windowSteps = 0;
+  let windowStart = performance.now();
+  const save = async (): Promise<string> => {
+    const state: CheckpointState = {
+      format: CHECKPOINT_FORMAT, version: 1, step, config: o.config, sampler: sampler.state(), run, data: o.source.where, savedAt: new Date().toISOString(),
+    };
+    const [p, e, m, v] = await Promise.all([plan.read('params'), plan.read('ema'), plan.read('m'), plan.read('v')]);
+    const L = plan.layout;
+    savedStep = step;
+    return writeCheckpoint(o.out, { state, weights: L.unpack(p), ema: L.unpack(e), m: L.unpack(m), v: L.unpack(v) }, o.keepCheckpoints ?? 2);
+  };
+  const evaluate = async (): Promise<number | null> => {
+    if (!evalSet.length) return null;
+    let s = 0;
+    for (const b of evalSet) {
+      plan.evaluate(b);
+      s += await plan.loss();
+    }
+    return s / evalSet.length;
+  };
+
+  try {
+    let stopped = false;
+    while (step < o.steps) {
+      if (o.signal?.aborted) {
+        stopped = true;
+        break;
+      }
+      const lr = learningRate(step, run.scheduleLength, run.lrScale);
+      hyper.lr = lr;
+      hyper.emaDecay = run.emaDecay > 0 ? emaDecay(run.emaDecay, step + 1) : 0;
+      plan.step(sampler.next(run.batch), hyper, step + 1);
+      step++;
+      lastLoss = await plan.loss();
+      if (!Number.isFinite(lastLoss)) throw new Error(`Training diverged at step ${step}: loss ${lastLoss} (lower --lr-scale or set --clip)`);
+      windowLoss += lastLoss;
+      windowSteps++;
+      const now = performance.now();
+      const sps = (windowSteps * run.batch * run.crop) / ((now - windowStart) / 1000);
+      o.onStep?.({ step, loss: lastLoss, samplesPerSecond: sps });
+      const isLast = step === o.steps;
+      const doEval = step % evalEvery === 0 || isLast;
+      if (step % logEvery === 0 || isLast || doEval) {
+        const rec: TrainLog = { step, loss: windowLoss / windowSteps, lr, samplesPerSecond: sps, gradNorm: await plan.gradNorm() };
+        if (doEval) {
+          lastEval = await evaluate();
+          if (lastEval !== null) rec.evalLoss = lastEval;
+        }
+        o.onLog?.(rec);
+        windowLoss = 0;
+        windowSteps = 0;
+        windowStart = performance.now();
+      }
+      if (step % every === 0 || isLast) checkpoint = await save();
+    }
+    if (stopped && step > savedStep) checkpoint = await save();
+    return {
+      step, startStep, stopped, lastLoss, evalLoss: lastEval, checkpoint,
+      weights: layout.unpack(await plan.read('params')), ema: layout.unpack(await plan.read('ema')),
+    };
+  } finally {
+    plan.dispose();
+  }
+}
+
+/** A checkpoint continues only the run it came from: same config and the options that shape the trajectory. */
+function checkResumable(s: CheckpointState, config: ModelConfig, run: RunOptions): void {
+  if (JSON.stringify(s.config) !== JSON.stringify(config)) throw new Error(`The checkpoint is config ${s.config.name}, this run is ${config.name}`);
+  for (const k of Object.keys(run) as (keyof RunOptions)[]) {
+    if (s.run[k] !== run[k]) throw new Error(`The checkpoint was trained with ${k} = ${s.run[k]}, this run has ${run[k]} (pass the same options to resume)`);
+  }
+}

@@ -1,0 +1,160 @@
+// Training behaviour: over-fitting one short note, bit-exact resume, checkpoints that survive a
+// crash mid-write (simulated and real SIGKILL), and the `nsynth train` CLI.
+import { describe, it, expect } from 'vitest';
+import { spawn, execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { testEngine } from './helpers.js';
+import { MICRO } from './micro-config.js';
+import { train } from '../src/train/trainer.js';
+import { JsonWavSource } from '../src/io/nsynth.js';
+import { writeSyntheticDataset } from '../src/io/synthetic-notes.js';
+import { readWeightsDir } from '../src/io/weights-node.js';
+import { getConfig } from '../src/model/config.js';
+import { loadLatestCheckpoint, listCheckpoints, readCheckpoint, sweepTemporary, writeCheckpoint, checkpointsDir } from '../src/train/checkpoint.js';
+import { initWeights, type Weights } from '../src/model/weights.js';
+import { learningRate } from '../src/train/schedule.js';
+
+const BIN = path.resolve(__dirname, '../bin/nsynth.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-train-'));
+const data = path.join(tmp, 'data');
+writeSyntheticDataset(data, { notes: 12, seed: 2, samples: 2000, pitchMin: 50, pitchMax: 70 });
+const microJson = path.join(tmp, 'micro.json');
+fs.writeFileSync(microJson, JSON.stringify(MICRO));
+
+function expectSameWeights(a: Weights, b: Weights): void {
+  for (const [name, t] of a.tensors) expect(b.get(name).data, name).toEqual(t.data);
+}
+
+describe('learning-rate schedule', () => {
+  it('is Magenta\'s piecewise-constant schedule, stretchable and scalable', () => {
+    expect([0, 89999, 90000, 120000, 150000, 180000, 199999].map((s) => learningRate(s))).toEqual([2e-4, 2e-4, 4e-4 / 3, 6e-5, 4e-5, 2e-5, 2e-5]);
+    expect(learningRate(450, 1000)).toBe(4e-4 / 3); // 450/1000 of 200k = 90k
+    expect(learningRate(0, 1000, 5)).toBeCloseTo(1e-3, 12);
+  });
+});
+
+describe('training', () => {
+  it('a small config over-fits one short note: the loss falls by more than half', async () => {
+    const e = await testEngine();
+    const one = path.join(tmp, 'one');
+    writeSyntheticDataset(one, { notes: 1, seed: 5, samples: 512, kinds: ['keyboard'], pitchMin: 60, pitchMax: 60 });
+    const losses: number[] = [];
+    const r = await train(e, {
+      config: getConfig('tiny'), source: new JsonWavSource(one), steps: 120, out: path.join(tmp, 'overfit'), batch: 1, crop: 512,
+      lrScale: 5, evalFraction: 0, checkpointEvery: 1000, logEvery: 1000, onStep: (s) => losses.push(s.loss),
+    });
+    const first = losses[0];
+    const last = losses.slice(-5).reduce((a, b) => a + b, 0) / 5;
+    expect(first).toBeGreaterThan(5); // ~ln 256 at initialisation
+    expect(last, `loss ${first.toFixed(3)} -> ${last.toFixed(3)}`).toBeLessThan(first / 2);
+    expect(r.step).toBe(120);
+  });
+
+  it('a resumed run gives the same weights, EMA and Adam state as an uninterrupted one, bit for bit', async () => {
+    const e = await testEngine();
+    const common = { config: MICRO, batch: 2, crop: 64, seed: 7, lrScale: 10, checkpointEvery: 5, logEvery: 1000, evalFraction: 0.2, evalEvery: 4 };
+    const straight = await train(e, { ...common, source: new JsonWavSource(data), steps: 12, out: path.join(tmp, 'straight') });
+    const split = path.join(tmp, 'split');
+    const part = await train(e, { ...common, source: new JsonWavSource(data), steps: 7, out: split });
+    expect(part.step).toBe(7);
+    const resumed = await train(e, { ...common, source: new JsonWavSource(data), steps: 12, out: split, resume: true });
+    expect(resumed.startStep).toBe(7);
+    expectSameWeights(straight.weights, resumed.weights);
+    expectSameWeights(straight.ema, resumed.ema);
+    const a = loadLatestCheckpoint(path.join(tmp, 'straight'))!;
+    const b = loadLatestCheckpoint(split)!;
+    expect(b.state.step).toBe(12);
+    expectSameWeights(a.m, b.m);
+    expectSameWeights(a.v, b.v);
+    expect(b.state.sampler).toEqual(a.state.sampler);
+    // The weights changed, and resuming with different trajectory options is refused.
+    expect(straight.weights.get('logits/W').data).not.toEqual(initWeights(MICRO, 7).get('logits/W').data);
+    await expect(train(e, { ...common, lrScale: 3, source: new JsonWavSource(data), steps: 14, out: split, resume: true })).rejects.toThrow(/lrScale = 10, this run has 3/);
+  });
+
+  it('stops cleanly on abort, with a checkpoint of the last step', async () => {
+    const e = await testEngine();
+    const ac = new AbortController();
+    const out = path.join(tmp, 'abort');
+    const r = await train(e, {
+      config: MICRO, source: new JsonWavSource(data), steps: 50, out, batch: 1, crop: 64, checkpointEvery: 100,
+      signal: ac.signal, onStep: (s) => { if (s.step === 3) ac.abort(); },
+    });
+    expect(r).toMatchObject({ step: 3, stopped: true });
+    expect(loadLatestCheckpoint(out)!.state.step).toBe(3);
+  });
+});
+
+describe('checkpoints survive a crash', () => {
+  it('a crash at any point of a checkpoint write leaves the previous one loadable', () => {
+    const out = path.join(tmp, 'crash');
+    const w = initWeights(MICRO, 1);
+    const ck = (step: number) => ({
+      state: { format: 'nsynth-webgpu-checkpoint' as const, version: 1 as const, step, config: MICRO, sampler: { epoch: 0, position: step, rng: 1 }, run: { batch: 1, crop: 64, seed: 0, lrScale: 1, scheduleLength: 200000, maxGradNorm: 0, emaDecay: 0.9999 }, data: 'x', savedAt: '' },
+      weights: w, ema: w, m: w, v: w,
+    });
+    writeCheckpoint(out, ck(5));
+    for (const crashAfter of ['weights', 'adam-v', 'state.json']) {
+      expect(() => writeCheckpoint(out, ck(10), 2, { afterPart: (p) => { if (p === crashAfter) throw new Error('killed'); } })).toThrow('killed');
+      expect(loadLatestCheckpoint(out)!.state.step).toBe(5);
+    }
+    expect(sweepTemporary(out).length).toBeGreaterThan(0);
+    expect(fs.readdirSync(checkpointsDir(out)).some((d) => d.startsWith('.tmp'))).toBe(false);
+    // A damaged newest checkpoint is skipped for the one before, and the problem is reported.
+    writeCheckpoint(out, ck(10));
+    const bin = path.join(checkpointsDir(out), 'ckpt-00000010', 'ema', 'weights.bin');
+    const bytes = fs.readFileSync(bin);
+    bytes[100] ^= 0xff;
+    fs.writeFileSync(bin, bytes);
+    const problems: string[] = [];
+    expect(loadLatestCheckpoint(out, problems)!.state.step).toBe(5);
+    expect(problems.join('\n')).toMatch(/ema\/weights.bin: tensor .* fails its checksum/);
+    expect(() => readCheckpoint(path.join(checkpointsDir(out), 'ckpt-00000010'))).toThrow(/fails its checksum/);
+  });
+
+  it('SIGKILL during `nsynth train` leaves a loadable checkpoint; --resume finishes with the uninterrupted result', async () => {
+    const args = (out: string) => ['train', '--config', microJson, '--data', data, '--steps', '120', '--batch', '2', '--crop', '64', '--out', out,
+      '--checkpoint-every', '1', '--seed', '3', '--lr-scale', '10', '--quiet'];
+    const reference = path.join(tmp, 'kill-ref');
+    execFileSync(process.execPath, [BIN, ...args(reference)], { stdio: 'ignore' });
+    const out = path.join(tmp, 'kill');
+    for (const delayMs of [700, 1300]) {
+      const child = spawn(process.execPath, [BIN, ...args(out), '--resume'], { stdio: 'ignore' });
+      const exited = new Promise((r) => child.once('exit', r));
+      // Kill once a checkpoint exists (checkpoints are written every step, so most kills land mid-write).
+      await new Promise<void>((resolve) => {
+        const t0 = Date.now();
+        const poll = setInterval(() => {
+          if ((listCheckpoints(out).length > 0 && Date.now() - t0 > delayMs) || Date.now() - t0 > 60000) {
+            clearInterval(poll);
+            child.kill('SIGKILL');
+            resolve();
+          }
+        }, 20);
+      });
+      await exited;
+      const ck = loadLatestCheckpoint(out);
+      expect(ck, 'a checkpoint loads after SIGKILL').not.toBeNull();
+      expect(ck!.state.step).toBeGreaterThan(0);
+    }
+    execFileSync(process.execPath, [BIN, ...args(out), '--resume'], { stdio: 'ignore' });
+    expectSameWeights(readWeightsDir(path.join(reference, 'weights')), readWeightsDir(path.join(out, 'weights')));
+    expectSameWeights(readWeightsDir(path.join(reference, 'ema')), readWeightsDir(path.join(out, 'ema')));
+  }, 240000);
+
+  it('`nsynth train --json` prints one JSON line per logged step with the contract fields', () => {
+    const out = execFileSync(process.execPath, [BIN, 'train', '--config', microJson, '--data', data, '--steps', '6', '--crop', '64', '--out', path.join(tmp, 'json'),
+      '--log-every', '2', '--eval-every', '3', '--json', '--quiet'], { encoding: 'utf8' });
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.step)).toEqual([2, 3, 4, 6]);
+    for (const l of lines) {
+      expect(Object.keys(l)).toEqual(expect.arrayContaining(['step', 'loss', 'lr', 'samplesPerSecond']));
+      expect(l.loss).toBeGreaterThan(0);
+      expect(l.lr).toBe(2e-4);
+    }
+    expect(lines[1].evalLoss).toBeGreaterThan(0);
+    expect(() => execFileSync(process.execPath, [BIN, 'train', '--config', 'tiny', '--data', path.join(tmp, 'nope'), '--steps', '1', '--out', path.join(tmp, 'x')], { stdio: 'pipe' })).toThrow(/nope: no such file or folder/);
+  });
+});

@@ -12,6 +12,7 @@ import { openModel } from './model-arg.js';
 import type { LengthPolicy } from '../model/inputs.js';
 import { runForwardBench } from '../../bench/forward.js';
 import { runGenerateBench } from '../../bench/generate.js';
+import { runTrainBench } from '../../bench/train.js';
 import { runGenerate } from './generate.js';
 import { runTrain, type TrainCliOptions } from './train.js';
 import { writeSyntheticDataset } from '../io/synthetic-notes.js';
@@ -218,6 +219,20 @@ export function buildCli(): Command {
         runGenerateBench(engine, {
           config: o.config, batches: o.batch.split(',').map(Number), seconds: Number(o.seconds), naiveSteps: Number(o.naiveSteps), json: !!o.json,
         }),
+      );
+    });
+
+  bench
+    .command('train')
+    .description('training samples/s (forward + backward + Adam) per config, against the forward pass alone')
+    .option('--config <list>', 'comma-separated configs', 'tiny,h512_bo16')
+    .option('--batch <n>', 'crops per step', '1')
+    .option('--crop <samples>', 'crop length (Magenta: 6144)', '6144')
+    .option('--steps <n>', 'timed steps per config (best reported)', '2')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (o: { config: string; batch: string; crop: string; steps: string; json?: boolean }) => {
+      await withEngine(program.opts().adapter, (engine) =>
+        runTrainBench(engine, { configs: o.config.split(','), batch: Number(o.batch), crop: Number(o.crop), steps: Number(o.steps), json: !!o.json }),
       );
     });
 

@@ -29,7 +29,8 @@ export class TrainPlan {
   private readonly audio: Tensor;
   private readonly hyper: Tensor;
   private readonly normSlots: number;
-  private readonly stepList: Dispatch[] = [];
+  /** Every dispatch of one step, in order (benchmarks count them). */
+  readonly stepList: Dispatch[] = [];
   private readonly evalList: Dispatch[] = [];
   private readonly ownDispatches: Dispatch[] = [];
   private tape!: Tape;

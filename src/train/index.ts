@@ -1,0 +1,16 @@
+// nsynth-webgpu/train: training on the GPU (Node). The tape, plan and optimiser are plain WebGPU;
+// the loop, checkpoints and NSynth readers use the file system.
+export { train, type TrainOptions, type TrainLog, type TrainResult } from './trainer.js';
+export { TrainPlan, type FlatState, type FlatName } from './train-plan.js';
+export { Tape, type GpuValue, type ParamSlot } from './tape.js';
+export { ReferenceTape, type RefValue } from './reference-tape.js';
+export { autoencoderLoss, type GraphOps, type ConvOp } from './graph.js';
+export { ParamLayout, type ParamEntry } from './params.js';
+export { learningRate, MAGENTA_SCHEDULE, MAGENTA_STEPS } from './schedule.js';
+export { writeCheckpoint, readCheckpoint, loadLatestCheckpoint, listCheckpoints, sweepTemporary, type Checkpoint, type CheckpointState, type RunOptions } from './checkpoint.js';
+export { CropSampler, splitNotes, evalBatches, crop, type SamplerState } from './data.js';
+export { ADAM_DEFAULTS, adamReference, emaDecay, type AdamHyper } from '../ops/adam.js';
+export { JsonWavSource, TfRecordSource, openNoteSource, matches, parseLabelList, FAMILIES, SOURCES, QUALITIES, type NoteMeta, type NoteSource, type NoteFilter } from '../io/nsynth.js';
+export { TfRecordReader, encodeTfRecords, MAX_RECORD_BYTES } from '../io/tfrecord.js';
+export { decodeExample, encodeExample, type Feature } from '../io/tf-example.js';
+export { writeSyntheticDataset, synthesizeNote, SYNTH_KINDS, type SynthKind, type SyntheticOptions } from '../io/synthetic-notes.js';

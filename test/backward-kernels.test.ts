@@ -8,6 +8,7 @@ import { gateBackward, gateBackwardReference, reluBackward, reluBackwardReferenc
 import { avgPool, avgPoolReference, upsampleNearest, upsampleNearestReference } from '../src/ops/frames.js';
 import { logSoftmaxNll, logSoftmaxNllBackward, logSoftmaxNllBackwardReference } from '../src/ops/softmax.js';
 import { reduceSum, reduceSumReference } from '../src/ops/reduce.js';
+import { concatOneHot, concatOneHotReference, channelSlice, channelSliceReference } from '../src/ops/concat.js';
 import { adamUpdate, adamReference, adamHyperValues, HYPER_NORM_SLOT, ADAM_DEFAULTS, type AdamHyper } from '../src/ops/adam.js';
 
 // f32 GPU sums of up to a few thousand O(1) terms against float64 references.
@@ -122,6 +123,24 @@ describe('small backward kernels', () => {
     const lp = await e.read(logp);
     expectClose(await e.read(dx), logSoftmaxNllBackwardReference(lp, classes, labels, 1 / rows), 1e-5, 1e-7, 'softmax backward');
     for (const t of [xt, lt, logp, nll, dx]) t.release();
+  });
+
+  it('one-hot pitch concatenation and its backward, the channel slice', async () => {
+    const e = await testEngine();
+    const r = rng(17);
+    const [B, F, C, P] = [3, 4, 5, 128];
+    const x = r.fill(B * F * C);
+    const cls = Uint32Array.of(0, 127, 60);
+    const xt = e.upload(x, [B, F, C]);
+    const ct = e.upload(cls);
+    const cat = e.tensor([B, F, C + P]);
+    const back = e.upload(r.fill(B * F * C), [B, F, C]);
+    const before = await e.read(back);
+    await runAll(e, [await concatOneHot(e, xt, ct, P, cat), await channelSlice(e, cat, 0, back, true)]);
+    const ref = concatOneHotReference(x, [B, F, C], cls, P);
+    expectClose(await e.read(cat), ref, 0, 0, 'concat one-hot');
+    expectClose(await e.read(back), channelSliceReference(ref, C + P, 0, C).map((v, i) => v + before[i]), 1e-6, 1e-7, 'channel slice');
+    for (const t of [xt, ct, cat, back]) t.release();
   });
 
   it('axpy and reduce_sum (sum, sum of squares, into slots)', async () => {

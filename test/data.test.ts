@@ -170,6 +170,7 @@ describe('filters, split and sampler', () => {
     expect(new CropSampler(src, notes, 1024, 10).next(4)).not.toEqual(first[0]);
     const ev = evalBatches(src, notes.slice(0, 5), 2, 1024, 10);
     expect(ev.length).toBe(3);
-    expect(ev[0].subarray(0, 1024)).toEqual(src.audio(0).subarray(3488, 3488 + 1024));
+    expect(ev[0].pitch[0]).toBe(src.notes[0].pitch);
+    expect(ev[0].audio.subarray(0, 1024)).toEqual(src.audio(0).subarray(3488, 3488 + 1024));
   });
 });

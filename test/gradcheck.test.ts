@@ -9,6 +9,7 @@ import { gateReference, gateBackwardReference, reluReference, reluBackwardRefere
 import { avgPoolReference, upsampleNearestReference } from '../src/ops/frames.js';
 import { logSoftmaxNllReference, logSoftmaxNllBackwardReference } from '../src/ops/softmax.js';
 import { ReferenceTape } from '../src/train/reference-tape.js';
+import { concatOneHotReference, channelSliceReference } from '../src/ops/concat.js';
 import { autoencoderLoss } from '../src/train/graph.js';
 import { weightSpecs } from '../src/model/weights.js';
 import { muLawQuantizeReference } from '../src/ops/mulaw.js';
@@ -123,6 +124,14 @@ describe('op references against finite differences', () => {
     const e = rand(13, B * F * C);
     const Ru = rand(14, B * F * w * C);
     expectGrad(avgPoolReference(Ru, [B, F * w, C], w, 1), numericGrad(() => dot(Ru, upsampleNearestReference(e, [B, F, C], w)), e), 'upsample');
+  });
+
+  it('one-hot pitch concatenation (backward: the embedding\'s channels)', () => {
+    const [B, F, C, P] = [2, 3, 4, 128];
+    const x = rand(16, B * F * C);
+    const R = rand(17, B * F * (C + P));
+    const cls = [5, 100];
+    expectGrad(channelSliceReference(R, C + P, 0, C), numericGrad(() => dot(R, concatOneHotReference(x, [B, F, C], cls, P)), x), 'concat one-hot');
   });
 
   it('log-softmax + mean cross-entropy', () => {

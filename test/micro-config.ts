@@ -7,3 +7,6 @@ export const MICRO: ModelConfig = {
   encoder: { width: 4, stages: 2, layersPerStage: 2 },
   decoder: { residual: 4, skip: 5, stages: 2, layersPerStage: 2 },
 };
+
+/** MICRO with the paper's one-hot pitch conditioning. */
+export const MICRO_PITCH: ModelConfig = { ...MICRO, name: 'micro_pitch', pitchConditioning: true };

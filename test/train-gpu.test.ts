@@ -1,47 +1,78 @@
-// The GPU tape against the float64 reference tape, and training behaviour on the software adapter.
+// The GPU tape against the float64 reference tape, and the training graph against the inference model.
 import { describe, it, expect } from 'vitest';
 import { testEngine, rng, relativeError } from './helpers.js';
-import { MICRO } from './micro-config.js';
+import { MICRO, MICRO_PITCH } from './micro-config.js';
 import { ReferenceTape } from '../src/train/reference-tape.js';
 import { autoencoderLoss } from '../src/train/graph.js';
 import { TrainPlan } from '../src/train/train-plan.js';
 import { ParamLayout } from '../src/train/params.js';
 import { ADAM_DEFAULTS } from '../src/ops/adam.js';
 import { muLawQuantizeReference } from '../src/ops/mulaw.js';
+import { logSoftmaxNllReference } from '../src/ops/softmax.js';
 import { initWeights } from '../src/model/weights.js';
-import { getConfig } from '../src/model/config.js';
+import { getConfig, type ModelConfig } from '../src/model/config.js';
+import { modelFromWeights } from '../src/api.js';
+
+function testAudio(B: number, T: number, seed: number): Float32Array {
+  const r = rng(seed);
+  return Float32Array.from({ length: B * T }, (_, i) => 0.6 * Math.sin(i * 0.21 + Math.floor(i / T)) + 0.1 * (r.next() - 0.5));
+}
 
 describe('GPU tape', () => {
-  it('gives the reference tape\'s loss and every parameter gradient (micro config, B = 2, T = 64)', async () => {
-    const e = await testEngine();
-    const [B, T] = [2, 64];
-    const r = rng(5);
-    const audio = Float32Array.from({ length: B * T }, (_, i) => 0.6 * Math.sin(i * 0.21 + (i >= T ? 1 : 0)) + 0.1 * (r.next() - 0.5));
-    const w = initWeights(MICRO, 3, { biasScale: 0.2 });
-    const layout = new ParamLayout(MICRO);
-    const plan = await TrainPlan.build(e, MICRO, B, T, { params: layout.pack(w) });
-    plan.step(audio, { lr: 1e-3, ...ADAM_DEFAULTS, emaDecay: 0.9999, maxGradNorm: 0 }, 1);
-    const gpuLoss = await plan.loss();
-    const grads = await plan.read('grads');
+  for (const config of [MICRO, MICRO_PITCH] as ModelConfig[]) {
+    it(`gives the reference tape's loss and every parameter gradient (${config.name}, B = 2, T = 64)`, async () => {
+      const e = await testEngine();
+      const [B, T] = [2, 64];
+      const audio = testAudio(B, T, 5);
+      const pitch = [60, 71];
+      const w = initWeights(config, 3, { biasScale: 0.2 });
+      const layout = new ParamLayout(config);
+      const plan = await TrainPlan.build(e, config, B, T, { params: layout.pack(w) });
+      plan.step(audio, { lr: 1e-3, ...ADAM_DEFAULTS, emaDecay: 0.9999, maxGradNorm: 0 }, 1, pitch);
+      const gpuLoss = await plan.loss();
+      const grads = await plan.read('grads');
 
-    const q = Array.from(audio, (v) => muLawQuantizeReference(v));
-    const params = new Map([...w.tensors].map(([k, v]) => [k, { shape: v.shape, data: Float64Array.from(v.data) }]));
-    const tape = new ReferenceTape(params, q.map((v) => v + 128));
-    const loss = await autoencoderLoss(tape, MICRO, ReferenceTape.value(Float64Array.from(q, (v) => v / 128), [B, T, 1]));
-    tape.backward(loss);
-    expect(Math.abs(gpuLoss - loss.data[0])).toBeLessThan(1e-5 * loss.data[0]);
-    for (const entry of layout.entries) {
-      const g = grads.subarray(entry.offset, entry.offset + entry.numel);
-      const ref = tape.grads.get(entry.name);
-      if (!ref) {
-        expect(plan.trained.has(entry.name), `${entry.name} has no reference gradient`).toBe(false);
-        expect(g.every((v) => v === 0)).toBe(true);
-        continue;
+      const q = Array.from(audio, (v) => muLawQuantizeReference(v));
+      const params = new Map([...w.tensors].map(([k, v]) => [k, { shape: v.shape, data: Float64Array.from(v.data) }]));
+      const tape = new ReferenceTape(params, q.map((v) => v + 128), pitch);
+      const loss = await autoencoderLoss(tape, config, ReferenceTape.value(Float64Array.from(q, (v) => v / 128), [B, T, 1]));
+      tape.backward(loss);
+      expect(Math.abs(gpuLoss - loss.data[0])).toBeLessThan(1e-5 * loss.data[0]);
+      for (const entry of layout.entries) {
+        const g = grads.subarray(entry.offset, entry.offset + entry.numel);
+        const ref = tape.grads.get(entry.name);
+        if (!ref) {
+          expect(plan.trained.has(entry.name), `${entry.name} has no reference gradient`).toBe(false);
+          expect(g.every((v) => v === 0)).toBe(true);
+          continue;
+        }
+        expect(relativeError(g, ref), entry.name).toBeLessThan(1e-4);
       }
-      expect(relativeError(g, ref), entry.name).toBeLessThan(1e-4);
-    }
-    expect(plan.trained.has('res_4/W')).toBe(false);
-    expect(plan.trained.size).toBe(layout.entries.length - 2);
+      // Only the last residual projection (its output feeds nothing) gets no gradient.
+      expect(layout.entries.filter((x) => !plan.trained.has(x.name)).map((x) => x.name)).toEqual(['res_4/W', 'res_4/biases']);
+      plan.dispose();
+    });
+  }
+
+  it('the training graph\'s loss is the inference model\'s teacher-forced cross-entropy (tiny_pitch)', async () => {
+    const e = await testEngine();
+    const c = getConfig('tiny_pitch');
+    const [B, T] = [2, 1024];
+    const audio = testAudio(B, T, 8);
+    const pitch = [48, 64];
+    const w = initWeights(c, 4, { biasScale: 0.1 });
+    const plan = await TrainPlan.build(e, c, B, T, { params: new ParamLayout(c).pack(w) });
+    plan.evaluate(audio, pitch);
+    const trainLoss = await plan.loss();
     plan.dispose();
+    const model = await modelFromWeights(e, w);
+    const notes = [audio.subarray(0, T), audio.subarray(T)];
+    const logits = await model.teacherForcedLogits(notes, null, { pitch });
+    const labels = Array.from(audio, (v) => muLawQuantizeReference(v) + 128);
+    const { nll } = logSoftmaxNllReference(logits.data, 256, labels);
+    const modelLoss = nll.reduce((a, b) => a + b, 0) / nll.length;
+    expect(Math.abs(trainLoss - modelLoss)).toBeLessThan(1e-4 * modelLoss);
+    expect(() => plan.evaluate(audio)).toThrow(/pitch-conditioned: give one MIDI pitch per batch item/);
+    model.dispose();
   });
 });

@@ -5,6 +5,13 @@
 import { matches, type NoteFilter, type NoteSource } from '../io/nsynth.js';
 import { Rng } from '../util/rng.js';
 
+export interface Batch {
+  /** [B, length] */
+  audio: Float32Array;
+  /** MIDI pitch per item. */
+  pitch: Uint32Array;
+}
+
 export interface SamplerState {
   epoch: number;
   position: number;
@@ -72,7 +79,7 @@ export class CropSampler {
   private position: number;
 
   constructor(
-    source: NoteSource,
+    private readonly source: NoteSource,
     private readonly notes: number[],
     readonly length: number,
     private readonly seed: number,
@@ -98,18 +105,26 @@ export class CropSampler {
 
   /** B random crops, concatenated [B, length]. */
   next(B: number): Float32Array {
+    return this.nextBatch(B).audio;
+  }
+
+  /** B random crops [B, length] and the notes' MIDI pitches. */
+  nextBatch(B: number): Batch {
     const out = new Float32Array(B * this.length);
+    const pitch = new Uint32Array(B);
     for (let b = 0; b < B; b++) {
       if (this.position >= this.order.length) {
         this.epoch++;
         this.position = 0;
         this.shuffle();
       }
-      const audio = this.cache.get(this.order[this.position++]);
+      const note = this.order[this.position++];
+      pitch[b] = this.source.notes[note].pitch;
+      const audio = this.cache.get(note);
       const offset = this.rng.int(Math.max(0, audio.length - this.length) + 1);
       crop(audio, offset, this.length, out, b * this.length);
     }
-    return out;
+    return { audio: out, pitch };
   }
 
   state(): SamplerState {
@@ -118,13 +133,15 @@ export class CropSampler {
 }
 
 /** Fixed evaluation batches: centre crops (Magenta's eval crop) of the held-out notes, in order. */
-export function evalBatches(source: NoteSource, notes: number[], B: number, length: number, maxBatches: number): Float32Array[] {
-  const out: Float32Array[] = [];
+export function evalBatches(source: NoteSource, notes: number[], B: number, length: number, maxBatches: number): Batch[] {
+  const out: Batch[] = [];
   for (let k = 0; k < maxBatches && k * B < notes.length; k++) {
-    const batch = new Float32Array(B * length);
+    const batch = { audio: new Float32Array(B * length), pitch: new Uint32Array(B) };
     for (let b = 0; b < B; b++) {
-      const audio = source.audio(notes[(k * B + b) % notes.length]);
-      crop(audio, Math.max(0, Math.floor((audio.length - length) / 2)), length, batch, b * length);
+      const note = notes[(k * B + b) % notes.length];
+      const audio = source.audio(note);
+      batch.pitch[b] = source.notes[note].pitch;
+      crop(audio, Math.max(0, Math.floor((audio.length - length) / 2)), length, batch.audio, b * length);
     }
     out.push(batch);
   }

@@ -2,7 +2,7 @@
 // (tape.ts) records WGSL dispatches and their backward kernels; the reference tape
 // (reference-tape.ts) computes the same graph in float64 on the host, which is what the gradient
 // checks differentiate numerically. Both see the same ops in the same order.
-import { decoderLayers, dilation, encoderLayers, type ModelConfig } from '../model/config.js';
+import { decoderLayers, dilation, encoderLayers, PITCH_CLASSES, type ModelConfig } from '../model/config.js';
 import type { TapMode } from '../ops/conv1d.js';
 
 export interface ConvOp<V> {
@@ -25,6 +25,8 @@ export interface GraphOps<V> {
   gate(x: V): Promise<V>;
   /** Mean over windows of `window` samples. */
   avgPool(x: V, window: number): Promise<V>;
+  /** [B, F, C] -> [B, F, C + classes]: each batch item's one-hot pitch appended to every frame. */
+  concatPitch(x: V, classes: number): Promise<V>;
   /** Mean sparse softmax cross-entropy of the logits against the labels: a scalar. */
   crossEntropy(logits: V): Promise<V>;
 }
@@ -35,7 +37,6 @@ export interface GraphOps<V> {
  * on the shifted input -> cross-entropy against the input's own classes.
  */
 export async function autoencoderLoss<V>(g: GraphOps<V>, c: ModelConfig, x: V): Promise<V> {
-  if (c.pitchConditioning) throw new Error(`Training config ${c.name}: pitch conditioning is not trainable yet (configs without a pitch input train)`);
   const K = c.filterLength;
   let en = await g.conv(x, 'ae_startconv', { taps: K, mode: 'centred' });
   for (let i = 1; i <= encoderLayers(c); i++) {
@@ -43,7 +44,9 @@ export async function autoencoderLoss<V>(g: GraphOps<V>, c: ModelConfig, x: V): 
     en = await g.conv(d, `ae_res_${i}`, { taps: 1, residual: en });
   }
   const z = await g.conv(en, 'ae_bottleneck', { taps: 1 });
-  const emb = await g.avgPool(z, c.hop);
+  const pooled = await g.avgPool(z, c.hop);
+  // The paper's optional pitch conditioning: a one-hot MIDI pitch beside the embedding.
+  const emb = c.pitchConditioning ? await g.concatPitch(pooled, PITCH_CLASSES) : pooled;
 
   let l = await g.conv(x, 'startconv', { taps: K, mode: 'causal-shifted' });
   let s = await g.conv(l, 'skip_start', { taps: 1 });

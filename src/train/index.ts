@@ -8,7 +8,7 @@ export { autoencoderLoss, type GraphOps, type ConvOp } from './graph.js';
 export { ParamLayout, type ParamEntry } from './params.js';
 export { learningRate, MAGENTA_SCHEDULE, MAGENTA_STEPS } from './schedule.js';
 export { writeCheckpoint, readCheckpoint, loadLatestCheckpoint, listCheckpoints, sweepTemporary, type Checkpoint, type CheckpointState, type RunOptions } from './checkpoint.js';
-export { CropSampler, splitNotes, evalBatches, crop, type SamplerState } from './data.js';
+export { CropSampler, splitNotes, evalBatches, crop, type SamplerState, type Batch } from './data.js';
 export { ADAM_DEFAULTS, adamReference, emaDecay, type AdamHyper } from '../ops/adam.js';
 export { JsonWavSource, TfRecordSource, openNoteSource, matches, parseLabelList, FAMILIES, SOURCES, QUALITIES, type NoteMeta, type NoteSource, type NoteFilter } from '../io/nsynth.js';
 export { TfRecordReader, encodeTfRecords, MAX_RECORD_BYTES } from '../io/tfrecord.js';

@@ -5,6 +5,7 @@ import { conv1dReference } from '../ops/conv1d.js';
 import { conv1dBackwardReference } from '../ops/conv1d-backward.js';
 import { gateBackwardReference, gateReference } from '../ops/elementwise.js';
 import { avgPoolReference, upsampleNearestReference } from '../ops/frames.js';
+import { concatOneHotReference, channelSliceReference } from '../ops/concat.js';
 import { logSoftmaxNllBackwardReference, logSoftmaxNllReference } from '../ops/softmax.js';
 import type { ConvOp, GraphOps } from './graph.js';
 
@@ -22,6 +23,8 @@ export class ReferenceTape implements GraphOps<RefValue> {
   constructor(
     private readonly params: Map<string, { shape: number[]; data: Float64Array }>,
     private readonly labels: ArrayLike<number>,
+    /** MIDI pitch per batch item (pitch-conditioned configs). */
+    private readonly pitches: ArrayLike<number> = [],
   ) {}
 
   static value(data: Float64Array, shape: number[]): RefValue {
@@ -83,6 +86,16 @@ export class ReferenceTape implements GraphOps<RefValue> {
     const y = ReferenceTape.value(avgPoolReference(x.data, [B, T, C], window), [B, T / window, C]);
     this.backwards.push(() => {
       if (y.grad) this.addGrad(x, upsampleNearestReference(y.grad, [B, T / window, C], window, 1 / window));
+    });
+    return y;
+  }
+
+  async concatPitch(x: RefValue, classes: number): Promise<RefValue> {
+    const [B, F, C] = x.shape;
+    if (this.pitches.length !== B) throw new Error(`reference tape: ${this.pitches.length} pitches for a batch of ${B}`);
+    const y = ReferenceTape.value(concatOneHotReference(x.data, [B, F, C], this.pitches, classes), [B, F, C + classes]);
+    this.backwards.push(() => {
+      if (y.grad) this.addGrad(x, channelSliceReference(y.grad, C + classes, 0, C));
     });
     return y;
   }

@@ -18,6 +18,7 @@ import { axpy, gate, gateBackward, reluBackward } from '../ops/elementwise.js';
 import { avgPool, upsampleNearest } from '../ops/frames.js';
 import { logSoftmaxNll, logSoftmaxNllBackward } from '../ops/softmax.js';
 import { reduceSum } from '../ops/reduce.js';
+import { channelSlice, concatOneHot } from '../ops/concat.js';
 import type { ConvOp, GraphOps } from './graph.js';
 
 export interface GpuValue {
@@ -50,6 +51,8 @@ export class Tape implements GraphOps<GpuValue> {
     private readonly engine: Engine,
     private readonly params: (name: string) => ParamSlot,
     private readonly labels: Tensor,
+    /** [B] u32 MIDI pitches (pitch-conditioned configs). */
+    private readonly pitches: Tensor | null = null,
   ) {
     this.pool = new BufferPool(engine.device);
     this.stats = this.alloc([4]);
@@ -178,6 +181,20 @@ export class Tape implements GraphOps<GpuValue> {
       if (!y.grad) return;
       const g = y.grad;
       await this.contribute(x, (dst) => upsampleNearest(this.engine, g, dst, window, 1 / window), false);
+      this.done(y);
+    });
+    return y;
+  }
+
+  async concatPitch(x: GpuValue, classes: number): Promise<GpuValue> {
+    if (!this.pitches) throw new Error('Tape: a pitch-conditioned graph needs a pitch tensor');
+    const [B, F, C] = x.t.shape;
+    const y = this.value([B, F, C + classes]);
+    this.forward.push(await concatOneHot(this.engine, x.t, this.pitches, classes, y.t));
+    this.records.push(async () => {
+      if (!y.grad) return;
+      const g = y.grad;
+      await this.contribute(x, (dst, acc) => channelSlice(this.engine, g, 0, dst, acc));
       this.done(y);
     });
     return y;

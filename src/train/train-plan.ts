@@ -5,7 +5,7 @@
 import type { Engine } from '../gpu/engine.js';
 import { destroyDispatches, type Dispatch } from '../gpu/registry.js';
 import type { Tensor } from '../gpu/tensor.js';
-import type { ModelConfig } from '../model/config.js';
+import { PITCH_CLASSES, type ModelConfig } from '../model/config.js';
 import { adamHyperValues, adamUpdate, HYPER_NORM_SLOT, type AdamHyper } from '../ops/adam.js';
 import { MU_LAW_EDGES, muLawQuantize } from '../ops/mulaw.js';
 import { reduceSum } from '../ops/reduce.js';
@@ -27,6 +27,7 @@ export class TrainPlan {
   private readonly flat: Record<FlatName | 'grads', Tensor>;
   private readonly owned: Tensor[] = [];
   private readonly audio: Tensor;
+  private readonly pitch: Tensor;
   private readonly hyper: Tensor;
   private readonly normSlots: number;
   /** Every dispatch of one step, in order (benchmarks count them). */
@@ -47,6 +48,7 @@ export class TrainPlan {
     };
     this.flat = { params: t([n]), grads: t([n]), m: t([n]), v: t([n]), ema: t([n]) };
     this.audio = t([B, T]);
+    this.pitch = t([B], 'u32');
     this.normSlots = this.layout.chunks(engine).length;
     this.hyper = t([HYPER_NORM_SLOT + this.normSlots]);
   }
@@ -65,7 +67,7 @@ export class TrainPlan {
     const edges = own([MU_LAW_EDGES.length]);
     engine.write(edges, MU_LAW_EDGES);
     const slot = (name: string) => ({ value: p.layout.view(p.flat.params, name), grad: p.layout.view(p.flat.grads, name) });
-    p.tape = new Tape(engine, slot, classes);
+    p.tape = new Tape(engine, slot, classes, config.pitchConditioning ? p.pitch : null);
     const quantize = await muLawQuantize(engine, p.audio, edges, x, classes);
     await autoencoderLoss(p.tape, config, p.tape.input(x));
     await p.tape.backward();
@@ -100,21 +102,31 @@ export class TrainPlan {
     this.engine.clear(this.flat.grads);
   }
 
-  /** Submits one step on a batch of raw audio [B, T]: forward, backward, Adam update number `t` (1-based). */
-  step(audio: Float32Array, h: AdamHyper, t: number): void {
-    this.writeAudio(audio);
+  /**
+   * Submits one step on a batch of raw audio [B, T] (and one MIDI pitch per item for
+   * pitch-conditioned configs): forward, backward, Adam update number `t` (1-based).
+   */
+  step(audio: Float32Array, h: AdamHyper, t: number, pitch?: ArrayLike<number>): void {
+    this.writeInputs(audio, pitch);
     this.engine.write(this.hyper, adamHyperValues(h, t, this.normSlots));
     this.engine.run(this.stepList);
   }
 
   /** Submits the forward pass alone (evaluation); the loss is then read with `loss()`. */
-  evaluate(audio: Float32Array): void {
-    this.writeAudio(audio);
+  evaluate(audio: Float32Array, pitch?: ArrayLike<number>): void {
+    this.writeInputs(audio, pitch);
     this.engine.run(this.evalList);
   }
 
-  private writeAudio(audio: Float32Array): void {
+  private writeInputs(audio: Float32Array, pitch?: ArrayLike<number>): void {
     if (audio.length !== this.B * this.T) throw new Error(`Training batch holds ${audio.length} samples, expected ${this.B} x ${this.T}`);
+    if (this.config.pitchConditioning) {
+      if (!pitch || pitch.length !== this.B) throw new Error(`Config ${this.config.name} is pitch-conditioned: give one MIDI pitch per batch item (${this.B})`);
+      for (let i = 0; i < pitch.length; i++) {
+        if (!Number.isInteger(pitch[i]) || pitch[i] < 0 || pitch[i] >= PITCH_CLASSES) throw new Error(`Pitch ${pitch[i]} is not a MIDI note number 0..127`);
+      }
+      this.engine.write(this.pitch, Uint32Array.from(pitch));
+    }
     this.engine.write(this.audio, audio);
   }
 

@@ -132,7 +132,7 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
     if (!evalSet.length) return null;
     let s = 0;
     for (const b of evalSet) {
-      plan.evaluate(b);
+      plan.evaluate(b.audio, b.pitch);
       s += await plan.loss();
     }
     return s / evalSet.length;
@@ -148,7 +148,8 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
       const lr = learningRate(step, run.scheduleLength, run.lrScale);
       hyper.lr = lr;
       hyper.emaDecay = run.emaDecay > 0 ? emaDecay(run.emaDecay, step + 1) : 0;
-      plan.step(sampler.next(run.batch), hyper, step + 1);
+      const batch = sampler.nextBatch(run.batch);
+      plan.step(batch.audio, hyper, step + 1, batch.pitch);
       step++;
       lastLoss = await plan.loss();
       if (!Number.isFinite(lastLoss)) throw new Error(`Training diverged at step ${step}: loss ${lastLoss} (lower --lr-scale or set --clip)`);

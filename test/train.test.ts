@@ -144,6 +144,28 @@ describe('checkpoints survive a crash', () => {
     expectSameWeights(readWeightsDir(path.join(reference, 'ema')), readWeightsDir(path.join(out, 'ema')));
   }, 240000);
 
+  it('Ctrl-C (SIGINT) during `nsynth train` checkpoints the current step and exits cleanly', async () => {
+    const out = path.join(tmp, 'sigint');
+    const child = spawn(process.execPath, [BIN, 'train', '--config', microJson, '--data', data, '--steps', '100000', '--crop', '64', '--out', out, '--checkpoint-every', '5'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (listCheckpoints(out).length > 0) {
+          clearInterval(poll);
+          child.kill('SIGINT');
+          resolve();
+        }
+      }, 20);
+    });
+    expect(await exited).toBe(0);
+    const m = /interrupted at step (\d+)/.exec(stderr);
+    expect(m, stderr).not.toBeNull();
+    expect(loadLatestCheckpoint(out)!.state.step).toBe(Number(m![1]));
+    expect(readWeightsDir(path.join(out, 'ema')).config.name).toBe('micro');
+  }, 60000);
+
   it('`nsynth train --json` prints one JSON line per logged step with the contract fields', () => {
     const out = execFileSync(process.execPath, [BIN, 'train', '--config', microJson, '--data', data, '--steps', '6', '--crop', '64', '--out', path.join(tmp, 'json'),
       '--log-every', '2', '--eval-every', '3', '--json', '--quiet'], { encoding: 'utf8' });

@@ -4,68 +4,14 @@
 //   *List { repeated value = 1 }  (floats and int64s packed or not; both are accepted)
 // Every length is checked against the bytes that remain, so a corrupted message is an error, not a
 // huge allocation or an endless loop.
+import { ProtoReader, concatBytes, fieldBytes, varintBytes } from './protobuf.js';
 
 export type Feature =
   | { kind: 'bytes'; values: Uint8Array[] }
   | { kind: 'float'; values: Float32Array }
   | { kind: 'int64'; values: number[] };
 
-class Cursor {
-  pos: number;
-  constructor(readonly buf: Uint8Array, readonly start: number, readonly end: number, readonly where: string) {
-    this.pos = start;
-  }
-  get done(): boolean {
-    return this.pos >= this.end;
-  }
-  fail(what: string): never {
-    throw new Error(`${this.where}: malformed tf.train.Example (${what} at byte ${this.pos})`);
-  }
-  /** A varint as a JS number (exact up to 2^53; int64 values beyond that are out of NSynth's range anyway). */
-  varint(): number {
-    let result = 0;
-    let scale = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) this.fail('truncated varint');
-      const b = this.buf[this.pos++];
-      result += (b & 0x7f) * scale;
-      if ((b & 0x80) === 0) return result;
-      scale *= 128;
-    }
-    this.fail('varint longer than 10 bytes');
-  }
-  /** int64 from a varint (two's complement, so negatives take 10 bytes; read exactly with BigInt). */
-  int64(): number {
-    let result = 0n;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) this.fail('truncated varint');
-      const b = this.buf[this.pos++];
-      result |= BigInt(b & 0x7f) << BigInt(7 * i);
-      if ((b & 0x80) === 0) return Number(BigInt.asIntN(64, result));
-    }
-    this.fail('varint longer than 10 bytes');
-  }
-  sub(): Cursor {
-    const n = this.varint();
-    if (n > this.end - this.pos) this.fail(`length ${n} runs past the message end`);
-    const c = new Cursor(this.buf, this.pos, this.pos + n, this.where);
-    this.pos += n;
-    return c;
-  }
-  skip(wire: number): void {
-    if (wire === 0) this.varint();
-    else if (wire === 1) this.advance(8);
-    else if (wire === 2) this.sub();
-    else if (wire === 5) this.advance(4);
-    else this.fail(`unsupported wire type ${wire}`);
-  }
-  advance(n: number): void {
-    if (n > this.end - this.pos) this.fail('truncated field');
-    this.pos += n;
-  }
-}
-
-function parseFeature(c: Cursor): Feature {
+function parseFeature(c: ProtoReader): Feature {
   let f: Feature | null = null;
   while (!c.done) {
     const key = c.varint();
@@ -121,7 +67,7 @@ function parseFeature(c: Cursor): Feature {
 /** Decodes an Example into its features by name. `where` names the file and record for errors. */
 export function decodeExample(bytes: Uint8Array, where: string): Map<string, Feature> {
   const out = new Map<string, Feature>();
-  const top = new Cursor(bytes, 0, bytes.length, where);
+  const top = ProtoReader.of(bytes, where, 'tf.train.Example');
   while (!top.done) {
     const key = top.varint();
     if (key !== 10) { top.skip(key & 7); continue; }
@@ -147,48 +93,17 @@ export function decodeExample(bytes: Uint8Array, where: string): Map<string, Fea
   return out;
 }
 
-// --- encoding ---
-
-function varintBytes(v: number): number[] {
-  const out: number[] = [];
-  let x = BigInt.asUintN(64, BigInt(v));
-  while (x >= 128n) {
-    out.push(Number(x & 0x7fn) | 0x80);
-    x >>= 7n;
-  }
-  out.push(Number(x));
-  return out;
-}
-
-function lengthDelimited(field: number, body: Uint8Array): Uint8Array {
-  const head = [...varintBytes(field * 8 + 2), ...varintBytes(body.length)];
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head);
-  out.set(body, head.length);
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 function encodeFeature(f: Feature): Uint8Array {
   let list: Uint8Array;
-  if (f.kind === 'bytes') list = concat(f.values.map((v) => lengthDelimited(1, v)));
-  else if (f.kind === 'float') list = lengthDelimited(1, new Uint8Array(Float32Array.from(f.values).buffer));
-  else list = lengthDelimited(1, Uint8Array.from(f.values.flatMap(varintBytes)));
-  return lengthDelimited(f.kind === 'bytes' ? 1 : f.kind === 'float' ? 2 : 3, list);
+  if (f.kind === 'bytes') list = concatBytes(f.values.map((v) => fieldBytes(1, v)));
+  else if (f.kind === 'float') list = fieldBytes(1, new Uint8Array(Float32Array.from(f.values).buffer));
+  else list = fieldBytes(1, Uint8Array.from(f.values.flatMap((v) => varintBytes(v))));
+  return fieldBytes(f.kind === 'bytes' ? 1 : f.kind === 'float' ? 2 : 3, list);
 }
 
 /** Encodes features as a tf.train.Example (packed lists, as TensorFlow writes them). */
 export function encodeExample(features: Map<string, Feature> | Record<string, Feature>): Uint8Array {
   const entries = features instanceof Map ? [...features] : Object.entries(features);
-  const body = concat(entries.map(([name, f]) => lengthDelimited(1, concat([lengthDelimited(1, new TextEncoder().encode(name)), lengthDelimited(2, encodeFeature(f))]))));
-  return lengthDelimited(1, body);
+  const body = concatBytes(entries.map(([name, f]) => fieldBytes(1, concatBytes([fieldBytes(1, new TextEncoder().encode(name)), fieldBytes(2, encodeFeature(f))]))));
+  return fieldBytes(1, body);
 }

@@ -18,7 +18,7 @@ describe('kernel registry', () => {
     const e = await testEngine();
     const k = await e.kernel('conv1d');
     expect(k.workgroupSize).toEqual([16, 16, 1]);
-    expect([...k.bindings.keys()]).toEqual(['params', 'x', 'W', 'bias', 'fbias', 'y']);
+    expect([...k.bindings.keys()]).toEqual(['params', 'x', 'W', 'bias', 'fbias', 'resid', 'y']);
     expect(k.bindings.get('y')!.readOnly).toBe(false);
     expect(k.bindings.get('x')!.readOnly).toBe(true);
     expect([...k.bindings.get('params')!.fields!.keys()]).toContain('dilation');

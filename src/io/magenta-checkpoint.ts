@@ -1,0 +1,123 @@
+// Magenta's released WaveNet autoencoder checkpoint onto our weights. Our tensor names are
+// Magenta's (`dilatedconv_7/W`, `cond_map_3/biases`, ...), so the mapping is by name: optimiser
+// slots are skipped, `--ema` takes the `<name>/ExponentialMovingAverage` shadows instead of the raw
+// variables, and the config is inferred from the shapes and checked. Sources with other names
+// (a tfjs model, a renamed graph) pass a name map first.
+import { CONFIGS, PITCH_CLASSES, validateConfig, type ModelConfig } from '../model/config.js';
+import { weightSpecs, Weights } from '../model/weights.js';
+
+export interface SourceTensor {
+  name: string;
+  shape: number[];
+  dtype: string;
+}
+
+export interface MappingOptions {
+  /** Use the exponential-moving-average shadows (what Magenta evaluates with) instead of the raw variables. */
+  ema?: boolean;
+  /** Source name -> our name, applied before anything else (names not in the map keep their own). */
+  map?: Record<string, string>;
+  /** Layers per dilation stage (not stored in a checkpoint; Magenta's is 10). */
+  layersPerStage?: number;
+}
+
+export interface MappingPlan {
+  config: ModelConfig;
+  /** Our tensor name -> the source tensor to read. */
+  sources: Map<string, string>;
+  /** Source tensors deliberately not used (optimiser state, the other of raw/EMA), by kind. */
+  skipped: { optimizer: string[]; ema: string[]; raw: string[]; other: string[] };
+}
+
+const EMA_SUFFIX = '/ExponentialMovingAverage';
+const OPTIMIZER = /(^|\/)(Adam|Adam_1|Momentum|RMSProp|RMSProp_1)$|^(beta1_power|beta2_power|global_step)$/;
+
+/** Works out which source tensor becomes each of our tensors, and the config, from names and shapes alone. */
+export function planMagentaMapping(tensors: SourceTensor[], where: string, o: MappingOptions = {}): MappingPlan {
+  const byOurName = new Map<string, SourceTensor>();
+  const skipped: MappingPlan['skipped'] = { optimizer: [], ema: [], raw: [], other: [] };
+  for (const t of tensors) {
+    const name = o.map?.[t.name] ?? t.name;
+    if (OPTIMIZER.test(name)) {
+      skipped.optimizer.push(t.name);
+      continue;
+    }
+    const isEma = name.endsWith(EMA_SUFFIX);
+    if (isEma !== !!o.ema) {
+      (isEma ? skipped.ema : skipped.raw).push(t.name);
+      continue;
+    }
+    byOurName.set(isEma ? name.slice(0, -EMA_SUFFIX.length) : name, t);
+  }
+  const config = inferConfig(byOurName, where, o);
+  const specs = weightSpecs(config);
+  const sources = new Map<string, string>();
+  const missing: string[] = [];
+  const wrong: string[] = [];
+  for (const s of specs) {
+    const t = byOurName.get(s.name);
+    if (!t) {
+      missing.push(s.name);
+      continue;
+    }
+    if (t.shape.join() !== s.shape.join()) wrong.push(`"${t.name}" is [${t.shape}], config ${config.name} needs [${s.shape}]`);
+    if (!['float32', 'float16', 'bfloat16'].includes(t.dtype)) wrong.push(`"${t.name}" is ${t.dtype}, expected a float type`);
+    sources.set(s.name, t.name);
+    byOurName.delete(s.name);
+  }
+  const kind = o.ema ? 'EMA shadow (--ema) ' : '';
+  if (missing.length) throw new Error(`${where}: missing ${missing.length} ${kind}tensor(s) of config ${config.name}: ${missing.slice(0, 12).join(', ')}${missing.length > 12 ? ', ...' : ''}`);
+  if (wrong.length) throw new Error(`${where}: ${wrong.join('; ')}`);
+  const unexpected = [...byOurName.values()].map((t) => t.name).filter((n) => /\/(W|biases)$/.test(o.map?.[n] ?? n));
+  if (unexpected.length) throw new Error(`${where}: unexpected model tensor(s) for config ${config.name}: ${unexpected.join(', ')}`);
+  skipped.other.push(...[...byOurName.values()].map((t) => t.name));
+  return { config, sources, skipped };
+}
+
+function inferConfig(t: Map<string, SourceTensor>, where: string, o: MappingOptions): ModelConfig {
+  const shape = (name: string): number[] => {
+    const x = t.get(name);
+    if (!x) throw new Error(`${where}: no tensor "${name}"${o.ema ? ' (EMA shadow)' : ''}: not a Magenta WaveNet autoencoder checkpoint (pass --map for other names)`);
+    return x.shape;
+  };
+  const count = (prefix: string): number => {
+    let n = 0;
+    while (t.has(`${prefix}_${n + 1}/W`)) n++;
+    return n;
+  };
+  const [, K, , we] = shape('ae_startconv/W');
+  const bottleneck = shape('ae_bottleneck/W')[3];
+  const R = shape('startconv/W')[3];
+  const S = shape('skip_start/W')[3];
+  const classes = shape('logits/W')[3];
+  const encLayers = count('ae_dilatedconv');
+  const decLayers = count('dilatedconv');
+  const E = shape('cond_map_1/W')[2];
+  if (E !== bottleneck && E !== bottleneck + PITCH_CLASSES) throw new Error(`${where}: cond_map_1/W takes ${E} inputs, the bottleneck has ${bottleneck} (with pitch: ${bottleneck + PITCH_CLASSES})`);
+  const lps = o.layersPerStage ?? 10;
+  for (const [what, n] of [['encoder', encLayers], ['decoder', decLayers]] as const) {
+    if (n === 0 || n % lps !== 0) throw new Error(`${where}: ${n} ${what} layers is not a whole number of ${lps}-layer stages (set layersPerStage)`);
+  }
+  const c: ModelConfig = {
+    name: 'converted', sampleRate: 16000, hop: 512, bottleneck, filterLength: K, numClasses: classes, pitchConditioning: E !== bottleneck,
+    encoder: { width: we, stages: encLayers / lps, layersPerStage: lps },
+    decoder: { residual: R, skip: S, stages: decLayers / lps, layersPerStage: lps },
+  };
+  // A known config keeps its name (h512_bo16 for Magenta's release).
+  for (const known of Object.values(CONFIGS)) {
+    if (JSON.stringify({ ...known, name: '' }) === JSON.stringify({ ...c, name: '' })) c.name = known.name;
+  }
+  return validateConfig(c, where);
+}
+
+/** Reads the planned tensors (as float32) into a Weights container. */
+export function buildWeights(plan: MappingPlan, read: (sourceName: string) => Float32Array, onTensor?: (name: string) => void): Weights {
+  const w = new Weights(plan.config);
+  for (const s of weightSpecs(plan.config)) {
+    const data = read(plan.sources.get(s.name)!);
+    w.set(s.name, s.shape, data);
+    onTensor?.(s.name);
+  }
+  w.validate();
+  return w;
+}

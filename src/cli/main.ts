@@ -15,6 +15,7 @@ import { runGenerateBench } from '../../bench/generate.js';
 import { runTrainBench } from '../../bench/train.js';
 import { runGenerate } from './generate.js';
 import { runTrain, type TrainCliOptions } from './train.js';
+import { runConvert, runInspect, type ConvertCliOptions } from './convert.js';
 import { writeSyntheticDataset } from '../io/synthetic-notes.js';
 
 function int(name: string) {
@@ -190,6 +191,31 @@ export function buildCli(): Command {
     .action((o: { out: string; notes: number; seed: number; seconds: number; pitchMin: number; pitchMax: number }) => {
       const metas = writeSyntheticDataset(o.out, { notes: o.notes, seed: o.seed, samples: Math.round(o.seconds * 16000), pitchMin: o.pitchMin, pitchMax: o.pitchMax });
       console.log(`wrote ${metas.length} notes to ${o.out} (examples.json + audio/)`);
+    });
+
+  program
+    .command('convert')
+    .description('convert Magenta\'s TensorFlow checkpoint or a TensorFlow.js model into our weights (or our weights out to tfjs)')
+    .argument('<input>', 'checkpoint prefix / .index / folder, tfjs model folder or model.json, or a weights folder')
+    .requiredOption('--out <dir>', 'output folder (written atomically)')
+    .option('--ema', 'take the ExponentialMovingAverage shadows instead of the raw variables')
+    .option('--dtype <dtype>', 'stored precision: f32 or f16', 'f32')
+    .option('--map <file>', 'JSON object mapping source tensor names (or "graph node:input") to ours')
+    .option('--to <format>', 'output format: nsynth (our weights) or tfjs (weights manifest + shards)', 'nsynth')
+    .option('--layers-per-stage <n>', 'dilation stage length, when it is not 10 (it is not stored in checkpoints)', int('--layers-per-stage'))
+    .option('--quiet', 'no progress bar')
+    .action(async (input: string, o: ConvertCliOptions) => {
+      console.log(await runConvert(input, o));
+    });
+
+  program
+    .command('inspect')
+    .description('list every tensor of a TF checkpoint, tfjs model or weights folder (name, dtype, shape, bytes, CRC status)')
+    .argument('<path>', 'checkpoint prefix / .index / folder, tfjs model folder or model.json, or a weights folder')
+    .option('--json', 'print JSON')
+    .action(async (p: string, o: { json?: boolean }) => {
+      const failures = await runInspect(p, !!o.json);
+      if (failures > 0) throw new Error(`${failures} tensor(s) fail their checksum`);
     });
 
   const bench = program.command('bench').description('benchmarks (see bench/)');

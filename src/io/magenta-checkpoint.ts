@@ -60,7 +60,7 @@ export function planMagentaMapping(tensors: SourceTensor[], where: string, o: Ma
       missing.push(s.name);
       continue;
     }
-    if (t.shape.join() !== s.shape.join()) wrong.push(`"${t.name}" is [${t.shape}], config ${config.name} needs [${s.shape}]`);
+    if (!sameLayout(t.shape, s.shape)) wrong.push(`"${t.name}" is [${t.shape}], config ${config.name} needs [${s.shape}]`);
     if (!['float32', 'float16', 'bfloat16'].includes(t.dtype)) wrong.push(`"${t.name}" is ${t.dtype}, expected a float type`);
     sources.set(s.name, t.name);
     byOurName.delete(s.name);
@@ -74,6 +74,21 @@ export function planMagentaMapping(tensors: SourceTensor[], where: string, o: Ma
   return { config, sources, skipped };
 }
 
+/**
+ * Shapes that differ only in unit dimensions lay their values out identically (a tfjs Conv2D
+ * filter [3, 1, Cin, Cout] is Magenta's [1, 3, Cin, Cout]), so they convert without reordering.
+ */
+export function sameLayout(a: number[], b: number[]): boolean {
+  return a.filter((d) => d !== 1).join() === b.filter((d) => d !== 1).join();
+}
+
+/** The sizes that matter for inference, whatever unit dimensions surround them. */
+function core(shape: number[], rank: number): number[] {
+  const s = shape.filter((d) => d !== 1);
+  while (s.length < rank) s.unshift(1);
+  return s;
+}
+
 function inferConfig(t: Map<string, SourceTensor>, where: string, o: MappingOptions): ModelConfig {
   const shape = (name: string): number[] => {
     const x = t.get(name);
@@ -85,14 +100,15 @@ function inferConfig(t: Map<string, SourceTensor>, where: string, o: MappingOpti
     while (t.has(`${prefix}_${n + 1}/W`)) n++;
     return n;
   };
-  const [, K, , we] = shape('ae_startconv/W');
-  const bottleneck = shape('ae_bottleneck/W')[3];
-  const R = shape('startconv/W')[3];
-  const S = shape('skip_start/W')[3];
-  const classes = shape('logits/W')[3];
+  // Magenta's layout [1, K, Cin, Cout]; unit dimensions may be placed differently by other exporters.
+  const [K, we] = core(shape('ae_startconv/W'), 2);
+  const bottleneck = core(shape('ae_bottleneck/W'), 2)[1];
+  const R = core(shape('startconv/W'), 2)[1];
+  const S = core(shape('skip_start/W'), 2)[1];
+  const classes = core(shape('logits/W'), 2)[1];
   const encLayers = count('ae_dilatedconv');
   const decLayers = count('dilatedconv');
-  const E = shape('cond_map_1/W')[2];
+  const E = core(shape('cond_map_1/W'), 2)[0];
   if (E !== bottleneck && E !== bottleneck + PITCH_CLASSES) throw new Error(`${where}: cond_map_1/W takes ${E} inputs, the bottleneck has ${bottleneck} (with pitch: ${bottleneck + PITCH_CLASSES})`);
   const lps = o.layersPerStage ?? 10;
   for (const [what, n] of [['encoder', encLayers], ['decoder', decLayers]] as const) {

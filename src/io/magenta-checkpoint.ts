@@ -110,19 +110,22 @@ function inferConfig(t: Map<string, SourceTensor>, where: string, o: MappingOpti
   const decLayers = count('dilatedconv');
   const E = core(shape('cond_map_1/W'), 2)[0];
   if (E !== bottleneck && E !== bottleneck + PITCH_CLASSES) throw new Error(`${where}: cond_map_1/W takes ${E} inputs, the bottleneck has ${bottleneck} (with pitch: ${bottleneck + PITCH_CLASSES})`);
+  // The dilation pattern is not stored: a known config with the same widths and depths supplies it
+  // (tiny's 2 x 5), else Magenta's 10 layers per stage, unless the caller says otherwise.
+  const shapeKey = (x: ModelConfig) => JSON.stringify([x.bottleneck, x.filterLength, x.numClasses, x.pitchConditioning, x.encoder.width,
+    x.encoder.stages * x.encoder.layersPerStage, x.decoder.residual, x.decoder.skip, x.decoder.stages * x.decoder.layersPerStage]);
+  const probe: ModelConfig = {
+    name: 'converted', sampleRate: 16000, hop: 512, bottleneck, filterLength: K, numClasses: classes, pitchConditioning: E !== bottleneck,
+    encoder: { width: we, stages: 1, layersPerStage: encLayers },
+    decoder: { residual: R, skip: S, stages: 1, layersPerStage: decLayers },
+  };
+  const known = o.layersPerStage === undefined ? Object.values(CONFIGS).find((k) => shapeKey(k) === shapeKey(probe)) : undefined;
+  if (known) return validateConfig(structuredClone(known), where);
   const lps = o.layersPerStage ?? 10;
   for (const [what, n] of [['encoder', encLayers], ['decoder', decLayers]] as const) {
     if (n === 0 || n % lps !== 0) throw new Error(`${where}: ${n} ${what} layers is not a whole number of ${lps}-layer stages (set layersPerStage)`);
   }
-  const c: ModelConfig = {
-    name: 'converted', sampleRate: 16000, hop: 512, bottleneck, filterLength: K, numClasses: classes, pitchConditioning: E !== bottleneck,
-    encoder: { width: we, stages: encLayers / lps, layersPerStage: lps },
-    decoder: { residual: R, skip: S, stages: decLayers / lps, layersPerStage: lps },
-  };
-  // A known config keeps its name (h512_bo16 for Magenta's release).
-  for (const known of Object.values(CONFIGS)) {
-    if (JSON.stringify({ ...known, name: '' }) === JSON.stringify({ ...c, name: '' })) c.name = known.name;
-  }
+  const c: ModelConfig = { ...probe, encoder: { width: we, stages: encLayers / lps, layersPerStage: lps }, decoder: { residual: R, skip: S, stages: decLayers / lps, layersPerStage: lps } };
   return validateConfig(c, where);
 }
 

@@ -92,13 +92,16 @@ export class TfBundle {
   readonly blockTypes: number[] = [];
   private readonly shardFds = new Map<number, { fd: number; size: number; file: string }>();
 
-  constructor(readonly prefix: string) {
+  /** Opens PREFIX.index (or parses `indexBytes` as if read from there). */
+  constructor(readonly prefix: string, indexBytes?: Uint8Array) {
     this.indexPath = `${prefix}.index`;
-    let bytes: Uint8Array;
-    try {
-      bytes = fs.readFileSync(this.indexPath);
-    } catch (e) {
-      throw new Error(`${this.indexPath}: cannot read the checkpoint index (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    let bytes = indexBytes;
+    if (!bytes) {
+      try {
+        bytes = fs.readFileSync(this.indexPath);
+      } catch (e) {
+        throw new Error(`${this.indexPath}: cannot read the checkpoint index (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
     }
     this.parseIndex(bytes);
   }

@@ -13,6 +13,16 @@ const BIN = path.resolve(__dirname, '../bin/nsynth.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-cli-'));
 const run = (...args: string[]) => execFileSync(process.execPath, [BIN, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
+describe('package entry points', () => {
+  it('nsynth-webgpu, nsynth-webgpu/train and nsynth-webgpu/convert resolve to the built files', () => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e',
+      "const m = await import('nsynth-webgpu'); const t = await import('nsynth-webgpu/train'); const c = await import('nsynth-webgpu/convert');" +
+      "console.log(typeof m.createEngine, typeof t.train, typeof t.TrainPlan, typeof c.convertToWeights, typeof c.TfBundle); process.exit(0)"],
+      { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' });
+    expect(out.trim()).toBe('function function function function function');
+  });
+});
+
 describe('nsynth CLI', () => {
   it('init, encode and logits write files that match the library', async () => {
     const model = path.join(tmp, 'tiny');

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { Weights } from '../model/weights.js';
-import { toHalf } from './weights-file.js';
+import { floatsToHalf } from './weights-file.js';
 
 export interface TfjsWeightSpec {
   name: string;
@@ -183,7 +183,7 @@ export function writeTfjsWeights(dir: string, w: Weights, o: { dtype?: 'f32' | '
   const chunks: Uint8Array[] = [];
   for (const [name, t] of w.tensors) {
     if (o.dtype === 'f16') {
-      const h = Uint16Array.from(t.data, toHalf);
+      const h = floatsToHalf(t.data);
       chunks.push(new Uint8Array(h.buffer));
       specs.push({ name, shape: t.shape, dtype: 'float32', quantization: { dtype: 'float16' } });
     } else {

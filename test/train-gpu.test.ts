@@ -73,6 +73,9 @@ describe('GPU tape', () => {
     const modelLoss = nll.reduce((a, b) => a + b, 0) / nll.length;
     expect(Math.abs(trainLoss - modelLoss)).toBeLessThan(1e-4 * modelLoss);
     expect(() => plan.evaluate(audio)).toThrow(/pitch-conditioned: give one MIDI pitch per batch item/);
+    const limit = e.device.limits.maxStorageBufferBindingSize;
+    const tooMany = Math.ceil(limit / (6144 * 1024 * 4)) + 1;
+    await expect(TrainPlan.build(e, getConfig('h512_bo16'), tooMany, 6144, { params: new Float32Array(0) })).rejects.toThrow(/binding limit: use a batch of at most \d+ at this crop/);
     model.dispose();
   });
 });

@@ -55,6 +55,13 @@ export class TrainPlan {
 
   static async build(engine: Engine, config: ModelConfig, B: number, T: number, init: FlatState): Promise<TrainPlan> {
     if (T % config.hop !== 0) throw new Error(`Training crops must be a multiple of ${config.hop} samples, got ${T}`);
+    // Every activation is bound whole by some kernel: the widest must fit the adapter's binding limit.
+    const widest = Math.max(2 * config.decoder.residual, config.decoder.skip, config.numClasses, config.encoder.width);
+    const limit = engine.device.limits.maxStorageBufferBindingSize;
+    if (B * T * widest * 4 > limit) {
+      const maxB = Math.floor(limit / (T * widest * 4));
+      throw new Error(`A training batch of ${B} x ${T} samples needs ${((B * T * widest * 4) / 2 ** 20).toFixed(0)} MiB activations of ${config.name}, over this adapter's ${(limit / 2 ** 20).toFixed(0)} MiB binding limit: use a batch of at most ${maxB} at this crop, or a shorter crop`);
+    }
     const p = new TrainPlan(engine, config, B, T);
     p.load(init);
     const own = (shape: number[], dtype: 'f32' | 'u32' = 'f32') => {

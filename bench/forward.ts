@@ -3,7 +3,7 @@
 import type { Engine } from '../src/gpu/engine.js';
 import { randomModel } from '../src/api.js';
 import { getConfig, decoderLayers, encoderLayers, type ModelConfig } from '../src/model/config.js';
-import { measureCeilings, type AdapterCeilings } from './probes.js';
+import { ceilingsHeader, measureCeilings, type AdapterCeilings } from './probes.js';
 
 export interface ForwardBenchOptions {
   configs: string[];
@@ -75,8 +75,7 @@ export async function runForwardBench(engine: Engine, o: ForwardBenchOptions): P
   if (o.json) {
     console.log(JSON.stringify(result, null, 2));
   } else {
-    console.log(`adapter: ${result.adapter}`);
-    console.log(`ceilings: read ${ceilings.readGBps.toFixed(2)} GB/s, FMA ${ceilings.fmaGflops.toFixed(1)} GFLOP/s, ${ceilings.dispatchMicros.toFixed(1)} us per dispatch`);
+    console.log(ceilingsHeader(result.adapter, ceilings));
     console.log('config      batch  samples  encoder samples/s  (GFLOP/s, % of FMA)  decoder samples/s  (GFLOP/s, % of FMA)');
     for (const r of rows) {
       const pct = (g: number) => ((100 * g) / ceilings.fmaGflops).toFixed(0);

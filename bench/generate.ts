@@ -13,7 +13,7 @@ import { getConfig, decoderLayers } from '../src/model/config.js';
 import { choosePath, dispatchesPerStep, VOICE_TILE } from '../src/generate/fast.js';
 import { naiveGenerate } from '../src/generate/naive.js';
 import { Rng } from '../src/util/rng.js';
-import { measureCeilings } from './probes.js';
+import { ceilingsHeader, measureCeilings } from './probes.js';
 
 export interface GenerateBenchOptions {
   config: string;
@@ -99,8 +99,8 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
   if (o.json) {
     console.log(JSON.stringify(rows, null, 2));
   } else {
-    console.log(`adapter: ${engine.adapter.name}; config ${c.name}; ${(o.seconds).toString()} s per batch size`);
-    console.log(`ceilings: read ${ceilings.readGBps.toFixed(2)} GB/s, FMA ${ceilings.fmaGflops.toFixed(1)} GFLOP/s, ${ceilings.dispatchMicros.toFixed(1)} us per dispatch`);
+    console.log(ceilingsHeader(engine.adapter.name, ceilings));
+    console.log(`config ${c.name}; ${o.seconds} s per batch size`);
     console.log('batch  path        samples/s/voice  aggregate  realtime  dispatches/step  weights GB/s (of read ceiling)  naive (1 voice)  speed-up  NumPy samples/s/voice  ratio');
     for (const r of rows) {
       console.log(

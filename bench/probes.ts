@@ -44,3 +44,8 @@ export async function measureCeilings(engine: Engine): Promise<AdapterCeilings> 
   for (const t of [src, sink, fsink, esink]) t.release();
   return { readGBps: bytes / readS / 1e9, fmaGflops: flops / fmaS / 1e9, dispatchMicros: (emptyS / n) * 1e6 };
 }
+
+/** The two header lines every benchmark table starts with: the adapter and its measured ceilings. */
+export function ceilingsHeader(adapter: string, c: AdapterCeilings): string {
+  return `adapter: ${adapter}\nceilings: read ${c.readGBps.toFixed(2)} GB/s, FMA ${c.fmaGflops.toFixed(1)} GFLOP/s, ${c.dispatchMicros.toFixed(1)} us per dispatch`;
+}

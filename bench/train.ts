@@ -9,7 +9,7 @@ import { ADAM_DEFAULTS } from '../src/ops/adam.js';
 import { ParamLayout } from '../src/train/params.js';
 import { TrainPlan } from '../src/train/train-plan.js';
 import { macsPerSample } from './forward.js';
-import { measureCeilings, type AdapterCeilings } from './probes.js';
+import { ceilingsHeader, measureCeilings, type AdapterCeilings } from './probes.js';
 
 export interface TrainBenchOptions {
   configs: string[];
@@ -77,8 +77,7 @@ export async function runTrainBench(engine: Engine, o: TrainBenchOptions): Promi
   if (o.json) {
     console.log(JSON.stringify(result, null, 2));
   } else {
-    console.log(`adapter: ${result.adapter}`);
-    console.log(`ceilings: read ${ceilings.readGBps.toFixed(2)} GB/s, FMA ${ceilings.fmaGflops.toFixed(1)} GFLOP/s, ${ceilings.dispatchMicros.toFixed(1)} us per dispatch`);
+    console.log(ceilingsHeader(result.adapter, ceilings));
     console.log('config      batch  crop   step s  train samples/s  forward samples/s  train/forward  GFLOP/s (% of FMA)  dispatches');
     for (const r of rows) {
       console.log(

@@ -7,9 +7,7 @@ struct Params { n: u32, channels: u32, }
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-fn sigmoid(v: f32) -> f32 { return 1.0 / (1.0 + exp(-v)); }
-// tanh through exp(-2|v|), which never overflows (some implementations' tanh returns NaN for large |v|).
-fn tanh_safe(v: f32) -> f32 { let e = exp(-2.0 * abs(v)); return sign(v) * (1.0 - e) / (1.0 + e); }
+//! include lib_activations
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

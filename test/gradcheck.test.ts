@@ -2,7 +2,7 @@
 // differences in float64: every op, then the whole small autoencoder. Relative error
 // ||analytic - numeric|| / ||numeric|| must stay under 1e-3. Host-only, no GPU.
 import { describe, it, expect } from 'vitest';
-import { rng } from './helpers.js';
+import { rng, relativeError } from './helpers.js';
 import { conv1dReference, type TapMode } from '../src/ops/conv1d.js';
 import { conv1dBackwardReference } from '../src/ops/conv1d-backward.js';
 import { gateReference, gateBackwardReference, reluReference, reluBackwardReference } from '../src/ops/elementwise.js';
@@ -58,18 +58,8 @@ async function numericGradAsync(f: () => Promise<number>, arr: Float64Array, h: 
   return g;
 }
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-300));
-}
-
 function expectGrad(analytic: ArrayLike<number>, numeric: Float64Array, what: string): void {
-  const e = relErr(analytic, numeric);
+  const e = relativeError(analytic, numeric);
   expect(e, `${what}: relative error ${e.toExponential(2)}`).toBeLessThan(TOL);
   expect(numeric.some((v) => v !== 0), `${what}: the numeric gradient is all zero`).toBe(true);
 }
@@ -175,11 +165,11 @@ describe('the whole autoencoder (reference tape) against finite differences', ()
         expect(n.every((v) => Math.abs(v) < 1e-9)).toBe(true);
         continue;
       }
-      const e = relErr(g, n);
+      const e = relativeError(g, n);
       expect(e, `${name}: relative error ${e.toExponential(2)}`).toBeLessThan(TOL);
       analytic.push(...g);
       numeric.push(...n);
     }
-    expect(relErr(analytic, numeric)).toBeLessThan(1e-4);
+    expect(relativeError(analytic, numeric)).toBeLessThan(1e-4);
   });
 });

@@ -2,6 +2,7 @@
 // a varint uncompressed length, then literals and back-references. Every length and offset is
 // checked against the input and the declared output, so corrupted input is an error, never an
 // out-of-bounds read or an allocation larger than `maxOutput`.
+import { concatBytes, varintBytes } from './protobuf.js';
 
 export function snappyUncompressedLength(src: Uint8Array, where: string): { length: number; headerBytes: number } {
   let length = 0;
@@ -73,23 +74,11 @@ export function snappyDecompress(src: Uint8Array, where: string, maxOutput = 64 
 
 /** A valid Snappy encoding using literals only (tests and writers that need the compressed type). */
 export function snappyLiteralEncode(data: Uint8Array): Uint8Array {
-  const parts: number[] = [];
-  let n = data.length;
-  do {
-    parts.push((n & 0x7f) | (n >= 128 ? 0x80 : 0));
-    n = Math.floor(n / 128);
-  } while (n > 0);
-  const chunks: Uint8Array[] = [Uint8Array.from(parts)];
+  const chunks: (Uint8Array | number[])[] = [varintBytes(data.length)];
   for (let at = 0; at < data.length; at += 65536) {
     const piece = data.subarray(at, Math.min(data.length, at + 65536));
     const l = piece.length - 1;
-    chunks.push(l < 60 ? Uint8Array.of(l << 2) : Uint8Array.of(61 << 2, l & 0xff, l >>> 8), piece);
+    chunks.push(l < 60 ? [l << 2] : [61 << 2, l & 0xff, l >>> 8], piece);
   }
-  const out = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }

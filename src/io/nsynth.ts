@@ -115,7 +115,7 @@ export class TfRecordSource implements NoteSource {
     this.reader = new TfRecordReader(where);
     try {
       for (const { ref, index, data } of this.reader.records()) {
-        const f = decodeExample(data, `${where}: record ${index}`);
+        const f = decodeExample(data, `${where}: record ${index}`, LABEL_FEATURES);
         this.notes.push(metaFromExample(f, `${where}: record ${index}`));
         this.refs.push(ref);
         this.indices.push(index);
@@ -140,6 +140,9 @@ export class TfRecordSource implements NoteSource {
   }
 }
 
+/** The features an index pass decodes (the audio is decoded when a note is used). */
+const LABEL_FEATURES = new Set(['note_str', 'pitch', 'velocity', 'instrument_family', 'instrument_source', 'instrument_str', 'qualities']);
+
 function metaFromExample(f: Map<string, Feature>, where: string): NoteMeta {
   const one = (name: string): number => {
     const v = f.get(name);
@@ -152,7 +155,6 @@ function metaFromExample(f: Map<string, Feature>, where: string): NoteMeta {
   };
   const noteStr = str('note_str');
   if (!noteStr) throw new Error(`${where}: missing bytes feature "note_str"`);
-  if (!f.has('audio')) throw new Error(`${where}: missing float feature "audio"`);
   const q = f.get('qualities');
   return {
     noteStr,

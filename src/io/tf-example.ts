@@ -32,21 +32,20 @@ function parseFeature(c: ProtoReader): Feature {
       }
       f = { kind: 'bytes', values };
     } else if (field === 2) {
-      const out: number[] = [];
+      const runs: Float32Array[] = [];
       while (!list.done) {
         const k = list.varint();
         if (k === 10) {
           const s = list.sub();
           if ((s.end - s.start) % 4 !== 0) s.fail('packed float list length not a multiple of 4');
-          const dv = new DataView(s.buf.buffer, s.buf.byteOffset + s.start, s.end - s.start);
-          for (let i = 0; i < dv.byteLength; i += 4) out.push(dv.getFloat32(i, true));
+          runs.push(littleEndianFloats(s.buf.subarray(s.start, s.end)));
         } else if (k === 13) {
           const at = list.pos;
           list.advance(4);
-          out.push(new DataView(list.buf.buffer, list.buf.byteOffset + at, 4).getFloat32(0, true));
+          runs.push(littleEndianFloats(list.buf.subarray(at, at + 4)));
         } else list.skip(k & 7);
       }
-      f = { kind: 'float', values: Float32Array.from(out) };
+      f = { kind: 'float', values: runs.length === 1 ? runs[0] : joinFloats(runs) };
     } else {
       const values: number[] = [];
       while (!list.done) {
@@ -64,8 +63,31 @@ function parseFeature(c: ProtoReader): Feature {
   return f;
 }
 
-/** Decodes an Example into its features by name. `where` names the file and record for errors. */
-export function decodeExample(bytes: Uint8Array, where: string): Map<string, Feature> {
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** Floats stored little-endian (protobuf's fixed32), copied out. */
+function littleEndianFloats(b: Uint8Array): Float32Array {
+  if (LITTLE_ENDIAN) return new Float32Array(b.slice().buffer);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return Float32Array.from({ length: b.length / 4 }, (_, i) => dv.getFloat32(4 * i, true));
+}
+
+function joinFloats(runs: Float32Array[]): Float32Array {
+  const out = new Float32Array(runs.reduce((n, r) => n + r.length, 0));
+  let at = 0;
+  for (const r of runs) {
+    out.set(r, at);
+    at += r.length;
+  }
+  return out;
+}
+
+/**
+ * Decodes an Example into its features by name. `where` names the file and record for errors.
+ * With `only`, other features are skipped without decoding their values (an index pass over
+ * NSynth reads the labels, not the 64,000-sample audio).
+ */
+export function decodeExample(bytes: Uint8Array, where: string, only?: ReadonlySet<string>): Map<string, Feature> {
   const out = new Map<string, Feature>();
   const top = ProtoReader.of(bytes, where, 'tf.train.Example');
   while (!top.done) {
@@ -78,14 +100,19 @@ export function decodeExample(bytes: Uint8Array, where: string): Map<string, Fea
       const entry = features.sub();
       let name: string | null = null;
       let value: Feature | null = null;
+      let skipped = false;
       while (!entry.done) {
         const ek = entry.varint();
         if (ek === 10) {
           const s = entry.sub();
           name = new TextDecoder().decode(s.buf.subarray(s.start, s.end));
-        } else if (ek === 18) value = parseFeature(entry.sub());
-        else entry.skip(ek & 7);
+        } else if (ek === 18) {
+          const v = entry.sub();
+          if (only && name !== null && !only.has(name)) skipped = true;
+          else value = parseFeature(v);
+        } else entry.skip(ek & 7);
       }
+      if (skipped) continue;
       if (name === null || value === null) throw new Error(`${where}: malformed tf.train.Example (feature map entry ${name === null ? 'without a key' : `"${name}" without a value`})`);
       out.set(name, value);
     }

@@ -24,8 +24,8 @@ describe('conv1d backward (input, weight and bias gradients)', () => {
     { name: '1x1 wide, ReLU in', B: 2, T: 70, cin: 70, cout: 129, taps: 1, dilation: 1, mode: 'causal', reluIn: true, reluOut: false },
     { name: 'long sequence: weight gradient over several time chunks', B: 2, T: 1536, cin: 5, cout: 12, taps: 3, dilation: 16, mode: 'causal', reluIn: false, reluOut: false },
   ];
-  for (const s of cases) {
-    it(s.name, async () => {
+  for (const s of cases.flatMap((x) => (['wide', 'narrow'] as const).map((tile) => ({ ...x, tile })))) {
+    it(`${s.name} (${s.tile} tile)`, async () => {
       const e = await testEngine();
       const r = rng(s.T * 7 + s.cin);
       const x = r.fill(s.B * s.T * s.cin);
@@ -39,7 +39,7 @@ describe('conv1d backward (input, weight and bias gradients)', () => {
       const bt = e.upload(b);
       const yt = e.tensor([s.B, s.T, s.cout]);
       const dyt = e.upload(dy, [s.B, s.T, s.cout]);
-      const o = { taps: s.taps, dilation: s.dilation, mode: s.mode as TapMode, reluIn: s.reluIn, reluOut: s.reluOut };
+      const o = { taps: s.taps, dilation: s.dilation, mode: s.mode as TapMode, reluIn: s.reluIn, reluOut: s.reluOut, tile: s.tile };
       await runAll(e, [await conv1d(e, xt, Wt, bt, yt, o)]);
       const y = conv1dReference(x, [s.B, s.T, s.cin], W, b, s.cout, o);
       const ref = conv1dBackwardReference(s, x, W, y, dy);

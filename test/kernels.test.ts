@@ -24,8 +24,8 @@ describe('conv1d (dilated K-tap conv and 1x1 matmul)', () => {
     { name: 'causal-shifted (shift_right + causal)', B: 2, T: 40, cin: 1, cout: 16, taps: 3, d: 1, mode: 'causal-shifted' },
     { name: '1x1 matmul', B: 2, T: 130, cin: 70, cout: 129, taps: 1, d: 1, mode: 'causal' },
   ];
-  for (const c of cases) {
-    it(c.name, async () => {
+  for (const c of cases.flatMap((x) => (['wide', 'narrow'] as const).map((tile) => ({ ...x, tile })))) {
+    it(`${c.name} (${c.tile} tile)`, async () => {
       const e = await testEngine();
       const r = rng(c.T * 31 + c.cin);
       const x = r.fill(c.B * c.T * c.cin);
@@ -35,14 +35,14 @@ describe('conv1d (dilated K-tap conv and 1x1 matmul)', () => {
       const Wt = e.upload(W, [1, c.taps, c.cin, c.cout]);
       const bt = e.upload(b);
       const yt = e.tensor([c.B, c.T, c.cout]);
-      await runAll(e, [await conv1d(e, xt, Wt, bt, yt, { taps: c.taps, dilation: c.d, mode: c.mode })]);
+      await runAll(e, [await conv1d(e, xt, Wt, bt, yt, { taps: c.taps, dilation: c.d, mode: c.mode, tile: c.tile })]);
       const ref = conv1dReference(x, [c.B, c.T, c.cin], W, b, c.cout, { taps: c.taps, dilation: c.d, mode: c.mode });
       expectClose(await e.read(yt), ref, RTOL, ATOL, c.name);
       for (const t of [xt, Wt, bt, yt]) t.release();
     });
   }
 
-  it('fused relu in/out, accumulate and per-frame bias', async () => {
+  for (const tile of ['wide', 'narrow'] as const) it(`fused relu in/out, accumulate and per-frame bias (${tile} tile)`, async () => {
     const e = await testEngine();
     const r = rng(7);
     const [B, T, cin, cout, frameLen, stride, offset] = [2, 64, 6, 10, 16, 24, 5];
@@ -58,7 +58,7 @@ describe('conv1d (dilated K-tap conv and 1x1 matmul)', () => {
     const fbt = e.upload(fb, [B, frames, stride]);
     const yt = e.upload(y0, [B, T, cout]);
     const o = { taps: 3, dilation: 2, mode: 'causal' as const, reluIn: true, reluOut: true, accumulate: true };
-    await runAll(e, [await conv1d(e, xt, Wt, bt, yt, { ...o, frameBias: { tensor: fbt, stride, offset, frameLen } })]);
+    await runAll(e, [await conv1d(e, xt, Wt, bt, yt, { ...o, tile, frameBias: { tensor: fbt, stride, offset, frameLen } })]);
     const ref = conv1dReference(x, [B, T, cin], W, b, cout, { ...o, frameBias: { data: fb, stride, offset, frameLen } }, y0);
     expectClose(await e.read(yt), ref, RTOL, ATOL);
   });

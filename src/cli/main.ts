@@ -13,6 +13,7 @@ import type { LengthPolicy } from '../model/inputs.js';
 import { runForwardBench } from '../../bench/forward.js';
 import { runGenerateBench } from '../../bench/generate.js';
 import { runTrainBench } from '../../bench/train.js';
+import { runConvTilesBench } from '../../bench/conv-tiles.js';
 import { runGenerate } from './generate.js';
 import { runTrain, type TrainCliOptions } from './train.js';
 import { runConvert, runInspect, type ConvertCliOptions } from './convert.js';
@@ -259,6 +260,19 @@ export function buildCli(): Command {
     .action(async (o: { config: string; batch: string; crop: string; steps: string; json?: boolean }) => {
       await withEngine(program.opts().adapter, (engine) =>
         runTrainBench(engine, { configs: o.config.split(','), batch: Number(o.batch), crop: Number(o.crop), steps: Number(o.steps), json: !!o.json }),
+      );
+    });
+
+  bench
+    .command('conv-tiles')
+    .description('wide against narrow tiles of the three convolution kernels, per number of output columns')
+    .option('--rows <n>', 'rows (batch x time)', '4096')
+    .option('--reduction <n>', 'reduction length (taps x input channels)', '96')
+    .option('--columns <list>', 'output columns to try', '16,32,64,128')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (o: { rows: string; reduction: string; columns: string; json?: boolean }) => {
+      await withEngine(program.opts().adapter, (engine) =>
+        runConvTilesBench(engine, { rows: Number(o.rows), reduction: Number(o.reduction), columns: o.columns.split(',').map(Number), json: !!o.json }),
       );
     });
 

@@ -5,7 +5,7 @@ import type { Engine } from '../gpu/engine.js';
 import type { Dispatch } from '../gpu/registry.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { expectNumel, grid1d, type Arr } from './common.js';
-import { tapOffset, type TapMode } from './conv1d.js';
+import { tapOffset, tileFor, type TapMode, type TileVariant } from './conv1d.js';
 
 /** The forward conv being differentiated: its input/output shapes and fused options. */
 export interface ConvShape {
@@ -18,6 +18,8 @@ export interface ConvShape {
   mode: TapMode;
   reluIn: boolean;
   reluOut: boolean;
+  /** Force a tile variant (tests and benchmarks); by default chosen from the output columns. */
+  tile?: TileVariant;
 }
 
 /**
@@ -32,13 +34,14 @@ export async function conv1dBackwardInput(
   expectNumel('conv1dBackwardInput', 'dx', dx, rows * s.cin);
   expectNumel('conv1dBackwardInput', 'W', W, s.taps * s.cin * s.cout);
   const flags = (s.reluIn ? 1 : 0) | (s.reluOut ? 2 : 0) | (accumulate ? 4 : 0);
-  const k = await engine.kernel('conv1d_backward_input');
+  const tile = tileFor(s.cin, s.tile);
+  const k = await engine.kernel(`conv1d_backward_input${tile.suffix}`);
   return k.prepare(
     {
       params: { T: s.T, rows, cin: s.cin, cout: s.cout, taps: s.taps, dilation: s.dilation, offset: tapOffset(s.taps, s.dilation, s.mode), flags },
       dy: dy.binding, W: W.binding, x: s.reluIn ? x.binding : engine.dummy, y: s.reluOut ? y.binding : engine.dummy, dx: dx.binding,
     },
-    [Math.ceil(s.cin / 128), Math.ceil(rows / 64)],
+    [Math.ceil(s.cin / tile.TN), Math.ceil(rows / tile.TM)],
   );
 }
 
@@ -48,7 +51,8 @@ export async function conv1dBackwardInput(
  */
 export function weightGradChunks(s: ConvShape): { chunks: number; chunk: number } {
   const rows = s.B * s.T;
-  const tiles = Math.ceil(s.cout / 128) * Math.ceil((s.taps * s.cin + 1) / 64);
+  const t = tileFor(s.cout, s.tile);
+  const tiles = Math.ceil(s.cout / t.TN) * Math.ceil((s.taps * s.cin + 1) / t.TM);
   let chunks = Math.max(1, Math.min(64, Math.ceil(64 / tiles), Math.floor(rows / 256)));
   const chunk = Math.ceil(rows / chunks / 16) * 16;
   chunks = Math.ceil(rows / chunk);
@@ -73,7 +77,8 @@ export async function conv1dBackwardWeight(
   const { chunks, chunk } = weightGradChunks(s);
   const wrows = s.taps * s.cin + 1;
   if (scratch.numel < chunks * wrows * s.cout) throw new Error(`conv1dBackwardWeight: scratch holds ${scratch.numel} floats, needs ${chunks * wrows * s.cout}`);
-  const kPart = await engine.kernel('conv1d_backward_weight');
+  const tile = tileFor(s.cout, s.tile);
+  const kPart = await engine.kernel(`conv1d_backward_weight${tile.suffix}`);
   const kSum = await engine.kernel('conv1d_backward_weight_sum');
   const flags = (s.reluIn ? 1 : 0) | (s.reluOut ? 2 : 0);
   const part = kPart.prepare(
@@ -81,7 +86,7 @@ export async function conv1dBackwardWeight(
       params: { T: s.T, rows, cin: s.cin, cout: s.cout, taps: s.taps, dilation: s.dilation, offset: tapOffset(s.taps, s.dilation, s.mode), flags, chunk },
       x: x.binding, dy: dy.binding, y: s.reluOut ? y.binding : engine.dummy, part: scratch.binding,
     },
-    [Math.ceil(s.cout / 128), Math.ceil(wrows / 64), chunks],
+    [Math.ceil(s.cout / tile.TN), Math.ceil(wrows / tile.TM), chunks],
   );
   const nW = s.taps * s.cin * s.cout;
   const sumFlags = (accumulate.W ? 1 : 0) | (accumulate.bias ? 2 : 0) | (dbias ? 4 : 0);

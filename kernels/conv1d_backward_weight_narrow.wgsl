@@ -1,0 +1,13 @@
+// conv1d_backward_weight with the narrow 128 x 32 tile (see kernels/conv1d_backward_weight.wgsl): chosen by the host
+// wrapper when the output has few columns.
+
+//! include lib_conv1d_backward_weight_operands
+//! include lib_matmul_tile_narrow
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  chunk_index = wg.z;
+  let begin = wg.z * params.chunk;
+  let end = min(params.rows, begin + params.chunk);
+  tile_matmul(wg.y * TM, wg.x * TN, begin, end, lid);
+}

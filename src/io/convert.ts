@@ -15,8 +15,14 @@ export type InputKind = 'tf-checkpoint' | 'tfjs' | 'nsynth-weights';
 export function detectInputKind(p: string): InputKind {
   const isDir = fs.existsSync(p) && fs.statSync(p).isDirectory();
   if (isDir && fs.existsSync(path.join(p, MANIFEST_NAME))) {
-    const m = JSON.parse(fs.readFileSync(path.join(p, MANIFEST_NAME), 'utf8')) as { format?: string };
-    if (m.format === 'nsynth-webgpu-weights') return 'nsynth-weights';
+    const file = path.join(p, MANIFEST_NAME);
+    let m: { format?: string } | null;
+    try {
+      m = JSON.parse(fs.readFileSync(file, 'utf8')) as { format?: string } | null;
+    } catch (e) {
+      throw new Error(`${file}: not readable JSON (${(e as Error).message})`);
+    }
+    if (m?.format === 'nsynth-webgpu-weights') return 'nsynth-weights';
   }
   if ((isDir && fs.existsSync(path.join(p, 'model.json'))) || p.endsWith('.json')) return 'tfjs';
   if (isDir || fs.existsSync(`${p}.index`) || p.endsWith('.index') || /\.data-\d{5}-of-\d{5}$/.test(p)) return 'tf-checkpoint';

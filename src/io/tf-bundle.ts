@@ -296,7 +296,8 @@ export class TfBundle {
     const n = e.shape.reduce((a, c) => a * c, 1);
     switch (e.dtypeName) {
       case 'float32':
-        return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+        // readBytes returns a fresh, zero-offset buffer: view it rather than copy 4 bytes a value again.
+        return new Float32Array(b.buffer, b.byteOffset, n);
       case 'float16':
         return Float32Array.from({ length: n }, (_, i) => fromHalf(dv.getUint16(2 * i, true)));
       case 'bfloat16': {
@@ -306,7 +307,7 @@ export class TfBundle {
         return new Float32Array(bits.buffer);
       }
       case 'int32':
-        return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+        return new Int32Array(b.buffer, b.byteOffset, n);
       case 'int64':
         return Array.from({ length: n }, (_, i) => Number(dv.getBigInt64(8 * i, true)));
       case 'string':

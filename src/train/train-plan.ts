@@ -41,11 +41,7 @@ export class TrainPlan {
   private constructor(private readonly engine: Engine, readonly config: ModelConfig, readonly B: number, readonly T: number) {
     this.layout = new ParamLayout(config);
     const n = this.layout.total;
-    const t = (shape: number[], dtype: 'f32' | 'u32' = 'f32') => {
-      const x = engine.tensor(shape, dtype);
-      this.owned.push(x);
-      return x;
-    };
+    const t = (shape: number[], dtype: 'f32' | 'u32' = 'f32') => this.own(shape, dtype);
     this.flat = { params: t([n]), grads: t([n]), m: t([n]), v: t([n]), ema: t([n]) };
     this.audio = t([B, T]);
     this.pitch = t([B], 'u32');
@@ -64,14 +60,9 @@ export class TrainPlan {
     }
     const p = new TrainPlan(engine, config, B, T);
     p.load(init);
-    const own = (shape: number[], dtype: 'f32' | 'u32' = 'f32') => {
-      const x = engine.tensor(shape, dtype);
-      p.owned.push(x);
-      return x;
-    };
-    const x = own([B, T, 1]);
-    const classes = own([B * T], 'u32');
-    const edges = own([MU_LAW_EDGES.length]);
+    const x = p.own([B, T, 1]);
+    const classes = p.own([B * T], 'u32');
+    const edges = p.own([MU_LAW_EDGES.length]);
     engine.write(edges, MU_LAW_EDGES);
     const slot = (name: string) => ({ value: p.layout.view(p.flat.params, name), grad: p.layout.view(p.flat.grads, name) });
     p.tape = new Tape(engine, slot, classes, config.pitchConditioning ? p.pitch : null);
@@ -93,6 +84,13 @@ export class TrainPlan {
     p.evalList.push(quantize, ...p.tape.forward);
     p.stepList.push(quantize, ...p.tape.forward, ...p.tape.backwardList, ...update);
     return p;
+  }
+
+  /** A tensor that lives as long as the plan. */
+  private own(shape: number[], dtype: 'f32' | 'u32' = 'f32'): Tensor {
+    const x = this.engine.tensor(shape, dtype);
+    this.owned.push(x);
+    return x;
   }
 
   /** Replaces the flat state (a fresh start: zero moments, EMA = parameters; or a checkpoint). */

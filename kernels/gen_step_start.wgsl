@@ -13,15 +13,15 @@
 @group(0) @binding(2) var<storage, read> hist: array<f32>;
 @group(0) @binding(3) var<storage, read> w_past: array<vec4<f32>>;   // [L][2R in][2R/4]
 @group(0) @binding(4) var<storage, read> cond: array<f32>;          // [B][frames][cond_stride]
-@group(0) @binding(5) var<storage, read> gw: array<f32>;            // small weights
+@group(0) @binding(5) var<storage, read> small_w: array<f32>;            // small weights
 @group(0) @binding(6) var<storage, read_write> past: array<vec4<f32>>; // [L][B][2R/4]
-@group(0) @binding(7) var<storage, read_write> ls: array<f32>;       // [B][R+S]
+@group(0) @binding(7) var<storage, read_write> l_and_s: array<f32>;       // [B][R+S]
 
 fn x_hist(b: u32, slot: u32) -> f32 { return bitcast<f32>(state[p.B + b * 4u + slot]); }
 
 fn start_l(b: u32, c: u32, x3: f32, x2: f32, x1: f32) -> f32 {
   let R = p.R;
-  return gw[p.gw_start_b + c] + gw[p.gw_start_w + c] * x3 + gw[p.gw_start_w + R + c] * x2 + gw[p.gw_start_w + 2u * R + c] * x1;
+  return small_w[p.at_start_b + c] + small_w[p.at_start_w + c] * x3 + small_w[p.at_start_w + R + c] * x2 + small_w[p.at_start_w + 2u * R + c] * x1;
 }
 
 const VB: u32 = 16u;   // voices per voice group: each weight read serves up to VB voices
@@ -85,16 +85,16 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     let x2 = x_hist(b, (t + 2u) % 4u);   // x[t-2]
     let x3 = x_hist(b, (t + 1u) % 4u);   // x[t-3]
     if (k < R / 4u) {
-      for (var j = 0u; j < 4u; j++) { ls[b * RS + k * 4u + j] = start_l(b, k * 4u + j, x3, x2, x1); }
+      for (var j = 0u; j < 4u; j++) { l_and_s[b * RS + k * 4u + j] = start_l(b, k * 4u + j, x3, x2, x1); }
     } else if (k < (R + p.S) / 4u) {
       let o = (k - R / 4u) * 4u;
-      var acc = vec4<f32>(gw[p.gw_ss_b + o], gw[p.gw_ss_b + o + 1u], gw[p.gw_ss_b + o + 2u], gw[p.gw_ss_b + o + 3u]);
+      var acc = vec4<f32>(small_w[p.at_skip_start_b + o], small_w[p.at_skip_start_b + o + 1u], small_w[p.at_skip_start_b + o + 2u], small_w[p.at_skip_start_b + o + 3u]);
       for (var c = 0u; c < R; c++) {
         let lc = start_l(b, c, x3, x2, x1);
-        let w = p.gw_ss_w + c * p.S + o;
-        acc = fma(vec4<f32>(lc), vec4<f32>(gw[w], gw[w + 1u], gw[w + 2u], gw[w + 3u]), acc);
+        let w = p.at_skip_start_w + c * p.S + o;
+        acc = fma(vec4<f32>(lc), vec4<f32>(small_w[w], small_w[w + 1u], small_w[w + 2u], small_w[w + 3u]), acc);
       }
-      for (var j = 0u; j < 4u; j++) { ls[b * RS + R + o + j] = acc[j]; }
+      for (var j = 0u; j < 4u; j++) { l_and_s[b * RS + R + o + j] = acc[j]; }
     }
   }
 }

@@ -2,24 +2,24 @@
 // per dispatch, with workgroup barriers in place of dispatch boundaries. Same arithmetic as the
 // layered path (gen_step_start, gen_gate, gen_res_skip, gen_head_sample) and the same state
 // layout, so either path can continue the other; activations live in workgroup memory and every
-// weight comes from one packed buffer `wall` (offsets in the parameters).
+// weight comes from one packed buffer `all_w` (offsets in the parameters).
 //! include lib_generation
 //! include lib_sample_categorical
 //! include lib_finish_step
 
 struct LoopParams {
   nsteps: u32,
-  w_past: u32,   // offsets into wall (floats)
+  w_past: u32,   // offsets into all_w (floats)
   w_cur: u32,
-  w_rs: u32,
-  gw: u32,
+  w_res_skip: u32,
+  small_w: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: GenParams;
 @group(0) @binding(1) var<uniform> q: LoopParams;
 @group(0) @binding(2) var<storage, read_write> state: array<u32>;
 @group(0) @binding(3) var<storage, read_write> hist: array<f32>;
-@group(0) @binding(4) var<storage, read> wall: array<f32>;
+@group(0) @binding(4) var<storage, read> all_w: array<f32>;
 @group(0) @binding(5) var<storage, read> cond: array<f32>;
 @group(0) @binding(6) var<storage, read_write> classes: array<u32>;
 @group(0) @binding(7) var<storage, read> teacher: array<u32>;
@@ -33,7 +33,7 @@ var<workgroup> hv: array<f32, 256>;     // head hidden
 var<workgroup> xin: array<f32, 3>;      // x[t-3], x[t-2], x[t-1]
 var<workgroup> tsh: u32;                // this voice's step, shared so that it is uniform
 
-fn gwv(i: u32) -> f32 { return wall[q.gw + i]; }
+fn small_w_at(i: u32) -> f32 { return all_w[q.small_w + i]; }
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
@@ -50,12 +50,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: ve
     workgroupBarrier();
     // start conv and skip_start
     for (var c = lid; c < R; c += 256u) {
-      lv[c] = gwv(p.gw_start_b + c) + gwv(p.gw_start_w + c) * xin[0] + gwv(p.gw_start_w + R + c) * xin[1] + gwv(p.gw_start_w + 2u * R + c) * xin[2];
+      lv[c] = small_w_at(p.at_start_b + c) + small_w_at(p.at_start_w + c) * xin[0] + small_w_at(p.at_start_w + R + c) * xin[1] + small_w_at(p.at_start_w + 2u * R + c) * xin[2];
     }
     workgroupBarrier();
     for (var o = lid; o < S; o += 256u) {
-      var acc = gwv(p.gw_ss_b + o);
-      for (var c = 0u; c < R; c++) { acc = fma(lv[c], gwv(p.gw_ss_w + c * S + o), acc); }
+      var acc = small_w_at(p.at_skip_start_b + o);
+      for (var c = 0u; c < R; c++) { acc = fma(lv[c], small_w_at(p.at_skip_start_w + c * S + o), acc); }
       sv[o] = acc;
     }
     let f = t / p.hop;
@@ -76,8 +76,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: ve
           let h2 = hist[r2 + c];
           let h1 = hist[r1 + c];
           let x = lv[c];
-          zs = fma(h2, wall[wp + c * R2 + o], fma(h1, wall[wp + (R + c) * R2 + o], fma(x, wall[wc + c * R2 + o], zs)));
-          zt = fma(h2, wall[wp + c * R2 + R + o], fma(h1, wall[wp + (R + c) * R2 + R + o], fma(x, wall[wc + c * R2 + R + o], zt)));
+          zs = fma(h2, all_w[wp + c * R2 + o], fma(h1, all_w[wp + (R + c) * R2 + o], fma(x, all_w[wc + c * R2 + o], zs)));
+          zt = fma(h2, all_w[wp + c * R2 + R + o], fma(h1, all_w[wp + (R + c) * R2 + R + o], fma(x, all_w[wc + c * R2 + R + o], zt)));
         }
         let e = exp(-2.0 * abs(zt));
         gv[o] = (1.0 / (1.0 + exp(-zs))) * sign(zt) * (1.0 - e) / (1.0 + e);
@@ -87,11 +87,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: ve
       for (var c = lid; c < R; c += 256u) { hist[r2 + c] = lv[c]; }
       // residual (not on the last layer) and skip
       let RS = R + S;
-      let wr = q.w_rs + i * R * RS;
+      let wr = q.w_res_skip + i * R * RS;
       for (var o = lid; o < RS; o += 256u) {
         if (i == p.L - 1u && o < R) { continue; }
-        var acc = gwv(p.gw_rs_b + i * RS + o);
-        for (var c = 0u; c < R; c++) { acc = fma(gv[c], wall[wr + c * RS + o], acc); }
+        var acc = small_w_at(p.at_res_skip_b + i * RS + o);
+        for (var c = 0u; c < R; c++) { acc = fma(gv[c], all_w[wr + c * RS + o], acc); }
         if (o < R) { lv[o] += acc; } else { sv[o - R] += acc; }
       }
     }
@@ -102,12 +102,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: ve
     let cb = crow + p.L * R2;
     for (var o = lid; o < S; o += 256u) {
       var acc = cond[cb + o];
-      for (var c = 0u; c < S; c++) { acc = fma(sv[c], gwv(p.gw_out1_w + c * S + o), acc); }
+      for (var c = 0u; c < S; c++) { acc = fma(sv[c], small_w_at(p.at_out1_w + c * S + o), acc); }
       hv[o] = max(acc, 0.0);
     }
     workgroupBarrier();
-    var logit = gwv(p.gw_logits_b + lid);
-    for (var c = 0u; c < S; c++) { logit = fma(hv[c], gwv(p.gw_logits_w + c * 256u + lid), logit); }
+    var logit = small_w_at(p.at_logits_b + lid);
+    for (var c = 0u; c < S; c++) { logit = fma(hv[c], small_w_at(p.at_logits_w + c * 256u + lid), logit); }
     finish_step(lid, b, t, logit);
     workgroupBarrier();
     storageBarrier();

@@ -5,7 +5,7 @@
 // workgroup b is the only writer of counter b, so no dispatch races on it; the other kernels read
 // counter 0), then per voice 4 slots of the decoder's input history x_scaled (f32 bits), slot
 // t % 4 holding the input of step t + 1.
-// ls (f32): per voice [l (R) | s (S)], the residual stream and the skip sum of the current step.
+// l_and_s (f32): per voice [l (R) | s (S)], the residual stream and the skip sum of the current step.
 // hist (f32): per layer a ring of 2d rows x B voices x R: the layer's input l at the last 2d steps.
 
 struct GenParams {
@@ -22,14 +22,14 @@ struct GenParams {
   temperature: f32,
   seed: u32,
   flags: u32,        // 1 teacher forcing, 2 record logits
-  gw_start_w: u32,   // offsets into the small-weights buffer gw
-  gw_start_b: u32,
-  gw_ss_w: u32,
-  gw_ss_b: u32,
-  gw_rs_b: u32,
-  gw_out1_w: u32,
-  gw_logits_w: u32,
-  gw_logits_b: u32,
+  at_start_w: u32,   // offsets into the small-weights buffer small_w
+  at_start_b: u32,
+  at_skip_start_w: u32,
+  at_skip_start_b: u32,
+  at_res_skip_b: u32,
+  at_out1_w: u32,
+  at_logits_w: u32,
+  at_logits_b: u32,
   voice_base: u32,   // global index of this batch's voice 0 (the RNG counter), batches may be split
 }
 

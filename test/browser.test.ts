@@ -6,10 +6,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { testEngine, expectClose } from './helpers.js';
-import { loadModel } from '../src/api.js';
+import { loadModel } from '../src/nsynth.js';
 import { initWeights } from '../src/model/weights.js';
 import { getConfig } from '../src/model/config.js';
-import { writeWeightsDir } from '../src/io/weights-node.js';
+import { writeWeightsDir } from '../src/formats/weights-node.js';
 import { serve } from './browser/server.js';
 import { chromiumAvailable, launchChromium, CHROMIUM } from './browser/chromium.js';
 

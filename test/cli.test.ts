@@ -5,9 +5,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { testEngine } from './helpers.js';
-import { loadModel } from '../src/api.js';
-import { decodeNpy } from '../src/io/npy.js';
-import { encodeWav, readWav16k } from '../src/io/wav.js';
+import { loadModel } from '../src/nsynth.js';
+import { decodeNpy } from '../src/formats/npy.js';
+import { encodeWav, readWav16k } from '../src/formats/wav.js';
 
 const BIN = path.resolve(__dirname, '../bin/nsynth.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-cli-'));

@@ -4,12 +4,12 @@ import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { JsonWavSource, TfRecordSource, openNoteSource, matches, parseLabelList, FAMILIES } from '../src/io/nsynth.js';
-import { encodeTfRecords, TfRecordReader } from '../src/io/tfrecord.js';
-import { decodeExample, encodeExample, type Feature } from '../src/io/tf-example.js';
-import { decodeNpy } from '../src/io/npy.js';
+import { JsonWavSource, TfRecordSource, openNoteSource, matches, parseLabelList, FAMILIES } from '../src/dataset/nsynth.js';
+import { encodeTfRecords, TfRecordReader } from '../src/dataset/tfrecord.js';
+import { decodeExample, encodeExample, type Feature } from '../src/dataset/tf-example.js';
+import { decodeNpy } from '../src/formats/npy.js';
 import { CropSampler, splitNotes, evalBatches } from '../src/train/data.js';
-import { writeSyntheticDataset, synthesizeNote, SYNTH_KINDS } from '../src/io/synthetic-notes.js';
+import { writeSyntheticDataset, synthesizeNote, SYNTH_KINDS } from '../src/dataset/synthetic-notes.js';
 
 const NSYNTH = path.resolve(__dirname, '../../shared/data/nsynth');
 const haveData = fs.existsSync(path.join(NSYNTH, 'examples.json'));

@@ -2,10 +2,10 @@
 // full-sequence decoder's (itself tested against the reference) over 512 steps.
 import { describe, it } from 'vitest';
 import { testEngine, expectClose, relativeError } from './helpers.js';
-import { modelFromWeights } from '../src/api.js';
+import { modelFromWeights } from '../src/nsynth.js';
 import { getConfig } from '../src/model/config.js';
 import { initWeights } from '../src/model/weights.js';
-import { muLawQuantizeArray } from '../src/ops/mulaw.js';
+import { muLawQuantizeArray } from '../src/ops/mu-law.js';
 import { expect } from 'vitest';
 
 describe('h512_bo16 fast generation', () => {

@@ -1,70 +1,14 @@
-// The fast generator against the full-sequence decoder (teacher forcing), its sampling, seeds,
-// batching and cancellation.
+// The fast generator's batching, sampling, seeds and cancellation, and the naive generator (the step
+// kernels themselves are tested against the decoder in ops/gen-step.test.ts).
 import { describe, it, expect } from 'vitest';
 import { testEngine, expectClose, rng } from './helpers.js';
-import { modelFromWeights } from '../src/api.js';
+import { modelFromWeights } from '../src/nsynth.js';
 import { getConfig } from '../src/model/config.js';
 import { initWeights } from '../src/model/weights.js';
-import { muLawQuantizeArray } from '../src/ops/mulaw.js';
-import type { AudioChunk } from '../src/generate/fast.js';
-import { sampleCategorical, uniform01 } from '../src/generate/sampling.js';
-
-function note(seed: number, n: number): Float32Array {
-  const r = rng(seed);
-  return Float32Array.from({ length: n }, (_, t) => 0.5 * Math.sin(t / (4 + seed)) * Math.exp(-t / 3000) + 0.05 * r.uniform(-1, 1));
-}
-
-/**
- * Two samplers fed the same softmax and the same RNG draw the same classes; they may only part
- * where the draw sits on a CDF boundary within float rounding, which re-sampling the logits of
- * that step with the draw nudged by 1e-5 shows.
- */
-function expectSameDraws(a: ArrayLike<number>, b: ArrayLike<number>, logitsA: Float32Array, seed: number, voice: number, steps: number): void {
-  let t = 0;
-  while (t < steps && a[t] === b[t]) t++;
-  if (t === steps) return;
-  const row = logitsA.subarray(t * 256, (t + 1) * 256);
-  const u = uniform01(seed, voice, t);
-  const near = [u * (1 - 1e-5), u * (1 + 1e-5)].map((x) => sampleCategorical(row, 1, x));
-  expect(near[0], `voice ${voice} parted at step ${t} without a near-tie`).not.toBe(near[1]);
-}
-
-async function collect(it: AsyncIterable<AudioChunk>): Promise<AudioChunk[]> {
-  const out: AudioChunk[] = [];
-  for await (const c of it) out.push(c);
-  return out;
-}
-
-describe('fast generator, teacher-forced, equals the full-sequence decoder', () => {
-  for (const path of ['layered', 'voice-loop'] as const) it(`tiny, ${path} path, 2 voices of different notes, every step within 1e-4`, async () => {
-    const e = await testEngine();
-    const w = initWeights(getConfig('tiny'), 41, { biasScale: 0.1 });
-    const model = await modelFromWeights(e, w);
-    const T = 1024;
-    const notes = [note(1, T), note(2, T)];
-    const emb = await model.encode(notes);
-    const full = await model.teacherForcedLogits(notes, emb);
-    const teacher = notes.map((n) => muLawQuantizeArray(n).classes);
-    const chunks = await collect(model.stream(emb, { teacher, recordLogits: true, chunkSize: 300, firstChunkSize: 100, path }));
-    expect(chunks.map((c) => [c.start, c.end])).toEqual([[0, 100], [100, 400], [400, 700], [700, 1000], [1000, 1024]]);
-    for (let b = 0; b < 2; b++) {
-      const got = new Float32Array(T * 256);
-      for (const c of chunks) got.set(c.logits![b], c.start * 256);
-      expectClose(got, full.data.subarray(b * T * 256, (b + 1) * T * 256), 1e-4, 1e-4, `voice ${b} logits`);
-    }
-    model.dispose();
-  });
-
-  it('both paths sample the same audio with the same seed', async () => {
-    const e = await testEngine();
-    const model = await modelFromWeights(e, initWeights(getConfig('tiny'), 45, { biasScale: 0.1 }));
-    const emb = await model.encode([note(7, 1024), note(8, 1024), note(9, 1024)]);
-    const a = await collect(model.stream(emb, { seed: 5, path: 'layered', recordLogits: true, firstChunkSize: 1024 }));
-    const b = await collect(model.stream(emb, { seed: 5, path: 'voice-loop', firstChunkSize: 1024 }));
-    for (let v = 0; v < 3; v++) expectSameDraws(a[0].classes[v], b[0].classes[v], a[0].logits![v], 5, v, 1024);
-    model.dispose();
-  });
-});
+import { muLawQuantizeArray } from '../src/ops/mu-law.js';
+import type { AudioChunk } from '../src/generate/types.js';
+import { sampleCategorical, uniform01 } from '../src/ops/sample-categorical.js';
+import { collect, expectSameDraws, note } from './generate-helpers.js';
 
 describe('batches larger than one binding', () => {
   it('voices split into lock-stepped instances give the same audio as one instance', async () => {

@@ -27,16 +27,17 @@ describe('kernel registry', () => {
 
   it('binding mistakes are errors at the call site', async () => {
     const e = await testEngine();
-    const k = await e.kernel('relu');
+    const k = await e.kernel('axpy');
     const x = e.tensor([16]);
-    expect(() => k.prepare({ params: { n: 16 }, x: x.buffer }, [1])).toThrow(/relu: binding "out" was not given/);
-    expect(() => k.prepare({ params: { n: 16 }, x: x.buffer, out: x.buffer, y: x.buffer }, [1])).toThrow(/relu: no binding named "y"/);
-    expect(() => k.prepare({ params: { n: 16, m: 2 }, x: x.buffer, out: x.buffer }, [1])).toThrow(/uniform "params" has no field "m"/);
-    expect(() => k.prepare({ params: {}, x: x.buffer, out: x.buffer }, [1])).toThrow(/field "n" was not given/);
-    expect(() => k.prepare({ params: { n: -1 }, x: x.buffer, out: x.buffer }, [1])).toThrow(/\(u32\) is -1/);
-    expect(() => k.prepare({ params: { n: 16 }, x: { buffer: x.buffer, offset: 4 }, out: x.buffer }, [1])).toThrow(/offset 4 is not a multiple of 256/);
-    expect(() => k.prepare({ params: { n: 16 }, x: { buffer: x.buffer, size: 4096 }, out: x.buffer }, [1])).toThrow(/exceeds buffer size/);
-    expect(() => k.prepare({ params: { n: 16 }, x: x.buffer, out: x.buffer }, [0])).toThrow(/workgroup count 0/);
+    const p = { n: 16, alpha: 1 };
+    expect(() => k.prepare({ params: p, x: x.buffer }, [1])).toThrow(/axpy: binding "y" was not given/);
+    expect(() => k.prepare({ params: p, x: x.buffer, y: x.buffer, z: x.buffer }, [1])).toThrow(/axpy: no binding named "z"/);
+    expect(() => k.prepare({ params: { ...p, m: 2 }, x: x.buffer, y: x.buffer }, [1])).toThrow(/uniform "params" has no field "m"/);
+    expect(() => k.prepare({ params: { alpha: 1 }, x: x.buffer, y: x.buffer }, [1])).toThrow(/field "n" was not given/);
+    expect(() => k.prepare({ params: { n: -1, alpha: 1 }, x: x.buffer, y: x.buffer }, [1])).toThrow(/\(u32\) is -1/);
+    expect(() => k.prepare({ params: p, x: { buffer: x.buffer, offset: 4 }, y: x.buffer }, [1])).toThrow(/offset 4 is not a multiple of 256/);
+    expect(() => k.prepare({ params: p, x: { buffer: x.buffer, size: 4096 }, y: x.buffer }, [1])).toThrow(/exceeds buffer size/);
+    expect(() => k.prepare({ params: p, x: x.buffer, y: x.buffer }, [0])).toThrow(/workgroup count 0/);
     await expect(e.kernel('no_such_kernel')).rejects.toThrow(/No kernel named "no_such_kernel"/);
     x.release();
   });

@@ -3,8 +3,8 @@ import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { encodeNpy, decodeNpy } from '../src/io/npy.js';
-import { decodeWav, encodeWav, readWav16k } from '../src/io/wav.js';
+import { encodeNpy, decodeNpy } from '../src/formats/npy.js';
+import { decodeWav, encodeWav, readWav16k } from '../src/formats/wav.js';
 
 const NSYNTH = path.resolve(__dirname, '../../shared/data/nsynth');
 const haveData = fs.existsSync(NSYNTH);

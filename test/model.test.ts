@@ -1,10 +1,10 @@
 // The whole model on the GPU against the plain-TypeScript reference.
 import { describe, it, expect } from 'vitest';
 import { testEngine, rng, expectClose, relativeError } from './helpers.js';
-import { randomModel, modelFromWeights } from '../src/api.js';
+import { randomModel, modelFromWeights } from '../src/nsynth.js';
 import { getConfig, decoderReceptiveField, encoderReach } from '../src/model/config.js';
 import { initWeights, parameterCount, weightSpecs } from '../src/model/weights.js';
-import { encodeReference, teacherForcedLogitsReference } from '../src/model/reference.js';
+import { encodeReference, teacherForcedLogitsReference } from '../src/graph/reference.js';
 
 /** A test note: a few decaying partials plus noise, within [-1, 1]. */
 function note(seed: number, n: number): Float32Array {
@@ -39,12 +39,12 @@ describe('tiny model: GPU vs reference', () => {
     expect(emb.shape).toEqual([2, 4, 16]);
     const flat = new Float32Array(2 * T);
     flat.set(notes[0]); flat.set(notes[1], T);
-    const embRef = encodeReference(w, flat, 2);
+    const embRef = await encodeReference(w, flat, 2);
     expect(relativeError(emb.data, embRef)).toBeLessThan(1e-4);
     expectClose(emb.data, embRef, 1e-4, 1e-5, 'embedding');
     const logits = await model.teacherForcedLogits(notes, emb);
     expect(logits.shape).toEqual([2, T, 256]);
-    const ref = teacherForcedLogitsReference(w, flat, emb.data, 2);
+    const ref = await teacherForcedLogitsReference(w, flat, emb.data, 2);
     expect(relativeError(logits.data, ref)).toBeLessThan(1e-4);
     expectClose(logits.data, ref, 1e-4, 1e-4, 'logits');
     model.dispose();
@@ -75,7 +75,7 @@ describe('tiny model: GPU vs reference', () => {
     const emb = await model.encode(a);
     const l60 = await model.teacherForcedLogits(a, emb, { pitch: 60 });
     const l61 = await model.teacherForcedLogits(a, emb, { pitch: 61 });
-    const ref = teacherForcedLogitsReference(w, a, emb.data, 1, [60]);
+    const ref = await teacherForcedLogitsReference(w, a, emb.data, 1, [60]);
     expectClose(l60.data, ref, 1e-4, 1e-4, 'pitch 60 logits');
     expect(relativeError(l61.data, l60.data)).toBeGreaterThan(1e-3);
     await expect(model.teacherForcedLogits(a, emb)).rejects.toThrow(/pitch-conditioned/);

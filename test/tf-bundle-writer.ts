@@ -5,8 +5,8 @@
 // first key is "" (the BundleHeaderProto), the rest are tensor names in bytewise order.
 import * as fs from 'node:fs';
 import { crc32c, maskCrc } from '../src/util/crc32c.js';
-import { concatBytes, fieldBytes, fieldFixed32, fieldVarint, varintBytes } from '../src/io/protobuf.js';
-import { snappyLiteralEncode } from '../src/io/snappy.js';
+import { concatBytes, fieldBytes, fieldFixed32, fieldVarint, varintBytes } from '../src/formats/protobuf.js';
+import { snappyLiteralEncode } from '../src/convert/snappy.js';
 
 export interface BundleTensor {
   /** TensorFlow DataType enum: 1 float32, 3 int32, 9 int64, 19 float16 ... */

@@ -2,16 +2,16 @@
 import { describe, it, expect } from 'vitest';
 import { testEngine, rng, relativeError } from './helpers.js';
 import { MICRO, MICRO_PITCH } from './micro-config.js';
-import { ReferenceTape } from '../src/train/reference-tape.js';
-import { autoencoderLoss } from '../src/train/graph.js';
+import { ReferenceTape } from '../src/graph/reference.js';
+import { autoencoderLoss } from '../src/graph/wavenet.js';
 import { TrainPlan } from '../src/train/train-plan.js';
 import { ParamLayout } from '../src/train/params.js';
-import { ADAM_DEFAULTS } from '../src/ops/adam.js';
-import { muLawQuantizeReference } from '../src/ops/mulaw.js';
-import { logSoftmaxNllReference } from '../src/ops/softmax.js';
+import { ADAM_DEFAULTS } from '../src/ops/adam-update.js';
+import { muLawQuantizeReference } from '../src/ops/mu-law.js';
+import { logSoftmaxNllReference } from '../src/ops/log-softmax-nll.js';
 import { initWeights } from '../src/model/weights.js';
 import { getConfig, type ModelConfig } from '../src/model/config.js';
-import { modelFromWeights } from '../src/api.js';
+import { modelFromWeights } from '../src/nsynth.js';
 
 function testAudio(B: number, T: number, seed: number): Float32Array {
   const r = rng(seed);

@@ -5,12 +5,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { testEngine } from './helpers.js';
-import { loadModel, loadWeights, randomModel } from '../src/api.js';
-import { readWeightsDir, writeWeightsDir } from '../src/io/weights-node.js';
+import { loadModel, loadWeights, randomModel } from '../src/nsynth.js';
+import { readWeightsDir, writeWeightsDir } from '../src/formats/weights-node.js';
 import { initWeights } from '../src/model/weights.js';
 import { getConfig } from '../src/model/config.js';
 import { crc32c, maskCrc, unmaskCrc } from '../src/util/crc32c.js';
-import { toHalf, fromHalf } from '../src/io/weights-file.js';
+import { toHalf, fromHalf } from '../src/formats/half.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-weights-'));
 const good = path.join(tmp, 'good');

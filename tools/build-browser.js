@@ -18,7 +18,7 @@ const kernelsPlugin = {
       return { contents: `export default ${JSON.stringify(record)};`, loader: 'js', watchFiles: files.map((f) => path.join(dir, f)) };
     });
     // Node-only modules: the file-system weights reader/writer.
-    build.onResolve({ filter: /weights-node\.js$/ }, () => ({ path: path.join(root, 'src/browser/node-stub.ts') }));
+    build.onResolve({ filter: /(weights-node|atomic-write|package-root)\.js$/ }, () => ({ path: path.join(root, 'src/browser/node-stub.ts') }));
   },
 };
 

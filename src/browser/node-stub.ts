@@ -5,3 +5,5 @@ function unavailable(): never {
 export const readWeightsDir = unavailable;
 export const writeWeightsDir = unavailable;
 export const writeFileAtomic = unavailable;
+export const writeDirAtomic = unavailable;
+export const packageRoot = unavailable;

@@ -4,16 +4,13 @@
 // with softmax sampling. Many steps per submit, no readback per step: the sampled class feeds the
 // next step on the GPU and audio comes back in chunks. This file runs the chunk loop; instance.ts
 // builds the per-step work and path.ts chooses it.
+import type { PendingRead, ReadRange } from '../gpu/engine.js';
+import { destroyDispatches } from '../gpu/registry.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { destroyDispatches, encodeDispatch, type Dispatch } from '../gpu/registry.js';
-import { MU_LAW_DECODE_TABLE } from '../ops/mulaw.js';
-import { buildInstance, maxVoicesPerInstance, type Instance } from './instance.js';
-import { choosePath } from './path.js';
+import { MU_LAW_DECODE_TABLE } from '../ops/mu-law.js';
+import { buildInstance, type Instance, maxVoicesPerInstance } from './instance.js';
+import { choosePath } from './route.js';
 import type { AudioChunk, GenerateOptions, GeneratorInternals, GeneratorResources } from './types.js';
-
-export * from './types.js';
-export { choosePath, dispatchesPerStep, stepWeightBytes, VOICE_LOOP_STEPS, VOICE_TILE } from './path.js';
-export { maxVoicesPerInstance } from './instance.js';
 
 function abortError(): Error {
   const e = new Error('generation was cancelled');
@@ -21,20 +18,24 @@ function abortError(): Error {
   return e;
 }
 
-/** A slice of the voices with its own state buffers and dispatches; slices advance in lock-step. */
 /**
  * One generation run: B voices of `frames` frames, `condInput` [B, frames, E] (embedding and
  * pitch). Voices are split into instances that fit the adapter's binding limit and advance in
  * lock-step in the same submits. The generator owns every buffer it allocates and frees them when
  * the iterator finishes, throws or is returned early.
  */
-export async function* generateChunks(res: GeneratorResources, B: number, frames: number, condInput: Float32Array, o: GenerateOptions & GeneratorInternals = {}): AsyncGenerator<AudioChunk> {
-  const { engine, config: c } = res;
+export async function* generateChunks(
+  resources: GeneratorResources,
+  B: number,
+  frames: number,
+  condInput: Float32Array,
+  o: GenerateOptions & GeneratorInternals = {},
+): AsyncGenerator<AudioChunk> {
+  const { engine, config: c } = resources;
   const T = frames * c.hop;
   const owned: Tensor[] = [];
   const instances: Instance[] = [];
-  const staging: GPUBuffer[] = [];
-  const oneOff: Dispatch[] = [];
+  const reads: PendingRead[] = [];
   const alloc = (shape: number[], dtype: 'f32' | 'u32' = 'f32') => {
     const t = engine.tensor(shape, dtype);
     owned.push(t);
@@ -44,24 +45,21 @@ export async function* generateChunks(res: GeneratorResources, B: number, frames
     const temperature = o.temperature ?? 1;
     if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new Error(`temperature must be a finite number >= 0, got ${temperature}`);
     if (o.teacher && (o.teacher.length !== B || o.teacher.some((a) => a.length < T))) throw new Error(`teacher classes: need ${B} arrays of ${T}`);
+    const limits = engine.device.limits;
     const per = Math.min(
       o.maxVoicesPerInstance ?? Infinity,
-      maxVoicesPerInstance(c, frames, Math.min(engine.device.limits.maxStorageBufferBindingSize, engine.device.limits.maxBufferSize), !!o.recordLogits),
+      maxVoicesPerInstance(c, frames, Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize), !!o.recordLogits),
     );
     const E = condInput.length / (B * frames);
+    const path = choosePath(c, o.path, B);
     for (let v0 = 0; v0 < B; v0 += per) {
       const n = Math.min(per, B - v0);
-      instances.push(await buildInstance(res, v0, n, frames, condInput.subarray(v0 * frames * E, (v0 + n) * frames * E), o, alloc, oneOff, choosePath(c, o.path, B)));
+      const spec = { voiceBase: v0, B: n, frames, condInput: condInput.subarray(v0 * frames * E, (v0 + n) * frames * E), path };
+      instances.push(await buildInstance(engine, c, resources.gen, spec, o, alloc));
     }
     // Fresh state (pooled buffers may hold an earlier run's values), then the conditioning.
-    {
-      const enc = engine.device.createCommandEncoder();
-      for (const inst of instances) for (const t of inst.stateBuffers) enc.clearBuffer(t.buffer);
-      const pass = enc.beginComputePass();
-      for (const d of oneOff) encodeDispatch(pass, d);
-      pass.end();
-      engine.device.queue.submit([enc.finish()]);
-    }
+    engine.clear(...instances.flatMap((i) => i.stateBuffers));
+    engine.run(instances.map((i) => i.setup));
     const perStep = instances.reduce((n, i) => n + i.dispatchesPerStep, 0);
     const chunk = Math.max(1, o.chunkSize ?? 4096);
     const first = Math.max(1, Math.min(o.firstChunkSize ?? 512, chunk));
@@ -73,30 +71,23 @@ export async function* generateChunks(res: GeneratorResources, B: number, frames
       bounds.push([s, e]);
       s = e;
     }
-    // Submits a chunk's steps and the copy of its classes to a new staging buffer.
-    const submitChunk = (k: number): GPUBuffer => {
+    // Submits a chunk's steps; the last submit also copies the chunk's classes of every voice.
+    const submitChunk = (k: number): PendingRead => {
       const [s, e] = bounds[k];
-      const n = e - s;
-      for (let t = s; t < e; t += perSubmit) {
-        engine.checkHealthy();
+      const classes: ReadRange[] = instances.flatMap((inst) =>
+        Array.from({ length: inst.B }, (_, b) => ({ tensor: inst.classes, offset: (b * T + s) * 4, bytes: (e - s) * 4 })),
+      );
+      for (let t = s; ; t += perSubmit) {
         const steps = Math.min(perSubmit, e - t);
-        const enc = engine.device.createCommandEncoder();
-        const pass = enc.beginComputePass();
-        for (const inst of instances) inst.encodeSteps(pass, steps);
-        pass.end();
-        if (t + steps >= e) {
-          const buf = engine.device.createBuffer({ size: Math.max(4, n * 4 * B), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-          staging.push(buf);
-          let v = 0;
-          for (const inst of instances) {
-            for (let b = 0; b < inst.B; b++, v++) enc.copyBufferToBuffer(inst.classes.buffer, (b * T + s) * 4, buf, v * n * 4, n * 4);
-          }
-          engine.device.queue.submit([enc.finish()]);
-          return buf;
+        const last = t + steps >= e;
+        const pending = engine.submit((pass) => {
+          for (const inst of instances) inst.encodeSteps(pass, steps);
+        }, last ? classes : []);
+        if (last) {
+          reads.push(pending!);
+          return pending!;
         }
-        engine.device.queue.submit([enc.finish()]);
       }
-      throw new Error('unreachable');
     };
     // One chunk ahead: the GPU runs chunk k+1 while chunk k is read back and handed out.
     let pending = submitChunk(0);
@@ -104,12 +95,8 @@ export async function* generateChunks(res: GeneratorResources, B: number, frames
       if (o.signal?.aborted) throw abortError();
       const next = k + 1 < bounds.length ? submitChunk(k + 1) : null;
       const [s, e] = bounds[k];
-      await pending.mapAsync(GPUMapMode.READ);
-      engine.checkHealthy();
-      const all = new Uint32Array(pending.getMappedRange().slice(0));
-      pending.unmap();
-      pending.destroy();
-      staging.splice(staging.indexOf(pending), 1);
+      const all = new Uint32Array(await pending.data());
+      reads.splice(reads.indexOf(pending), 1);
       const n = e - s;
       const cls = Array.from({ length: B }, (_, b) => all.slice(b * n, (b + 1) * n));
       const audio = cls.map((a) => Float32Array.from(a, (v) => MU_LAW_DECODE_TABLE[v]));
@@ -128,11 +115,9 @@ export async function* generateChunks(res: GeneratorResources, B: number, frames
     }
   } finally {
     // Let submitted work finish before the buffers go back to the pool.
-    await engine.device.queue.onSubmittedWorkDone();
-    destroyDispatches(oneOff);
+    await engine.drain();
     for (const inst of instances) destroyDispatches(inst.dispatches);
-    for (const b of staging) b.destroy();
+    for (const r of reads) r.release();
     for (const t of owned) t.release();
   }
 }
-

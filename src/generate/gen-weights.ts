@@ -1,21 +1,30 @@
 // The decoder's weights re-laid out for one-sample steps: taps split into past (t-2d, t-d) and
 // current (t), residual and skip side by side, the small tensors in one buffer, and the biases
-// that are constant over a frame folded into the per-frame conditioning (spec §2.2).
+// that are constant over a frame folded into the per-frame conditioning (spec §2.2), whose
+// projections of every layer are packed side by side so that one matmul conditions them all.
 import type { Engine } from '../gpu/engine.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { decoderLayers, type ModelConfig } from '../model/config.js';
+import { conditioningWidth, decoderLayers, type ModelConfig } from '../model/config.js';
 import type { Weights } from '../model/weights.js';
+import type { AllWeightOffsets, SmallWeightOffsets } from '../ops/gen-step.js';
 
 export interface GenWeights {
-  wPast: Tensor;   // [L][2R][2R]
-  wCur: Tensor;    // [L][R][2R]
-  wRs: Tensor;     // [L][R][R+S]
-  gw: Tensor;      // small weights, at the offsets below
+  /** [L][2R][2R]: taps t-2d and t-d of every dilated conv. */
+  wPast: Tensor;
+  /** [L][R][2R]: tap t. */
+  wCur: Tensor;
+  /** [L][R][R+S]: res_i and skip_i side by side. */
+  wResSkip: Tensor;
+  /** The small tensors (start conv, skip_start, res/skip biases, out1, logits) at `smallOffsets`. */
+  small: Tensor;
+  smallOffsets: SmallWeightOffsets;
   /** Everything above in one buffer, for the one-workgroup-per-voice path (small configs only). */
-  wall: Tensor | null;
-  wallOffsets: { wPast: number; wCur: number; wRs: number; gw: number };
-  condB: Tensor;   // [L*2R + S]: cond biases + dilated-conv biases, then cond_out1 + out1 biases
-  offsets: { startW: number; startB: number; ssW: number; ssB: number; rsB: number; out1W: number; logitsW: number; logitsB: number };
+  all: Tensor | null;
+  allOffsets: AllWeightOffsets;
+  /** [1, 1, E, L*2R + S]: cond_map_1..L then cond_map_out1. */
+  condW: Tensor;
+  /** [L*2R + S]: cond biases + dilated-conv biases, then cond_out1 + out1 biases. */
+  condB: Tensor;
   release(): void;
 }
 
@@ -33,6 +42,28 @@ export function voiceLoopFits(c: ModelConfig): boolean {
   return c.decoder.residual <= 256 && c.decoder.skip <= 256;
 }
 
+/** The conditioning projections of every layer side by side: W [E, stride] and the folded biases [stride]. */
+function packConditioning(w: Weights): { W: Float32Array; B: Float32Array; stride: number } {
+  const c = w.config;
+  const L = decoderLayers(c);
+  const E = conditioningWidth(c);
+  const R2 = 2 * c.decoder.residual;
+  const stride = L * R2 + c.decoder.skip;
+  const W = new Float32Array(E * stride);
+  const B = new Float32Array(stride);
+  // Frame-constant biases: the projection's own plus the conv's it feeds (dilatedconv_i, out1).
+  const place = (proj: string, fed: string, width: number, at: number) => {
+    const pw = w.get(`${proj}/W`).data;
+    for (let e = 0; e < E; e++) W.set(pw.subarray(e * width, (e + 1) * width), e * stride + at);
+    const pb = w.get(`${proj}/biases`).data;
+    const fb = w.get(`${fed}/biases`).data;
+    for (let o = 0; o < width; o++) B[at + o] = pb[o] + fb[o];
+  };
+  for (let i = 1; i <= L; i++) place(`cond_map_${i}`, `dilatedconv_${i}`, R2, (i - 1) * R2);
+  place('cond_map_out1', 'out1', c.decoder.skip, L * R2);
+  return { W, B, stride };
+}
+
 export function packGenWeights(engine: Engine, w: Weights): GenWeights {
   const c = w.config;
   const L = decoderLayers(c);
@@ -40,61 +71,68 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
   checkGeneratable(c, engine.device.limits.maxStorageBufferBindingSize);
   const wPast = new Float32Array(L * 2 * R * 2 * R);
   const wCur = new Float32Array(L * R * 2 * R);
-  const wRs = new Float32Array(L * R * (R + S));
-  const rsB = new Float32Array(L * (R + S));
-  const condB = new Float32Array(L * 2 * R + S);
+  const wResSkip = new Float32Array(L * R * (R + S));
+  const resSkipB = new Float32Array(L * (R + S));
   for (let i = 0; i < L; i++) {
     const W = w.get(`dilatedconv_${i + 1}/W`).data; // [1,3,R,2R]
     const tap = R * 2 * R;
     wPast.set(W.subarray(0, 2 * tap), i * 2 * tap); // taps 0 and 1 stacked: rows [0,R) tap 0, [R,2R) tap 1
     wCur.set(W.subarray(2 * tap, 3 * tap), i * tap);
-    const res = w.get(`res_${i + 1}/W`).data; // [R][R]
-    const skip = w.get(`skip_${i + 1}/W`).data; // [R][S]
+    const resW = w.get(`res_${i + 1}/W`).data; // [R][R]
+    const skipW = w.get(`skip_${i + 1}/W`).data; // [R][S]
     for (let r = 0; r < R; r++) {
       const row = (i * R + r) * (R + S);
-      wRs.set(res.subarray(r * R, (r + 1) * R), row);
-      wRs.set(skip.subarray(r * S, (r + 1) * S), row + R);
+      wResSkip.set(resW.subarray(r * R, (r + 1) * R), row);
+      wResSkip.set(skipW.subarray(r * S, (r + 1) * S), row + R);
     }
-    rsB.set(w.get(`res_${i + 1}/biases`).data, i * (R + S));
-    rsB.set(w.get(`skip_${i + 1}/biases`).data, i * (R + S) + R);
-    const cb = w.get(`cond_map_${i + 1}/biases`).data;
-    const db = w.get(`dilatedconv_${i + 1}/biases`).data;
-    for (let o = 0; o < 2 * R; o++) condB[i * 2 * R + o] = cb[o] + db[o];
+    resSkipB.set(w.get(`res_${i + 1}/biases`).data, i * (R + S));
+    resSkipB.set(w.get(`skip_${i + 1}/biases`).data, i * (R + S) + R);
   }
-  const cob = w.get('cond_map_out1/biases').data;
-  const ob = w.get('out1/biases').data;
-  for (let o = 0; o < S; o++) condB[L * 2 * R + o] = cob[o] + ob[o];
-  const parts: [string, Float32Array][] = [
-    ['startW', w.get('startconv/W').data], ['startB', w.get('startconv/biases').data],
-    ['ssW', w.get('skip_start/W').data], ['ssB', w.get('skip_start/biases').data],
-    ['rsB', rsB], ['out1W', w.get('out1/W').data],
-    ['logitsW', w.get('logits/W').data], ['logitsB', w.get('logits/biases').data],
+  const parts: [keyof SmallWeightOffsets, Float32Array][] = [
+    ['startW', w.get('startconv/W').data],
+    ['startB', w.get('startconv/biases').data],
+    ['skipStartW', w.get('skip_start/W').data],
+    ['skipStartB', w.get('skip_start/biases').data],
+    ['resSkipB', resSkipB],
+    ['out1W', w.get('out1/W').data],
+    ['logitsW', w.get('logits/W').data],
+    ['logitsB', w.get('logits/biases').data],
   ];
   const total = parts.reduce((n, [, a]) => n + a.length, 0);
-  const gw = new Float32Array(total);
-  const offsets = {} as GenWeights['offsets'];
+  const small = new Float32Array(total);
+  const smallOffsets = {} as SmallWeightOffsets;
   let at = 0;
   for (const [k, a] of parts) {
-    (offsets as Record<string, number>)[k] = at;
-    gw.set(a, at);
+    smallOffsets[k] = at;
+    small.set(a, at);
     at += a.length;
   }
-  let wall: Tensor | null = null;
-  const wallOffsets = { wPast: 0, wCur: wPast.length, wRs: wPast.length + wCur.length, gw: wPast.length + wCur.length + wRs.length };
+  const allOffsets = { wPast: 0, wCur: wPast.length, wResSkip: wPast.length + wCur.length, small: wPast.length + wCur.length + wResSkip.length };
+  let all: Tensor | null = null;
   if (voiceLoopFits(c)) {
-    const all = new Float32Array(wallOffsets.gw + gw.length);
-    all.set(wPast, wallOffsets.wPast);
-    all.set(wCur, wallOffsets.wCur);
-    all.set(wRs, wallOffsets.wRs);
-    all.set(gw, wallOffsets.gw);
-    wall = engine.upload(all, [all.length], 'gen/wall');
+    const packed = new Float32Array(allOffsets.small + small.length);
+    packed.set(wPast, allOffsets.wPast);
+    packed.set(wCur, allOffsets.wCur);
+    packed.set(wResSkip, allOffsets.wResSkip);
+    packed.set(small, allOffsets.small);
+    all = engine.upload(packed, [packed.length], 'gen/all');
   }
+  const cond = packConditioning(w);
   const t = {
     wPast: engine.upload(wPast, [L, 2 * R, 2 * R], 'gen/w_past'),
     wCur: engine.upload(wCur, [L, R, 2 * R], 'gen/w_cur'),
-    wRs: engine.upload(wRs, [L, R, R + S], 'gen/w_rs'),
-    gw: engine.upload(gw, [total], 'gen/gw'),
-    condB: engine.upload(condB, [condB.length], 'gen/cond_b'),
+    wResSkip: engine.upload(wResSkip, [L, R, R + S], 'gen/w_res_skip'),
+    small: engine.upload(small, [total], 'gen/small'),
+    condW: engine.upload(cond.W, [1, 1, conditioningWidth(c), cond.stride], 'gen/cond_w'),
+    condB: engine.upload(cond.B, [cond.stride], 'gen/cond_b'),
   };
-  return { ...t, offsets, wall, wallOffsets, release: () => [...Object.values(t), ...(wall ? [wall] : [])].forEach((x) => x.release()) };
+  return {
+    ...t,
+    smallOffsets,
+    all,
+    allOffsets,
+    release: () => {
+      for (const x of [...Object.values(t), ...(all ? [all] : [])]) x.release();
+    },
+  };
 }

@@ -1,21 +1,36 @@
 // A generation instance: the state buffers and the prepared per-step dispatches of a slice of the
 // voices, on the layered path (2L + 2 dispatches per step) or the voice-loop path.
-import { encodeDispatch as record, type Dispatch } from '../gpu/registry.js';
+import type { Engine } from '../gpu/engine.js';
+import { type Dispatch, encodeDispatch } from '../gpu/registry.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { conv1d } from '../ops/conv1d.js';
 import { decoderLayers, dilation, type ModelConfig } from '../model/config.js';
-import { VOICE_LOOP_STEPS, VOICE_TILE } from './path.js';
-import type { GenerateOptions, GeneratorInternals, GeneratorResources } from './types.js';
+import { conv1d } from '../ops/conv1d.js';
+import {
+  type GenStepBuffers,
+  type GenStepParams,
+  genGate,
+  genHeadSample,
+  genResSkip,
+  genStepStart,
+  genVoiceLoop,
+  VOICE_LOOP_STEPS,
+} from '../ops/gen-step.js';
+import type { GenWeights } from './gen-weights.js';
+import type { GenerateOptions, GeneratorInternals } from './types.js';
 
 export interface Instance {
   B: number;
   classes: Tensor;
   stepLogits: Tensor | null;
+  /** Every dispatch the instance prepared (freed with it). */
   dispatches: Dispatch[];
+  /** Records `n` steps of every voice into a compute pass. */
   encodeSteps(pass: GPUComputePassEncoder, n: number): void;
   dispatchesPerStep: number;
   /** Buffers that must start zeroed. */
   stateBuffers: Tensor[];
+  /** Run once before the first step: the conditioning of every frame. */
+  setup: Dispatch;
 }
 
 function ringRows(c: ModelConfig): number {
@@ -27,92 +42,104 @@ function ringRows(c: ModelConfig): number {
 /** Most voices one instance can hold within the adapter's storage-binding limit. */
 export function maxVoicesPerInstance(c: ModelConfig, frames: number, limitBytes: number, recordLogits = false): number {
   const { residual: R, skip: S } = c.decoder;
-  const perVoice = Math.max(
-    ringRows(c) * R * 4,
-    frames * (decoderLayers(c) * 2 * R + S) * 4,
-    recordLogits ? frames * c.hop * 256 * 4 : 0,
-  );
+  const perVoice = Math.max(ringRows(c) * R * 4, frames * (decoderLayers(c) * 2 * R + S) * 4, recordLogits ? frames * c.hop * 256 * 4 : 0);
   const n = Math.floor(limitBytes / perVoice);
   if (n < 1) throw new Error(`one voice of ${frames} frames needs ${perVoice} bytes in one binding, over this adapter's limit of ${limitBytes}`);
   return n;
 }
 
-export async function buildInstance(res: GeneratorResources, voiceBase: number, B: number, frames: number, condInput: Float32Array, o: GenerateOptions & GeneratorInternals, alloc: (shape: number[], dtype?: 'f32' | 'u32') => Tensor, oneOff: Dispatch[], path: 'layered' | 'voice-loop'): Promise<Instance> {
-  const { engine, config: c, gen } = res;
+/** What one instance serves: its voices [voiceBase, voiceBase + B) and their conditioning input [B, frames, E]. */
+export interface InstanceSpec {
+  voiceBase: number;
+  B: number;
+  frames: number;
+  condInput: Float32Array;
+  path: 'layered' | 'voice-loop';
+}
+
+export async function buildInstance(
+  engine: Engine,
+  c: ModelConfig,
+  gen: GenWeights,
+  spec: InstanceSpec,
+  o: GenerateOptions & GeneratorInternals,
+  alloc: (shape: number[], dtype?: 'f32' | 'u32') => Tensor,
+): Promise<Instance> {
+  const { B, frames, voiceBase } = spec;
   const L = decoderLayers(c);
   const { residual: R, skip: S } = c.decoder;
   const T = frames * c.hop;
-  const stride = L * 2 * R + S;
-  const E = condInput.length / (B * frames);
-  const condIn = alloc([B, frames, E]);
-  engine.write(condIn, condInput);
-  const cond = alloc([B, frames, stride]);
+  const condStride = L * 2 * R + S;
+  const condIn = alloc([B, frames, spec.condInput.length / (B * frames)]);
+  engine.write(condIn, spec.condInput);
+  const cond = alloc([B, frames, condStride]);
   const state = alloc([B * 5], 'u32');
   const hist = alloc([ringRows(c) * B * R]);
   const past = alloc([L * B * 2 * R]);
-  const ls = alloc([B * (R + S)]);
-  const g = alloc([B * R]);
+  const lAndS = alloc([B * (R + S)]);
+  const gated = alloc([B * R]);
   const classes = alloc([B * T], 'u32');
   let teacher: Tensor | null = null;
-  let stepLogits: Tensor | null = null;
-  let flags = 0;
   if (o.teacher) {
     teacher = alloc([B * T], 'u32');
     for (let b = 0; b < B; b++) engine.write(teacher, o.teacher[voiceBase + b].subarray(0, T), b * T * 4);
-    flags |= 1;
   }
-  if (o.recordLogits) {
-    stepLogits = alloc([B * T * 256]);
-    flags |= 2;
-  }
-  const off = gen.offsets;
-  const params = (layer: number) => ({
-    B, R, S, L, lps: c.decoder.layersPerStage, frames, hop: c.hop, steps: T, cond_stride: stride, layer,
-    temperature: o.temperature ?? 1, seed: (o.seed ?? 0) >>> 0, flags,
-    gw_start_w: off.startW, gw_start_b: off.startB, gw_ss_w: off.ssW, gw_ss_b: off.ssB, gw_rs_b: off.rsB,
-    gw_out1_w: off.out1W, gw_logits_w: off.logitsW, gw_logits_b: off.logitsB, voice_base: (o.voiceOffset ?? 0) + voiceBase,
-  });
+  const stepLogits = o.recordLogits ? alloc([B * T * 256]) : null;
+  const p: GenStepParams = {
+    B,
+    R,
+    S,
+    L,
+    layersPerStage: c.decoder.layersPerStage,
+    frames,
+    hop: c.hop,
+    condStride,
+    temperature: o.temperature ?? 1,
+    seed: o.seed ?? 0,
+    teacher: !!teacher,
+    recordLogits: !!stepLogits,
+    voiceBase: (o.voiceOffset ?? 0) + voiceBase,
+    at: gen.smallOffsets,
+  };
+  const buffers: GenStepBuffers = {
+    state: state.buffer,
+    hist: hist.buffer,
+    past: past.buffer,
+    lAndS: lAndS.buffer,
+    gated: gated.buffer,
+    cond: cond.buffer,
+    classes: classes.buffer,
+    teacher: teacher?.buffer ?? engine.dummy,
+    // A placeholder of its own: one buffer may not be bound both read-only and writable.
+    stepLogits: stepLogits?.buffer ?? alloc([1]).buffer,
+  };
   // Once per note: the conditioning of every layer and of the head, for every frame and voice.
-  oneOff.push(await conv1d(engine, condIn, res.condW, gen.condB, cond, { taps: 1 }));
-  const stepLogitsBuf = stepLogits?.buffer ?? alloc([1]).buffer; // own placeholder: one buffer may not be both read and written
-  const teacherBuf = teacher?.buffer ?? engine.dummy;
-  const dispatches: Dispatch[] = [];
-  const inst = { B, classes, stepLogits, dispatches, stateBuffers: [state, hist, past, ls, g] };
-  if (path === 'voice-loop') {
-    const kLoop = await engine.kernel('gen_voice_loop');
-    const wo = gen.wallOffsets;
-    const loop = (nsteps: number) => kLoop.prepare({
-      p: params(0), q: { nsteps, w_past: wo.wPast, w_cur: wo.wCur, w_rs: wo.wRs, gw: wo.gw },
-      state: state.buffer, hist: hist.buffer, wall: gen.wall!.buffer, cond: cond.buffer, classes: classes.buffer,
-      teacher: teacherBuf, step_logits: stepLogitsBuf,
-    }, [B]);
-    const many = loop(VOICE_LOOP_STEPS);
-    const one = loop(1);
-    dispatches.push(many, one);
+  const setup = await conv1d(engine, condIn, gen.condW, gen.condB, cond, { taps: 1 });
+  const common = { B, classes, stepLogits, setup, stateBuffers: [state, hist, past, lAndS, gated] };
+  if (spec.path === 'voice-loop') {
+    if (!gen.all) throw new Error(`config ${c.name}: no packed weights for the voice-loop path`);
+    const many = await genVoiceLoop(engine, p, VOICE_LOOP_STEPS, gen.all.buffer, gen.allOffsets, buffers);
+    const one = await genVoiceLoop(engine, p, 1, gen.all.buffer, gen.allOffsets, buffers);
     return {
-      ...inst,
+      ...common,
+      dispatches: [setup, many, one],
       dispatchesPerStep: 1 / VOICE_LOOP_STEPS,
       encodeSteps(pass, n) {
-        for (let j = 0; j < Math.floor(n / VOICE_LOOP_STEPS); j++) record(pass, many);
-        for (let j = 0; j < n % VOICE_LOOP_STEPS; j++) record(pass, one);
+        for (let j = 0; j < Math.floor(n / VOICE_LOOP_STEPS); j++) encodeDispatch(pass, many);
+        for (let j = 0; j < n % VOICE_LOOP_STEPS; j++) encodeDispatch(pass, one);
       },
     };
   }
-  const groupsY = Math.ceil(B / VOICE_TILE);
-  const [kStart, kGate, kRs, kHead] = await Promise.all(['gen_step_start', 'gen_gate', 'gen_res_skip', 'gen_head_sample'].map((n) => engine.kernel(n)));
-  const startThreads = (L * (2 * R)) / 4 + (R + S) / 4;
-  dispatches.push(kStart.prepare({ p: params(0), state: state.buffer, hist: hist.buffer, w_past: gen.wPast.buffer, cond: cond.buffer, gw: gen.gw.buffer, past: past.buffer, ls: ls.buffer }, [Math.ceil(startThreads / 64), groupsY]));
-  for (let i = 0; i < L; i++) {
-    dispatches.push(kGate.prepare({ p: params(i), state: state.buffer, past: past.buffer, w_cur: gen.wCur.buffer, ls: ls.buffer, hist: hist.buffer, g: g.buffer }, [Math.ceil(R / 4 / 64), groupsY]));
-    dispatches.push(kRs.prepare({ p: params(i), w_rs: gen.wRs.buffer, gw: gen.gw.buffer, g: g.buffer, ls: ls.buffer }, [Math.ceil((R + S) / 4 / 64), groupsY]));
-  }
-  dispatches.push(kHead.prepare({ p: params(0), state: state.buffer, ls: ls.buffer, gw: gen.gw.buffer, cond: cond.buffer, classes: classes.buffer, teacher: teacherBuf, step_logits: stepLogitsBuf }, [B]));
+  const w = { wPast: gen.wPast.buffer, wCur: gen.wCur.buffer, wResSkip: gen.wResSkip.buffer, small: gen.small.buffer };
+  const step: Dispatch[] = [await genStepStart(engine, p, w, buffers)];
+  for (let i = 0; i < L; i++) step.push(await genGate(engine, p, i, w, buffers), await genResSkip(engine, p, i, w, buffers));
+  step.push(await genHeadSample(engine, p, w, buffers));
   return {
-    ...inst,
-    dispatchesPerStep: dispatches.length,
+    ...common,
+    dispatches: [setup, ...step],
+    dispatchesPerStep: step.length,
     encodeSteps(pass, n) {
-      for (let j = 0; j < n; j++) for (const d of dispatches) record(pass, d);
+      for (let j = 0; j < n; j++) for (const d of step) encodeDispatch(pass, d);
     },
   };
 }
-

@@ -1,11 +1,11 @@
 // The naive generator, as plain WaveNet samples: for every new sample, run the whole decoder over
 // its receptive field again and sample the last step. Exact but O(receptive field) per sample: the
 // correctness oracle for the fast generator and the baseline its speed-up is measured against.
-import { decoderReceptiveField } from '../model/config.js';
-import type { EmbeddingInput, NSynthModel } from '../model/model.js';
-import { embeddingVoices, padVoices } from '../model/inputs.js';
-import { MU_LAW_DECODE_TABLE } from '../ops/mulaw.js';
-import { sampleCategorical, uniform01 } from './sampling.js';
+import { decoderReceptiveField, type ModelConfig } from '../model/config.js';
+import { type EmbeddingInput, embeddingVoices, type HostTensor, padVoices } from '../model/inputs.js';
+
+import { MU_LAW_DECODE_TABLE } from '../ops/mu-law.js';
+import { sampleCategorical, uniform01 } from '../ops/sample-categorical.js';
 
 export interface NaiveOptions {
   seed?: number;
@@ -15,7 +15,13 @@ export interface NaiveOptions {
   steps?: number;
 }
 
-export async function naiveGenerate(model: NSynthModel, embedding: EmbeddingInput, o: NaiveOptions = {}): Promise<{ audio: Float32Array[]; classes: Uint32Array[] }> {
+/** What the naive generator needs of a model: its config and the teacher-forced decoder (an NSynthModel). */
+export interface TeacherForcedDecoder {
+  config: ModelConfig;
+  teacherForcedLogits(audio: Float32Array[], embedding: HostTensor, o: { lengthPolicy: 'strict'; pitch?: number[] }): Promise<HostTensor>;
+}
+
+export async function naiveGenerate(model: TeacherForcedDecoder, embedding: EmbeddingInput, o: NaiveOptions = {}): Promise<{ audio: Float32Array[]; classes: Uint32Array[] }> {
   const c = model.config;
   const bn = c.bottleneck;
   const voices = embeddingVoices(embedding, bn);

@@ -1,6 +1,5 @@
 // The types of the generation API: options, progress, chunks, and what the generator needs of a model.
 import type { Engine } from '../gpu/engine.js';
-import type { Tensor } from '../gpu/tensor.js';
 import type { ModelConfig } from '../model/config.js';
 import type { GenWeights } from './gen-weights.js';
 
@@ -25,7 +24,7 @@ export interface GenerateOptions {
   /**
    * `layered`: 2L + 2 dispatches per step, every voice group spread over the GPU (large configs).
    * `voice-loop`: one workgroup per voice runs many steps per dispatch (small configs, widths
-   * up to 256). `auto` (default) picks by config, as measured in bench/generate.
+   * up to 256). `auto` (default) picks by config, as measured by `nsynth bench generate`.
    */
   path?: GenerationPath;
 }
@@ -62,10 +61,10 @@ export interface AudioChunk {
   logits?: Float32Array[];
 }
 
+/** What the step loop needs of a model: the device, the config and the step-laid-out weights. */
 export interface GeneratorResources {
   engine: Engine;
   config: ModelConfig;
   gen: GenWeights;
-  condW: Tensor;
 }
 

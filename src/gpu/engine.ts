@@ -14,6 +14,52 @@ export interface EngineOptions extends DeviceOptions {
 
 export type TypedArray = Float32Array | Uint32Array | Int32Array;
 
+/** Bytes [offset, offset + bytes) of a tensor, to be read back. */
+export interface ReadRange {
+  tensor: Tensor;
+  /** Byte offset within the tensor (default 0). */
+  offset?: number;
+  /** Bytes to read (default: the rest of the tensor). */
+  bytes?: number;
+}
+
+/**
+ * A read-back in flight: the copies were submitted with the work that produces them, into one
+ * staging buffer. `data()` waits for them; until then the GPU may run further submits (the
+ * generator keeps one chunk ahead this way). `release()` frees the staging buffer if never read.
+ */
+export class PendingRead {
+  private done = false;
+  constructor(
+    private readonly engine: Engine,
+    private readonly staging: GPUBuffer,
+    readonly bytes: number,
+  ) {}
+
+  /** The bytes of every range, back to back in the order given. */
+  async data(): Promise<ArrayBuffer> {
+    if (this.done) throw new Error('PendingRead: already read or released');
+    try {
+      await this.staging.mapAsync(GPUMapMode.READ);
+      this.engine.checkHealthy();
+      const copy = this.staging.getMappedRange(0, this.bytes).slice(0);
+      this.staging.unmap();
+      return copy;
+    } catch (e) {
+      this.engine.checkHealthy();
+      throw e;
+    } finally {
+      this.release();
+    }
+  }
+
+  release(): void {
+    if (this.done) return;
+    this.done = true;
+    this.staging.destroy();
+  }
+}
+
 export class Engine {
   readonly registry: KernelRegistry;
   readonly pool: BufferPool;
@@ -77,48 +123,68 @@ export class Engine {
 
   /** Encodes the dispatches into one compute pass and submits them. Returns without waiting. */
   run(list: Dispatch[]): void {
-    this.checkHealthy();
-    const enc = this.device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    encodeDispatches(pass, list);
-    pass.end();
-    this.device.queue.submit([enc.finish()]);
+    this.submit((pass) => encodeDispatches(pass, list));
   }
 
-  /** Zeroes a tensor (or view) on the GPU. */
-  clear(t: Tensor): void {
+  /**
+   * One submit: the compute pass that `encode` records (if any), then copies of `read` into one
+   * staging buffer. Returns the pending read-back (null when nothing is read). Does not wait.
+   */
+  submit(encode: ((pass: GPUComputePassEncoder) => void) | null, read: ReadRange[] = []): PendingRead | null {
+    this.checkHealthy();
     const enc = this.device.createCommandEncoder();
-    enc.clearBuffer(t.buffer, t.offset, Math.ceil(t.bytes / 4) * 4);
+    if (encode) {
+      const pass = enc.beginComputePass();
+      encode(pass);
+      pass.end();
+    }
+    let pending: PendingRead | null = null;
+    if (read.length > 0) {
+      const spans = read.map((r) => {
+        const offset = r.offset ?? 0;
+        const bytes = r.bytes ?? r.tensor.bytes - offset;
+        if (offset < 0 || bytes < 0 || offset + bytes > r.tensor.bytes || offset % 4 || bytes % 4) {
+          throw new Error(`read: bytes ${offset}..${offset + bytes} are not 4-byte aligned inside a tensor of ${r.tensor.bytes} bytes`);
+        }
+        return { buffer: r.tensor.buffer, from: r.tensor.offset + offset, bytes };
+      });
+      const total = spans.reduce((n, x) => n + x.bytes, 0);
+      const staging = this.device.createBuffer({ size: Math.max(4, total), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      let at = 0;
+      for (const x of spans) {
+        if (x.bytes > 0) enc.copyBufferToBuffer(x.buffer, x.from, staging, at, x.bytes);
+        at += x.bytes;
+      }
+      pending = new PendingRead(this, staging, total);
+    }
+    this.device.queue.submit([enc.finish()]);
+    return pending;
+  }
+
+  /** Zeroes tensors (or views) on the GPU, in one submit. */
+  clear(...tensors: Tensor[]): void {
+    const enc = this.device.createCommandEncoder();
+    for (const t of tensors) enc.clearBuffer(t.buffer, t.offset, Math.ceil(t.bytes / 4) * 4);
     this.device.queue.submit([enc.finish()]);
   }
 
   /** Waits for all submitted work and reports any error it raised. */
   async sync(): Promise<void> {
-    await this.device.queue.onSubmittedWorkDone();
+    await this.drain();
     this.checkHealthy();
+  }
+
+  /** Waits for all submitted work, reporting nothing (before buffers go back to the pool after a failure). */
+  async drain(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
   }
 
   async read(t: Tensor): Promise<Float32Array>;
   async read(t: Tensor, as: 'u32'): Promise<Uint32Array>;
   async read(t: Tensor, as?: 'u32'): Promise<Float32Array | Uint32Array> {
-    const bytes = t.bytes;
-    const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    try {
-      const enc = this.device.createCommandEncoder();
-      enc.copyBufferToBuffer(t.buffer, t.offset, staging, 0, bytes);
-      this.device.queue.submit([enc.finish()]);
-      await staging.mapAsync(GPUMapMode.READ);
-      this.checkHealthy();
-      const copy = staging.getMappedRange(0, bytes).slice(0);
-      staging.unmap();
-      const wantU32 = as === 'u32' || (as === undefined && t.dtype === 'u32');
-      return wantU32 ? new Uint32Array(copy) : new Float32Array(copy);
-    } catch (e) {
-      this.checkHealthy();
-      throw e;
-    } finally {
-      staging.destroy();
-    }
+    const copy = await this.submit(null, [{ tensor: t }])!.data();
+    const wantU32 = as === 'u32' || (as === undefined && t.dtype === 'u32');
+    return wantU32 ? new Uint32Array(copy) : new Float32Array(copy);
   }
 
   destroy(): void {
@@ -130,18 +196,12 @@ export class Engine {
   }
 }
 
-/** Finds the package root (the folder with package.json and kernels/) from this module's URL. */
+/** Kernels from the package's kernels/ folder (Node). */
 async function nodeKernelSource(): Promise<KernelSource> {
   const fs = await import('node:fs');
   const path = await import('node:path');
-  const url = await import('node:url');
-  let dir = path.dirname(url.fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'kernels')) || !fs.existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('Cannot find the kernels/ folder above ' + url.fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  const root = path.join(dir, 'kernels');
+  const { packageRoot } = await import('../util/package-root.js');
+  const root = path.join(packageRoot(), 'kernels');
   return (name: string) => {
     const file = path.join(root, `${name}.wgsl`);
     if (!fs.existsSync(file)) throw new Error(`No kernel named "${name}" (${file} does not exist)`);

@@ -41,6 +41,11 @@ export class Tensor {
     if (offset + numel(shape) * 4 > this.offset + this.buffer.size) throw new Error(`Tensor view [${shape}] at ${elementOffset} runs past its buffer`);
     return new Tensor(this.buffer, [...shape], this.dtype, undefined, offset, true);
   }
+  /** The same elements under another shape; the result owns nothing (release the original). */
+  reshape(shape: number[]): Tensor {
+    if (numel(shape) !== this.numel) throw new Error(`Cannot reshape [${this.shape}] to [${shape}]`);
+    return new Tensor(this.buffer, [...shape], this.dtype, undefined, this.offset, true);
+  }
   /** Returns the buffer to its pool (or destroys it). The tensor must not be used afterwards. Views own nothing. */
   release(): void {
     if (this.isView) return;

@@ -21,11 +21,11 @@ export interface ModelConfig {
 
 export const PITCH_CLASSES = 128;
 
-function family(name: string, enc: number, res: number, skip: number, stages: number, layers: number, pitch = false): ModelConfig {
+function family(name: string, enc: number, residual: number, skip: number, stages: number, layers: number, pitch = false): ModelConfig {
   return {
     name, sampleRate: 16000, hop: 512, bottleneck: 16, filterLength: 3, numClasses: 256, pitchConditioning: pitch,
     encoder: { width: enc, stages, layersPerStage: layers },
-    decoder: { residual: res, skip, stages, layersPerStage: layers },
+    decoder: { residual, skip, stages, layersPerStage: layers },
   };
 }
 

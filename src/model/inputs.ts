@@ -1,10 +1,14 @@
 // Checking and shaping what users pass in: audio (16 kHz mono floats in [-1, 1]) and embeddings.
+import { conditioningWidth, PITCH_CLASSES, type ModelConfig } from './config.js';
 export type LengthPolicy = 'trim' | 'pad' | 'strict';
 
 export interface HostTensor {
   data: Float32Array;
   shape: number[];
 }
+
+/** An embedding: [frames, 16], [batch, frames, 16], or one per voice (lengths may differ). */
+export type EmbeddingInput = HostTensor | Float32Array | (HostTensor | Float32Array)[];
 
 /** Fits a note to a multiple of `hop`: trim (Magenta's trim_for_encoding), zero-pad, or refuse. */
 export function fitLength(audio: Float32Array, hop: number, policy: LengthPolicy, what = 'audio'): Float32Array {
@@ -42,7 +46,7 @@ export function splitEmbedding(e: HostTensor | Float32Array, channels: number, w
 }
 
 /** Per-voice embeddings from a tensor, a flat array or a list of either; empty input is refused. */
-export function embeddingVoices(e: HostTensor | Float32Array | (HostTensor | Float32Array)[], channels: number): Float32Array[] {
+export function embeddingVoices(e: EmbeddingInput, channels: number): Float32Array[] {
   const list = Array.isArray(e) ? e.flatMap((x, i) => splitEmbedding(x, channels, `embedding[${i}]`)) : splitEmbedding(e, channels);
   if (list.length === 0) throw new Error('no embedding given');
   return list;
@@ -58,4 +62,27 @@ export function padVoices(voices: Float32Array[], channels: number): { padded: F
     return p;
   });
   return { padded, frames };
+}
+
+/** One MIDI pitch per note for a pitch-conditioned config (checked), undefined for others. */
+export function notePitches(c: ModelConfig, pitch: number | number[] | undefined, B: number): number[] | undefined {
+  if (!c.pitchConditioning) return undefined;
+  const pitches = pitch === undefined ? undefined : Array.isArray(pitch) ? pitch : B === 1 ? [pitch] : Array(B).fill(pitch);
+  if (!pitches || pitches.length !== B) throw new Error(`config ${c.name} is pitch-conditioned: give one MIDI pitch per note (${B})`);
+  for (const p of pitches) if (!Number.isInteger(p) || p < 0 || p >= PITCH_CLASSES) throw new Error(`pitch ${p} is not a MIDI note number 0..127`);
+  return pitches;
+}
+
+/** [B, F, E]: every voice's embedding with its one-hot pitch appended where the config asks for one. */
+export function conditioningInput(c: ModelConfig, voices: Float32Array[], F: number, pitches: number[] | undefined): Float32Array {
+  const E = conditioningWidth(c);
+  const B = voices.length;
+  const out = new Float32Array(B * F * E);
+  for (let b = 0; b < B; b++) {
+    for (let f = 0; f < F; f++) {
+      out.set(voices[b].subarray(f * c.bottleneck, (f + 1) * c.bottleneck), (b * F + f) * E);
+      if (pitches) out[(b * F + f) * E + c.bottleneck + pitches[b]] = 1;
+    }
+  }
+  return out;
 }

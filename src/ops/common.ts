@@ -9,12 +9,6 @@ export function grid1d(n: number, workgroupSize: number, cap = 65535): number {
   return Math.max(1, Math.min(cap, Math.ceil(n / workgroupSize)));
 }
 
-export function expectShape(op: string, what: string, t: Tensor, shape: number[]): void {
-  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new Error(`${op}: ${what} has shape [${t.shape}], expected [${shape}]`);
-  }
-}
-
 export function expectNumel(op: string, what: string, t: Tensor, n: number): void {
   if (t.numel !== n) throw new Error(`${op}: ${what} has ${t.numel} elements (shape [${t.shape}]), expected ${n}`);
 }

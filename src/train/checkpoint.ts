@@ -6,7 +6,8 @@
 // leaves either the previous checkpoint or the new one; temporary folders are swept on the next start.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readWeightsDir, writeFileAtomic, writeWeightsDir } from '../io/weights-node.js';
+import { readWeightsDir, writeWeightsDir } from '../formats/weights-node.js';
+import { writeFileAtomic } from '../formats/atomic-write.js';
 import { validateConfig, type ModelConfig } from '../model/config.js';
 import type { Weights } from '../model/weights.js';
 import type { SamplerState } from './data.js';
@@ -14,7 +15,7 @@ import type { SamplerState } from './data.js';
 export const CHECKPOINT_FORMAT = 'nsynth-webgpu-checkpoint';
 
 /** Options that must match for a resumed run to continue the same trajectory. */
-export interface RunOptions {
+export interface TrajectoryOptions {
   batch: number;
   crop: number;
   seed: number;
@@ -30,7 +31,7 @@ export interface CheckpointState {
   step: number;
   config: ModelConfig;
   sampler: SamplerState;
-  run: RunOptions;
+  run: TrajectoryOptions;
   /** Data the run was started on (informational; a different path is allowed, e.g. a moved dataset). */
   data: string;
   savedAt: string;

@@ -2,7 +2,7 @@
 // Magenta's random crops (6144 samples of a 4 s note) in a seeded order, and evaluation on centre
 // crops. The sampler's whole state is three numbers, saved in every checkpoint, so a resumed run
 // sees exactly the batches the uninterrupted run would have.
-import { matches, type NoteFilter, type NoteSource } from '../io/nsynth.js';
+import { matches, type NoteFilter, type NoteSource } from '../dataset/nsynth.js';
 import { Rng } from '../util/rng.js';
 
 export interface Batch {

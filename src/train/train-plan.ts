@@ -6,12 +6,12 @@ import type { Engine } from '../gpu/engine.js';
 import { destroyDispatches, type Dispatch } from '../gpu/registry.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { PITCH_CLASSES, type ModelConfig } from '../model/config.js';
-import { adamHyperValues, adamUpdate, HYPER_NORM_SLOT, type AdamHyper } from '../ops/adam.js';
-import { MU_LAW_EDGES, muLawQuantize } from '../ops/mulaw.js';
-import { reduceSum } from '../ops/reduce.js';
-import { autoencoderLoss } from './graph.js';
+import { adamHyperValues, adamUpdate, HYPER_NORM_SLOT, type AdamHyper } from '../ops/adam-update.js';
+import { MU_LAW_EDGES, muLawQuantize } from '../ops/mu-law.js';
+import { reduceSum } from '../ops/reduce-sum.js';
+import { autoencoderLoss } from '../graph/wavenet.js';
 import { ParamLayout } from './params.js';
-import { Tape } from './tape.js';
+import { Tape } from '../graph/gpu-tape.js';
 
 export type FlatName = 'params' | 'm' | 'v' | 'ema';
 

@@ -5,9 +5,9 @@
 import type { Engine } from '../gpu/engine.js';
 import type { ModelConfig } from '../model/config.js';
 import { initWeights, Weights } from '../model/weights.js';
-import { ADAM_DEFAULTS, emaDecay, type AdamHyper } from '../ops/adam.js';
-import type { NoteFilter, NoteSource } from '../io/nsynth.js';
-import { loadLatestCheckpoint, sweepTemporary, writeCheckpoint, type CheckpointState, type RunOptions, CHECKPOINT_FORMAT } from './checkpoint.js';
+import { ADAM_DEFAULTS, emaDecay, type AdamHyper } from '../ops/adam-update.js';
+import type { NoteFilter, NoteSource } from '../dataset/nsynth.js';
+import { loadLatestCheckpoint, sweepTemporary, writeCheckpoint, type CheckpointState, type TrajectoryOptions, CHECKPOINT_FORMAT } from './checkpoint.js';
 import { CropSampler, evalBatches, splitNotes } from './data.js';
 import { learningRate, MAGENTA_STEPS } from './schedule.js';
 import { TrainPlan } from './train-plan.js';
@@ -67,7 +67,7 @@ export interface TrainResult {
 
 export async function train(engine: Engine, o: TrainOptions): Promise<TrainResult> {
   const info = o.onInfo ?? (() => {});
-  const run: RunOptions = {
+  const run: TrajectoryOptions = {
     batch: o.batch ?? 1,
     crop: o.crop ?? 6144,
     seed: o.seed ?? 0,
@@ -184,9 +184,9 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
 }
 
 /** A checkpoint continues only the run it came from: same config and the options that shape the trajectory. */
-function checkResumable(s: CheckpointState, config: ModelConfig, run: RunOptions): void {
+function checkResumable(s: CheckpointState, config: ModelConfig, run: TrajectoryOptions): void {
   if (JSON.stringify(s.config) !== JSON.stringify(config)) throw new Error(`The checkpoint is config ${s.config.name}, this run is ${config.name}`);
-  for (const k of Object.keys(run) as (keyof RunOptions)[]) {
+  for (const k of Object.keys(run) as (keyof TrajectoryOptions)[]) {
     if (s.run[k] !== run[k]) throw new Error(`The checkpoint was trained with ${k} = ${s.run[k]}, this run has ${run[k]} (pass the same options to resume)`);
   }
 }

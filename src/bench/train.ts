@@ -1,0 +1,91 @@
+// Training throughput: one step = quantise + forward + backward + gradient norm + Adam/EMA, on
+// batches of crops, next to the forward pass alone on the same plan (the baseline measured in the
+// same run: a backward pass costs about twice a forward one, so the ideal ratio is ~1/3) and the
+// adapter's FMA ceiling. `nsynth bench train [--json]`.
+import type { Engine } from '../gpu/engine.js';
+import { getConfig } from '../model/config.js';
+import { initWeights } from '../model/weights.js';
+import { ADAM_DEFAULTS } from '../ops/adam-update.js';
+import { ParamLayout } from '../train/params.js';
+import { TrainPlan } from '../train/train-plan.js';
+import { macsPerSample } from './forward.js';
+import { ceilingsHeader, measureCeilings, type AdapterCeilings } from './probes.js';
+
+export interface TrainBenchOptions {
+  configs: string[];
+  batch: number;
+  crop: number;
+  /** Timed steps per config (the best one is reported). */
+  steps: number;
+  json: boolean;
+}
+
+export interface TrainBenchRow {
+  config: string;
+  batch: number;
+  crop: number;
+  stepSeconds: number;
+  samplesPerSecond: number;
+  forwardSamplesPerSecond: number;
+  /** Training throughput over forward-only throughput (ideal ~0.33). */
+  trainOverForward: number;
+  /** Estimated arithmetic rate: 3 x the forward multiply-adds (forward, input and weight gradients). */
+  gflops: number;
+  dispatchesPerStep: number;
+  buildSeconds: number;
+}
+
+export async function runTrainBench(engine: Engine, o: TrainBenchOptions): Promise<{ adapter: string; ceilings: AdapterCeilings; rows: TrainBenchRow[] }> {
+  const ceilings = await measureCeilings(engine);
+  const rows: TrainBenchRow[] = [];
+  for (const name of o.configs) {
+    const c = getConfig(name);
+    const layout = new ParamLayout(c);
+    const t0 = performance.now();
+    const plan = await TrainPlan.build(engine, c, o.batch, o.crop, { params: layout.pack(initWeights(c, 1)) });
+    const buildSeconds = (performance.now() - t0) / 1000;
+    const audio = Float32Array.from({ length: o.batch * o.crop }, (_, i) => 0.5 * Math.sin(i / 9) * Math.sin(i / 1700));
+    const h = { lr: 2e-4, ...ADAM_DEFAULTS, emaDecay: 0.9999, maxGradNorm: 0 };
+    let step = Infinity;
+    for (let s = 1; s <= o.steps; s++) {
+      const ts = performance.now();
+      plan.step(audio, h, s);
+      await plan.loss();
+      step = Math.min(step, (performance.now() - ts) / 1000);
+    }
+    let fwd = Infinity;
+    for (let s = 0; s < Math.max(1, Math.min(o.steps, 2)); s++) {
+      const ts = performance.now();
+      plan.evaluate(audio);
+      await plan.loss();
+      fwd = Math.min(fwd, (performance.now() - ts) / 1000);
+    }
+    const samples = o.batch * o.crop;
+    const m = macsPerSample(c);
+    rows.push({
+      config: name, batch: o.batch, crop: o.crop, stepSeconds: step,
+      samplesPerSecond: samples / step,
+      forwardSamplesPerSecond: samples / fwd,
+      trainOverForward: fwd / step,
+      gflops: (3 * 2 * (m.encoder + m.decoder) * samples) / step / 1e9,
+      dispatchesPerStep: plan.stepList.length,
+      buildSeconds,
+    });
+    plan.dispose();
+  }
+  const result = { adapter: engine.adapter.name, ceilings, rows };
+  if (o.json) {
+    console.log(JSON.stringify(result, null, 2));
+  } else {
+    console.log(ceilingsHeader(result.adapter, ceilings));
+    console.log('config      batch  crop   step s  train samples/s  forward samples/s  train/forward  GFLOP/s (% of FMA)  dispatches');
+    for (const r of rows) {
+      console.log(
+        `${r.config.padEnd(11)} ${String(r.batch).padStart(5)} ${String(r.crop).padStart(5)} ${r.stepSeconds.toFixed(2).padStart(8)} ` +
+          `${r.samplesPerSecond.toFixed(0).padStart(16)} ${r.forwardSamplesPerSecond.toFixed(0).padStart(18)} ${r.trainOverForward.toFixed(2).padStart(14)} ` +
+          `${`${r.gflops.toFixed(2)} (${((100 * r.gflops) / ceilings.fmaGflops).toFixed(0)}%)`.padStart(19)} ${String(r.dispatchesPerStep).padStart(11)}`,
+      );
+    }
+  }
+  return result;
+}

@@ -1,0 +1,83 @@
+// `nsynth bench ...`: the benchmarks in src/bench/, each naming the adapter and measuring its
+// ceilings in the same run.
+import { Command } from 'commander';
+import { runConvTilesBench } from '../../bench/conv-tiles.js';
+import { runForwardBench } from '../../bench/forward.js';
+import { runGenerateBench } from '../../bench/generate.js';
+import { runTrainBench } from '../../bench/train.js';
+import { int, num, numList, withEngine } from '../options.js';
+
+function forward(): Command {
+  return new Command('forward')
+    .description("encoder and teacher-forced decoder throughput, with the adapter's own ceilings")
+    .option('--config <names>', 'comma-separated configs', 'tiny,h512_bo16')
+    .option('--seconds <s>', 'audio length per run', num('--seconds'), 1)
+    .option('--batch <n>', 'notes per batch', int('--batch'), 1)
+    .option('--json', 'print JSON instead of a table')
+    .action(async (o: { config: string; seconds: number; batch: number; json?: boolean }, cmd: Command) => {
+      await withEngine(cmd, (engine) =>
+        runForwardBench(engine, { configs: o.config.split(','), seconds: o.seconds, batch: o.batch, json: !!o.json }),
+      );
+    });
+}
+
+function generate(): Command {
+  return new Command('generate')
+    .description('fast generation speed per batch, against the naive generator in the same run')
+    .option('--config <name>', 'model config', 'tiny')
+    .option('--batch <list>', 'comma-separated batch sizes', numList('--batch'), [1, 4, 16])
+    .option('--seconds <s>', 'audio generated per batch size', num('--seconds'), 0.25)
+    .option('--naive-steps <n>', 'samples the naive generator makes (it is slow)', int('--naive-steps'), 8)
+    .option('--json', 'print JSON instead of a table')
+    .action(
+      async (o: { config: string; batch: number[]; seconds: number; naiveSteps: number; json?: boolean }, cmd: Command) => {
+        await withEngine(cmd, (engine) =>
+          runGenerateBench(engine, {
+            config: o.config,
+            batches: o.batch,
+            seconds: o.seconds,
+            naiveSteps: o.naiveSteps,
+            json: !!o.json,
+          }),
+        );
+      },
+    );
+}
+
+function train(): Command {
+  return new Command('train')
+    .description('training samples/s (forward + backward + Adam) per config, against the forward pass alone')
+    .option('--config <list>', 'comma-separated configs', 'tiny,h512_bo16')
+    .option('--batch <n>', 'crops per step', int('--batch'), 1)
+    .option('--crop <samples>', 'crop length (Magenta: 6144)', int('--crop'), 6144)
+    .option('--steps <n>', 'timed steps per config (best reported)', int('--steps'), 2)
+    .option('--json', 'print JSON instead of a table')
+    .action(async (o: { config: string; batch: number; crop: number; steps: number; json?: boolean }, cmd: Command) => {
+      await withEngine(cmd, (engine) =>
+        runTrainBench(engine, { configs: o.config.split(','), batch: o.batch, crop: o.crop, steps: o.steps, json: !!o.json }),
+      );
+    });
+}
+
+function convTiles(): Command {
+  return new Command('conv-tiles')
+    .description('wide against narrow tiles of the three convolution kernels, per number of output columns')
+    .option('--rows <n>', 'rows (batch x time)', int('--rows'), 4096)
+    .option('--reduction <n>', 'reduction length (taps x input channels)', int('--reduction'), 96)
+    .option('--columns <list>', 'output columns to try', numList('--columns'), [16, 32, 64, 128])
+    .option('--json', 'print JSON instead of a table')
+    .action(async (o: { rows: number; reduction: number; columns: number[]; json?: boolean }, cmd: Command) => {
+      await withEngine(cmd, (engine) =>
+        runConvTilesBench(engine, { rows: o.rows, reduction: o.reduction, columns: o.columns, json: !!o.json }),
+      );
+    });
+}
+
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description('benchmarks (src/bench/): speeds as ratios to baselines measured in the same run')
+    .addCommand(forward())
+    .addCommand(generate())
+    .addCommand(train())
+    .addCommand(convTiles());
+}

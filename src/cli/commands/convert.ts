@@ -1,0 +1,66 @@
+// `nsynth convert`: Magenta's TF checkpoint, a tfjs model or our weights -> our weights (or tfjs), with a
+// progress bar over bytes; the output folder is written atomically.
+import cliProgress from 'cli-progress';
+import { Command } from 'commander';
+import { convertToWeights, readNameMap } from '../../convert/convert.js';
+import { writeTfjsWeights } from '../../convert/tfjs.js';
+import { writeWeightsDir } from '../../formats/weights-node.js';
+import { writeDirAtomic, writeFileAtomic } from '../../formats/atomic-write.js';
+import { int } from '../options.js';
+
+export interface ConvertCliOptions {
+  out: string;
+  ema?: boolean;
+  dtype: string;
+  map?: string;
+  to: string;
+  layersPerStage?: number;
+  quiet?: boolean;
+}
+
+export async function runConvert(input: string, o: ConvertCliOptions): Promise<string> {
+  if (o.dtype !== 'f32' && o.dtype !== 'f16') throw new Error(`--dtype must be f32 or f16, got ${o.dtype}`);
+  if (o.to !== 'nsynth' && o.to !== 'tfjs') throw new Error(`--to must be nsynth or tfjs, got ${o.to}`);
+  const bar = o.quiet || !process.stderr.isTTY
+    ? null
+    : new cliProgress.SingleBar({ format: 'converting |{bar}| {percentage}% | {value}/{total} MB', hideCursor: true }, cliProgress.Presets.shades_classic);
+  let started = false;
+  const { weights, report } = await convertToWeights(input, {
+    ema: o.ema, map: o.map ? readNameMap(o.map) : undefined, layersPerStage: o.layersPerStage,
+    onProgress: (done, total) => {
+      if (!bar) return;
+      if (!started) {
+        bar.start(Math.ceil(total / 1e6), 0);
+        started = true;
+      }
+      bar.update(Math.round(done / 1e6));
+    },
+  });
+  bar?.stop();
+  const meta = { convertedFrom: report.source, kind: report.kind, ema: !!o.ema };
+  if (o.to === 'tfjs') {
+    writeDirAtomic(o.out, (tmp) => writeTfjsWeights(tmp, weights, { dtype: o.dtype as 'f32' | 'f16', writeFile: writeFileAtomic }));
+  } else {
+    writeDirAtomic(o.out, (tmp) => writeWeightsDir(tmp, weights, o.dtype as 'f32' | 'f16', meta));
+  }
+  const skipped = report.skipped
+    ? `; skipped ${report.skipped.optimizer.length} optimizer slots, ${report.skipped.ema.length + report.skipped.raw.length} ${o.ema ? 'raw variables' : 'EMA shadows'}${report.skipped.other.length ? `, ${report.skipped.other.length} other tensors` : ''}`
+    : '';
+  return `wrote ${o.out} (${o.to === 'tfjs' ? 'tfjs weights manifest' : 'nsynth weights'}, ${o.dtype}): config ${report.config}, ${report.tensors} tensors from ${report.kind} ${report.source}${skipped}`;
+}
+
+export function convertCommand(): Command {
+  return new Command('convert')
+    .description("convert Magenta's TensorFlow checkpoint or a TensorFlow.js model into our weights (or our weights out to tfjs)")
+    .argument('<input>', 'checkpoint prefix / .index / folder, tfjs model folder or model.json, or a weights folder')
+    .requiredOption('--out <dir>', 'output folder (written atomically)')
+    .option('--ema', 'take the ExponentialMovingAverage shadows instead of the raw variables')
+    .option('--dtype <dtype>', 'stored precision: f32 or f16', 'f32')
+    .option('--map <file>', 'JSON object mapping source tensor names (or "graph node:input") to ours')
+    .option('--to <format>', 'output format: nsynth (our weights) or tfjs (weights manifest + shards)', 'nsynth')
+    .option('--layers-per-stage <n>', 'dilation stage length, when it is not 10 (it is not stored in checkpoints)', int('--layers-per-stage'))
+    .option('--quiet', 'no progress bar')
+    .action(async (input: string, o: ConvertCliOptions) => {
+      console.log(await runConvert(input, o));
+    });
+}

@@ -1,0 +1,114 @@
+// `nsynth generate`: an embedding (or a WAV, encoded first) -> audio sampled on the GPU, with a progress
+// bar; Ctrl-C cancels cleanly.
+import * as path from 'node:path';
+import cliProgress from 'cli-progress';
+import { Command } from 'commander';
+import type { NSynthModel } from '../../nsynth.js';
+import type { HostTensor } from '../../model/inputs.js';
+import { readWav16k, writeWav } from '../../formats/wav.js';
+import { int, openModel, readNpy, withEngine } from '../options.js';
+
+export interface GenerateCliOptions {
+  input?: string;
+  embedding?: HostTensor;
+  out: string;
+  seconds?: number;
+  batch: number;
+  seed: number;
+  temperature: number;
+  pitch?: number;
+  quiet?: boolean;
+}
+
+/** Fits an embedding [F, 16] to `seconds` (zero frames appended, or frames dropped). */
+export function fitFrames(e: HostTensor, frames: number): HostTensor {
+  const bn = e.shape[e.shape.length - 1];
+  const data = new Float32Array(frames * bn);
+  data.set(e.data.subarray(0, Math.min(e.data.length, frames * bn)));
+  return { data, shape: [frames, bn] };
+}
+
+export async function runGenerate(model: NSynthModel, o: GenerateCliOptions): Promise<string[]> {
+  const c = model.config;
+  let emb: HostTensor;
+  if (o.input) emb = await model.encode(readWav16k(o.input));
+  else if (o.embedding) {
+    if (o.embedding.shape.length !== 2) throw new Error(`--embedding must be [frames, ${c.bottleneck}], got [${o.embedding.shape}]`);
+    emb = o.embedding;
+  } else throw new Error('give --input note.wav or --embedding emb.npy');
+  if (o.seconds !== undefined) {
+    if (!(o.seconds > 0)) throw new Error(`--seconds must be positive, got ${o.seconds}`);
+    emb = fitFrames(emb, Math.max(1, Math.round((o.seconds * c.sampleRate) / c.hop)));
+  }
+  if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
+  const frames = emb.shape[0];
+  const total = frames * c.hop;
+  const voices = Array.from({ length: o.batch }, () => emb);
+  const bar = o.quiet
+    ? null
+    : new cliProgress.SingleBar({
+        format: 'generating |{bar}| {percentage}% | {value}/{total} samples | {rate} samples/s per voice | ETA {eta_formatted}',
+        hideCursor: true,
+        etaBuffer: 20,
+      }, cliProgress.Presets.shades_classic);
+  bar?.start(total, 0, { rate: '-' });
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.once('SIGINT', onSigint);
+  let audio: Float32Array[];
+  try {
+    audio = (await model.generate(voices, {
+      seed: o.seed, temperature: o.temperature, pitch: o.pitch, signal: ac.signal,
+      onProgress: (p) => bar?.update(p.done, { rate: p.samplesPerSecond.toFixed(1) }),
+    })) as Float32Array[];
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSigint);
+  }
+  const files = o.batch === 1 ? [o.out] : audio.map((_, i) => {
+    const ext = path.extname(o.out) || '.wav';
+    return path.join(path.dirname(o.out), `${path.basename(o.out, ext)}-${i}${ext}`);
+  });
+  audio.forEach((a, i) => writeWav(files[i], a, c.sampleRate));
+  return files;
+}
+
+export function generateCommand(): Command {
+  return new Command('generate')
+    .description('generate audio from an embedding (or from a note, encoded first) on the GPU')
+    .requiredOption('--model <dir>', 'weights folder, or random:CONFIG')
+    .option('--input <note.wav>', '16 kHz note to encode and resynthesise')
+    .option('--embedding <emb.npy>', 'embedding [frames, 16]')
+    .requiredOption('--out <out.wav>', 'output WAV (float32, 16 kHz); with --batch B > 1, OUT-0.wav ... OUT-(B-1).wav')
+    .option('--seconds <s>', 'length: the embedding is cut or zero-padded to this many seconds', Number)
+    .option('--batch <n>', 'voices generated together (each with its own random stream)', int('--batch'), 1)
+    .option('--seed <n>', 'random seed', int('--seed'), 0)
+    .option('--temperature <t>', 'softmax temperature (1 = Magenta, 0 = argmax)', Number, 1)
+    .option('--pitch <midi>', 'MIDI pitch, for pitch-conditioned configs', int('--pitch'))
+    .option('--quiet', 'no progress bar')
+    .action(async (o: GenerateFlags, cmd: Command) => {
+      if (!o.input && !o.embedding) throw new Error('give --input note.wav or --embedding emb.npy');
+      const embedding = o.embedding ? readNpy(o.embedding) : undefined;
+      await withEngine(cmd, async (engine) => {
+        const model = await openModel(engine, o.model, o.seed);
+        const t0 = performance.now();
+        const files = await runGenerate(model, { ...o, embedding, quiet: o.quiet || !process.stderr.isTTY });
+        const s = (performance.now() - t0) / 1000;
+        console.log(`wrote ${files.join(', ')} in ${s.toFixed(1)} s (${engine.adapter.name})`);
+        model.dispose();
+      });
+    });
+}
+
+interface GenerateFlags {
+  model: string;
+  input?: string;
+  embedding?: string;
+  out: string;
+  seconds?: number;
+  batch: number;
+  seed: number;
+  temperature: number;
+  pitch?: number;
+  quiet?: boolean;
+}

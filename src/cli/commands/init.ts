@@ -1,0 +1,22 @@
+// `nsynth init`: a randomly initialised model written as a weights folder.
+import { Command } from 'commander';
+import { writeWeightsDir } from '../../formats/weights-node.js';
+import { CONFIGS, getConfig } from '../../model/config.js';
+import { initWeights, parameterCount } from '../../model/weights.js';
+import { int } from '../options.js';
+
+export function initCommand(): Command {
+  return new Command('init')
+    .description("write a randomly initialised model (Magenta's initialisation) to a weights folder")
+    .requiredOption('--config <name>', `model config (${Object.keys(CONFIGS).join(', ')})`)
+    .option('--seed <n>', 'random seed', int('--seed'), 0)
+    .requiredOption('--out <dir>', 'output folder (manifest.json + weights.bin)')
+    .option('--dtype <dtype>', 'stored precision: f32 or f16', 'f32')
+    .action((o: { config: string; seed: number; out: string; dtype: string }) => {
+      const config = getConfig(o.config);
+      if (o.dtype !== 'f32' && o.dtype !== 'f16') throw new Error(`--dtype must be f32 or f16, got ${o.dtype}`);
+      const w = initWeights(config, o.seed);
+      writeWeightsDir(o.out, w, o.dtype, { createdBy: 'nsynth init', seed: o.seed });
+      console.log(`wrote ${o.out}: config ${config.name}, ${parameterCount(config).toLocaleString('en-US')} parameters, seed ${o.seed}`);
+    });
+}

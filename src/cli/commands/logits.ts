@@ -1,0 +1,33 @@
+// `nsynth logits`: the teacher-forced decoder's logits [T, 256] of a 16 kHz WAV as a float32 .npy.
+import { Command } from 'commander';
+import { readWav16k } from '../../formats/wav.js';
+import type { LengthPolicy } from '../../model/inputs.js';
+import { int, lengthOption, openModel, readNpy, withEngine, writeNpy } from '../options.js';
+
+export function logitsCommand(): Command {
+  return new Command('logits')
+    .description('teacher-forced decoder logits [T, 256] of a 16 kHz WAV (float32 .npy)')
+    .argument('<in.wav>', '16 kHz audio')
+    .requiredOption('--model <dir>', 'weights folder, or random:CONFIG')
+    .requiredOption('--out <logits.npy>', 'output .npy')
+    .option('--embedding <emb.npy>', 'use this embedding [frames, 16] instead of encoding the audio')
+    .option('--pitch <midi>', 'MIDI pitch, for pitch-conditioned configs', int('--pitch'))
+    .addOption(lengthOption())
+    .action(
+      async (
+        input: string,
+        o: { model: string; out: string; embedding?: string; pitch?: number; lengthPolicy: LengthPolicy },
+        cmd: Command,
+      ) => {
+        const audio = readWav16k(input);
+        const emb = o.embedding ? readNpy(o.embedding) : null;
+        await withEngine(cmd, async (engine) => {
+          const model = await openModel(engine, o.model);
+          const logits = await model.teacherForcedLogits(audio, emb, { lengthPolicy: o.lengthPolicy, pitch: o.pitch });
+          writeNpy(o.out, logits.data, logits.shape);
+          console.log(`wrote ${o.out}: logits [${logits.shape}] (${engine.adapter.name})`);
+          model.dispose();
+        });
+      },
+    );
+}

@@ -1,0 +1,151 @@
+// `nsynth train`: the training loop with a progress bar (or JSON lines),
+// Ctrl-C that checkpoints and exits cleanly, and the trained weights (raw and EMA) written to OUT.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import cliProgress from 'cli-progress';
+import { Command } from 'commander';
+import type { Engine } from '../../gpu/engine.js';
+import { CONFIGS, getConfig, validateConfig, type ModelConfig } from '../../model/config.js';
+import { readWeightsDir, writeWeightsDir } from '../../formats/weights-node.js';
+import { FAMILIES, SOURCES, openNoteSource, parseLabelList, type NoteFilter } from '../../dataset/nsynth.js';
+import { train, type TrainLog } from '../../train/trainer.js';
+import { int, num, withEngine } from '../options.js';
+
+/** A config name, or a path to a config JSON (the `config` object of a weights manifest). */
+export function resolveConfig(spec: string): ModelConfig {
+  if (CONFIGS[spec]) return getConfig(spec);
+  if (fs.existsSync(spec)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(fs.readFileSync(spec, 'utf8'));
+    } catch (e) {
+      throw new Error(`${spec}: not a readable config JSON (${(e as Error).message})`);
+    }
+    return validateConfig(parsed, spec);
+  }
+  throw new Error(`Unknown config "${spec}" (known: ${Object.keys(CONFIGS).join(', ')}, or a path to a config .json)`);
+}
+
+export interface TrainCliOptions {
+  config: string;
+  data: string;
+  steps: number;
+  batch: number;
+  out: string;
+  resume?: boolean;
+  lrScale: number;
+  seed: number;
+  crop: number;
+  init?: string;
+  checkpointEvery: number;
+  keep: number;
+  logEvery: number;
+  evalEvery?: number;
+  evalBatches: number;
+  evalFraction: number;
+  scheduleLength?: number;
+  clip: number;
+  emaDecay: number;
+  families?: string;
+  sources?: string;
+  pitchMin?: number;
+  pitchMax?: number;
+  velocities?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void> {
+  const config = resolveConfig(o.config);
+  const init = o.init ? readWeightsDir(o.init) : undefined;
+  if (init && JSON.stringify(init.config) !== JSON.stringify(config)) throw new Error(`${o.init}: weights are config ${init.config.name}, --config is ${config.name}`);
+  const filter: NoteFilter = {
+    families: o.families ? parseLabelList(o.families, FAMILIES, 'family') : undefined,
+    sources: o.sources ? parseLabelList(o.sources, SOURCES, 'source') : undefined,
+    pitchMin: o.pitchMin,
+    pitchMax: o.pitchMax,
+    velocities: o.velocities ? o.velocities.split(',').map(Number) : undefined,
+  };
+  const source = openNoteSource(o.data);
+  const say = (m: string) => {
+    if (!o.quiet) console.error(`nsynth train: ${m}`);
+  };
+  const bar = o.json || o.quiet
+    ? null
+    : new cliProgress.SingleBar({
+        format: 'training |{bar}| {value}/{total} steps | loss {loss} | eval {evalLoss} | {rate} samples/s | ETA {eta_formatted}',
+        hideCursor: true,
+        etaBuffer: 20,
+      }, cliProgress.Presets.shades_classic);
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.once('SIGINT', onSigint);
+  let started = false;
+  try {
+    const result = await train(engine, {
+      config, source, steps: o.steps, out: o.out, batch: o.batch, crop: o.crop, seed: o.seed, lrScale: o.lrScale,
+      scheduleLength: o.scheduleLength, maxGradNorm: o.clip, emaDecay: o.emaDecay, resume: o.resume, init,
+      checkpointEvery: o.checkpointEvery, keepCheckpoints: o.keep, logEvery: o.logEvery, evalEvery: o.evalEvery,
+      evalBatches: o.evalBatches, evalFraction: o.evalFraction, filter, signal: ac.signal,
+      onInfo: say,
+      onStep: (s) => {
+        if (!bar) return;
+        if (!started) {
+          bar.start(o.steps, s.step - 1, { loss: '-', evalLoss: '-', rate: '-' });
+          started = true;
+        }
+        bar.update(s.step, { loss: s.loss.toFixed(4), rate: s.samplesPerSecond.toFixed(0) });
+      },
+      onLog: (r: TrainLog) => {
+        if (o.json) console.log(JSON.stringify(r));
+        else if (r.evalLoss !== undefined) bar?.update({ evalLoss: r.evalLoss.toFixed(4) });
+      },
+    });
+    bar?.stop();
+    if (result.step > result.startStep || !fs.existsSync(path.join(o.out, 'weights'))) {
+      const meta = { trainedSteps: result.step, createdBy: 'nsynth train', data: o.data };
+      writeWeightsDir(path.join(o.out, 'weights'), result.weights, 'f32', meta);
+      writeWeightsDir(path.join(o.out, 'ema'), result.ema, 'f32', { ...meta, ema: o.emaDecay });
+    }
+    if (result.stopped) say(`interrupted at step ${result.step}; checkpoint ${result.checkpoint ?? '(none: no step ran)'}; continue with --resume`);
+    else say(`done: step ${result.step}, loss ${result.lastLoss.toFixed(4)}${result.evalLoss !== null ? `, eval loss ${result.evalLoss.toFixed(4)}` : ''}; weights in ${path.join(o.out, 'weights')} and ${path.join(o.out, 'ema')}`);
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSigint);
+    source.close();
+  }
+}
+
+export function trainCommand(): Command {
+  return new Command('train')
+    .description("train (or fine-tune) the autoencoder: Adam, Magenta's schedule, EMA, crash-safe checkpoints")
+    .requiredOption('--config <name>', `model config (${Object.keys(CONFIGS).join(', ')}) or a config .json`)
+    .requiredOption('--data <path>', 'NSynth data: a folder with examples.json (+ audio/), or a .tfrecord file')
+    .requiredOption('--steps <n>', 'total training steps (a resumed run stops at the same total)', int('--steps'))
+    .option('--batch <n>', 'crops per step (Magenta: 32 over 32 GPUs)', int('--batch'), 1)
+    .requiredOption('--out <dir>', 'run folder: checkpoints/, and weights/ + ema/ at the end')
+    .option('--resume', 'continue from the newest checkpoint in --out')
+    .option('--lr-scale <x>', "multiply Magenta's learning rates", num('--lr-scale'), 1)
+    .option('--seed <n>', 'seed of the initialisation and of the data order', int('--seed'), 0)
+    .option('--crop <samples>', 'training crop length (Magenta: 6144)', int('--crop'), 6144)
+    .option('--init <dir>', 'start from these weights (fine-tuning) instead of a fresh initialisation')
+    .option('--schedule-length <n>', "stretch Magenta's 200k-step schedule over n steps (e.g. your --steps)", int('--schedule-length'))
+    .option('--clip <norm>', 'clip the gradient to this global L2 norm (0: off, as Magenta)', num('--clip'), 0)
+    .option('--ema-decay <d>', 'moving-average decay of the weights (Magenta: 0.9999; 0: off)', num('--ema-decay'), 0.9999)
+    .option('--checkpoint-every <n>', 'steps between checkpoints', int('--checkpoint-every'), 500)
+    .option('--keep <n>', 'checkpoints kept', int('--keep'), 2)
+    .option('--log-every <n>', 'steps per logged line', int('--log-every'), 10)
+    .option('--eval-every <n>', 'steps between evaluations on held-out notes (default: --checkpoint-every)', int('--eval-every'))
+    .option('--eval-batches <n>', 'held-out batches per evaluation', int('--eval-batches'), 4)
+    .option('--eval-fraction <x>', 'fraction of instruments held out for evaluation', num('--eval-fraction'), 0.1)
+    .option('--families <list>', 'keep only these instrument families (names or ids, comma-separated)')
+    .option('--sources <list>', 'keep only these sources (acoustic, electronic, synthetic)')
+    .option('--pitch-min <midi>', 'lowest MIDI pitch kept', int('--pitch-min'))
+    .option('--pitch-max <midi>', 'highest MIDI pitch kept', int('--pitch-max'))
+    .option('--velocities <list>', 'keep only these velocities (comma-separated)')
+    .option('--json', 'one JSON line per logged step on stdout: step, loss, lr, samplesPerSecond, gradNorm, evalLoss')
+    .option('--quiet', 'no progress bar or messages')
+    .action(async (o: TrainCliOptions, cmd: Command) => {
+      await withEngine(cmd, (engine) => runTrain(engine, o));
+    });
+}

@@ -1,0 +1,217 @@
+// TensorFlow.js model folders (model.json + binary shards): import and export of weights.
+// Import reads the weights manifest of any tfjs model (graph or layers model, the old format with
+// no `format` key, a bare weights-manifest array, shards with or without `.bin`) and decodes it with
+// tfjs-core's own io code, so quantised weights (uint8, uint16, float16) come out as tfjs would load
+// them. For graph models, weights also get names from the ops that consume them (`Conv2D:1` is a
+// conv's filter), since converted graphs often name their constants `Func/.../input/_81`.
+// Export writes our weights as a tfjs weights manifest + 4 MB shards (`tf.io.loadWeights` loads them).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import type { Weights } from '../model/weights.js';
+import { floatsToHalf } from '../formats/half.js';
+
+export interface TfjsWeightSpec {
+  name: string;
+  shape: number[];
+  dtype: string;
+  quantization?: { dtype: string; scale?: number; min?: number };
+}
+
+export interface TfjsTensor {
+  name: string;
+  shape: number[];
+  dtype: string;
+  /** Bytes it occupies in its shard. */
+  bytes: number;
+  quantization?: string;
+  group: number;
+  values: Float32Array | Int32Array | Uint8Array | string[];
+}
+
+export interface GraphUse {
+  /** Consuming node, its op, and which input the weight is. */
+  node: string;
+  op: string;
+  input: number;
+}
+
+export interface TfjsModel {
+  modelJson: string;
+  format: string;
+  tensors: TfjsTensor[];
+  /** For graph models: weight name -> the nodes that read it. */
+  uses: Map<string, GraphUse[]>;
+  /** The raw model.json (topology included). */
+  json: Record<string, unknown>;
+}
+
+let backendReady: Promise<void> | null = null;
+function cpuBackend(): Promise<void> {
+  // tfjs-core's decoder builds tensors, so it needs a backend; PROD silences its Node banner.
+  backendReady ??= (async () => {
+    tf.env().set('PROD', true);
+    await tf.setBackend('cpu');
+  })();
+  return backendReady;
+}
+
+const VALUE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+
+function specBytes(s: TfjsWeightSpec, where: string): number {
+  const n = s.shape.reduce((a, b) => a * b, 1);
+  const per = VALUE_BYTES[s.quantization?.dtype ?? s.dtype];
+  if (per === undefined) throw new Error(`${where}: weight "${s.name}" has dtype ${s.quantization?.dtype ?? s.dtype}, which is not supported`);
+  return n * per;
+}
+
+/** `dir/model.json`, or a path to any tfjs .json file. */
+export function modelJsonPath(p: string): string {
+  if (fs.existsSync(p) && fs.statSync(p).isDirectory()) {
+    for (const name of ['model.json', 'weights_manifest.json']) if (fs.existsSync(path.join(p, name))) return path.join(p, name);
+    throw new Error(`${p}: no model.json here (not a TensorFlow.js model folder)`);
+  }
+  return p;
+}
+
+export async function readTfjsModel(p: string): Promise<TfjsModel> {
+  const file = modelJsonPath(p);
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: not a readable TensorFlow.js model.json (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  // A bare weights manifest (the oldest format) is an array of groups.
+  const manifest = (Array.isArray(json) ? json : json.weightsManifest) as { paths: string[]; weights: TfjsWeightSpec[] }[] | undefined;
+  if (!Array.isArray(manifest)) throw new Error(`${file}: no weightsManifest`);
+  const format = Array.isArray(json) ? 'weights-manifest' : typeof json.format === 'string' ? json.format : json.modelTopology && (json.modelTopology as Record<string, unknown>).node ? 'graph-model (no format key)' : 'layers-model (no format key)';
+  await cpuBackend();
+  const dir = path.dirname(file);
+  const tensors: TfjsTensor[] = [];
+  for (const [g, group] of manifest.entries()) {
+    if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights)) throw new Error(`${file}: weights group ${g} needs "paths" and "weights" lists`);
+    const shards = group.paths.map((rel) => {
+      if (typeof rel !== 'string' || rel.includes('..')) throw new Error(`${file}: group ${g} has a bad shard path ${JSON.stringify(rel)}`);
+      const f = path.join(dir, rel);
+      try {
+        return new Uint8Array(fs.readFileSync(f));
+      } catch (e) {
+        throw new Error(`${f}: cannot read shard of ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+    });
+    const total = shards.reduce((n, s) => n + s.length, 0);
+    const specs = group.weights;
+    let need = 0;
+    for (const s of specs) {
+      if (typeof s?.name !== 'string' || !Array.isArray(s.shape) || s.shape.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`${file}: group ${g} has a malformed weight entry ${JSON.stringify(s)?.slice(0, 120)}`);
+      if (s.dtype === 'string') throw new Error(`${file}: weight "${s.name}" is a string tensor (not supported)`);
+      need += specBytes(s, file);
+    }
+    if (need > total) throw new Error(`${file}: group ${g}'s manifest needs ${need} bytes, its shards (${group.paths.join(', ')}) hold ${total}: it points past the end of the data`);
+    const buffer = new Uint8Array(total);
+    let at = 0;
+    for (const s of shards) {
+      buffer.set(s, at);
+      at += s.length;
+    }
+    const decoded = tf.io.decodeWeights(buffer.buffer, specs as tf.io.WeightsManifestEntry[]);
+    for (const s of specs) {
+      const t = decoded[s.name];
+      const values = t.dataSync() as Float32Array | Int32Array | Uint8Array;
+      tensors.push({ name: s.name, shape: s.shape, dtype: s.dtype, bytes: specBytes(s, file), quantization: s.quantization?.dtype, group: g, values });
+      t.dispose();
+    }
+  }
+  return { modelJson: file, format, tensors, uses: graphUses(json), json: Array.isArray(json) ? {} : json };
+}
+
+/** For graph models: which node reads each constant, and as which input. */
+function graphUses(json: unknown): Map<string, GraphUse[]> {
+  const uses = new Map<string, GraphUse[]>();
+  const nodes = ((json as { modelTopology?: { node?: { name: string; op: string; input?: string[] }[] } }).modelTopology?.node) ?? [];
+  for (const n of nodes) {
+    (n.input ?? []).forEach((inp, i) => {
+      if (inp.startsWith('^')) return; // control dependency
+      const name = inp.replace(/:\d+$/, '');
+      const list = uses.get(name) ?? [];
+      list.push({ node: n.name, op: n.op, input: i });
+      uses.set(name, list);
+    });
+  }
+  return uses;
+}
+
+export interface DilatedConv {
+  node: string;
+  dilation: number;
+  filter: string;
+  shape: number[];
+}
+
+/**
+ * Convolutions of a graph model with a dilation > 1, whether TensorFlow expressed it as the
+ * `dilations` attribute or (as tf.nn.convolution does) as SpaceToBatchND -> Conv2D -> BatchToSpaceND.
+ */
+export function dilatedConvs(model: TfjsModel): DilatedConv[] {
+  const nodes = new Map(((model.json.modelTopology as { node?: Record<string, unknown>[] })?.node ?? []).map((n) => [n.name as string, n]));
+  const tensor = new Map(model.tensors.map((t) => [t.name, t]));
+  const out: DilatedConv[] = [];
+  for (const n of nodes.values()) {
+    if (n.op !== 'Conv2D' && n.op !== 'Conv1D' && n.op !== 'DepthwiseConv2dNative') continue;
+    const inputs = (n.input as string[]) ?? [];
+    const filter = inputs[1]?.replace(/:\d+$/, '');
+    const w = filter ? tensor.get(filter) : undefined;
+    if (!w) continue;
+    const attrDil = (n.attr as { dilations?: { list?: { i?: string[] } } })?.dilations?.list?.i?.map(Number) ?? [];
+    let dilation = Math.max(1, ...attrDil);
+    const src = nodes.get(inputs[0]?.replace(/:\d+$/, ''));
+    if (src?.op === 'SpaceToBatchND') {
+      const block = tensor.get(((src.input as string[])[1] ?? '').replace(/:\d+$/, ''));
+      if (block) dilation = Math.max(dilation, ...Array.from(block.values as Int32Array));
+    }
+    if (dilation > 1) out.push({ node: n.name as string, dilation, filter, shape: w.shape });
+  }
+  return out;
+}
+
+/** Writes weights as a tfjs weights manifest (model.json) + shards of at most `shardBytes`. */
+export function writeTfjsWeights(dir: string, w: Weights, o: { dtype?: 'f32' | 'f16'; shardBytes?: number; writeFile: (file: string, data: Uint8Array | string) => void }): void {
+  const shardBytes = o.shardBytes ?? 4 * 1024 * 1024;
+  const specs: TfjsWeightSpec[] = [];
+  const chunks: Uint8Array[] = [];
+  for (const [name, t] of w.tensors) {
+    if (o.dtype === 'f16') {
+      const h = floatsToHalf(t.data);
+      chunks.push(new Uint8Array(h.buffer));
+      specs.push({ name, shape: t.shape, dtype: 'float32', quantization: { dtype: 'float16' } });
+    } else {
+      chunks.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+      specs.push({ name, shape: t.shape, dtype: 'float32' });
+    }
+  }
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  const n = Math.max(1, Math.ceil(total / shardBytes));
+  const paths: string[] = [];
+  fs.mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < n; i++) {
+    const name = `group1-shard${i + 1}of${n}.bin`;
+    o.writeFile(path.join(dir, name), all.subarray(i * shardBytes, Math.min(total, (i + 1) * shardBytes)));
+    paths.push(name);
+  }
+  const modelJson = {
+    format: 'weights-manifest',
+    generatedBy: 'nsynth-webgpu',
+    convertedBy: 'nsynth convert --to tfjs',
+    userDefinedMetadata: { nsynthConfig: w.config },
+    weightsManifest: [{ paths, weights: specs }],
+  };
+  o.writeFile(path.join(dir, 'model.json'), JSON.stringify(modelJson, null, 1) + '\n');
+}

@@ -1,0 +1,193 @@
+// Host wrappers for the fast generator's step kernels: kernels/gen_step_start.wgsl (start conv and
+// the past taps of every layer), gen_gate.wgsl (current tap + gate, ring write), gen_res_skip.wgsl
+// (the [res | skip] matvec), gen_head_sample.wgsl (head, softmax sampling, feedback) and
+// gen_voice_loop.wgsl (all of it, one workgroup per voice, many steps per dispatch). They share
+// the step parameters and state layout of kernels/lib_generation.wgsl.
+//
+// Their reference is the decoder itself: under teacher forcing, every step's logits equal the
+// teacher-forced decoder's (the graph, checked against its float64 evaluation), within 1e-4;
+// test/generate.test.ts checks both paths that way, and the sampler against
+// src/ops/sample-categorical.ts. A separate step-by-step reference would be the WaveNet written
+// a fourth time.
+import type { Engine } from '../gpu/engine.js';
+import type { Dispatch } from '../gpu/registry.js';
+
+/** Voices per voice group in the layered kernels (their `const VB`): one weight read serves them all. */
+export const VOICE_TILE = 16;
+
+/** Steps one voice-loop dispatch runs. */
+export const VOICE_LOOP_STEPS = 64;
+
+/** Float offsets of the small tensors inside the small-weights buffer (lib_generation's `at_*` fields). */
+export interface SmallWeightOffsets {
+  startW: number;
+  startB: number;
+  skipStartW: number;
+  skipStartB: number;
+  resSkipB: number;
+  out1W: number;
+  logitsW: number;
+  logitsB: number;
+}
+
+/** The step parameters (lib_generation's GenParams) of one generation instance. */
+export interface GenStepParams {
+  /** Voices in this instance. */
+  B: number;
+  R: number;
+  S: number;
+  L: number;
+  layersPerStage: number;
+  frames: number;
+  hop: number;
+  /** Floats per conditioning row: L * 2R + S. */
+  condStride: number;
+  temperature: number;
+  seed: number;
+  /** Feed the teacher's classes instead of the sampled ones (tests). */
+  teacher: boolean;
+  /** Keep every step's logits (tests). */
+  recordLogits: boolean;
+  /** RNG index of this instance's voice 0. */
+  voiceBase: number;
+  at: SmallWeightOffsets;
+}
+
+/** The GPU buffers one instance's step kernels bind. */
+export interface GenStepBuffers {
+  /** u32: per-voice step counters and input history. */
+  state: GPUBuffer;
+  /** Per-layer rings of past layer inputs. */
+  hist: GPUBuffer;
+  /** Past-tap outputs of every layer for the current step. */
+  past: GPUBuffer;
+  /** Per voice [l | s]: the residual stream and the skip sum of the current step. */
+  lAndS: GPUBuffer;
+  /** The current layer's gate output. */
+  gated: GPUBuffer;
+  /** Per-frame conditioning of every layer (and the head) with the frame-constant biases folded in. */
+  cond: GPUBuffer;
+  /** u32 [B][steps]: the sampled classes. */
+  classes: GPUBuffer;
+  /** u32 [B][steps] teacher classes, or a placeholder. */
+  teacher: GPUBuffer;
+  /** [B][steps][256] recorded logits, or a placeholder (written, so never shared with another binding). */
+  stepLogits: GPUBuffer;
+}
+
+/** The step-laid-out weights (generate/gen-weights.ts). */
+export interface GenStepWeights {
+  wPast: GPUBuffer;
+  wCur: GPUBuffer;
+  wResSkip: GPUBuffer;
+  small: GPUBuffer;
+}
+
+function uniforms(p: GenStepParams, layer: number): Record<string, number> {
+  return {
+    B: p.B,
+    R: p.R,
+    S: p.S,
+    L: p.L,
+    lps: p.layersPerStage,
+    frames: p.frames,
+    hop: p.hop,
+    steps: p.frames * p.hop,
+    cond_stride: p.condStride,
+    layer,
+    temperature: p.temperature,
+    seed: p.seed >>> 0,
+    flags: (p.teacher ? 1 : 0) | (p.recordLogits ? 2 : 0),
+    at_start_w: p.at.startW,
+    at_start_b: p.at.startB,
+    at_skip_start_w: p.at.skipStartW,
+    at_skip_start_b: p.at.skipStartB,
+    at_res_skip_b: p.at.resSkipB,
+    at_out1_w: p.at.out1W,
+    at_logits_w: p.at.logitsW,
+    at_logits_b: p.at.logitsB,
+    voice_base: p.voiceBase,
+  };
+}
+
+const voiceGroups = (p: GenStepParams) => Math.ceil(p.B / VOICE_TILE);
+
+/** Start conv, skip_start and the past taps (t - 2d, t - d) of every layer, biases and conditioning folded in. */
+export async function genStepStart(engine: Engine, p: GenStepParams, w: GenStepWeights, s: GenStepBuffers): Promise<Dispatch> {
+  const threads = (p.L * (2 * p.R)) / 4 + (p.R + p.S) / 4;
+  const k = await engine.kernel('gen_step_start');
+  return k.prepare(
+    { p: uniforms(p, 0), state: s.state, hist: s.hist, w_past: w.wPast, cond: s.cond, small_w: w.small, past: s.past, l_and_s: s.lAndS },
+    [Math.ceil(threads / 64), voiceGroups(p)],
+  );
+}
+
+/** Layer `layer` (0-based): its current tap added to the past ones, the gate, and l written into its ring. */
+export async function genGate(engine: Engine, p: GenStepParams, layer: number, w: GenStepWeights, s: GenStepBuffers): Promise<Dispatch> {
+  const k = await engine.kernel('gen_gate');
+  return k.prepare(
+    { p: uniforms(p, layer), state: s.state, past: s.past, w_cur: w.wCur, l_and_s: s.lAndS, hist: s.hist, gated: s.gated },
+    [Math.ceil(p.R / 4 / 64), voiceGroups(p)],
+  );
+}
+
+/** Layer `layer`: the gate output through [res | skip], accumulated into [l | s]. */
+export async function genResSkip(engine: Engine, p: GenStepParams, layer: number, w: GenStepWeights, s: GenStepBuffers): Promise<Dispatch> {
+  const k = await engine.kernel('gen_res_skip');
+  return k.prepare(
+    { p: uniforms(p, layer), w_res_skip: w.wResSkip, small_w: w.small, gated: s.gated, l_and_s: s.lAndS },
+    [Math.ceil((p.R + p.S) / 4 / 64), voiceGroups(p)],
+  );
+}
+
+/** The head (ReLU, out1 + conditioning, ReLU, logits), softmax sampling, and the sample fed back. */
+export async function genHeadSample(engine: Engine, p: GenStepParams, w: GenStepWeights, s: GenStepBuffers): Promise<Dispatch> {
+  const k = await engine.kernel('gen_head_sample');
+  return k.prepare(
+    {
+      p: uniforms(p, 0),
+      state: s.state,
+      l_and_s: s.lAndS,
+      small_w: w.small,
+      cond: s.cond,
+      classes: s.classes,
+      teacher: s.teacher,
+      step_logits: s.stepLogits,
+    },
+    [p.B],
+  );
+}
+
+/** Float offsets of the four weight blocks inside the voice loop's single weights buffer. */
+export interface AllWeightOffsets {
+  wPast: number;
+  wCur: number;
+  wResSkip: number;
+  small: number;
+}
+
+/** `steps` whole steps per voice in one dispatch, one workgroup per voice (widths up to 256). */
+export async function genVoiceLoop(
+  engine: Engine,
+  p: GenStepParams,
+  steps: number,
+  all: GPUBuffer,
+  at: AllWeightOffsets,
+  s: GenStepBuffers,
+): Promise<Dispatch> {
+  const k = await engine.kernel('gen_voice_loop');
+  return k.prepare(
+    {
+      p: uniforms(p, 0),
+      q: { nsteps: steps, w_past: at.wPast, w_cur: at.wCur, w_res_skip: at.wResSkip, small_w: at.small },
+      state: s.state,
+      hist: s.hist,
+      all_w: all,
+      cond: s.cond,
+      classes: s.classes,
+      teacher: s.teacher,
+      step_logits: s.stepLogits,
+    },
+    [p.B],
+  );
+}

@@ -21,7 +21,8 @@ fn x_hist(b: u32, slot: u32) -> f32 { return bitcast<f32>(state[p.B + b * 4u + s
 
 fn start_l(b: u32, c: u32, x3: f32, x2: f32, x1: f32) -> f32 {
   let R = p.R;
-  return small_w[p.at_start_b + c] + small_w[p.at_start_w + c] * x3 + small_w[p.at_start_w + R + c] * x2 + small_w[p.at_start_w + 2u * R + c] * x1;
+  return small_w[p.at_start_b + c] + small_w[p.at_start_w + c] * x3 + small_w[p.at_start_w + R + c] * x2
+    + small_w[p.at_start_w + 2u * R + c] * x1;
 }
 
 const VB: u32 = 16u;   // voices per voice group: each weight read serves up to VB voices
@@ -52,7 +53,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       let cr = (vg * p.frames + f) * p.cond_stride + co;
       var a = vec4<f32>(cond[cr], cond[cr + 1u], cond[cr + 2u], cond[cr + 3u]);
       for (var c = 0u; c < R; c++) {
-        a = fma(vec4<f32>(hist[r2 + vg * R + c]), w_past[wb + c * R2q], fma(vec4<f32>(hist[r1 + vg * R + c]), w_past[wb + (R + c) * R2q], a));
+        a = fma(vec4<f32>(hist[r2 + vg * R + c]), w_past[wb + c * R2q],
+                fma(vec4<f32>(hist[r1 + vg * R + c]), w_past[wb + (R + c) * R2q], a));
       }
       past[(i * p.B + vg) * R2q + o4] = a;
       return;
@@ -88,7 +90,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       for (var j = 0u; j < 4u; j++) { l_and_s[b * RS + k * 4u + j] = start_l(b, k * 4u + j, x3, x2, x1); }
     } else if (k < (R + p.S) / 4u) {
       let o = (k - R / 4u) * 4u;
-      var acc = vec4<f32>(small_w[p.at_skip_start_b + o], small_w[p.at_skip_start_b + o + 1u], small_w[p.at_skip_start_b + o + 2u], small_w[p.at_skip_start_b + o + 3u]);
+      let sb = p.at_skip_start_b + o;
+      var acc = vec4<f32>(small_w[sb], small_w[sb + 1u], small_w[sb + 2u], small_w[sb + 3u]);
       for (var c = 0u; c < R; c++) {
         let lc = start_l(b, c, x3, x2, x1);
         let w = p.at_skip_start_w + c * p.S + o;

@@ -50,7 +50,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: ve
     workgroupBarrier();
     // start conv and skip_start
     for (var c = lid; c < R; c += 256u) {
-      lv[c] = small_w_at(p.at_start_b + c) + small_w_at(p.at_start_w + c) * xin[0] + small_w_at(p.at_start_w + R + c) * xin[1] + small_w_at(p.at_start_w + 2u * R + c) * xin[2];
+      lv[c] = small_w_at(p.at_start_b + c) + small_w_at(p.at_start_w + c) * xin[0]
+        + small_w_at(p.at_start_w + R + c) * xin[1] + small_w_at(p.at_start_w + 2u * R + c) * xin[2];
     }
     workgroupBarrier();
     for (var o = lid; o < S; o += 256u) {
@@ -76,8 +77,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: ve
           let h2 = hist[r2 + c];
           let h1 = hist[r1 + c];
           let x = lv[c];
-          zs = fma(h2, all_w[wp + c * R2 + o], fma(h1, all_w[wp + (R + c) * R2 + o], fma(x, all_w[wc + c * R2 + o], zs)));
-          zt = fma(h2, all_w[wp + c * R2 + R + o], fma(h1, all_w[wp + (R + c) * R2 + R + o], fma(x, all_w[wc + c * R2 + R + o], zt)));
+          zs = fma(h2, all_w[wp + c * R2 + o],
+               fma(h1, all_w[wp + (R + c) * R2 + o], fma(x, all_w[wc + c * R2 + o], zs)));
+          zt = fma(h2, all_w[wp + c * R2 + R + o],
+               fma(h1, all_w[wp + (R + c) * R2 + R + o], fma(x, all_w[wc + c * R2 + R + o], zt)));
         }
         let e = exp(-2.0 * abs(zt));
         gv[o] = (1.0 / (1.0 + exp(-zs))) * sign(zt) * (1.0 - e) / (1.0 + e);

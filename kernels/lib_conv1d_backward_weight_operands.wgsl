@@ -1,4 +1,5 @@
-// Operands and epilogue of conv1d_backward_weight (see kernels/conv1d_backward_weight.wgsl for the maths), shared by its
+// Operands and epilogue of conv1d_backward_weight (see kernels/conv1d_backward_weight.wgsl for the maths), shared by
+// its
 // wide and narrow tile variants. Included with `//! include lib_conv1d_backward_weight_operands`.
 
 struct Params {

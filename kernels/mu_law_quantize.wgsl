@@ -1,5 +1,6 @@
 // Magenta's mu-law quantisation (mu = 255): q = floor(128 * sign(x) ln(1 + 255|x|) / ln 256),
-// clamped to [-128, 127] (x = +1.0 would give 128; |x| > 1 is clamped too). Emits the network input q / 128 and the class
+// clamped to [-128, 127] (x = +1.0 would give 128; |x| > 1 is clamped too). Emits the network input q / 128 and the
+// class
 // q + 128. Instead of evaluating the logarithm in f32 (whose rounding differs between GPUs), |x| is
 // compared with the exact bin edges, computed once in float64 on the host:
 //   edges[k] = (256^(k/128) - 1) / 255, k = 0..128;

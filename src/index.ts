@@ -13,7 +13,14 @@ export {
   type ModelOptions,
 } from './nsynth.js';
 export { CONFIGS, getConfig, decoderReceptiveField, encoderReach, type ModelConfig } from './model/config.js';
-export { Weights, weightSpecs, initWeights, parameterCount, type TensorSpec, type InitOptions } from './model/weights.js';
+export {
+  Weights,
+  weightSpecs,
+  initWeights,
+  parameterCount,
+  type TensorSpec,
+  type InitOptions,
+} from './model/weights.js';
 export type { EmbeddingInput, HostTensor, LengthPolicy } from './model/inputs.js';
 export { encodeReference, teacherForcedLogitsReference } from './graph/reference.js';
 export { encoder, decoder } from './graph/wavenet.js';

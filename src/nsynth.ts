@@ -69,7 +69,10 @@ export class NSynthModel {
    * Generates audio from an embedding: one Float32Array for one voice ([frames, 16]), an array
    * for several; each voice is as long as its own embedding (frames * 512 samples).
    */
-  async generate(embedding: EmbeddingInput, o: GenerateOptions & GeneratorInternals = {}): Promise<Float32Array | Float32Array[]> {
+  async generate(
+    embedding: EmbeddingInput,
+    o: GenerateOptions & GeneratorInternals = {},
+  ): Promise<Float32Array | Float32Array[]> {
     this.checkAlive();
     const out = await this.generator.generate(embedding, o);
     const oneVoice = !Array.isArray(embedding) && (embedding instanceof Float32Array || embedding.shape.length !== 3);

@@ -56,7 +56,10 @@ describe('browser bundle in headless Chromium', () => {
     writeWeightsDir(path.join(dir, 'broken'), w);
     const bin = path.join(dir, 'broken', 'weights.bin');
     fs.truncateSync(bin, fs.statSync(bin).size - 64);
-    server = await serve({ '/dist/': BUNDLE, '/model/': path.join(dir, 'model'), '/broken/': path.join(dir, 'broken') }, { '/': PAGE });
+    server = await serve(
+      { '/dist/': BUNDLE, '/model/': path.join(dir, 'model'), '/broken/': path.join(dir, 'broken') },
+      { '/': PAGE },
+    );
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -66,17 +69,28 @@ describe('browser bundle in headless Chromium', () => {
 
   it('runs the encoder and decoder in the page and matches Node within 1e-4', async (ctx) => {
     if (!run) {
-      console.warn(`browser test skipped: ${CHROMIUM} or dist/browser/nsynth.js is missing (apt-get install chromium; npm run build)`);
+      console.warn(
+        `browser test skipped: ${CHROMIUM} or dist/browser/nsynth.js is missing (apt-get install chromium; npm run ` +
+          `build)`,
+      );
       ctx.skip();
     }
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(server.url + '/');
+    await page.goto(`${server.url}/`);
     await page.waitForFunction('window.ready === true', { timeout: 30_000 });
     const got = (await page.evaluate('window.runModel()')) as {
-      adapter: string; embShape: number[]; emb: number[]; logitsShape: number[]; logits: number[]; bad: string;
-      stepLogits: number[]; chunks: number; sampledLength: number; sampledFinite: boolean;
+      adapter: string;
+      embShape: number[];
+      emb: number[];
+      logitsShape: number[];
+      logits: number[];
+      bad: string;
+      stepLogits: number[];
+      chunks: number;
+      sampledLength: number;
+      sampledFinite: boolean;
     };
     expect(errors).toEqual([]);
     expect(got.adapter).toMatch(/\S/);
@@ -97,7 +111,8 @@ describe('browser bundle in headless Chromium', () => {
     expect(got.sampledFinite).toBe(true);
     const teacher = [new Uint32Array(T).map((_, t) => (t * 37) % 256)];
     const nodeSteps = new Float32Array(T * 256);
-    for await (const c of model.stream(emb, { teacher, recordLogits: true })) nodeSteps.set(c.logits![0], c.start * 256);
+    for await (const c of model.stream(emb, { teacher, recordLogits: true }))
+      nodeSteps.set(c.logits![0], c.start * 256);
     expectClose(got.stepLogits, nodeSteps, 1e-4, 1e-4, 'browser generation step logits');
     model.dispose();
   });

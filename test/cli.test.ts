@@ -11,14 +11,21 @@ import { encodeWav, readWav16k } from '../src/formats/wav.js';
 
 const BIN = path.resolve(__dirname, '../bin/nsynth.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-cli-'));
-const run = (...args: string[]) => execFileSync(process.execPath, [BIN, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (...args: string[]) =>
+  execFileSync(process.execPath, [BIN, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 describe('package entry points', () => {
   it('nsynth-webgpu, nsynth-webgpu/train and nsynth-webgpu/convert resolve to the built files', () => {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e',
-      "const m = await import('nsynth-webgpu'); const t = await import('nsynth-webgpu/train'); const c = await import('nsynth-webgpu/convert');" +
-      "console.log(typeof m.createEngine, typeof t.train, typeof t.TrainPlan, typeof c.convertToWeights, typeof c.TfBundle); process.exit(0)"],
-      { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' });
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const m = await import('nsynth-webgpu'); const t = await import('nsynth-webgpu/train'); const c = await import('nsynth-webgpu/convert');" +
+          'console.log(typeof m.createEngine, typeof t.train, typeof t.TrainPlan, typeof c.convertToWeights, typeof c.TfBundle); process.exit(0)',
+      ],
+      { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' },
+    );
     expect(out.trim()).toBe('function function function function function');
   });
 });
@@ -26,7 +33,9 @@ describe('package entry points', () => {
 describe('nsynth CLI', () => {
   it('init, encode and logits write files that match the library', async () => {
     const model = path.join(tmp, 'tiny');
-    expect(run('init', '--config', 'tiny', '--seed', '4', '--out', model)).toMatch(/config tiny, 147,568 parameters, seed 4/);
+    expect(run('init', '--config', 'tiny', '--seed', '4', '--out', model)).toMatch(
+      /config tiny, 147,568 parameters, seed 4/,
+    );
     const wav = path.join(tmp, 'note.wav');
     fs.writeFileSync(wav, encodeWav(Float32Array.from({ length: 2048 }, (_, t) => 0.4 * Math.sin(t / 11))));
     const emb = path.join(tmp, 'emb.npy');
@@ -51,16 +60,55 @@ describe('nsynth CLI', () => {
     const out = path.join(tmp, 'gen.wav');
     const wav = path.join(tmp, 'note2.wav');
     fs.writeFileSync(wav, encodeWav(Float32Array.from({ length: 2048 }, (_, t) => 0.3 * Math.sin(t / 7))));
-    const msg = run('generate', '--model', 'random:tiny', '--input', wav, '--out', out, '--seconds', '0.064', '--seed', '2', '--quiet');
+    const msg = run(
+      'generate',
+      '--model',
+      'random:tiny',
+      '--input',
+      wav,
+      '--out',
+      out,
+      '--seconds',
+      '0.064',
+      '--seed',
+      '2',
+      '--quiet',
+    );
     expect(msg).toMatch(/wrote .*gen\.wav in/);
     const a = readWav16k(out);
     expect(a.length).toBe(1024);
-    run('generate', '--model', 'random:tiny', '--input', wav, '--out', out, '--seconds', '0.064', '--seed', '2', '--quiet');
+    run(
+      'generate',
+      '--model',
+      'random:tiny',
+      '--input',
+      wav,
+      '--out',
+      out,
+      '--seconds',
+      '0.064',
+      '--seed',
+      '2',
+      '--quiet',
+    );
     expect(readWav16k(out)).toEqual(a);
     const emb = path.join(tmp, 'emb2.npy');
     run('encode', wav, '--model', 'random:tiny', '--out', emb);
     const multi = path.join(tmp, 'multi.wav');
-    run('generate', '--model', 'random:tiny', '--embedding', emb, '--out', multi, '--batch', '2', '--temperature', '0', '--quiet');
+    run(
+      'generate',
+      '--model',
+      'random:tiny',
+      '--embedding',
+      emb,
+      '--out',
+      multi,
+      '--batch',
+      '2',
+      '--temperature',
+      '0',
+      '--quiet',
+    );
     const v0 = readWav16k(path.join(tmp, 'multi-0.wav'));
     const v1 = readWav16k(path.join(tmp, 'multi-1.wav'));
     expect(v0.length).toBe(2048);
@@ -68,10 +116,16 @@ describe('nsynth CLI', () => {
   });
 
   it('bad input exits 1 with a message naming the file', () => {
-    const r = spawnSync(process.execPath, [BIN, 'encode', path.join(tmp, 'absent.wav'), '--model', 'random:tiny', '--out', path.join(tmp, 'x.npy')], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'encode', path.join(tmp, 'absent.wav'), '--model', 'random:tiny', '--out', path.join(tmp, 'x.npy')],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/nsynth: .*absent\.wav: cannot read \(ENOENT\)/);
-    const r2 = spawnSync(process.execPath, [BIN, 'init', '--config', 'huge', '--out', path.join(tmp, 'y')], { encoding: 'utf8' });
+    const r2 = spawnSync(process.execPath, [BIN, 'init', '--config', 'huge', '--out', path.join(tmp, 'y')], {
+      encoding: 'utf8',
+    });
     expect(r2.status).toBe(1);
     expect(r2.stderr).toMatch(/Unknown config "huge"/);
     expect(fs.existsSync(path.join(tmp, 'x.npy'))).toBe(false);

@@ -35,7 +35,11 @@ function needData(ctx: { skip: () => void }): void {
 
 /** Rows of a _derived_*.tsv: tab-separated, '#' lines are comments. */
 function tsv(file: string): string[][] {
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t'));
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split('\t'));
 }
 
 function firstAndSum(field: string): { first: number[]; sum: number | null } {
@@ -64,8 +68,14 @@ describe('TF checkpoint reader on real TensorFlow files', () => {
       for (const [name, , , values] of tsv(path.join(CKPT, dir, '_derived_values.tsv'))) {
         const v = Array.from(b.read(name) as ArrayLike<number>);
         const { first, sum } = firstAndSum(values);
-        first.forEach((x, i) => expect(v[i], name).toBeCloseTo(x, 5));
-        if (sum !== null) expect(v.reduce((a, c) => a + c, 0), name).toBeCloseTo(sum, 2);
+        first.forEach((x, i) => {
+          expect(v[i], name).toBeCloseTo(x, 5);
+        });
+        if (sum !== null)
+          expect(
+            v.reduce((a, c) => a + c, 0),
+            name,
+          ).toBeCloseTo(sum, 2);
       }
       if (dir.startsWith('serving')) expect(b.blockTypes).toEqual([1]); // the Snappy bundle
       if (dir.startsWith('rust')) {
@@ -81,18 +91,27 @@ describe('TF checkpoint reader on real TensorFlow files', () => {
   it('decodes float16, bfloat16, int32 and int64 tensors (written by our bundle writer)', () => {
     const vals = [1.5, -2.25, 65504, 0.000061035156];
     const half = new Uint8Array(Uint16Array.from(vals, toHalf).buffer);
-    const bf = new Uint8Array(Uint16Array.from(new Uint32Array(Float32Array.from(vals).buffer), (u) => u >>> 16).buffer);
+    const bf = new Uint8Array(
+      Uint16Array.from(new Uint32Array(Float32Array.from(vals).buffer), (u) => u >>> 16).buffer,
+    );
     const i64 = new Uint8Array(BigInt64Array.of(-5n, 1n << 40n).buffer);
     const prefix = path.join(tmp, 'dtypes');
-    writeBundle(prefix, new Map<string, BundleTensor>([
-      ['h', { dtype: 19, shape: [4], bytes: half }],
-      ['bf', { dtype: 14, shape: [2, 2], bytes: bf }],
-      ['i', { dtype: 3, shape: [2], bytes: new Uint8Array(Int32Array.of(-7, 9).buffer) }],
-      ['l', { dtype: 9, shape: [2], bytes: i64 }],
-    ]));
+    writeBundle(
+      prefix,
+      new Map<string, BundleTensor>([
+        ['h', { dtype: 19, shape: [4], bytes: half }],
+        ['bf', { dtype: 14, shape: [2, 2], bytes: bf }],
+        ['i', { dtype: 3, shape: [2], bytes: new Uint8Array(Int32Array.of(-7, 9).buffer) }],
+        ['l', { dtype: 9, shape: [2], bytes: i64 }],
+      ]),
+    );
     const b = new TfBundle(prefix);
     expect(Array.from(b.read('h') as Float32Array)).toEqual(vals.map((v) => fromHalf(toHalf(v))));
-    expect(Array.from(b.read('bf') as Float32Array)).toEqual([1.5, -2.25, 65280, Math.fround(0.000061035156)].map((v) => new Float32Array(Uint32Array.of(new Uint32Array(Float32Array.of(v).buffer)[0] & 0xffff0000).buffer)[0]));
+    expect(Array.from(b.read('bf') as Float32Array)).toEqual(
+      [1.5, -2.25, 65280, Math.fround(0.000061035156)].map(
+        (v) => new Float32Array(Uint32Array.of(new Uint32Array(Float32Array.of(v).buffer)[0] & 0xffff0000).buffer)[0],
+      ),
+    );
     expect(Array.from(b.read('i') as Int32Array)).toEqual([-7, 9]);
     expect(b.read('l')).toEqual([-5, 2 ** 40]);
     b.close();
@@ -100,13 +119,17 @@ describe('TF checkpoint reader on real TensorFlow files', () => {
 
   it('a real checkpoint that is not the autoencoder is refused by name', async (ctx) => {
     needData(ctx);
-    await expect(convertToWeights(path.join(CKPT, 'mnist-cnn-tf1'))).rejects.toThrow(/tmp\.index: no tensor "ae_startconv\/W": not a Magenta WaveNet autoencoder checkpoint/);
+    await expect(convertToWeights(path.join(CKPT, 'mnist-cnn-tf1'))).rejects.toThrow(
+      /tmp\.index: no tensor "ae_startconv\/W": not a Magenta WaveNet autoencoder checkpoint/,
+    );
   });
 
   it('resolves a folder whose `checkpoint` file names a foreign absolute path', (ctx) => {
     needData(ctx);
     expect(resolveBundlePrefix(path.join(CKPT, 'mnist-cnn-tf1'))).toBe(path.join(CKPT, 'mnist-cnn-tf1', 'tmp'));
-    expect(resolveBundlePrefix(path.join(CKPT, 'mnist-cnn-tf1', 'tmp.index'))).toBe(path.join(CKPT, 'mnist-cnn-tf1', 'tmp'));
+    expect(resolveBundlePrefix(path.join(CKPT, 'mnist-cnn-tf1', 'tmp.index'))).toBe(
+      path.join(CKPT, 'mnist-cnn-tf1', 'tmp'),
+    );
   });
 });
 
@@ -117,14 +140,18 @@ describe('TensorFlow.js models', () => {
       const m = await readTfjsModel(path.join(TFJS, 'tfjs-e2e-graph-matmul', f));
       expect(m.format).toBe('graph-model');
       expect(m.tensors.map((t) => [t.name, t.shape, t.dtype])).toEqual([['w', [2, 2], 'float32']]);
-      [0.01737642, -0.4501254, 0.7393851, 0.2666316].forEach((x, i) => expect((m.tensors[0].values as Float32Array)[i]).toBeCloseTo(x, 7));
+      [0.01737642, -0.4501254, 0.7393851, 0.2666316].forEach((x, i) => {
+        expect((m.tensors[0].values as Float32Array)[i]).toBeCloseTo(x, 7);
+      });
     }
   });
 
-  it('finds and decodes the ddsp graph model\'s dilated-conv weights through the graph', async (ctx) => {
+  it("finds and decodes the ddsp graph model's dilated-conv weights through the graph", async (ctx) => {
     needData(ctx);
     const m = await readTfjsModel(path.join(TFJS, 'ddsp-violin-graph'));
-    const expected = new Map(tsv(path.join(TFJS, 'ddsp-violin-graph', '_derived_manifest_check_model.tsv')).map((r) => [r[1], r]));
+    const expected = new Map(
+      tsv(path.join(TFJS, 'ddsp-violin-graph', '_derived_manifest_check_model.tsv')).map((r) => [r[1], r]),
+    );
     expect(m.tensors.length).toBe(expected.size);
     const convs = dilatedConvs(m);
     expect(convs.length).toBeGreaterThanOrEqual(8);
@@ -135,7 +162,9 @@ describe('TensorFlow.js models', () => {
       const row = expected.get(c.filter)!;
       const { first, sum } = firstAndSum(row.slice(4).join('\t'));
       const v = m.tensors.find((t) => t.name === c.filter)!.values as Float32Array;
-      first.forEach((x, i) => expect(v[i]).toBeCloseTo(x, 6));
+      first.forEach((x, i) => {
+        expect(v[i]).toBeCloseTo(x, 6);
+      });
       expect(v.reduce((a, b) => a + b, 0)).toBeCloseTo(sum!, 2);
     }
   });
@@ -149,7 +178,11 @@ function magentaTensors(w: Weights, ema: Weights): Map<string, BundleTensor> {
     t.set(`${name}/ExponentialMovingAverage`, { dtype: 1, shape: x.shape, bytes: f32Bytes(ema.get(name).data) });
     if (!name.startsWith('res_10/')) {
       t.set(`${name}/Adam`, { dtype: 1, shape: x.shape, bytes: f32Bytes(new Float32Array(x.data.length).fill(0.5)) });
-      t.set(`${name}/Adam_1`, { dtype: 1, shape: x.shape, bytes: f32Bytes(new Float32Array(x.data.length).fill(0.25)) });
+      t.set(`${name}/Adam_1`, {
+        dtype: 1,
+        shape: x.shape,
+        bytes: f32Bytes(new Float32Array(x.data.length).fill(0.25)),
+      });
     }
   }
   t.set('global_step', { dtype: 3, shape: [], bytes: new Uint8Array(Int32Array.of(200000).buffer) });
@@ -163,7 +196,7 @@ describe('Magenta checkpoint -> our weights', () => {
   const raw = initWeights(c, 11, { biasScale: 0.1 });
   const ema = initWeights(c, 12, { biasScale: 0.1 });
 
-  it('a checkpoint in Magenta\'s naming converts to a model with the same logits (raw and --ema, plain and Snappy, via the CLI)', async () => {
+  it("a checkpoint in Magenta's naming converts to a model with the same logits (raw and --ema, plain and Snappy, via the CLI)", async () => {
     const e = await testEngine();
     const prefix = path.join(tmp, 'magenta', 'model.ckpt-200000');
     fs.mkdirSync(path.dirname(prefix), { recursive: true });
@@ -187,15 +220,24 @@ describe('Magenta checkpoint -> our weights', () => {
     expect(await logitsOf(viaEma.weights)).toEqual(await logitsOf(ema));
 
     const out = path.join(tmp, 'converted');
-    const msg = execFileSync(process.execPath, [BIN, 'convert', `${prefix}.index`, '--out', out, '--ema'], { encoding: 'utf8' });
+    const msg = execFileSync(process.execPath, [BIN, 'convert', `${prefix}.index`, '--out', out, '--ema'], {
+      encoding: 'utf8',
+    });
     expect(msg).toMatch(/config tiny, \d+ tensors from tf-checkpoint/);
     const m = await loadModel(e, out);
     expect((await m.teacherForcedLogits(audio)).data).toEqual(await logitsOf(ema));
     m.dispose();
-    const listing = JSON.parse(execFileSync(process.execPath, [BIN, 'inspect', prefix, '--json'], { encoding: 'utf8' }));
+    const listing = JSON.parse(
+      execFileSync(process.execPath, [BIN, 'inspect', prefix, '--json'], { encoding: 'utf8' }),
+    );
     expect(listing.rows.length).toBe(magentaTensors(raw, ema).size);
     expect(listing.failures).toBe(0);
-    expect(listing.rows.find((r: { name: string }) => r.name === 'global_step')).toMatchObject({ dtype: 'int32', shape: [], bytes: 4, crc: 'ok' });
+    expect(listing.rows.find((r: { name: string }) => r.name === 'global_step')).toMatchObject({
+      dtype: 'int32',
+      shape: [],
+      bytes: 4,
+      crc: 'ok',
+    });
   });
 
   it('reports missing tensors, wrong shapes and unexpected tensors by name', async () => {
@@ -203,12 +245,16 @@ describe('Magenta checkpoint -> our weights', () => {
     const p1 = path.join(tmp, 'missing');
     t.delete('skip_3/W');
     writeBundle(p1, t);
-    await expect(convertToWeights(p1)).rejects.toThrow(/missing\.index: missing 1 tensor\(s\) of config tiny: skip_3\/W/);
+    await expect(convertToWeights(p1)).rejects.toThrow(
+      /missing\.index: missing 1 tensor\(s\) of config tiny: skip_3\/W/,
+    );
     const t2 = magentaTensors(raw, ema);
     t2.set('res_2/W', { dtype: 1, shape: [1, 1, 32, 16], bytes: f32Bytes(new Float32Array(512)) });
     const p2 = path.join(tmp, 'shape');
     writeBundle(p2, t2);
-    await expect(convertToWeights(p2)).rejects.toThrow(/shape\.index: "res_2\/W" is \[1,1,32,16\], config tiny needs \[1,1,32,32\]/);
+    await expect(convertToWeights(p2)).rejects.toThrow(
+      /shape\.index: "res_2\/W" is \[1,1,32,16\], config tiny needs \[1,1,32,32\]/,
+    );
     const t3 = magentaTensors(raw, ema);
     t3.set('extra_layer/W', { dtype: 1, shape: [2], bytes: f32Bytes([1, 2]) });
     const p3 = path.join(tmp, 'extra');
@@ -231,7 +277,8 @@ describe('tfjs export and import', () => {
     const half = path.join(tmp, 'tfjs-f16');
     writeTfjsWeights(half, w, { dtype: 'f16', writeFile: writeFileAtomic });
     const hb = await convertToWeights(half);
-    for (const [n, t] of w.tensors) expect(hb.weights.get(n).data, n).toEqual(Float32Array.from(t.data, (v) => fromHalf(toHalf(v))));
+    for (const [n, t] of w.tensors)
+      expect(hb.weights.get(n).data, n).toEqual(Float32Array.from(t.data, (v) => fromHalf(toHalf(v))));
 
     // The old format: no `format` key, shards without `.bin`, and names that are not Magenta's.
     const old = path.join(tmp, 'tfjs-old');
@@ -256,8 +303,12 @@ describe('tfjs export and import', () => {
     const mapFile = path.join(tmp, 'map.json');
     fs.writeFileSync(mapFile, JSON.stringify(map));
     const out = path.join(tmp, 'from-old-tfjs');
-    execFileSync(process.execPath, [BIN, 'convert', old, '--map', mapFile, '--out', out, '--dtype', 'f16'], { encoding: 'utf8' });
-    expect(readWeightsDir(out).get('logits/W').data).toEqual(Float32Array.from(w.get('logits/W').data, (v) => fromHalf(toHalf(v))));
+    execFileSync(process.execPath, [BIN, 'convert', old, '--map', mapFile, '--out', out, '--dtype', 'f16'], {
+      encoding: 'utf8',
+    });
+    expect(readWeightsDir(out).get('logits/W').data).toEqual(
+      Float32Array.from(w.get('logits/W').data, (v) => fromHalf(toHalf(v))),
+    );
     const exported = path.join(tmp, 'cli-export');
     execFileSync(process.execPath, [BIN, 'convert', out, '--to', 'tfjs', '--out', exported], { encoding: 'utf8' });
     expect((await readTfjsModel(exported)).tensors.length).toBe(w.tensors.size);
@@ -268,7 +319,9 @@ describe('tfjs export and import', () => {
     writeTfjsWeights(dir, w, { writeFile: writeFileAtomic });
     const shard = path.join(dir, 'group1-shard1of1.bin');
     fs.truncateSync(shard, fs.statSync(shard).size - 8);
-    await expect(readTfjsModel(dir)).rejects.toThrow(/tfjs-short\/model\.json: group 0's manifest needs \d+ bytes, its shards \(group1-shard1of1\.bin\) hold \d+: it points past the end/);
+    await expect(readTfjsModel(dir)).rejects.toThrow(
+      /tfjs-short\/model\.json: group 0's manifest needs \d+ bytes, its shards \(group1-shard1of1\.bin\) hold \d+: it points past the end/,
+    );
   });
 });
 
@@ -298,7 +351,9 @@ describe('bad checkpoints', () => {
     expect(() => b.read('logits/W')).toThrow(/bad\.data-00000-of-00001: tensor "logits\/W" fails its checksum/);
     fs.writeFileSync(`${prefix}.data-00000-of-00001`, data.subarray(0, e.offset + 10));
     const b2 = new TfBundle(prefix, index);
-    expect(() => b2.read('logits/W')).toThrow(/bad\.data-00000-of-00001: tensor "logits\/W" spans bytes \d+\.\.\d+, the file has \d+/);
+    expect(() => b2.read('logits/W')).toThrow(
+      /bad\.data-00000-of-00001: tensor "logits\/W" spans bytes \d+\.\.\d+, the file has \d+/,
+    );
     b.close();
     b2.close();
   });
@@ -307,8 +362,12 @@ describe('bad checkpoints', () => {
     const text = new TextEncoder().encode('nsynth '.repeat(50));
     expect(snappyDecompress(snappyLiteralEncode(text), 's')).toEqual(text);
     // A back-reference: 'ab' then copy offset 2, length 6 (overlapping) -> 'abababab'.
-    expect(new TextDecoder().decode(snappyDecompress(Uint8Array.of(8, 0x04, 97, 98, (6 - 1) << 2 | 2, 2, 0), 's'))).toBe('abababab');
-    expect(() => snappyDecompress(Uint8Array.of(8, 0x04, 97, 98, (6 - 1) << 2 | 2, 9, 0), 's')).toThrow(/s: Snappy copy offset 9 outside/);
+    expect(
+      new TextDecoder().decode(snappyDecompress(Uint8Array.of(8, 0x04, 97, 98, ((6 - 1) << 2) | 2, 2, 0), 's')),
+    ).toBe('abababab');
+    expect(() => snappyDecompress(Uint8Array.of(8, 0x04, 97, 98, ((6 - 1) << 2) | 2, 9, 0), 's')).toThrow(
+      /s: Snappy copy offset 9 outside/,
+    );
     expect(() => snappyDecompress(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f), 's')).toThrow(/more than the/);
     expect(() => snappyDecompress(Uint8Array.of(3, 0x08, 97), 's')).toThrow(/literal runs past the end/);
   });

@@ -4,7 +4,14 @@ import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { JsonWavSource, TfRecordSource, openNoteSource, matches, parseLabelList, FAMILIES } from '../src/dataset/nsynth.js';
+import {
+  JsonWavSource,
+  TfRecordSource,
+  openNoteSource,
+  matches,
+  parseLabelList,
+  FAMILIES,
+} from '../src/dataset/nsynth.js';
 import { encodeTfRecords, TfRecordReader } from '../src/dataset/tfrecord.js';
 import { decodeExample, encodeExample, type Feature } from '../src/dataset/tf-example.js';
 import { decodeNpy } from '../src/formats/npy.js';
@@ -43,14 +50,23 @@ describe('NSynth JSON/WAV release layout', () => {
     // examples.json lists 7 of the 8 WAVs in the folder; the list is what defines the dataset.
     expect(src.notes.length).toBe(7);
     const g = src.notes.find((n) => n.noteStr === 'guitar_acoustic_010-060-127')!;
-    expect(g).toMatchObject({ pitch: 60, velocity: 127, family: FAMILIES.indexOf('guitar'), source: 0, instrument: 'guitar_acoustic_010' });
+    expect(g).toMatchObject({
+      pitch: 60,
+      velocity: 127,
+      family: FAMILIES.indexOf('guitar'),
+      source: 0,
+      instrument: 'guitar_acoustic_010',
+    });
     expect(src.audio(src.notes.indexOf(g)).length).toBe(64000);
   });
 
   it('names the file and the note when a label is missing', () => {
     const dir = path.join(tmp, 'bad-json');
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'examples.json'), JSON.stringify({ a_b_000_060_100: { velocity: 100, instrument_family: 0, instrument_source: 0 } }));
+    fs.writeFileSync(
+      path.join(dir, 'examples.json'),
+      JSON.stringify({ a_b_000_060_100: { velocity: 100, instrument_family: 0, instrument_source: 0 } }),
+    );
     expect(() => new JsonWavSource(dir)).toThrow(/examples\.json: note "a_b_000_060_100": field "pitch" is undefined/);
     fs.writeFileSync(path.join(dir, 'examples.json'), '{"x": ');
     expect(() => new JsonWavSource(dir)).toThrow(/examples\.json: cannot read/);
@@ -58,11 +74,21 @@ describe('NSynth JSON/WAV release layout', () => {
 });
 
 describe('TFRecord + tf.train.Example', () => {
-  it('round-trips Magenta\'s test array (16 real notes) through a TFRecord file', (ctx) => {
+  it("round-trips Magenta's test array (16 real notes) through a TFRecord file", (ctx) => {
     skipWithoutData(ctx);
-    const npy = decodeNpy(new Uint8Array(fs.readFileSync(path.join(NSYNTH, 'magenta-testdata/example_nsynth_audio.npy'))), 'example_nsynth_audio.npy');
+    const npy = decodeNpy(
+      new Uint8Array(fs.readFileSync(path.join(NSYNTH, 'magenta-testdata/example_nsynth_audio.npy'))),
+      'example_nsynth_audio.npy',
+    );
     const [n, len] = npy.shape;
-    const records = Array.from({ length: n }, (_, i) => example(`keyboard_acoustic_${String(i).padStart(3, '0')}-0${40 + i}-100`, 40 + i, 4, npy.data.subarray(i * len, (i + 1) * len)));
+    const records = Array.from({ length: n }, (_, i) =>
+      example(
+        `keyboard_acoustic_${String(i).padStart(3, '0')}-0${40 + i}-100`,
+        40 + i,
+        4,
+        npy.data.subarray(i * len, (i + 1) * len),
+      ),
+    );
     const file = path.join(tmp, 'magenta.tfrecord');
     fs.writeFileSync(file, encodeTfRecords(records));
     const src = openNoteSource(file);
@@ -86,7 +112,9 @@ describe('TFRecord + tf.train.Example', () => {
   });
 
   it('reports the bad record: a flipped data byte, a corrupted length, a truncated file, a malformed Example', () => {
-    const recs = [0, 1, 2].map((i) => example(`bass_synthetic_00${i}-060-100`, 60, 0, new Float32Array(100).fill(i / 10)));
+    const recs = [0, 1, 2].map((i) =>
+      example(`bass_synthetic_00${i}-060-100`, 60, 0, new Float32Array(100).fill(i / 10)),
+    );
     const good = encodeTfRecords(recs);
     const second = recs[0].length + 16; // byte offset of record 1
     const write = (name: string, bytes: Uint8Array) => {
@@ -96,13 +124,21 @@ describe('TFRecord + tf.train.Example', () => {
     };
     const flipped = good.slice();
     flipped[second + 12 + 40] ^= 0x10;
-    expect(() => new TfRecordSource(write('flip.tfrecord', flipped))).toThrow(/flip\.tfrecord: record 1 at byte \d+: data CRC mismatch/);
+    expect(() => new TfRecordSource(write('flip.tfrecord', flipped))).toThrow(
+      /flip\.tfrecord: record 1 at byte \d+: data CRC mismatch/,
+    );
     const len = good.slice();
     len[second + 5] ^= 0x01; // a huge length, caught by the header CRC before anything is allocated
-    expect(() => new TfRecordSource(write('len.tfrecord', len))).toThrow(/len\.tfrecord: record 1 at byte \d+: length CRC mismatch/);
-    expect(() => new TfRecordSource(write('trunc.tfrecord', good.subarray(0, good.length - 7)))).toThrow(/trunc\.tfrecord: record 2 at byte \d+: truncated/);
+    expect(() => new TfRecordSource(write('len.tfrecord', len))).toThrow(
+      /len\.tfrecord: record 1 at byte \d+: length CRC mismatch/,
+    );
+    expect(() => new TfRecordSource(write('trunc.tfrecord', good.subarray(0, good.length - 7)))).toThrow(
+      /trunc\.tfrecord: record 2 at byte \d+: truncated/,
+    );
     const junk = encodeTfRecords([Uint8Array.from([0x0a, 0x7f, 1, 2])]);
-    expect(() => new TfRecordSource(write('junk.tfrecord', junk))).toThrow(/junk\.tfrecord: record 0: malformed tf\.train\.Example/);
+    expect(() => new TfRecordSource(write('junk.tfrecord', junk))).toThrow(
+      /junk\.tfrecord: record 0: malformed tf\.train\.Example/,
+    );
     const r = new TfRecordReader(write('ok.tfrecord', good));
     expect([...r.records()].map((x) => x.index)).toEqual([0, 1, 2]);
     r.close();

@@ -17,7 +17,8 @@ describe('h512_bo16 fast generation', () => {
     const emb = { data: Float32Array.from({ length: 16 }, (_, i) => Math.sin(i)), shape: [1, 16] };
     const full = await model.teacherForcedLogits(audio, emb);
     const got = new Float32Array(T * 256);
-    for await (const c of model.stream(emb, { teacher: [muLawQuantizeArray(audio).classes], recordLogits: true })) got.set(c.logits![0], c.start * 256);
+    for await (const c of model.stream(emb, { teacher: [muLawQuantizeArray(audio).classes], recordLogits: true }))
+      got.set(c.logits![0], c.start * 256);
     expect(relativeError(got, full.data)).toBeLessThan(1e-5);
     expectClose(got, full.data, 1e-4, 1e-4, 'h512 step logits');
     model.dispose();

@@ -7,7 +7,10 @@ import { rng } from './helpers.js';
 
 export function note(seed: number, n: number): Float32Array {
   const r = rng(seed);
-  return Float32Array.from({ length: n }, (_, t) => 0.5 * Math.sin(t / (4 + seed)) * Math.exp(-t / 3000) + 0.05 * r.uniform(-1, 1));
+  return Float32Array.from(
+    { length: n },
+    (_, t) => 0.5 * Math.sin(t / (4 + seed)) * Math.exp(-t / 3000) + 0.05 * r.uniform(-1, 1),
+  );
 }
 
 /**
@@ -15,7 +18,14 @@ export function note(seed: number, n: number): Float32Array {
  * where the draw sits on a CDF boundary within float rounding, which re-sampling the logits of
  * that step with the draw nudged by 1e-5 shows.
  */
-export function expectSameDraws(a: ArrayLike<number>, b: ArrayLike<number>, logitsA: Float32Array, seed: number, voice: number, steps: number): void {
+export function expectSameDraws(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  logitsA: Float32Array,
+  seed: number,
+  voice: number,
+  steps: number,
+): void {
   let t = 0;
   while (t < steps && a[t] === b[t]) t++;
   if (t === steps) return;

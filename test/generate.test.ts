@@ -1,13 +1,10 @@
 // The fast generator's batching, sampling, seeds and cancellation, and the naive generator (the step
 // kernels themselves are tested against the decoder in ops/gen-step.test.ts).
 import { describe, it, expect } from 'vitest';
-import { testEngine, expectClose, rng } from './helpers.js';
+import { testEngine } from './helpers.js';
 import { modelFromWeights } from '../src/nsynth.js';
 import { getConfig } from '../src/model/config.js';
 import { initWeights } from '../src/model/weights.js';
-import { muLawQuantizeArray } from '../src/ops/mu-law.js';
-import type { AudioChunk } from '../src/generate/types.js';
-import { sampleCategorical, uniform01 } from '../src/ops/sample-categorical.js';
 import { collect, expectSameDraws, note } from './generate-helpers.js';
 
 describe('batches larger than one binding', () => {
@@ -59,20 +56,28 @@ describe('resources', () => {
     const before = e.pool.stats().live;
     const ac = new AbortController();
     const seen: number[] = [];
-    await expect((async () => {
-      for await (const c of model.stream(emb, { signal: ac.signal, chunkSize: 256 })) {
-        seen.push(c.end);
-        ac.abort();
-      }
-    })()).rejects.toThrow(/cancelled/);
+    await expect(
+      (async () => {
+        for await (const c of model.stream(emb, { signal: ac.signal, chunkSize: 256 })) {
+          seen.push(c.end);
+          ac.abort();
+        }
+      })(),
+    ).rejects.toThrow(/cancelled/);
     expect(seen).toEqual([256]); // the first chunk is never longer than chunkSize
     expect(e.pool.stats().live).toBe(before);
     // breaking out of the loop frees them too
-    for await (const c of model.stream(emb)) { void c; break; }
+    for await (const c of model.stream(emb)) {
+      void c;
+      break;
+    }
     expect(e.pool.stats().live).toBe(before);
-    await expect(model.generate({ data: new Float32Array(8 * 3), shape: [3, 8] })).rejects.toThrow(/should be \[frames, 16\]/);
+    await expect(model.generate({ data: new Float32Array(8 * 3), shape: [3, 8] })).rejects.toThrow(
+      /should be \[frames, 16\]/,
+    );
     await expect(model.generate({ data: new Float32Array(0), shape: [0, 16] })).rejects.toThrow(/zero frames/);
-    const nan = new Float32Array(32); nan[3] = NaN;
+    const nan = new Float32Array(32);
+    nan[3] = NaN;
     await expect(model.generate(nan)).rejects.toThrow(/value 3 is NaN/);
     expect(e.pool.stats().live).toBe(before);
     model.dispose();

@@ -9,7 +9,9 @@ describe('adapter', () => {
     const e = await testEngine();
     expect(e.adapter.name).toMatch(/\S/);
     await expect(createEngine({ adapter: 'quantum' })).rejects.toThrow(/Unknown adapter choice "quantum"/);
-    await expect(createEngine({ adapter: '/nowhere/icd.json' })).rejects.toThrow(/does not exist\. No usable WebGPU adapter\. Install a GPU driver/);
+    await expect(createEngine({ adapter: '/nowhere/icd.json' })).rejects.toThrow(
+      /does not exist\. No usable WebGPU adapter\. Install a GPU driver/,
+    );
   });
 });
 
@@ -31,12 +33,20 @@ describe('kernel registry', () => {
     const x = e.tensor([16]);
     const p = { n: 16, alpha: 1 };
     expect(() => k.prepare({ params: p, x: x.buffer }, [1])).toThrow(/axpy: binding "y" was not given/);
-    expect(() => k.prepare({ params: p, x: x.buffer, y: x.buffer, z: x.buffer }, [1])).toThrow(/axpy: no binding named "z"/);
-    expect(() => k.prepare({ params: { ...p, m: 2 }, x: x.buffer, y: x.buffer }, [1])).toThrow(/uniform "params" has no field "m"/);
+    expect(() => k.prepare({ params: p, x: x.buffer, y: x.buffer, z: x.buffer }, [1])).toThrow(
+      /axpy: no binding named "z"/,
+    );
+    expect(() => k.prepare({ params: { ...p, m: 2 }, x: x.buffer, y: x.buffer }, [1])).toThrow(
+      /uniform "params" has no field "m"/,
+    );
     expect(() => k.prepare({ params: { alpha: 1 }, x: x.buffer, y: x.buffer }, [1])).toThrow(/field "n" was not given/);
     expect(() => k.prepare({ params: { n: -1, alpha: 1 }, x: x.buffer, y: x.buffer }, [1])).toThrow(/\(u32\) is -1/);
-    expect(() => k.prepare({ params: p, x: { buffer: x.buffer, offset: 4 }, y: x.buffer }, [1])).toThrow(/offset 4 is not a multiple of 256/);
-    expect(() => k.prepare({ params: p, x: { buffer: x.buffer, size: 4096 }, y: x.buffer }, [1])).toThrow(/exceeds buffer size/);
+    expect(() => k.prepare({ params: p, x: { buffer: x.buffer, offset: 4 }, y: x.buffer }, [1])).toThrow(
+      /offset 4 is not a multiple of 256/,
+    );
+    expect(() => k.prepare({ params: p, x: { buffer: x.buffer, size: 4096 }, y: x.buffer }, [1])).toThrow(
+      /exceeds buffer size/,
+    );
     expect(() => k.prepare({ params: p, x: x.buffer, y: x.buffer }, [0])).toThrow(/workgroup count 0/);
     await expect(e.kernel('no_such_kernel')).rejects.toThrow(/No kernel named "no_such_kernel"/);
     x.release();

@@ -63,17 +63,83 @@ async function numericGradAsync(f: () => Promise<number>, arr: Float64Array, h: 
 function expectGrad(analytic: ArrayLike<number>, numeric: Float64Array, what: string): void {
   const e = relativeError(analytic, numeric);
   expect(e, `${what}: relative error ${e.toExponential(2)}`).toBeLessThan(TOL);
-  expect(numeric.some((v) => v !== 0), `${what}: the numeric gradient is all zero`).toBe(true);
+  expect(
+    numeric.some((v) => v !== 0),
+    `${what}: the numeric gradient is all zero`,
+  ).toBe(true);
 }
 
 describe('op references against finite differences', () => {
-  const convCases: { name: string; taps: number; d: number; mode: TapMode; reluIn: boolean; reluOut: boolean; residual: boolean; frame: boolean }[] = [
-    { name: 'causal dilated conv, ReLU in and out', taps: 3, d: 2, mode: 'causal', reluIn: true, reluOut: true, residual: false, frame: false },
-    { name: 'centred dilated conv (encoder)', taps: 3, d: 4, mode: 'centred', reluIn: false, reluOut: false, residual: false, frame: false },
-    { name: 'causal-shifted conv (decoder start)', taps: 3, d: 1, mode: 'causal-shifted', reluIn: false, reluOut: false, residual: false, frame: false },
-    { name: 'causal conv with per-frame bias', taps: 3, d: 2, mode: 'causal', reluIn: false, reluOut: false, residual: false, frame: true },
-    { name: '1x1 conv with residual input', taps: 1, d: 1, mode: 'causal', reluIn: false, reluOut: false, residual: true, frame: false },
-    { name: '1x1 conv, ReLU in, per-frame bias (out1)', taps: 1, d: 1, mode: 'causal', reluIn: true, reluOut: false, residual: false, frame: true },
+  const convCases: {
+    name: string;
+    taps: number;
+    d: number;
+    mode: TapMode;
+    reluIn: boolean;
+    reluOut: boolean;
+    residual: boolean;
+    frame: boolean;
+  }[] = [
+    {
+      name: 'causal dilated conv, ReLU in and out',
+      taps: 3,
+      d: 2,
+      mode: 'causal',
+      reluIn: true,
+      reluOut: true,
+      residual: false,
+      frame: false,
+    },
+    {
+      name: 'centred dilated conv (encoder)',
+      taps: 3,
+      d: 4,
+      mode: 'centred',
+      reluIn: false,
+      reluOut: false,
+      residual: false,
+      frame: false,
+    },
+    {
+      name: 'causal-shifted conv (decoder start)',
+      taps: 3,
+      d: 1,
+      mode: 'causal-shifted',
+      reluIn: false,
+      reluOut: false,
+      residual: false,
+      frame: false,
+    },
+    {
+      name: 'causal conv with per-frame bias',
+      taps: 3,
+      d: 2,
+      mode: 'causal',
+      reluIn: false,
+      reluOut: false,
+      residual: false,
+      frame: true,
+    },
+    {
+      name: '1x1 conv with residual input',
+      taps: 1,
+      d: 1,
+      mode: 'causal',
+      reluIn: false,
+      reluOut: false,
+      residual: true,
+      frame: false,
+    },
+    {
+      name: '1x1 conv, ReLU in, per-frame bias (out1)',
+      taps: 1,
+      d: 1,
+      mode: 'causal',
+      reluIn: true,
+      reluOut: false,
+      residual: false,
+      frame: true,
+    },
   ];
   for (const c of convCases) {
     it(c.name, () => {
@@ -85,9 +151,28 @@ describe('op references against finite differences', () => {
       const fb = c.frame ? rand(5, B * (T / frameLen) * cout) : undefined;
       const R = rand(6, B * T * cout); // L = sum(R * y), so dL/dy = R
       const o = { taps: c.taps, dilation: c.d, mode: c.mode, reluIn: c.reluIn, reluOut: c.reluOut };
-      const f = () => dot(R, conv1dReference(x, [B, T, cin], W, b, cout, { ...o, residual: res, frameBias: fb ? { data: fb, stride: cout, offset: 0, frameLen } : undefined }));
-      const y = conv1dReference(x, [B, T, cin], W, b, cout, { ...o, residual: res, frameBias: fb ? { data: fb, stride: cout, offset: 0, frameLen } : undefined });
-      const g = conv1dBackwardReference({ B, T, cin, cout, taps: c.taps, dilation: c.d, mode: c.mode, reluIn: c.reluIn, reluOut: c.reluOut }, x, W, y, R, c.frame ? frameLen : 0);
+      const f = () =>
+        dot(
+          R,
+          conv1dReference(x, [B, T, cin], W, b, cout, {
+            ...o,
+            residual: res,
+            frameBias: fb ? { data: fb, stride: cout, offset: 0, frameLen } : undefined,
+          }),
+        );
+      const y = conv1dReference(x, [B, T, cin], W, b, cout, {
+        ...o,
+        residual: res,
+        frameBias: fb ? { data: fb, stride: cout, offset: 0, frameLen } : undefined,
+      });
+      const g = conv1dBackwardReference(
+        { B, T, cin, cout, taps: c.taps, dilation: c.d, mode: c.mode, reluIn: c.reluIn, reluOut: c.reluOut },
+        x,
+        W,
+        y,
+        R,
+        c.frame ? frameLen : 0,
+      );
       expectGrad(g.dx, numericGrad(f, x), `${c.name}: dx`);
       expectGrad(g.dW, numericGrad(f, W), `${c.name}: dW`);
       expectGrad(g.dbias, numericGrad(f, b), `${c.name}: dbias`);
@@ -99,31 +184,51 @@ describe('op references against finite differences', () => {
   it('gate sigmoid(a) * tanh(b)', () => {
     const x = rand(7, 6 * 10, 3);
     const R = rand(8, 6 * 5);
-    expectGrad(gateBackwardReference(x, R, 5), numericGrad(() => dot(R, gateReference(x, 5)), x), 'gate');
+    expectGrad(
+      gateBackwardReference(x, R, 5),
+      numericGrad(() => dot(R, gateReference(x, 5)), x),
+      'gate',
+    );
   });
 
   it('ReLU', () => {
     const x = rand(9, 50);
     const R = rand(10, 50);
-    expectGrad(reluBackwardReference(x, R), numericGrad(() => dot(R, reluReference(x)), x), 'relu');
+    expectGrad(
+      reluBackwardReference(x, R),
+      numericGrad(() => dot(R, reluReference(x)), x),
+      'relu',
+    );
   });
 
   it('average pooling (backward: scaled upsampling) and upsampling (backward: frame sums)', () => {
     const [B, F, C, w] = [2, 3, 4, 8];
     const z = rand(11, B * F * w * C);
     const Rp = rand(12, B * F * C);
-    expectGrad(upsampleNearestReference(Rp, [B, F, C], w, 1 / w), numericGrad(() => dot(Rp, avgPoolReference(z, [B, F * w, C], w)), z), 'avg pool');
+    expectGrad(
+      upsampleNearestReference(Rp, [B, F, C], w, 1 / w),
+      numericGrad(() => dot(Rp, avgPoolReference(z, [B, F * w, C], w)), z),
+      'avg pool',
+    );
     const e = rand(13, B * F * C);
     const Ru = rand(14, B * F * w * C);
-    expectGrad(avgPoolReference(Ru, [B, F * w, C], w, 1), numericGrad(() => dot(Ru, upsampleNearestReference(e, [B, F, C], w)), e), 'upsample');
+    expectGrad(
+      avgPoolReference(Ru, [B, F * w, C], w, 1),
+      numericGrad(() => dot(Ru, upsampleNearestReference(e, [B, F, C], w)), e),
+      'upsample',
+    );
   });
 
-  it('one-hot pitch concatenation (backward: the embedding\'s channels)', () => {
+  it("one-hot pitch concatenation (backward: the embedding's channels)", () => {
     const [B, F, C, P] = [2, 3, 4, 128];
     const x = rand(16, B * F * C);
     const R = rand(17, B * F * (C + P));
     const cls = [5, 100];
-    expectGrad(channelSliceReference(R, C + P, 0, C), numericGrad(() => dot(R, concatOneHotReference(x, [B, F, C], cls, P)), x), 'concat one-hot');
+    expectGrad(
+      channelSliceReference(R, C + P, 0, C),
+      numericGrad(() => dot(R, concatOneHotReference(x, [B, F, C], cls, P)), x),
+      'concat one-hot',
+    );
   });
 
   it('log-softmax + mean cross-entropy', () => {
@@ -155,7 +260,8 @@ describe('the whole autoencoder (reference tape) against finite differences', ()
     const loss = await autoencoderLoss(tape, MICRO, ReferenceTape.value(x, [B, T, 1]));
     expect(loss.data[0]).toBeGreaterThan(0);
     tape.backward(loss);
-    const lossOf = async (): Promise<number> => (await autoencoderLoss(new ReferenceTape(params, labels), MICRO, ReferenceTape.value(x, [B, T, 1]))).data[0];
+    const lossOf = async (): Promise<number> =>
+      (await autoencoderLoss(new ReferenceTape(params, labels), MICRO, ReferenceTape.value(x, [B, T, 1]))).data[0];
     const analytic: number[] = [];
     const numeric: number[] = [];
     for (const [name, p] of params) {

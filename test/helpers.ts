@@ -24,7 +24,12 @@ export async function runAll(e: Engine, list: Dispatch[]): Promise<void> {
 }
 
 /** Largest |a-b| / (atol + rtol |b|) over all elements; <= 1 passes. */
-export function closeness(a: ArrayLike<number>, b: ArrayLike<number>, rtol: number, atol: number): { ratio: number; index: number; a: number; b: number } {
+export function closeness(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+): { ratio: number; index: number; a: number; b: number } {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
   let worst = { ratio: 0, index: -1, a: 0, b: 0 };
   for (let i = 0; i < a.length; i++) {
@@ -36,10 +41,19 @@ export function closeness(a: ArrayLike<number>, b: ArrayLike<number>, rtol: numb
   return worst;
 }
 
-export function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, rtol: number, atol: number, what = 'values'): void {
+export function expectClose(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+  what = 'values',
+): void {
   const w = closeness(a, b, rtol, atol);
   if (w.ratio > 1) {
-    throw new Error(`${what}: element ${w.index} is ${w.a}, reference ${w.b} (rtol ${rtol}, atol ${atol}, ${w.ratio.toFixed(2)}x over)`);
+    throw new Error(
+      `${what}: element ${w.index} is ${w.a}, reference ${w.b} (rtol ${rtol}, atol ${atol}, ${w.ratio.toFixed(2)}x ` +
+        `over)`,
+    );
   }
 }
 

@@ -22,7 +22,9 @@ describe('npy', () => {
   it('refuses bad files with the file name', () => {
     expect(() => decodeNpy(new Uint8Array([1, 2, 3]), 'a.npy')).toThrow(/a\.npy: not a \.npy file/);
     const ok = encodeNpy(new Float32Array(8), [2, 4]);
-    expect(() => decodeNpy(ok.subarray(0, ok.length - 4), 'b.npy')).toThrow(/b\.npy: 28 data bytes, shape \[2,4\] of <f4 needs 32/);
+    expect(() => decodeNpy(ok.subarray(0, ok.length - 4), 'b.npy')).toThrow(
+      /b\.npy: 28 data bytes, shape \[2,4\] of <f4 needs 32/,
+    );
     const ints = ok.slice();
     ints[ints.indexOf(0x66 /* 'f' of '<f4' */)] = 0x69; // 'i'
     expect(() => decodeNpy(ints, 'c.npy')).toThrow(/c\.npy: dtype <i4 is not supported/);

@@ -50,7 +50,8 @@ describe('layers', () => {
       for (const m of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
         const target = path.resolve(path.dirname(file), m[1]);
         const to = LAYERS.indexOf(layerOf(target));
-        if (to > from) wrong.push(`${path.relative(SRC, file)} imports ${m[1]} (${LAYERS[to]} is above ${LAYERS[from]})`);
+        if (to > from)
+          wrong.push(`${path.relative(SRC, file)} imports ${m[1]} (${LAYERS[to]} is above ${LAYERS[from]})`);
       }
     }
     expect(files.length).toBeGreaterThan(50);

@@ -3,7 +3,13 @@
 import type { ModelConfig } from '../src/model/config.js';
 
 export const MICRO: ModelConfig = {
-  name: 'micro', sampleRate: 16000, hop: 16, bottleneck: 3, filterLength: 3, numClasses: 256, pitchConditioning: false,
+  name: 'micro',
+  sampleRate: 16000,
+  hop: 16,
+  bottleneck: 3,
+  filterLength: 3,
+  numClasses: 256,
+  pitchConditioning: false,
   encoder: { width: 4, stages: 2, layersPerStage: 2 },
   decoder: { residual: 4, skip: 5, stages: 2, layersPerStage: 2 },
 };

@@ -10,11 +10,18 @@ import { encodeReference, teacherForcedLogitsReference } from '../src/graph/refe
 function note(seed: number, n: number): Float32Array {
   const r = rng(seed);
   const f = 110 + 300 * r.next();
-  return Float32Array.from({ length: n }, (_, t) => 0.6 * Math.exp(-t / 8000) * (Math.sin((2 * Math.PI * f * t) / 16000) + 0.3 * Math.sin((6 * Math.PI * f * t) / 16000)) + 0.05 * r.uniform(-1, 1));
+  return Float32Array.from(
+    { length: n },
+    (_, t) =>
+      0.6 *
+        Math.exp(-t / 8000) *
+        (Math.sin((2 * Math.PI * f * t) / 16000) + 0.3 * Math.sin((6 * Math.PI * f * t) / 16000)) +
+      0.05 * r.uniform(-1, 1),
+  );
 }
 
 describe('configs', () => {
-  it('h512_bo16 has Magenta\'s 374 tensors and 61,804,048 parameters', () => {
+  it("h512_bo16 has Magenta's 374 tensors and 61,804,048 parameters", () => {
     const c = getConfig('h512_bo16');
     expect(weightSpecs(c)).toHaveLength(374);
     expect(parameterCount(c)).toBe(61_804_048);
@@ -38,7 +45,8 @@ describe('tiny model: GPU vs reference', () => {
     const emb = await model.encode(notes);
     expect(emb.shape).toEqual([2, 4, 16]);
     const flat = new Float32Array(2 * T);
-    flat.set(notes[0]); flat.set(notes[1], T);
+    flat.set(notes[0]);
+    flat.set(notes[1], T);
     const embRef = await encodeReference(w, flat, 2);
     expect(relativeError(emb.data, embRef)).toBeLessThan(1e-4);
     expectClose(emb.data, embRef, 1e-4, 1e-5, 'embedding');
@@ -86,11 +94,18 @@ describe('tiny model: GPU vs reference', () => {
     const e = await testEngine();
     const model = await randomModel(e, 'tiny', 1);
     await expect(model.encode(new Float32Array(100))).rejects.toThrow(/shorter than one 512-sample frame/);
-    await expect(model.encode(new Float32Array(1000), { lengthPolicy: 'strict' })).rejects.toThrow(/not a positive multiple of 512/);
-    const nan = new Float32Array(1024); nan[7] = NaN;
+    await expect(model.encode(new Float32Array(1000), { lengthPolicy: 'strict' })).rejects.toThrow(
+      /not a positive multiple of 512/,
+    );
+    const nan = new Float32Array(1024);
+    nan[7] = NaN;
     await expect(model.encode(nan)).rejects.toThrow(/sample 7 is NaN/);
-    await expect(model.teacherForcedLogits(new Float32Array(1024), { data: new Float32Array(3 * 16), shape: [3, 16] })).rejects.toThrow(/3 frames, the audio needs 2/);
-    await expect(model.teacherForcedLogits(new Float32Array(1024), { data: new Float32Array(2 * 8), shape: [2, 8] })).rejects.toThrow(/should be \[frames, 16\]/);
+    await expect(
+      model.teacherForcedLogits(new Float32Array(1024), { data: new Float32Array(3 * 16), shape: [3, 16] }),
+    ).rejects.toThrow(/3 frames, the audio needs 2/);
+    await expect(
+      model.teacherForcedLogits(new Float32Array(1024), { data: new Float32Array(2 * 8), shape: [2, 8] }),
+    ).rejects.toThrow(/should be \[frames, 16\]/);
     // 1000 samples are trimmed to 512 (Magenta's trim_for_encoding) or padded to 1024
     expect((await model.encode(new Float32Array(1000))).shape).toEqual([1, 16]);
     expect((await model.encode(new Float32Array(1000), { lengthPolicy: 'pad' })).shape).toEqual([2, 16]);

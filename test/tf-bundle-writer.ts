@@ -52,7 +52,7 @@ function buildBlock(entries: [Uint8Array, Uint8Array][], restartInterval: number
   const parts: (Uint8Array | number[])[] = [];
   const restarts: number[] = [];
   let size = 0;
-  let prev = new Uint8Array(0);
+  let prev: Uint8Array = new Uint8Array(0);
   entries.forEach(([key, value], i) => {
     let shared = 0;
     if (i % restartInterval === 0) restarts.push(size);
@@ -65,13 +65,15 @@ function buildBlock(entries: [Uint8Array, Uint8Array][], restartInterval: number
   if (restarts.length === 0) restarts.push(0);
   const tail = new Uint8Array(4 * (restarts.length + 1));
   const dv = new DataView(tail.buffer);
-  restarts.forEach((r, i) => dv.setUint32(4 * i, r, true));
+  restarts.forEach((r, i) => {
+    dv.setUint32(4 * i, r, true);
+  });
   dv.setUint32(4 * restarts.length, restarts.length, true);
   return concatBytes([...parts, tail]);
 }
 
 export function writeBundleBytes(tensors: Map<string, BundleTensor>, o: WriterOptions = {}): WrittenIndex {
-  const names = [...tensors.keys()].sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b))));
+  const names = [...tensors.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   const enc = new TextEncoder();
   const dataParts: Uint8Array[] = [];
   const kv: [Uint8Array, Uint8Array][] = [[new Uint8Array(0), headerProto()]];
@@ -104,7 +106,10 @@ export function writeBundleBytes(tensors: Map<string, BundleTensor>, o: WriterOp
     const h = writeBlock(buildBlock(current, 16), !!o.snappy);
     dataBlocks.push(h);
     // The index key only has to be >= the block's last key and < the next block's first: use the last key.
-    indexEntries.push([current[current.length - 1][0], Uint8Array.from([...varintBytes(h.offset), ...varintBytes(h.size)])]);
+    indexEntries.push([
+      current[current.length - 1][0],
+      Uint8Array.from([...varintBytes(h.offset), ...varintBytes(h.size)]),
+    ]);
     current = [];
     currentBytes = 0;
   };
@@ -117,7 +122,12 @@ export function writeBundleBytes(tensors: Map<string, BundleTensor>, o: WriterOp
   const meta = writeBlock(buildBlock([], 1), false);
   const index = writeBlock(buildBlock(indexEntries, 1), false);
   const footer = new Uint8Array(48);
-  footer.set([...varintBytes(meta.offset), ...varintBytes(meta.size), ...varintBytes(index.offset), ...varintBytes(index.size)]);
+  footer.set([
+    ...varintBytes(meta.offset),
+    ...varintBytes(meta.size),
+    ...varintBytes(index.offset),
+    ...varintBytes(index.size),
+  ]);
   const fdv = new DataView(footer.buffer);
   fdv.setUint32(40, 0x8b80fb57, true);
   fdv.setUint32(44, 0xdb477524, true);

@@ -15,7 +15,10 @@ import { modelFromWeights } from '../src/nsynth.js';
 
 function testAudio(B: number, T: number, seed: number): Float32Array {
   const r = rng(seed);
-  return Float32Array.from({ length: B * T }, (_, i) => 0.6 * Math.sin(i * 0.21 + Math.floor(i / T)) + 0.1 * (r.next() - 0.5));
+  return Float32Array.from(
+    { length: B * T },
+    (_, i) => 0.6 * Math.sin(i * 0.21 + Math.floor(i / T)) + 0.1 * (r.next() - 0.5),
+  );
 }
 
 describe('GPU tape', () => {
@@ -34,8 +37,19 @@ describe('GPU tape', () => {
 
       const q = Array.from(audio, (v) => muLawQuantizeReference(v));
       const params = new Map([...w.tensors].map(([k, v]) => [k, { shape: v.shape, data: Float64Array.from(v.data) }]));
-      const tape = new ReferenceTape(params, q.map((v) => v + 128), pitch);
-      const loss = await autoencoderLoss(tape, config, ReferenceTape.value(Float64Array.from(q, (v) => v / 128), [B, T, 1]));
+      const tape = new ReferenceTape(
+        params,
+        q.map((v) => v + 128),
+        pitch,
+      );
+      const loss = await autoencoderLoss(
+        tape,
+        config,
+        ReferenceTape.value(
+          Float64Array.from(q, (v) => v / 128),
+          [B, T, 1],
+        ),
+      );
       tape.backward(loss);
       expect(Math.abs(gpuLoss - loss.data[0])).toBeLessThan(1e-5 * loss.data[0]);
       for (const entry of layout.entries) {
@@ -49,12 +63,15 @@ describe('GPU tape', () => {
         expect(relativeError(g, ref), entry.name).toBeLessThan(1e-4);
       }
       // Only the last residual projection (its output feeds nothing) gets no gradient.
-      expect(layout.entries.filter((x) => !plan.trained.has(x.name)).map((x) => x.name)).toEqual(['res_4/W', 'res_4/biases']);
+      expect(layout.entries.filter((x) => !plan.trained.has(x.name)).map((x) => x.name)).toEqual([
+        'res_4/W',
+        'res_4/biases',
+      ]);
       plan.dispose();
     });
   }
 
-  it('the training graph\'s loss is the inference model\'s teacher-forced cross-entropy (tiny_pitch)', async () => {
+  it("the training graph's loss is the inference model's teacher-forced cross-entropy (tiny_pitch)", async () => {
     const e = await testEngine();
     const c = getConfig('tiny_pitch');
     const [B, T] = [2, 1024];
@@ -75,7 +92,9 @@ describe('GPU tape', () => {
     expect(() => plan.evaluate(audio)).toThrow(/pitch-conditioned: give one MIDI pitch per batch item/);
     const limit = e.device.limits.maxStorageBufferBindingSize;
     const tooMany = Math.ceil(limit / (6144 * 1024 * 4)) + 1;
-    await expect(TrainPlan.build(e, getConfig('h512_bo16'), tooMany, 6144, { params: new Float32Array(0) })).rejects.toThrow(/binding limit: use a batch of at most \d+ at this crop/);
+    await expect(
+      TrainPlan.build(e, getConfig('h512_bo16'), tooMany, 6144, { params: new Float32Array(0) }),
+    ).rejects.toThrow(/binding limit: use a batch of at most \d+ at this crop/);
     model.dispose();
   });
 });

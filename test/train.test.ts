@@ -12,7 +12,14 @@ import { JsonWavSource } from '../src/dataset/nsynth.js';
 import { writeSyntheticDataset } from '../src/dataset/synthetic-notes.js';
 import { readWeightsDir } from '../src/formats/weights-node.js';
 import { getConfig } from '../src/model/config.js';
-import { loadLatestCheckpoint, listCheckpoints, readCheckpoint, sweepTemporary, writeCheckpoint, checkpointsDir } from '../src/train/checkpoint.js';
+import {
+  loadLatestCheckpoint,
+  listCheckpoints,
+  readCheckpoint,
+  sweepTemporary,
+  writeCheckpoint,
+  checkpointsDir,
+} from '../src/train/checkpoint.js';
 import { initWeights, type Weights } from '../src/model/weights.js';
 import { learningRate } from '../src/train/schedule.js';
 import { encodeExample } from '../src/dataset/tf-example.js';
@@ -30,8 +37,16 @@ function expectSameWeights(a: Weights, b: Weights): void {
 }
 
 describe('learning-rate schedule', () => {
-  it('is Magenta\'s piecewise-constant schedule, stretchable and scalable', () => {
-    expect([0, 89999, 90000, 120000, 150000, 180000, 199999].map((s) => learningRate(s))).toEqual([2e-4, 2e-4, 4e-4 / 3, 6e-5, 4e-5, 2e-5, 2e-5]);
+  it("is Magenta's piecewise-constant schedule, stretchable and scalable", () => {
+    expect([0, 89999, 90000, 120000, 150000, 180000, 199999].map((s) => learningRate(s))).toEqual([
+      2e-4,
+      2e-4,
+      4e-4 / 3,
+      6e-5,
+      4e-5,
+      2e-5,
+      2e-5,
+    ]);
     expect(learningRate(450, 1000)).toBe(4e-4 / 3); // 450/1000 of 200k = 90k
     expect(learningRate(0, 1000, 5)).toBeCloseTo(1e-3, 12);
   });
@@ -44,8 +59,17 @@ describe('training', () => {
     writeSyntheticDataset(one, { notes: 1, seed: 5, samples: 512, kinds: ['keyboard'], pitchMin: 60, pitchMax: 60 });
     const losses: number[] = [];
     const r = await train(e, {
-      config: getConfig('tiny'), source: new JsonWavSource(one), steps: 60, out: path.join(tmp, 'overfit'), batch: 1, crop: 512,
-      lrScale: 10, evalFraction: 0, checkpointEvery: 1000, logEvery: 1000, onStep: (s) => losses.push(s.loss),
+      config: getConfig('tiny'),
+      source: new JsonWavSource(one),
+      steps: 60,
+      out: path.join(tmp, 'overfit'),
+      batch: 1,
+      crop: 512,
+      lrScale: 10,
+      evalFraction: 0,
+      checkpointEvery: 1000,
+      logEvery: 1000,
+      onStep: (s) => losses.push(s.loss),
     });
     const first = losses[0];
     const last = losses.slice(-5).reduce((a, b) => a + b, 0) / 5;
@@ -56,8 +80,23 @@ describe('training', () => {
 
   it('a resumed run gives the same weights, EMA and Adam state as an uninterrupted one, bit for bit', async () => {
     const e = await testEngine();
-    const common = { config: MICRO, batch: 2, crop: 64, seed: 7, lrScale: 10, checkpointEvery: 5, logEvery: 1000, evalFraction: 0.2, evalEvery: 4 };
-    const straight = await train(e, { ...common, source: new JsonWavSource(data), steps: 12, out: path.join(tmp, 'straight') });
+    const common = {
+      config: MICRO,
+      batch: 2,
+      crop: 64,
+      seed: 7,
+      lrScale: 10,
+      checkpointEvery: 5,
+      logEvery: 1000,
+      evalFraction: 0.2,
+      evalEvery: 4,
+    };
+    const straight = await train(e, {
+      ...common,
+      source: new JsonWavSource(data),
+      steps: 12,
+      out: path.join(tmp, 'straight'),
+    });
     const split = path.join(tmp, 'split');
     const part = await train(e, { ...common, source: new JsonWavSource(data), steps: 7, out: split });
     expect(part.step).toBe(7);
@@ -73,7 +112,9 @@ describe('training', () => {
     expect(b.state.sampler).toEqual(a.state.sampler);
     // The weights changed, and resuming with different trajectory options is refused.
     expect(straight.weights.get('logits/W').data).not.toEqual(initWeights(MICRO, 7).get('logits/W').data);
-    await expect(train(e, { ...common, lrScale: 3, source: new JsonWavSource(data), steps: 14, out: split, resume: true })).rejects.toThrow(/lrScale = 10, this run has 3/);
+    await expect(
+      train(e, { ...common, lrScale: 3, source: new JsonWavSource(data), steps: 14, out: split, resume: true }),
+    ).rejects.toThrow(/lrScale = 10, this run has 3/);
   });
 
   it('stops cleanly on abort, with a checkpoint of the last step', async () => {
@@ -81,8 +122,17 @@ describe('training', () => {
     const ac = new AbortController();
     const out = path.join(tmp, 'abort');
     const r = await train(e, {
-      config: MICRO, source: new JsonWavSource(data), steps: 50, out, batch: 1, crop: 64, checkpointEvery: 100,
-      signal: ac.signal, onStep: (s) => { if (s.step === 3) ac.abort(); },
+      config: MICRO,
+      source: new JsonWavSource(data),
+      steps: 50,
+      out,
+      batch: 1,
+      crop: 64,
+      checkpointEvery: 100,
+      signal: ac.signal,
+      onStep: (s) => {
+        if (s.step === 3) ac.abort();
+      },
     });
     expect(r).toMatchObject({ step: 3, stopped: true });
     expect(loadLatestCheckpoint(out)!.state.step).toBe(3);
@@ -94,12 +144,30 @@ describe('checkpoints survive a crash', () => {
     const out = path.join(tmp, 'crash');
     const w = initWeights(MICRO, 1);
     const ck = (step: number) => ({
-      state: { format: 'nsynth-webgpu-checkpoint' as const, version: 1 as const, step, config: MICRO, sampler: { epoch: 0, position: step, rng: 1 }, run: { batch: 1, crop: 64, seed: 0, lrScale: 1, scheduleLength: 200000, maxGradNorm: 0, emaDecay: 0.9999 }, data: 'x', savedAt: '' },
-      weights: w, ema: w, m: w, v: w,
+      state: {
+        format: 'nsynth-webgpu-checkpoint' as const,
+        version: 1 as const,
+        step,
+        config: MICRO,
+        sampler: { epoch: 0, position: step, rng: 1 },
+        run: { batch: 1, crop: 64, seed: 0, lrScale: 1, scheduleLength: 200000, maxGradNorm: 0, emaDecay: 0.9999 },
+        data: 'x',
+        savedAt: '',
+      },
+      weights: w,
+      ema: w,
+      m: w,
+      v: w,
     });
     writeCheckpoint(out, ck(5));
     for (const crashAfter of ['weights', 'adam-v', 'state.json']) {
-      expect(() => writeCheckpoint(out, ck(10), 2, { afterPart: (p) => { if (p === crashAfter) throw new Error('killed'); } })).toThrow('killed');
+      expect(() =>
+        writeCheckpoint(out, ck(10), 2, {
+          afterPart: (p) => {
+            if (p === crashAfter) throw new Error('killed');
+          },
+        }),
+      ).toThrow('killed');
       expect(loadLatestCheckpoint(out)!.state.step).toBe(5);
     }
     expect(sweepTemporary(out).length).toBeGreaterThan(0);
@@ -117,8 +185,28 @@ describe('checkpoints survive a crash', () => {
   });
 
   it('SIGKILL during `nsynth train` leaves a loadable checkpoint; --resume finishes with the uninterrupted result', async () => {
-    const args = (out: string) => ['train', '--config', microJson, '--data', data, '--steps', '120', '--batch', '2', '--crop', '64', '--out', out,
-      '--checkpoint-every', '1', '--seed', '3', '--lr-scale', '10', '--quiet'];
+    const args = (out: string) => [
+      'train',
+      '--config',
+      microJson,
+      '--data',
+      data,
+      '--steps',
+      '120',
+      '--batch',
+      '2',
+      '--crop',
+      '64',
+      '--out',
+      out,
+      '--checkpoint-every',
+      '1',
+      '--seed',
+      '3',
+      '--lr-scale',
+      '10',
+      '--quiet',
+    ];
     const reference = path.join(tmp, 'kill-ref');
     execFileSync(process.execPath, [BIN, ...args(reference)], { stdio: 'ignore' });
     const out = path.join(tmp, 'kill');
@@ -148,7 +236,26 @@ describe('checkpoints survive a crash', () => {
 
   it('Ctrl-C (SIGINT) during `nsynth train` checkpoints the current step and exits cleanly', async () => {
     const out = path.join(tmp, 'sigint');
-    const child = spawn(process.execPath, [BIN, 'train', '--config', microJson, '--data', data, '--steps', '100000', '--crop', '64', '--out', out, '--checkpoint-every', '5'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'train',
+        '--config',
+        microJson,
+        '--data',
+        data,
+        '--steps',
+        '100000',
+        '--crop',
+        '64',
+        '--out',
+        out,
+        '--checkpoint-every',
+        '5',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -170,23 +277,70 @@ describe('checkpoints survive a crash', () => {
 
   it('trains from a TFRecord file with filters, and fine-tunes from --init weights', async () => {
     const src = new JsonWavSource(data);
-    const records = src.notes.map((n, i) => encodeExample({
-      note_str: { kind: 'bytes', values: [new TextEncoder().encode(n.noteStr)] },
-      pitch: { kind: 'int64', values: [n.pitch] },
-      velocity: { kind: 'int64', values: [n.velocity] },
-      instrument_family: { kind: 'int64', values: [n.family] },
-      instrument_source: { kind: 'int64', values: [n.source] },
-      audio: { kind: 'float', values: src.audio(i) },
-    }));
+    const records = src.notes.map((n, i) =>
+      encodeExample({
+        note_str: { kind: 'bytes', values: [new TextEncoder().encode(n.noteStr)] },
+        pitch: { kind: 'int64', values: [n.pitch] },
+        velocity: { kind: 'int64', values: [n.velocity] },
+        instrument_family: { kind: 'int64', values: [n.family] },
+        instrument_source: { kind: 'int64', values: [n.source] },
+        audio: { kind: 'float', values: src.audio(i) },
+      }),
+    );
     const file = path.join(tmp, 'notes.tfrecord');
     fs.writeFileSync(file, encodeTfRecords(records));
     const first = path.join(tmp, 'tfrecord-run');
-    const out = execFileSync(process.execPath, [BIN, 'train', '--config', microJson, '--data', file, '--steps', '3', '--crop', '64', '--out', first,
-      '--families', 'organ,keyboard,mallet', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    expect(out.trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([3]);
+    const out = execFileSync(
+      process.execPath,
+      [
+        BIN,
+        'train',
+        '--config',
+        microJson,
+        '--data',
+        file,
+        '--steps',
+        '3',
+        '--crop',
+        '64',
+        '--out',
+        first,
+        '--families',
+        'organ,keyboard,mallet',
+        '--json',
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    expect(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).step),
+    ).toEqual([3]);
     const tuned = path.join(tmp, 'fine-tuned');
-    execFileSync(process.execPath, [BIN, 'train', '--config', microJson, '--data', data, '--steps', '2', '--crop', '64', '--out', tuned,
-      '--init', path.join(first, 'weights'), '--lr-scale', '0.5', '--quiet'], { stdio: 'ignore' });
+    execFileSync(
+      process.execPath,
+      [
+        BIN,
+        'train',
+        '--config',
+        microJson,
+        '--data',
+        data,
+        '--steps',
+        '2',
+        '--crop',
+        '64',
+        '--out',
+        tuned,
+        '--init',
+        path.join(first, 'weights'),
+        '--lr-scale',
+        '0.5',
+        '--quiet',
+      ],
+      { stdio: 'ignore' },
+    );
     const start = readWeightsDir(path.join(first, 'weights')).get('logits/W').data;
     const after = readWeightsDir(path.join(tuned, 'weights')).get('logits/W').data;
     let maxStep = 0;
@@ -197,9 +351,34 @@ describe('checkpoints survive a crash', () => {
   });
 
   it('`nsynth train --json` prints one JSON line per logged step with the contract fields', () => {
-    const out = execFileSync(process.execPath, [BIN, 'train', '--config', microJson, '--data', data, '--steps', '6', '--crop', '64', '--out', path.join(tmp, 'json'),
-      '--log-every', '2', '--eval-every', '3', '--json', '--quiet'], { encoding: 'utf8' });
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+    const out = execFileSync(
+      process.execPath,
+      [
+        BIN,
+        'train',
+        '--config',
+        microJson,
+        '--data',
+        data,
+        '--steps',
+        '6',
+        '--crop',
+        '64',
+        '--out',
+        path.join(tmp, 'json'),
+        '--log-every',
+        '2',
+        '--eval-every',
+        '3',
+        '--json',
+        '--quiet',
+      ],
+      { encoding: 'utf8' },
+    );
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.step)).toEqual([2, 3, 4, 6]);
     for (const l of lines) {
       expect(Object.keys(l)).toEqual(expect.arrayContaining(['step', 'loss', 'lr', 'samplesPerSecond']));
@@ -207,6 +386,23 @@ describe('checkpoints survive a crash', () => {
       expect(l.lr).toBe(2e-4);
     }
     expect(lines[1].evalLoss).toBeGreaterThan(0);
-    expect(() => execFileSync(process.execPath, [BIN, 'train', '--config', 'tiny', '--data', path.join(tmp, 'nope'), '--steps', '1', '--out', path.join(tmp, 'x')], { stdio: 'pipe' })).toThrow(/nope: no such file or folder/);
+    expect(() =>
+      execFileSync(
+        process.execPath,
+        [
+          BIN,
+          'train',
+          '--config',
+          'tiny',
+          '--data',
+          path.join(tmp, 'nope'),
+          '--steps',
+          '1',
+          '--out',
+          path.join(tmp, 'x'),
+        ],
+        { stdio: 'pipe' },
+      ),
+    ).toThrow(/nope: no such file or folder/);
   });
 });

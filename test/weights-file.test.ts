@@ -11,6 +11,7 @@ import { initWeights } from '../src/model/weights.js';
 import { getConfig } from '../src/model/config.js';
 import { crc32c, maskCrc, unmaskCrc } from '../src/util/crc32c.js';
 import { toHalf, fromHalf } from '../src/formats/half.js';
+import type { Manifest, ManifestTensor } from '../src/formats/weights-file.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-weights-'));
 const good = path.join(tmp, 'good');
@@ -21,7 +22,7 @@ function copyOf(name: string): string {
   for (const f of fs.readdirSync(good)) fs.copyFileSync(path.join(good, f), path.join(dir, f));
   return dir;
 }
-function editManifest(dir: string, edit: (m: any) => void): void {
+function editManifest(dir: string, edit: (m: Manifest) => void): void {
   const p = path.join(dir, 'manifest.json');
   const m = JSON.parse(fs.readFileSync(p, 'utf8'));
   edit(m);
@@ -62,11 +63,14 @@ describe('weights folders', () => {
     const w = initWeights(getConfig('tiny'), 3);
     const dir = path.join(tmp, 'half');
     writeWeightsDir(dir, w, 'f16');
-    expect(fs.statSync(path.join(dir, 'weights.bin')).size).toBeLessThan(fs.statSync(path.join(good, 'weights.bin')).size / 1.9);
+    expect(fs.statSync(path.join(dir, 'weights.bin')).size).toBeLessThan(
+      fs.statSync(path.join(good, 'weights.bin')).size / 1.9,
+    );
     const back = readWeightsDir(dir);
     const x = w.get('dilatedconv_3/W').data;
     const y = back.get('dilatedconv_3/W').data;
-    for (let i = 0; i < x.length; i++) expect(Math.abs(x[i] - y[i])).toBeLessThanOrEqual(Math.abs(x[i]) * 2 ** -11 + 2 ** -25);
+    for (let i = 0; i < x.length; i++)
+      expect(Math.abs(x[i] - y[i])).toBeLessThanOrEqual(Math.abs(x[i]) * 2 ** -11 + 2 ** -25);
     expect(fromHalf(toHalf(1))).toBe(1);
     expect(fromHalf(toHalf(65504))).toBe(65504);
     expect(fromHalf(toHalf(1e6))).toBe(Infinity);
@@ -76,13 +80,15 @@ describe('weights folders', () => {
     const dir = copyOf('truncated');
     const f = path.join(dir, 'weights.bin');
     fs.truncateSync(f, fs.statSync(f).size - 100);
-    expect(() => readWeightsDir(dir)).toThrow(new RegExp(`${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: \\d+ bytes, the manifest says \\d+ \\(truncated\\)`));
+    expect(() => readWeightsDir(dir)).toThrow(
+      new RegExp(`${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: \\d+ bytes, the manifest says \\d+ \\(truncated\\)`),
+    );
   });
 
   it('a flipped byte is caught by the checksum of the tensor that holds it', () => {
     const dir = copyOf('flipped');
     const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-    const victim = m.tensors.find((t: any) => t.name === 'res_3/W');
+    const victim = m.tensors.find((t: ManifestTensor) => t.name === 'res_3/W');
     const f = path.join(dir, 'weights.bin');
     const bytes = fs.readFileSync(f);
     bytes[victim.offset + 17] ^= 0x10;
@@ -96,15 +102,19 @@ describe('weights folders', () => {
     expect(() => readWeightsDir(bad)).toThrow(/manifest\.json: not valid JSON/);
 
     const shape = copyOf('shape');
-    editManifest(shape, (m) => (m.tensors.find((t: any) => t.name === 'skip_2/W').shape = [1, 1, 32, 16]));
-    expect(() => readWeightsDir(shape)).toThrow(/tensor "skip_2\/W" has shape \[1,1,32,16\], config tiny needs \[1,1,32,32\]/);
+    editManifest(shape, (m) => {
+      m.tensors.find((t: ManifestTensor) => t.name === 'skip_2/W')!.shape = [1, 1, 32, 16];
+    });
+    expect(() => readWeightsDir(shape)).toThrow(
+      /tensor "skip_2\/W" has shape \[1,1,32,16\], config tiny needs \[1,1,32,32\]/,
+    );
 
     const range = copyOf('range');
     editManifest(range, (m) => (m.tensors[5].offset = m.data.bytes - 8));
     expect(() => readWeightsDir(range)).toThrow(/lies outside the \d+-byte data file/);
 
     const missing = copyOf('missing');
-    editManifest(missing, (m) => (m.tensors = m.tensors.filter((t: any) => t.name !== 'logits/biases')));
+    editManifest(missing, (m) => (m.tensors = m.tensors.filter((t: ManifestTensor) => t.name !== 'logits/biases')));
     expect(() => readWeightsDir(missing)).toThrow(/tensor "logits\/biases" is missing/);
 
     const extra = copyOf('extra');

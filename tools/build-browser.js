@@ -13,12 +13,21 @@ const kernelsPlugin = {
     build.onResolve({ filter: /^virtual:kernels$/ }, () => ({ path: 'kernels', namespace: 'virtual-kernels' }));
     build.onLoad({ filter: /.*/, namespace: 'virtual-kernels' }, () => {
       const dir = path.join(root, 'kernels');
-      const files = fs.readdirSync(dir).filter((f) => f.endsWith('.wgsl')).sort();
+      const files = fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.wgsl'))
+        .sort();
       const record = Object.fromEntries(files.map((f) => [f.slice(0, -5), fs.readFileSync(path.join(dir, f), 'utf8')]));
-      return { contents: `export default ${JSON.stringify(record)};`, loader: 'js', watchFiles: files.map((f) => path.join(dir, f)) };
+      return {
+        contents: `export default ${JSON.stringify(record)};`,
+        loader: 'js',
+        watchFiles: files.map((f) => path.join(dir, f)),
+      };
     });
     // Node-only modules: the file-system weights reader/writer.
-    build.onResolve({ filter: /(weights-node|atomic-write|package-root)\.js$/ }, () => ({ path: path.join(root, 'src/browser/node-stub.ts') }));
+    build.onResolve({ filter: /(weights-node|atomic-write|package-root)\.js$/ }, () => ({
+      path: path.join(root, 'src/browser/node-stub.ts'),
+    }));
   },
 };
 

@@ -65,7 +65,9 @@ export class Autoencoder {
   async encode(audio: Float32Array | Float32Array[], o: RunOptions = {}): Promise<HostTensor> {
     const c = this.config;
     const batched = Array.isArray(audio);
-    const notes = (batched ? audio : [audio]).map((a, i) => fitLength(a, c.hop, o.lengthPolicy ?? 'trim', batched ? `audio[${i}]` : 'audio'));
+    const notes = (batched ? audio : [audio]).map((a, i) =>
+      fitLength(a, c.hop, o.lengthPolicy ?? 'trim', batched ? `audio[${i}]` : 'audio'),
+    );
     if (notes.length === 0) throw new Error('encode: no audio given');
     const B = notes.length;
     const T = Math.max(...notes.map((n) => n.length));
@@ -101,7 +103,9 @@ export class Autoencoder {
   ): Promise<HostTensor> {
     const c = this.config;
     const batched = Array.isArray(audio);
-    const notes = (batched ? audio : [audio]).map((a, i) => fitLength(a, c.hop, o.lengthPolicy ?? 'trim', batched ? `audio[${i}]` : 'audio'));
+    const notes = (batched ? audio : [audio]).map((a, i) =>
+      fitLength(a, c.hop, o.lengthPolicy ?? 'trim', batched ? `audio[${i}]` : 'audio'),
+    );
     if (notes.length === 0) throw new Error('teacherForcedLogits: no audio given');
     const B = notes.length;
     const T = Math.max(...notes.map((n) => n.length));
@@ -110,7 +114,11 @@ export class Autoencoder {
     const emb = splitEmbedding(embedding ?? (await this.encode(notes)), bn);
     if (emb.length !== B) throw new Error(`teacherForcedLogits: ${B} notes of audio but ${emb.length} embeddings`);
     emb.forEach((e, b) => {
-      if (e.length / bn !== F) throw new Error(`embedding ${B > 1 ? `[${b}] ` : ''}has ${e.length / bn} frames, the audio needs ${F} (${T} samples / ${c.hop})`);
+      if (e.length / bn !== F)
+        throw new Error(
+          `embedding ${B > 1 ? `[${b}] ` : ''}has ${e.length / bn} frames, the audio needs ${F} (${T} samples / ` +
+            `${c.hop})`,
+        );
     });
     const pitches = notePitches(c, o.pitch, B);
     const C = c.numClasses;
@@ -132,7 +140,8 @@ export class Autoencoder {
       const logits = await this.engine.read(plan.output);
       const k0 = seg.c0 - seg.w0;
       const n = seg.c1 - seg.c0;
-      for (let b = 0; b < B; b++) out.set(logits.subarray((b * Tw + k0) * C, (b * Tw + k0 + n) * C), (b * T + seg.c0) * C);
+      for (let b = 0; b < B; b++)
+        out.set(logits.subarray((b * Tw + k0) * C, (b * Tw + k0 + n) * C), (b * T + seg.c0) * C);
     }
     return { data: out, shape: batched ? [B, T, C] : [T, C] };
   }
@@ -146,7 +155,10 @@ export class Autoencoder {
     if (this.options.maxWindow) w = Math.min(w, this.options.maxWindow);
     w = Math.floor(w / hop) * hop;
     if (w <= context) {
-      throw new Error(`batch of ${B} is too large for this adapter: a window of ${w} samples cannot hold the ${context}-sample context; use a smaller batch`);
+      throw new Error(
+        `batch of ${B} is too large for this adapter: a window of ${w} samples cannot hold the ${context}-sample ` +
+          `context; use a smaller batch`,
+      );
     }
     return w;
   }

@@ -42,7 +42,14 @@ export class AutoencoderPlan {
     return this.plan.output;
   }
 
-  static async build(engine: Engine, kind: 'encoder' | 'decoder', c: ModelConfig, w: GpuWeights, B: number, T: number): Promise<AutoencoderPlan> {
+  static async build(
+    engine: Engine,
+    kind: 'encoder' | 'decoder',
+    c: ModelConfig,
+    w: GpuWeights,
+    B: number,
+    T: number,
+  ): Promise<AutoencoderPlan> {
     const p = new AutoencoderPlan(engine, kind, c, B, T);
     const x = p.own([B, T, 1]);
     const classes = p.own([B * T], 'u32');

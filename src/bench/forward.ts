@@ -48,14 +48,19 @@ async function best(fn: () => Promise<void>, reps: number): Promise<number> {
   return bestS;
 }
 
-export async function runForwardBench(engine: Engine, o: ForwardBenchOptions): Promise<{ adapter: string; ceilings: AdapterCeilings; rows: ForwardBenchRow[] }> {
+export async function runForwardBench(
+  engine: Engine,
+  o: ForwardBenchOptions,
+): Promise<{ adapter: string; ceilings: AdapterCeilings; rows: ForwardBenchRow[] }> {
   const ceilings = await measureCeilings(engine);
   const rows: ForwardBenchRow[] = [];
   for (const name of o.configs) {
     const c = getConfig(name);
     const samples = Math.max(c.hop, Math.round((o.seconds * c.sampleRate) / c.hop) * c.hop);
     const model = await randomModel(engine, c, 1);
-    const notes = Array.from({ length: o.batch }, (_, b) => Float32Array.from({ length: samples }, (_, t) => 0.5 * Math.sin((t * (b + 1)) / 9)));
+    const notes = Array.from({ length: o.batch }, (_, b) =>
+      Float32Array.from({ length: samples }, (_, t) => 0.5 * Math.sin((t * (b + 1)) / 9)),
+    );
     const emb = await model.encode(notes);
     const reps = engine.adapter.type === 'cpu' ? 1 : 5;
     const encS = await best(async () => void (await model.encode(notes)), reps);
@@ -63,7 +68,9 @@ export async function runForwardBench(engine: Engine, o: ForwardBenchOptions): P
     const macs = macsPerSample(c);
     const total = samples * o.batch;
     rows.push({
-      config: name, batch: o.batch, samples,
+      config: name,
+      batch: o.batch,
+      samples,
       encoderSamplesPerSecond: total / encS,
       decoderSamplesPerSecond: total / decS,
       encoderGflops: (2 * macs.encoder * total) / encS / 1e9,
@@ -79,13 +86,18 @@ export async function runForwardBench(engine: Engine, o: ForwardBenchOptions): P
     console.log(JSON.stringify(result, null, 2));
   } else {
     console.log(ceilingsHeader(result.adapter, ceilings));
-    console.log('config      batch  samples  encoder samples/s  (GFLOP/s, % of FMA)  decoder samples/s  (GFLOP/s, % of FMA)');
+    console.log(
+      'config      batch  samples  encoder samples/s  (GFLOP/s, % of FMA)  decoder samples/s  (GFLOP/s, % of FMA)',
+    );
     for (const r of rows) {
       const pct = (g: number) => ((100 * g) / ceilings.fmaGflops).toFixed(0);
       console.log(
         `${r.config.padEnd(11)} ${String(r.batch).padStart(5)} ${String(r.samples).padStart(8)} ` +
-          `${r.encoderSamplesPerSecond.toFixed(0).padStart(18)}  (${r.encoderGflops.toFixed(2)}, ${pct(r.encoderGflops)}%)`.padEnd(24) +
-          `${r.decoderSamplesPerSecond.toFixed(0).padStart(18)}  (${r.decoderGflops.toFixed(2)}, ${pct(r.decoderGflops)}%)`,
+          `${r.encoderSamplesPerSecond.toFixed(0).padStart(18)}  (${r.encoderGflops.toFixed(2)}, ${pct(r.encoderGflops)}%)`.padEnd(
+            24,
+          ) +
+          `${r.decoderSamplesPerSecond.toFixed(0).padStart(18)}  (${r.decoderGflops.toFixed(2)}, ` +
+          `${pct(r.decoderGflops)}%)`,
       );
     }
   }

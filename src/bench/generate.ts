@@ -45,7 +45,10 @@ export interface GenerateBenchRow {
 function numpyStep(R: number, S: number, L: number, lps: number, B: number, steps: number): number | null {
   const src = path.join(packageRoot(), 'src', 'bench', 'numpy_step.py');
   if (!fs.existsSync(src)) return null;
-  const r = spawnSync('python3', [src, String(R), String(S), String(L), String(lps), String(B), String(steps)], { encoding: 'utf8', timeout: 600_000 });
+  const r = spawnSync('python3', [src, String(R), String(S), String(L), String(lps), String(B), String(steps)], {
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
   if (r.status !== 0) return null;
   try {
     return (JSON.parse(r.stdout.trim()) as { samplesPerSecond: number }).samplesPerSecond;
@@ -59,11 +62,17 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
   const ceilings = await measureCeilings(engine);
   const model = await randomModel(engine, c, 1);
   const resources = model.generatorResources();
-  const weightBytes = [resources.gen.wPast, resources.gen.wCur, resources.gen.wResSkip, resources.gen.small].reduce((n, t) => n + t.bytes, 0);
+  const weightBytes = [resources.gen.wPast, resources.gen.wCur, resources.gen.wResSkip, resources.gen.small].reduce(
+    (n, t) => n + t.bytes,
+    0,
+  );
   const frames = Math.max(1, Math.round((o.seconds * c.sampleRate) / c.hop));
   // The naive generator once, for one voice (it re-runs the decoder over 6141 samples of context
   // per sample for h512_bo16, so a few samples are enough to time it).
-  const naiveEmb = { data: Float32Array.from({ length: frames * c.bottleneck }, (_, i) => Math.sin(i)), shape: [frames, c.bottleneck] };
+  const naiveEmb = {
+    data: Float32Array.from({ length: frames * c.bottleneck }, (_, i) => Math.sin(i)),
+    shape: [frames, c.bottleneck],
+  };
   const steps = Math.max(1, Math.min(o.naiveSteps, frames * c.hop));
   const n0 = performance.now();
   await naiveGenerate(model, naiveEmb, { steps, seed: 1 });
@@ -72,8 +81,14 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
   for (const B of o.batches) {
     if (!Number.isInteger(B) || B < 1) throw new Error(`bad batch size ${B}`);
     const rng = new Rng(B);
-    const emb = { data: Float32Array.from({ length: B * frames * c.bottleneck }, () => rng.uniform(-1, 1)), shape: [B, frames, c.bottleneck] };
-    await model.generate({ data: emb.data.subarray(0, B * c.bottleneck), shape: [B, 1, c.bottleneck] }, { stepsPerSubmit: 8, chunkSize: 64 }); // warm-up: pipelines, packing
+    const emb = {
+      data: Float32Array.from({ length: B * frames * c.bottleneck }, () => rng.uniform(-1, 1)),
+      shape: [B, frames, c.bottleneck],
+    };
+    await model.generate(
+      { data: emb.data.subarray(0, B * c.bottleneck), shape: [B, 1, c.bottleneck] },
+      { stepsPerSubmit: 8, chunkSize: 64 },
+    ); // warm-up: pipelines, packing
     const T = frames * c.hop;
     const t0 = performance.now();
     await model.generate(emb, { seed: 1 });
@@ -82,16 +97,31 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
     // the layered kernels read the weights once per voice tile; the voice-loop path once per voice
     const reads = choosePath(c, 'auto', B) === 'voice-loop' ? B : Math.ceil(B / VOICE_TILE);
     const weightGBps = (weightBytes * reads * (T / s)) / 1e9;
-    const np = numpyStep(c.decoder.residual, c.decoder.skip, decoderLayers(c), c.decoder.layersPerStage, B, Math.max(8, Math.min(200, Math.round(perVoice))));
+    const np = numpyStep(
+      c.decoder.residual,
+      c.decoder.skip,
+      decoderLayers(c),
+      c.decoder.layersPerStage,
+      B,
+      Math.max(8, Math.min(200, Math.round(perVoice))),
+    );
     rows.push({
-      config: c.name, adapter: engine.adapter.name, batch: B,
-      samplesPerSecond: perVoice, aggregateSamplesPerSecond: perVoice * B, realtimeFactor: perVoice / c.sampleRate,
+      config: c.name,
+      adapter: engine.adapter.name,
+      batch: B,
+      samplesPerSecond: perVoice,
+      aggregateSamplesPerSecond: perVoice * B,
+      realtimeFactor: perVoice / c.sampleRate,
       dispatchesPerStep: dispatchesPerStep(c, 'auto', B),
       path: choosePath(c, 'auto', B),
-      naiveSamplesPerSecond: naivePerVoice, speedupOverNaive: (perVoice * B) / naivePerVoice,
-      weightGBps, weightBandwidthFraction: weightGBps / ceilings.readGBps,
-      numpySamplesPerSecond: np, ratioToNumpy: np ? perVoice / np : null,
-      readCeilingGBps: ceilings.readGBps, fmaCeilingGflops: ceilings.fmaGflops,
+      naiveSamplesPerSecond: naivePerVoice,
+      speedupOverNaive: (perVoice * B) / naivePerVoice,
+      weightGBps,
+      weightBandwidthFraction: weightGBps / ceilings.readGBps,
+      numpySamplesPerSecond: np,
+      ratioToNumpy: np ? perVoice / np : null,
+      readCeilingGBps: ceilings.readGBps,
+      fmaCeilingGflops: ceilings.fmaGflops,
     });
   }
   model.dispose();
@@ -100,12 +130,17 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
   } else {
     console.log(ceilingsHeader(engine.adapter.name, ceilings));
     console.log(`config ${c.name}; ${o.seconds} s per batch size`);
-    console.log('batch  path        samples/s/voice  aggregate  realtime  dispatches/step  weights GB/s (of read ceiling)  naive (1 voice)  speed-up  NumPy samples/s/voice  ratio');
+    console.log(
+      'batch  path        samples/s/voice  aggregate  realtime  dispatches/step  weights GB/s (of read ceiling)  naive (1 voice)  speed-up  NumPy samples/s/voice  ratio',
+    );
     for (const r of rows) {
       console.log(
         `${String(r.batch).padStart(5)}  ${r.path.padEnd(10)}  ${r.samplesPerSecond.toFixed(1).padStart(15)}  ${r.aggregateSamplesPerSecond.toFixed(1).padStart(9)}  ${r.realtimeFactor.toFixed(4).padStart(8)}  ` +
-          `${(r.dispatchesPerStep < 1 ? r.dispatchesPerStep.toFixed(3) : String(r.dispatchesPerStep)).padStart(15)}  ${r.weightGBps.toFixed(2).padStart(12)} (${(100 * r.weightBandwidthFraction).toFixed(0)}%)`.padEnd(33) +
-          `  ${r.naiveSamplesPerSecond.toFixed(2).padStart(15)}  ${r.speedupOverNaive.toFixed(0).padStart(7)}x  ${r.numpySamplesPerSecond?.toFixed(1).padStart(21) ?? '                    -'}  ${r.ratioToNumpy ? r.ratioToNumpy.toFixed(2) + 'x' : '-'}`,
+          `${(r.dispatchesPerStep < 1 ? r.dispatchesPerStep.toFixed(3) : String(r.dispatchesPerStep)).padStart(15)}  ${r.weightGBps.toFixed(2).padStart(12)} (${(100 * r.weightBandwidthFraction).toFixed(0)}%)`.padEnd(
+            33,
+          ) +
+          `  ${r.naiveSamplesPerSecond.toFixed(2).padStart(15)}  ${r.speedupOverNaive.toFixed(0).padStart(7)}x  ` +
+          `${r.numpySamplesPerSecond?.toFixed(1).padStart(21) ?? '                    -'}  ${r.ratioToNumpy ? `${r.ratioToNumpy.toFixed(2)}x` : '-'}`,
       );
     }
   }

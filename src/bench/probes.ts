@@ -25,13 +25,18 @@ export async function measureCeilings(engine: Engine): Promise<AdapterCeilings> 
   const src = engine.tensor([bytes / 4]);
   const groups = software ? 64 : 4096;
   const sink = engine.tensor([groups * 256]);
-  const read = (await engine.kernel('probe_read_bandwidth')).prepare({ params: { n4: bytes / 16 }, src: src.buffer, sink: sink.buffer }, [groups]);
+  const read = (await engine.kernel('probe_read_bandwidth')).prepare(
+    { params: { n4: bytes / 16 }, src: src.buffer, sink: sink.buffer },
+    [groups],
+  );
   const readS = await timeIt(engine, [read], software ? 3 : 20);
   // FMA: 4 vec4 chains per thread.
   const iterations = software ? 2048 : 65536;
   const fgroups = software ? 64 : 2048;
   const fsink = engine.tensor([fgroups * 256]);
-  const fma = (await engine.kernel('probe_fma_rate')).prepare({ params: { iterations }, sink: fsink.buffer }, [fgroups]);
+  const fma = (await engine.kernel('probe_fma_rate')).prepare({ params: { iterations }, sink: fsink.buffer }, [
+    fgroups,
+  ]);
   const fmaS = await timeIt(engine, [fma], 3);
   const flops = fgroups * 256 * iterations * 16 * 2;
   // Dispatch cost: many tiny dispatches in one pass.

@@ -35,7 +35,10 @@ export interface TrainBenchRow {
   buildSeconds: number;
 }
 
-export async function runTrainBench(engine: Engine, o: TrainBenchOptions): Promise<{ adapter: string; ceilings: AdapterCeilings; rows: TrainBenchRow[] }> {
+export async function runTrainBench(
+  engine: Engine,
+  o: TrainBenchOptions,
+): Promise<{ adapter: string; ceilings: AdapterCeilings; rows: TrainBenchRow[] }> {
   const ceilings = await measureCeilings(engine);
   const rows: TrainBenchRow[] = [];
   for (const name of o.configs) {
@@ -63,7 +66,10 @@ export async function runTrainBench(engine: Engine, o: TrainBenchOptions): Promi
     const samples = o.batch * o.crop;
     const m = macsPerSample(c);
     rows.push({
-      config: name, batch: o.batch, crop: o.crop, stepSeconds: step,
+      config: name,
+      batch: o.batch,
+      crop: o.crop,
+      stepSeconds: step,
       samplesPerSecond: samples / step,
       forwardSamplesPerSecond: samples / fwd,
       trainOverForward: fwd / step,
@@ -78,12 +84,15 @@ export async function runTrainBench(engine: Engine, o: TrainBenchOptions): Promi
     console.log(JSON.stringify(result, null, 2));
   } else {
     console.log(ceilingsHeader(result.adapter, ceilings));
-    console.log('config      batch  crop   step s  train samples/s  forward samples/s  train/forward  GFLOP/s (% of FMA)  dispatches');
+    console.log(
+      'config      batch  crop   step s  train samples/s  forward samples/s  train/forward  GFLOP/s (% of FMA)  dispatches',
+    );
     for (const r of rows) {
       console.log(
         `${r.config.padEnd(11)} ${String(r.batch).padStart(5)} ${String(r.crop).padStart(5)} ${r.stepSeconds.toFixed(2).padStart(8)} ` +
           `${r.samplesPerSecond.toFixed(0).padStart(16)} ${r.forwardSamplesPerSecond.toFixed(0).padStart(18)} ${r.trainOverForward.toFixed(2).padStart(14)} ` +
-          `${`${r.gflops.toFixed(2)} (${((100 * r.gflops) / ceilings.fmaGflops).toFixed(0)}%)`.padStart(19)} ${String(r.dispatchesPerStep).padStart(11)}`,
+          `${`${r.gflops.toFixed(2)} (${((100 * r.gflops) / ceilings.fmaGflops).toFixed(0)}%)`.padStart(19)} ` +
+          `${String(r.dispatchesPerStep).padStart(11)}`,
       );
     }
   }

@@ -25,8 +25,12 @@ export function detectInputKind(p: string): InputKind {
     if (m?.format === 'nsynth-webgpu-weights') return 'nsynth-weights';
   }
   if ((isDir && fs.existsSync(path.join(p, 'model.json'))) || p.endsWith('.json')) return 'tfjs';
-  if (isDir || fs.existsSync(`${p}.index`) || p.endsWith('.index') || /\.data-\d{5}-of-\d{5}$/.test(p)) return 'tf-checkpoint';
-  throw new Error(`${p}: not a TensorFlow checkpoint (PREFIX, PREFIX.index or its folder), a TensorFlow.js model folder, or a weights folder`);
+  if (isDir || fs.existsSync(`${p}.index`) || p.endsWith('.index') || /\.data-\d{5}-of-\d{5}$/.test(p))
+    return 'tf-checkpoint';
+  throw new Error(
+    `${p}: not a TensorFlow checkpoint (PREFIX, PREFIX.index or its folder), a TensorFlow.js model folder, or a ` +
+      `weights folder`,
+  );
 }
 
 export interface ConvertOptions extends MappingOptions {
@@ -55,11 +59,17 @@ export function readNameMap(file: string): Record<string, string> {
   return m as Record<string, string>;
 }
 
-export async function convertToWeights(input: string, o: ConvertOptions = {}): Promise<{ weights: Weights; report: ConvertReport }> {
+export async function convertToWeights(
+  input: string,
+  o: ConvertOptions = {},
+): Promise<{ weights: Weights; report: ConvertReport }> {
   const kind = detectInputKind(input);
   if (kind === 'nsynth-weights') {
     const weights = readWeightsDir(input);
-    return { weights, report: { kind, source: input, config: weights.config.name, tensors: weights.tensors.size, skipped: null } };
+    return {
+      weights,
+      report: { kind, source: input, config: weights.config.name, tensors: weights.tensors.size, skipped: null },
+    };
   }
   if (kind === 'tf-checkpoint') {
     const bundle = new TfBundle(resolveBundlePrefix(input));
@@ -74,7 +84,16 @@ export async function convertToWeights(input: string, o: ConvertOptions = {}): P
         o.onProgress?.(done, total);
         return v as Float32Array;
       });
-      return { weights, report: { kind, source: bundle.prefix, config: plan.config.name, tensors: plan.sources.size, skipped: plan.skipped } };
+      return {
+        weights,
+        report: {
+          kind,
+          source: bundle.prefix,
+          config: plan.config.name,
+          tensors: plan.sources.size,
+          skipped: plan.skipped,
+        },
+      };
     } finally {
       bundle.close();
     }
@@ -86,15 +105,29 @@ export async function convertToWeights(input: string, o: ConvertOptions = {}): P
   const map: Record<string, string> = {};
   for (const [k, v] of Object.entries(o.map ?? {})) map[aliases.get(k) ?? k] = v;
   const byName = new Map(model.tensors.map((t) => [t.name, t]));
-  const plan = planMagentaMapping(model.tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype })), model.modelJson, { ...o, map });
+  const plan = planMagentaMapping(
+    model.tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype })),
+    model.modelJson,
+    { ...o, map },
+  );
   const total = [...plan.sources.values()].reduce((n, s) => n + byName.get(s)!.bytes, 0);
   let done = 0;
   const weights = buildWeights(plan, (name) => {
     const t = byName.get(name)!;
     done += t.bytes;
     o.onProgress?.(done, total);
-    if (!(t.values instanceof Float32Array)) throw new Error(`${model.modelJson}: weight "${name}" is ${t.dtype}, expected float32`);
+    if (!(t.values instanceof Float32Array))
+      throw new Error(`${model.modelJson}: weight "${name}" is ${t.dtype}, expected float32`);
     return t.values;
   });
-  return { weights, report: { kind, source: model.modelJson, config: plan.config.name, tensors: plan.sources.size, skipped: plan.skipped } };
+  return {
+    weights,
+    report: {
+      kind,
+      source: model.modelJson,
+      config: plan.config.name,
+      tensors: plan.sources.size,
+      skipped: plan.skipped,
+    },
+  };
 }

@@ -1,9 +1,39 @@
 // nsynth-webgpu/convert: offline conversion (Node). TensorFlow checkpoints (V2 bundles) and
 // TensorFlow.js models in, our weights (or a tfjs weights manifest) out.
-export { convertToWeights, detectInputKind, readNameMap, type ConvertOptions, type ConvertReport, type InputKind } from './convert.js';
-export { TfBundle, resolveBundlePrefix, TF_DTYPES, type BundleEntry, type BundleHeader, type TensorValues } from './tf-bundle.js';
-export { planMagentaMapping, buildWeights, sameLayout, type MappingOptions, type MappingPlan, type SourceTensor } from './magenta-checkpoint.js';
-export { readTfjsModel, writeTfjsWeights, dilatedConvs, modelJsonPath, type TfjsModel, type TfjsTensor, type DilatedConv, type GraphUse } from './tfjs.js';
+export {
+  convertToWeights,
+  detectInputKind,
+  readNameMap,
+  type ConvertOptions,
+  type ConvertReport,
+  type InputKind,
+} from './convert.js';
+export {
+  TfBundle,
+  resolveBundlePrefix,
+  TF_DTYPES,
+  type BundleEntry,
+  type BundleHeader,
+  type TensorValues,
+} from './tf-bundle.js';
+export {
+  planMagentaMapping,
+  buildWeights,
+  sameLayout,
+  type MappingOptions,
+  type MappingPlan,
+  type SourceTensor,
+} from './magenta-checkpoint.js';
+export {
+  readTfjsModel,
+  writeTfjsWeights,
+  dilatedConvs,
+  modelJsonPath,
+  type TfjsModel,
+  type TfjsTensor,
+  type DilatedConv,
+  type GraphUse,
+} from './tfjs.js';
 export { snappyDecompress } from './snappy.js';
 export { inspect, type InspectRow, type InspectReport } from './inspect.js';
 export { writeDirAtomic } from '../formats/atomic-write.js';

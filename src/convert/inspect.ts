@@ -40,14 +40,27 @@ export async function inspect(p: string): Promise<InspectReport> {
         }
         rows.push({ name: e.name, dtype: e.dtypeName, shape: e.shape, bytes: e.size, crc });
       }
-      return { kind, path: b.prefix, header: { ...b.header, blockCompression: b.blockTypes.map((t) => (t ? 'snappy' : 'none')) }, rows };
+      return {
+        kind,
+        path: b.prefix,
+        header: { ...b.header, blockCompression: b.blockTypes.map((t) => (t ? 'snappy' : 'none')) },
+        rows,
+      };
     } finally {
       b.close();
     }
   }
   if (kind === 'tfjs') {
     const m = await readTfjsModel(p);
-    for (const t of m.tensors) rows.push({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.bytes, crc: 'none', extra: t.quantization ? `quantized ${t.quantization}` : undefined });
+    for (const t of m.tensors)
+      rows.push({
+        name: t.name,
+        dtype: t.dtype,
+        shape: t.shape,
+        bytes: t.bytes,
+        crc: 'none',
+        extra: t.quantization ? `quantized ${t.quantization}` : undefined,
+      });
     return { kind, path: m.modelJson, header: { format: m.format }, rows };
   }
   const manifestPath = path.join(p, MANIFEST_NAME);
@@ -59,6 +72,13 @@ export async function inspect(p: string): Promise<InspectReport> {
   } catch (err) {
     bad = (err as Error).message;
   }
-  for (const t of m.tensors) rows.push({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.bytes, crc: bad && bad.includes(`"${t.name}"`) ? `error: ${bad}` : bad ? 'unchecked' : 'ok' });
+  for (const t of m.tensors)
+    rows.push({
+      name: t.name,
+      dtype: t.dtype,
+      shape: t.shape,
+      bytes: t.bytes,
+      crc: bad?.includes(`"${t.name}"`) ? `error: ${bad}` : bad ? 'unchecked' : 'ok',
+    });
   return { kind, path: p, header: { config: m.config.name }, rows };
 }

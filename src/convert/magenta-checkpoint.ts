@@ -60,16 +60,23 @@ export function planMagentaMapping(tensors: SourceTensor[], where: string, o: Ma
       missing.push(s.name);
       continue;
     }
-    if (!sameLayout(t.shape, s.shape)) wrong.push(`"${t.name}" is [${t.shape}], config ${config.name} needs [${s.shape}]`);
-    if (!['float32', 'float16', 'bfloat16'].includes(t.dtype)) wrong.push(`"${t.name}" is ${t.dtype}, expected a float type`);
+    if (!sameLayout(t.shape, s.shape))
+      wrong.push(`"${t.name}" is [${t.shape}], config ${config.name} needs [${s.shape}]`);
+    if (!['float32', 'float16', 'bfloat16'].includes(t.dtype))
+      wrong.push(`"${t.name}" is ${t.dtype}, expected a float type`);
     sources.set(s.name, t.name);
     byOurName.delete(s.name);
   }
   const kind = o.ema ? 'EMA shadow (--ema) ' : '';
-  if (missing.length) throw new Error(`${where}: missing ${missing.length} ${kind}tensor(s) of config ${config.name}: ${missing.slice(0, 12).join(', ')}${missing.length > 12 ? ', ...' : ''}`);
+  if (missing.length)
+    throw new Error(
+      `${where}: missing ${missing.length} ${kind}tensor(s) of config ${config.name}: ` +
+        `${missing.slice(0, 12).join(', ')}${missing.length > 12 ? ', ...' : ''}`,
+    );
   if (wrong.length) throw new Error(`${where}: ${wrong.join('; ')}`);
   const unexpected = [...byOurName.values()].map((t) => t.name).filter((n) => /\/(W|biases)$/.test(o.map?.[n] ?? n));
-  if (unexpected.length) throw new Error(`${where}: unexpected model tensor(s) for config ${config.name}: ${unexpected.join(', ')}`);
+  if (unexpected.length)
+    throw new Error(`${where}: unexpected model tensor(s) for config ${config.name}: ${unexpected.join(', ')}`);
   skipped.other.push(...[...byOurName.values()].map((t) => t.name));
   return { config, sources, skipped };
 }
@@ -92,7 +99,11 @@ function core(shape: number[], rank: number): number[] {
 function inferConfig(t: Map<string, SourceTensor>, where: string, o: MappingOptions): ModelConfig {
   const shape = (name: string): number[] => {
     const x = t.get(name);
-    if (!x) throw new Error(`${where}: no tensor "${name}"${o.ema ? ' (EMA shadow)' : ''}: not a Magenta WaveNet autoencoder checkpoint (pass --map for other names)`);
+    if (!x)
+      throw new Error(
+        `${where}: no tensor "${name}"${o.ema ? ' (EMA shadow)' : ''}: not a Magenta WaveNet autoencoder checkpoint ` +
+          `(pass --map for other names)`,
+      );
     return x.shape;
   };
   const count = (prefix: string): number => {
@@ -109,28 +120,63 @@ function inferConfig(t: Map<string, SourceTensor>, where: string, o: MappingOpti
   const encLayers = count('ae_dilatedconv');
   const decLayers = count('dilatedconv');
   const E = core(shape('cond_map_1/W'), 2)[0];
-  if (E !== bottleneck && E !== bottleneck + PITCH_CLASSES) throw new Error(`${where}: cond_map_1/W takes ${E} inputs, the bottleneck has ${bottleneck} (with pitch: ${bottleneck + PITCH_CLASSES})`);
+  if (E !== bottleneck && E !== bottleneck + PITCH_CLASSES)
+    throw new Error(
+      `${where}: cond_map_1/W takes ${E} inputs, the bottleneck has ${bottleneck} (with pitch: ` +
+        `${bottleneck + PITCH_CLASSES})`,
+    );
   // The dilation pattern is not stored: a known config with the same widths and depths supplies it
   // (tiny's 2 x 5), else Magenta's 10 layers per stage, unless the caller says otherwise.
-  const shapeKey = (x: ModelConfig) => JSON.stringify([x.bottleneck, x.filterLength, x.numClasses, x.pitchConditioning, x.encoder.width,
-    x.encoder.stages * x.encoder.layersPerStage, x.decoder.residual, x.decoder.skip, x.decoder.stages * x.decoder.layersPerStage]);
+  const shapeKey = (x: ModelConfig) =>
+    JSON.stringify([
+      x.bottleneck,
+      x.filterLength,
+      x.numClasses,
+      x.pitchConditioning,
+      x.encoder.width,
+      x.encoder.stages * x.encoder.layersPerStage,
+      x.decoder.residual,
+      x.decoder.skip,
+      x.decoder.stages * x.decoder.layersPerStage,
+    ]);
   const probe: ModelConfig = {
-    name: 'converted', sampleRate: 16000, hop: 512, bottleneck, filterLength: K, numClasses: classes, pitchConditioning: E !== bottleneck,
+    name: 'converted',
+    sampleRate: 16000,
+    hop: 512,
+    bottleneck,
+    filterLength: K,
+    numClasses: classes,
+    pitchConditioning: E !== bottleneck,
     encoder: { width: we, stages: 1, layersPerStage: encLayers },
     decoder: { residual: R, skip: S, stages: 1, layersPerStage: decLayers },
   };
-  const known = o.layersPerStage === undefined ? Object.values(CONFIGS).find((k) => shapeKey(k) === shapeKey(probe)) : undefined;
+  const known =
+    o.layersPerStage === undefined ? Object.values(CONFIGS).find((k) => shapeKey(k) === shapeKey(probe)) : undefined;
   if (known) return validateConfig(structuredClone(known), where);
   const lps = o.layersPerStage ?? 10;
-  for (const [what, n] of [['encoder', encLayers], ['decoder', decLayers]] as const) {
-    if (n === 0 || n % lps !== 0) throw new Error(`${where}: ${n} ${what} layers is not a whole number of ${lps}-layer stages (set layersPerStage)`);
+  for (const [what, n] of [
+    ['encoder', encLayers],
+    ['decoder', decLayers],
+  ] as const) {
+    if (n === 0 || n % lps !== 0)
+      throw new Error(
+        `${where}: ${n} ${what} layers is not a whole number of ${lps}-layer stages (set layersPerStage)`,
+      );
   }
-  const c: ModelConfig = { ...probe, encoder: { width: we, stages: encLayers / lps, layersPerStage: lps }, decoder: { residual: R, skip: S, stages: decLayers / lps, layersPerStage: lps } };
+  const c: ModelConfig = {
+    ...probe,
+    encoder: { width: we, stages: encLayers / lps, layersPerStage: lps },
+    decoder: { residual: R, skip: S, stages: decLayers / lps, layersPerStage: lps },
+  };
   return validateConfig(c, where);
 }
 
 /** Reads the planned tensors (as float32) into a Weights container. */
-export function buildWeights(plan: MappingPlan, read: (sourceName: string) => Float32Array, onTensor?: (name: string) => void): Weights {
+export function buildWeights(
+  plan: MappingPlan,
+  read: (sourceName: string) => Float32Array,
+  onTensor?: (name: string) => void,
+): Weights {
   const w = new Weights(plan.config);
   for (const s of weightSpecs(plan.config)) {
     const data = read(plan.sources.get(s.name)!);

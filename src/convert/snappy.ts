@@ -19,7 +19,8 @@ export function snappyUncompressedLength(src: Uint8Array, where: string): { leng
 
 export function snappyDecompress(src: Uint8Array, where: string, maxOutput = 64 * 1024 * 1024): Uint8Array {
   const { length, headerBytes } = snappyUncompressedLength(src, where);
-  if (length > maxOutput) throw new Error(`${where}: Snappy block claims ${length} bytes, more than the ${maxOutput}-byte limit`);
+  if (length > maxOutput)
+    throw new Error(`${where}: Snappy block claims ${length} bytes, more than the ${maxOutput}-byte limit`);
   const out = new Uint8Array(length);
   let ip = headerBytes;
   let op = 0;
@@ -63,7 +64,8 @@ export function snappyDecompress(src: Uint8Array, where: string, maxOutput = 64 
       offset = (src[ip] | (src[ip + 1] << 8) | (src[ip + 2] << 16)) + src[ip + 3] * 2 ** 24;
       ip += 4;
     }
-    if (offset === 0 || offset > op) throw new Error(`${where}: Snappy copy offset ${offset} outside the ${op} bytes written`);
+    if (offset === 0 || offset > op)
+      throw new Error(`${where}: Snappy copy offset ${offset} outside the ${op} bytes written`);
     if (op + len > length) throw new Error(`${where}: Snappy copy overflows the declared ${length} bytes`);
     // Byte by byte: a copy may overlap its own output (run-length style).
     for (let i = 0; i < len; i++, op++) out[op] = out[op - offset];

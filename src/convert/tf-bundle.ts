@@ -64,7 +64,10 @@ function readHandle(r: ProtoReader): Handle {
   return { offset: r.varint(), size: r.varint() };
 }
 
-/** Resolves what a user points at (a prefix, the .index, a data shard, or a folder with a `checkpoint` file) to a prefix. */
+/**
+ * Resolves what a user points at (a prefix, the .index, a data shard, or a folder with a `checkpoint` file) to a
+ * prefix.
+ */
 export function resolveBundlePrefix(p: string): string {
   const strip = (s: string) => s.replace(/\.index$/, '').replace(/\.data-\d{5}-of-\d{5}$/, '');
   if (fs.existsSync(p) && fs.statSync(p).isDirectory()) {
@@ -79,7 +82,9 @@ export function resolveBundlePrefix(p: string): string {
     }
     const idx = fs.readdirSync(p).filter((f) => f.endsWith('.index'));
     if (idx.length === 1) return path.join(p, strip(idx[0]));
-    throw new Error(`${p}: ${idx.length === 0 ? 'no .index file here' : `several checkpoints here (${idx.join(', ')}): name one`}`);
+    throw new Error(
+      `${p}: ${idx.length === 0 ? 'no .index file here' : `several checkpoints here (${idx.join(', ')}): name one`}`,
+    );
   }
   return strip(p);
 }
@@ -93,14 +98,20 @@ export class TfBundle {
   private readonly shardFds = new Map<number, { fd: number; size: number; file: string }>();
 
   /** Opens PREFIX.index (or parses `indexBytes` as if read from there). */
-  constructor(readonly prefix: string, indexBytes?: Uint8Array) {
+  constructor(
+    readonly prefix: string,
+    indexBytes?: Uint8Array,
+  ) {
     this.indexPath = `${prefix}.index`;
     let bytes = indexBytes;
     if (!bytes) {
       try {
         bytes = fs.readFileSync(this.indexPath);
       } catch (e) {
-        throw new Error(`${this.indexPath}: cannot read the checkpoint index (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        throw new Error(
+          `${this.indexPath}: cannot read the checkpoint index ` +
+            `(${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        );
       }
     }
     this.parseIndex(bytes);
@@ -111,10 +122,12 @@ export class TfBundle {
   }
 
   private parseIndex(file: Uint8Array): void {
-    if (file.length < FOOTER_BYTES) this.fail(`truncated: ${file.length} bytes, shorter than the ${FOOTER_BYTES}-byte table footer`);
+    if (file.length < FOOTER_BYTES)
+      this.fail(`truncated: ${file.length} bytes, shorter than the ${FOOTER_BYTES}-byte table footer`);
     const footer = file.subarray(file.length - FOOTER_BYTES);
     const dv = new DataView(footer.buffer, footer.byteOffset, FOOTER_BYTES);
-    if (dv.getUint32(40, true) !== TABLE_MAGIC_LO || dv.getUint32(44, true) !== TABLE_MAGIC_HI) this.fail('bad table magic: not a TensorFlow checkpoint index (or truncated)');
+    if (dv.getUint32(40, true) !== TABLE_MAGIC_LO || dv.getUint32(44, true) !== TABLE_MAGIC_HI)
+      this.fail('bad table magic: not a TensorFlow checkpoint index (or truncated)');
     const fr = new ProtoReader(footer, 0, 40, this.indexPath, 'table footer');
     readHandle(fr); // metaindex: TensorFlow writes no meta blocks
     const indexHandle = readHandle(fr);
@@ -135,7 +148,8 @@ export class TfBundle {
     }
     if (this.header.endianness !== 0) this.fail('big-endian checkpoints are not supported');
     for (const e of this.entries.values()) {
-      if (e.shard >= this.header.numShards) this.fail(`tensor "${e.name}" names shard ${e.shard} of ${this.header.numShards}`);
+      if (e.shard >= this.header.numShards)
+        this.fail(`tensor "${e.name}" names shard ${e.shard} of ${this.header.numShards}`);
     }
   }
 
@@ -146,11 +160,13 @@ export class TfBundle {
   /** A block's contents after its trailer (type byte + masked CRC over contents and type) checked. */
   private blockWithType(file: Uint8Array, h: Handle, what: string): { contents: Uint8Array; type: number } {
     const limit = file.length - FOOTER_BYTES;
-    if (h.offset + h.size + 5 > limit || h.size > MAX_BLOCK_BYTES) this.fail(`${what}: handle ${h.offset}+${h.size} runs past the end of the table (${limit} bytes)`);
+    if (h.offset + h.size + 5 > limit || h.size > MAX_BLOCK_BYTES)
+      this.fail(`${what}: handle ${h.offset}+${h.size} runs past the end of the table (${limit} bytes)`);
     const raw = file.subarray(h.offset, h.offset + h.size);
     const type = file[h.offset + h.size];
     const stored = new DataView(file.buffer, file.byteOffset + h.offset + h.size + 1, 4).getUint32(0, true);
-    if (maskCrc(crc32c(file.subarray(h.offset, h.offset + h.size + 1))) !== stored) this.fail(`${what}: block checksum mismatch (corrupted)`);
+    if (maskCrc(crc32c(file.subarray(h.offset, h.offset + h.size + 1))) !== stored)
+      this.fail(`${what}: block checksum mismatch (corrupted)`);
     if (type === 0) return { contents: raw, type };
     if (type === 1) return { contents: snappyDecompress(raw, `${this.indexPath}: ${what}`, MAX_BLOCK_BYTES), type };
     this.fail(`${what}: unknown compression type ${type}`);
@@ -161,7 +177,8 @@ export class TfBundle {
     if (b.length < 4) this.fail(`${what}: ${b.length} bytes, too short for its restart count`);
     const numRestarts = new DataView(b.buffer, b.byteOffset + b.length - 4, 4).getUint32(0, true);
     const entriesEnd = b.length - 4 * (numRestarts + 1);
-    if (numRestarts > (b.length - 4) / 4 || entriesEnd < 0) this.fail(`${what}: ${numRestarts} restarts do not fit in ${b.length} bytes`);
+    if (numRestarts > (b.length - 4) / 4 || entriesEnd < 0)
+      this.fail(`${what}: ${numRestarts} restarts do not fit in ${b.length} bytes`);
     const r = new ProtoReader(b, 0, entriesEnd, this.indexPath, what);
     let key = new Uint8Array(0);
     const dec = new TextDecoder();
@@ -255,7 +272,9 @@ export class TfBundle {
       try {
         fd = fs.openSync(file, 'r');
       } catch (e) {
-        throw new Error(`${file}: cannot open checkpoint data (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        throw new Error(
+          `${file}: cannot open checkpoint data (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        );
       }
       s = { fd, size: fs.fstatSync(fd).size, file };
       this.shardFds.set(i, s);
@@ -267,7 +286,11 @@ export class TfBundle {
   readBytes(name: string): Uint8Array {
     const e = this.entry(name);
     const s = this.shard(e.shard);
-    if (e.offset + e.size > s.size) throw new Error(`${s.file}: tensor "${name}" spans bytes ${e.offset}..${e.offset + e.size}, the file has ${s.size} (truncated?)`);
+    if (e.offset + e.size > s.size)
+      throw new Error(
+        `${s.file}: tensor "${name}" spans bytes ${e.offset}..${e.offset + e.size}, the file has ${s.size} ` +
+          `(truncated?)`,
+      );
     const buf = new Uint8Array(e.size);
     let done = 0;
     while (done < e.size) {
@@ -277,7 +300,10 @@ export class TfBundle {
     }
     const actual = e.dtype === 7 ? stringTensorCrc(buf, e, s.file) : crc32c(buf);
     if (actual !== unmaskCrc(e.crc32c)) {
-      throw new Error(`${s.file}: tensor "${name}" fails its checksum (crc32c 0x${actual.toString(16).padStart(8, '0')}, index 0x${unmaskCrc(e.crc32c).toString(16).padStart(8, '0')}): corrupted`);
+      throw new Error(
+        `${s.file}: tensor "${name}" fails its checksum (crc32c 0x${actual.toString(16).padStart(8, '0')}, index ` +
+          `0x${unmaskCrc(e.crc32c).toString(16).padStart(8, '0')}): corrupted`,
+      );
     }
     return buf;
   }

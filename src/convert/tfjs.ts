@@ -57,19 +57,31 @@ function cpuBackend(): Promise<void> {
   return backendReady;
 }
 
-const VALUE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+const VALUE_BYTES: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  complex64: 8,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+};
 
 function specBytes(s: TfjsWeightSpec, where: string): number {
   const n = s.shape.reduce((a, b) => a * b, 1);
   const per = VALUE_BYTES[s.quantization?.dtype ?? s.dtype];
-  if (per === undefined) throw new Error(`${where}: weight "${s.name}" has dtype ${s.quantization?.dtype ?? s.dtype}, which is not supported`);
+  if (per === undefined)
+    throw new Error(
+      `${where}: weight "${s.name}" has dtype ${s.quantization?.dtype ?? s.dtype}, which is not supported`,
+    );
   return n * per;
 }
 
 /** `dir/model.json`, or a path to any tfjs .json file. */
 export function modelJsonPath(p: string): string {
   if (fs.existsSync(p) && fs.statSync(p).isDirectory()) {
-    for (const name of ['model.json', 'weights_manifest.json']) if (fs.existsSync(path.join(p, name))) return path.join(p, name);
+    for (const name of ['model.json', 'weights_manifest.json'])
+      if (fs.existsSync(path.join(p, name))) return path.join(p, name);
     throw new Error(`${p}: no model.json here (not a TensorFlow.js model folder)`);
   }
   return p;
@@ -81,35 +93,54 @@ export async function readTfjsModel(p: string): Promise<TfjsModel> {
   try {
     json = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file}: not a readable TensorFlow.js model.json (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(
+      `${file}: not a readable TensorFlow.js model.json (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   // A bare weights manifest (the oldest format) is an array of groups.
-  const manifest = (Array.isArray(json) ? json : json.weightsManifest) as { paths: string[]; weights: TfjsWeightSpec[] }[] | undefined;
+  const manifest = (Array.isArray(json) ? json : json.weightsManifest) as
+    | { paths: string[]; weights: TfjsWeightSpec[] }[]
+    | undefined;
   if (!Array.isArray(manifest)) throw new Error(`${file}: no weightsManifest`);
-  const format = Array.isArray(json) ? 'weights-manifest' : typeof json.format === 'string' ? json.format : json.modelTopology && (json.modelTopology as Record<string, unknown>).node ? 'graph-model (no format key)' : 'layers-model (no format key)';
+  const format = Array.isArray(json)
+    ? 'weights-manifest'
+    : typeof json.format === 'string'
+      ? json.format
+      : json.modelTopology && (json.modelTopology as Record<string, unknown>).node
+        ? 'graph-model (no format key)'
+        : 'layers-model (no format key)';
   await cpuBackend();
   const dir = path.dirname(file);
   const tensors: TfjsTensor[] = [];
   for (const [g, group] of manifest.entries()) {
-    if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights)) throw new Error(`${file}: weights group ${g} needs "paths" and "weights" lists`);
+    if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights))
+      throw new Error(`${file}: weights group ${g} needs "paths" and "weights" lists`);
     const shards = group.paths.map((rel) => {
-      if (typeof rel !== 'string' || rel.includes('..')) throw new Error(`${file}: group ${g} has a bad shard path ${JSON.stringify(rel)}`);
+      if (typeof rel !== 'string' || rel.includes('..'))
+        throw new Error(`${file}: group ${g} has a bad shard path ${JSON.stringify(rel)}`);
       const f = path.join(dir, rel);
       try {
         return new Uint8Array(fs.readFileSync(f));
       } catch (e) {
-        throw new Error(`${f}: cannot read shard of ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        throw new Error(
+          `${f}: cannot read shard of ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        );
       }
     });
     const total = shards.reduce((n, s) => n + s.length, 0);
     const specs = group.weights;
     let need = 0;
     for (const s of specs) {
-      if (typeof s?.name !== 'string' || !Array.isArray(s.shape) || s.shape.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`${file}: group ${g} has a malformed weight entry ${JSON.stringify(s)?.slice(0, 120)}`);
+      if (typeof s?.name !== 'string' || !Array.isArray(s.shape) || s.shape.some((d) => !Number.isInteger(d) || d < 0))
+        throw new Error(`${file}: group ${g} has a malformed weight entry ${JSON.stringify(s)?.slice(0, 120)}`);
       if (s.dtype === 'string') throw new Error(`${file}: weight "${s.name}" is a string tensor (not supported)`);
       need += specBytes(s, file);
     }
-    if (need > total) throw new Error(`${file}: group ${g}'s manifest needs ${need} bytes, its shards (${group.paths.join(', ')}) hold ${total}: it points past the end of the data`);
+    if (need > total)
+      throw new Error(
+        `${file}: group ${g}'s manifest needs ${need} bytes, its shards (${group.paths.join(', ')}) hold ${total}: ` +
+          `it points past the end of the data`,
+      );
     const buffer = new Uint8Array(total);
     let at = 0;
     for (const s of shards) {
@@ -120,7 +151,15 @@ export async function readTfjsModel(p: string): Promise<TfjsModel> {
     for (const s of specs) {
       const t = decoded[s.name];
       const values = t.dataSync() as Float32Array | Int32Array | Uint8Array;
-      tensors.push({ name: s.name, shape: s.shape, dtype: s.dtype, bytes: specBytes(s, file), quantization: s.quantization?.dtype, group: g, values });
+      tensors.push({
+        name: s.name,
+        shape: s.shape,
+        dtype: s.dtype,
+        bytes: specBytes(s, file),
+        quantization: s.quantization?.dtype,
+        group: g,
+        values,
+      });
       t.dispose();
     }
   }
@@ -130,7 +169,8 @@ export async function readTfjsModel(p: string): Promise<TfjsModel> {
 /** For graph models: which node reads each constant, and as which input. */
 function graphUses(json: unknown): Map<string, GraphUse[]> {
   const uses = new Map<string, GraphUse[]>();
-  const nodes = ((json as { modelTopology?: { node?: { name: string; op: string; input?: string[] }[] } }).modelTopology?.node) ?? [];
+  const nodes =
+    (json as { modelTopology?: { node?: { name: string; op: string; input?: string[] }[] } }).modelTopology?.node ?? [];
   for (const n of nodes) {
     (n.input ?? []).forEach((inp, i) => {
       if (inp.startsWith('^')) return; // control dependency
@@ -155,7 +195,9 @@ export interface DilatedConv {
  * `dilations` attribute or (as tf.nn.convolution does) as SpaceToBatchND -> Conv2D -> BatchToSpaceND.
  */
 export function dilatedConvs(model: TfjsModel): DilatedConv[] {
-  const nodes = new Map(((model.json.modelTopology as { node?: Record<string, unknown>[] })?.node ?? []).map((n) => [n.name as string, n]));
+  const nodes = new Map(
+    ((model.json.modelTopology as { node?: Record<string, unknown>[] })?.node ?? []).map((n) => [n.name as string, n]),
+  );
   const tensor = new Map(model.tensors.map((t) => [t.name, t]));
   const out: DilatedConv[] = [];
   for (const n of nodes.values()) {
@@ -177,7 +219,11 @@ export function dilatedConvs(model: TfjsModel): DilatedConv[] {
 }
 
 /** Writes weights as a tfjs weights manifest (model.json) + shards of at most `shardBytes`. */
-export function writeTfjsWeights(dir: string, w: Weights, o: { dtype?: 'f32' | 'f16'; shardBytes?: number; writeFile: (file: string, data: Uint8Array | string) => void }): void {
+export function writeTfjsWeights(
+  dir: string,
+  w: Weights,
+  o: { dtype?: 'f32' | 'f16'; shardBytes?: number; writeFile: (file: string, data: Uint8Array | string) => void },
+): void {
   const shardBytes = o.shardBytes ?? 4 * 1024 * 1024;
   const specs: TfjsWeightSpec[] = [];
   const chunks: Uint8Array[] = [];
@@ -213,5 +259,5 @@ export function writeTfjsWeights(dir: string, w: Weights, o: { dtype?: 'f32' | '
     userDefinedMetadata: { nsynthConfig: w.config },
     weightsManifest: [{ paths, weights: specs }],
   };
-  o.writeFile(path.join(dir, 'model.json'), JSON.stringify(modelJson, null, 1) + '\n');
+  o.writeFile(path.join(dir, 'model.json'), `${JSON.stringify(modelJson, null, 1)}\n`);
 }

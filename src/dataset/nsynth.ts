@@ -7,9 +7,32 @@ import { readWav16k } from '../formats/wav.js';
 import { decodeExample, type Feature } from './tf-example.js';
 import { TfRecordReader, type RecordRef } from './tfrecord.js';
 
-export const FAMILIES = ['bass', 'brass', 'flute', 'guitar', 'keyboard', 'mallet', 'organ', 'reed', 'string', 'synth_lead', 'vocal'];
+export const FAMILIES = [
+  'bass',
+  'brass',
+  'flute',
+  'guitar',
+  'keyboard',
+  'mallet',
+  'organ',
+  'reed',
+  'string',
+  'synth_lead',
+  'vocal',
+];
 export const SOURCES = ['acoustic', 'electronic', 'synthetic'];
-export const QUALITIES = ['bright', 'dark', 'distortion', 'fast_decay', 'long_release', 'multiphonic', 'nonlinear_env', 'percussive', 'reverb', 'tempo-synced'];
+export const QUALITIES = [
+  'bright',
+  'dark',
+  'distortion',
+  'fast_decay',
+  'long_release',
+  'multiphonic',
+  'nonlinear_env',
+  'percussive',
+  'reverb',
+  'tempo-synced',
+];
 
 export interface NoteMeta {
   noteStr: string;
@@ -51,15 +74,20 @@ export function matches(n: NoteMeta, f: NoteFilter): boolean {
 
 /** Names or indices ("guitar,mallet" or "3,5") to indices, with an error naming the bad entry. */
 export function parseLabelList(text: string, vocabulary: string[], what: string): number[] {
-  return text.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
-    const i = /^\d+$/.test(s) ? Number(s) : vocabulary.indexOf(s);
-    if (i < 0 || i >= vocabulary.length) throw new Error(`Unknown ${what} "${s}" (known: ${vocabulary.join(', ')})`);
-    return i;
-  });
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const i = /^\d+$/.test(s) ? Number(s) : vocabulary.indexOf(s);
+      if (i < 0 || i >= vocabulary.length) throw new Error(`Unknown ${what} "${s}" (known: ${vocabulary.join(', ')})`);
+      return i;
+    });
 }
 
 function int(v: unknown, where: string, field: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new Error(`${where}: field "${field}" is ${JSON.stringify(v)}, expected an integer`);
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    throw new Error(`${where}: field "${field}" is ${JSON.stringify(v)}, expected an integer`);
   return v;
 }
 
@@ -76,13 +104,17 @@ export class JsonWavSource implements NoteSource {
     try {
       parsed = JSON.parse(fs.readFileSync(json, 'utf8'));
     } catch (e) {
-      throw new Error(`${json}: cannot read the NSynth examples list (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new Error(
+        `${json}: cannot read the NSynth examples list (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${json}: expected an object keyed by note_str`);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new Error(`${json}: expected an object keyed by note_str`);
     for (const [key, raw] of Object.entries(parsed as Record<string, Record<string, unknown>>)) {
       const w = `${json}: note "${key}"`;
       if (typeof raw !== 'object' || raw === null) throw new Error(`${w}: not an object`);
-      if (raw.sample_rate !== undefined && raw.sample_rate !== 16000) throw new Error(`${w}: sample_rate ${raw.sample_rate}, expected 16000`);
+      if (raw.sample_rate !== undefined && raw.sample_rate !== 16000)
+        throw new Error(`${w}: sample_rate ${raw.sample_rate}, expected 16000`);
       this.notes.push({
         noteStr: key,
         pitch: int(raw.pitch, w, 'pitch'),
@@ -130,7 +162,7 @@ export class TfRecordSource implements NoteSource {
     const where = `${this.where}: record ${this.indices[i]}`;
     const f = decodeExample(this.reader.read(this.refs[i], this.indices[i]), where);
     const a = f.get('audio');
-    if (!a || a.kind !== 'float') throw new Error(`${where}: no float feature "audio"`);
+    if (a?.kind !== 'float') throw new Error(`${where}: no float feature "audio"`);
     if (a.values.length === 0) throw new Error(`${where}: empty audio`);
     return a.values;
   }
@@ -141,12 +173,20 @@ export class TfRecordSource implements NoteSource {
 }
 
 /** The features an index pass decodes (the audio is decoded when a note is used). */
-const LABEL_FEATURES = new Set(['note_str', 'pitch', 'velocity', 'instrument_family', 'instrument_source', 'instrument_str', 'qualities']);
+const LABEL_FEATURES = new Set([
+  'note_str',
+  'pitch',
+  'velocity',
+  'instrument_family',
+  'instrument_source',
+  'instrument_str',
+  'qualities',
+]);
 
 function metaFromExample(f: Map<string, Feature>, where: string): NoteMeta {
   const one = (name: string): number => {
     const v = f.get(name);
-    if (!v || v.kind !== 'int64' || v.values.length < 1) throw new Error(`${where}: missing int64 feature "${name}"`);
+    if (v?.kind !== 'int64' || v.values.length < 1) throw new Error(`${where}: missing int64 feature "${name}"`);
     return v.values[0];
   };
   const str = (name: string): string | null => {

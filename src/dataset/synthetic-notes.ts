@@ -29,7 +29,12 @@ function envelope(i: number, n: number): number {
   return attack * (i < hold ? 1 : Math.max(0, 1 - (i - hold) / (n - hold)));
 }
 
-function additive(out: Float32Array, partials: { ratio: number; amp: number; decay: number }[], f0: number, rng: Rng): void {
+function additive(
+  out: Float32Array,
+  partials: { ratio: number; amp: number; decay: number }[],
+  f0: number,
+  rng: Rng,
+): void {
   for (const p of partials) {
     const f = f0 * p.ratio;
     if (f >= SR / 2) continue;
@@ -40,16 +45,42 @@ function additive(out: Float32Array, partials: { ratio: number; amp: number; dec
 }
 
 /** One note of `kind` at MIDI `pitch`, peak amplitude set by `velocity`. */
-export function synthesizeNote(kind: SynthKind, pitch: number, velocity: number, samples: number, seed: number): Float32Array {
+export function synthesizeNote(
+  kind: SynthKind,
+  pitch: number,
+  velocity: number,
+  samples: number,
+  seed: number,
+): Float32Array {
   const rng = new Rng(seed);
   const f0 = hz(pitch);
   const out = new Float32Array(samples);
   if (kind === 'organ') {
-    additive(out, [1, 3, 5, 7, 9, 11].map((k) => ({ ratio: k, amp: 1 / k, decay: 0 })), f0, rng);
+    additive(
+      out,
+      [1, 3, 5, 7, 9, 11].map((k) => ({ ratio: k, amp: 1 / k, decay: 0 })),
+      f0,
+      rng,
+    );
   } else if (kind === 'keyboard') {
-    additive(out, Array.from({ length: 12 }, (_, j) => ({ ratio: j + 1, amp: 1 / (j + 1) ** 2, decay: 0.8 + 0.4 * j })), f0, rng);
+    additive(
+      out,
+      Array.from({ length: 12 }, (_, j) => ({ ratio: j + 1, amp: 1 / (j + 1) ** 2, decay: 0.8 + 0.4 * j })),
+      f0,
+      rng,
+    );
   } else if (kind === 'mallet') {
-    additive(out, [[1, 1], [2.756, 0.5], [5.404, 0.25], [8.933, 0.12]].map(([ratio, amp], j) => ({ ratio, amp, decay: 3 + 4 * j })), f0, rng);
+    additive(
+      out,
+      [
+        [1, 1],
+        [2.756, 0.5],
+        [5.404, 0.25],
+        [8.933, 0.12],
+      ].map(([ratio, amp], j) => ({ ratio, amp, decay: 3 + 4 * j })),
+      f0,
+      rng,
+    );
   } else if (kind === 'guitar') {
     // Karplus-Strong: a noise burst circulating in a delay line of one period, low-passed each pass.
     const period = Math.max(2, Math.round(SR / f0));
@@ -61,7 +92,12 @@ export function synthesizeNote(kind: SynthKind, pitch: number, velocity: number,
       out[i] = v;
     }
   } else {
-    additive(out, [1, 2, 3].map((k) => ({ ratio: k, amp: 0.3 / k, decay: 0 })), f0, rng);
+    additive(
+      out,
+      [1, 2, 3].map((k) => ({ ratio: k, amp: 0.3 / k, decay: 0 })),
+      f0,
+      rng,
+    );
     // Breath: noise through a two-pole resonator at the pitch.
     const r = 0.995;
     const c = 2 * r * Math.cos((2 * Math.PI * f0) / SR);
@@ -84,8 +120,20 @@ export function synthesizeNote(kind: SynthKind, pitch: number, velocity: number,
   return out;
 }
 
-const FAMILY_OF: Record<SynthKind, string> = { organ: 'organ', keyboard: 'keyboard', mallet: 'mallet', guitar: 'guitar', flute: 'flute' };
-const QUALITY_OF: Record<SynthKind, string[]> = { organ: ['bright'], keyboard: ['dark'], mallet: ['percussive', 'fast_decay'], guitar: ['fast_decay'], flute: ['nonlinear_env'] };
+const FAMILY_OF: Record<SynthKind, string> = {
+  organ: 'organ',
+  keyboard: 'keyboard',
+  mallet: 'mallet',
+  guitar: 'guitar',
+  flute: 'flute',
+};
+const QUALITY_OF: Record<SynthKind, string[]> = {
+  organ: ['bright'],
+  keyboard: ['dark'],
+  mallet: ['percussive', 'fast_decay'],
+  guitar: ['fast_decay'],
+  flute: ['nonlinear_env'],
+};
 
 export interface SyntheticOptions {
   notes: number;
@@ -120,21 +168,40 @@ export function writeSyntheticDataset(dir: string, o: SyntheticOptions): NoteMet
     const instrument = `${family}_synthetic_${String(inst).padStart(3, '0')}`;
     const noteStr = `${instrument}-${String(pitch).padStart(3, '0')}-${String(velocity).padStart(3, '0')}`;
     if (seen.has(noteStr)) {
-      if (k > o.notes * 50) throw new Error(`Synthetic notes: cannot find ${o.notes} distinct notes in pitch range ${lo}..${hi}`);
+      if (k > o.notes * 50)
+        throw new Error(`Synthetic notes: cannot find ${o.notes} distinct notes in pitch range ${lo}..${hi}`);
       continue;
     }
     seen.add(noteStr);
     const audio = synthesizeNote(kind, pitch, velocity, samples, (o.seed * 7919 + metas.length) >>> 0);
     writeFileAtomic(path.join(dir, 'audio', `${noteStr}.wav`), encodeWav(audio));
     const qualities = QUALITIES.map((q) => (QUALITY_OF[kind].includes(q) ? 1 : 0));
-    const meta: NoteMeta = { noteStr, pitch, velocity, family: FAMILIES.indexOf(family), source: SOURCES.indexOf('synthetic'), instrument, qualities };
+    const meta: NoteMeta = {
+      noteStr,
+      pitch,
+      velocity,
+      family: FAMILIES.indexOf(family),
+      source: SOURCES.indexOf('synthetic'),
+      instrument,
+      qualities,
+    };
     metas.push(meta);
     examples[noteStr] = {
-      note: metas.length - 1, note_str: noteStr, instrument: FAMILIES.indexOf(family) * 100 + inst, instrument_str: instrument,
-      pitch, velocity, sample_rate: SR, qualities, qualities_str: QUALITIES.filter((_, i) => qualities[i]),
-      instrument_family: meta.family, instrument_family_str: family, instrument_source: meta.source, instrument_source_str: 'synthetic',
+      note: metas.length - 1,
+      note_str: noteStr,
+      instrument: FAMILIES.indexOf(family) * 100 + inst,
+      instrument_str: instrument,
+      pitch,
+      velocity,
+      sample_rate: SR,
+      qualities,
+      qualities_str: QUALITIES.filter((_, i) => qualities[i]),
+      instrument_family: meta.family,
+      instrument_family_str: family,
+      instrument_source: meta.source,
+      instrument_source_str: 'synthetic',
     };
   }
-  writeFileAtomic(path.join(dir, 'examples.json'), JSON.stringify(examples, null, 2) + '\n');
+  writeFileAtomic(path.join(dir, 'examples.json'), `${JSON.stringify(examples, null, 2)}\n`);
   return metas;
 }

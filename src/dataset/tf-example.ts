@@ -26,7 +26,10 @@ function parseFeature(c: ProtoReader): Feature {
       const values: Uint8Array[] = [];
       while (!list.done) {
         const k = list.varint();
-        if (k !== 10) { list.skip(k & 7); continue; }
+        if (k !== 10) {
+          list.skip(k & 7);
+          continue;
+        }
         const s = list.sub();
         values.push(list.buf.subarray(s.start, s.end));
       }
@@ -92,11 +95,17 @@ export function decodeExample(bytes: Uint8Array, where: string, only?: ReadonlyS
   const top = ProtoReader.of(bytes, where, 'tf.train.Example');
   while (!top.done) {
     const key = top.varint();
-    if (key !== 10) { top.skip(key & 7); continue; }
+    if (key !== 10) {
+      top.skip(key & 7);
+      continue;
+    }
     const features = top.sub();
     while (!features.done) {
       const k = features.varint();
-      if (k !== 10) { features.skip(k & 7); continue; }
+      if (k !== 10) {
+        features.skip(k & 7);
+        continue;
+      }
       const entry = features.sub();
       let name: string | null = null;
       let value: Feature | null = null;
@@ -113,7 +122,11 @@ export function decodeExample(bytes: Uint8Array, where: string, only?: ReadonlyS
         } else entry.skip(ek & 7);
       }
       if (skipped) continue;
-      if (name === null || value === null) throw new Error(`${where}: malformed tf.train.Example (feature map entry ${name === null ? 'without a key' : `"${name}" without a value`})`);
+      if (name === null || value === null)
+        throw new Error(
+          `${where}: malformed tf.train.Example (feature map entry ` +
+            `${name === null ? 'without a key' : `"${name}" without a value`})`,
+        );
       out.set(name, value);
     }
   }
@@ -131,6 +144,10 @@ function encodeFeature(f: Feature): Uint8Array {
 /** Encodes features as a tf.train.Example (packed lists, as TensorFlow writes them). */
 export function encodeExample(features: Map<string, Feature> | Record<string, Feature>): Uint8Array {
   const entries = features instanceof Map ? [...features] : Object.entries(features);
-  const body = concatBytes(entries.map(([name, f]) => fieldBytes(1, concatBytes([fieldBytes(1, new TextEncoder().encode(name)), fieldBytes(2, encodeFeature(f))]))));
+  const body = concatBytes(
+    entries.map(([name, f]) =>
+      fieldBytes(1, concatBytes([fieldBytes(1, new TextEncoder().encode(name)), fieldBytes(2, encodeFeature(f))])),
+    ),
+  );
   return fieldBytes(1, body);
 }

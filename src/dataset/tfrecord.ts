@@ -37,10 +37,13 @@ export class TfRecordReader {
     const dv = new DataView(this.header.buffer);
     const lo = dv.getUint32(0, true);
     const hi = dv.getUint32(4, true);
-    if (maskCrc(crc32c(this.header.subarray(0, 8))) !== dv.getUint32(8, true)) throw new Error(`${where}: length CRC mismatch (corrupted header)`);
+    if (maskCrc(crc32c(this.header.subarray(0, 8))) !== dv.getUint32(8, true))
+      throw new Error(`${where}: length CRC mismatch (corrupted header)`);
     const length = hi * 2 ** 32 + lo;
-    if (length > MAX_RECORD_BYTES) throw new Error(`${where}: length ${length} exceeds the ${MAX_RECORD_BYTES}-byte limit`);
-    if (offset + 12 + length + 4 > this.size) throw new Error(`${where}: truncated (needs ${length + 16} bytes, ${this.size - offset} left)`);
+    if (length > MAX_RECORD_BYTES)
+      throw new Error(`${where}: length ${length} exceeds the ${MAX_RECORD_BYTES}-byte limit`);
+    if (offset + 12 + length + 4 > this.size)
+      throw new Error(`${where}: truncated (needs ${length + 16} bytes, ${this.size - offset} left)`);
     return { offset, length };
   }
 
@@ -50,7 +53,8 @@ export class TfRecordReader {
     this.readExact(data, ref.offset + 12);
     const body = data.subarray(0, ref.length);
     const stored = new DataView(data.buffer).getUint32(ref.length, true);
-    if (maskCrc(crc32c(body)) !== stored) throw new Error(`${this.file}: record ${index} at byte ${ref.offset}: data CRC mismatch (corrupted record)`);
+    if (maskCrc(crc32c(body)) !== stored)
+      throw new Error(`${this.file}: record ${index} at byte ${ref.offset}: data CRC mismatch (corrupted record)`);
     return body;
   }
 

@@ -8,12 +8,13 @@ export interface NpyArray {
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 export function encodeNpy(data: Float32Array, shape: number[]): Uint8Array {
-  if (shape.reduce((a, b) => a * b, 1) !== data.length) throw new Error(`npy: ${data.length} values do not fill shape [${shape}]`);
+  if (shape.reduce((a, b) => a * b, 1) !== data.length)
+    throw new Error(`npy: ${data.length} values do not fill shape [${shape}]`);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const pre = 10;
   const total = Math.ceil((pre + header.length + 1) / 64) * 64;
-  header = header.padEnd(total - pre - 1, ' ') + '\n';
+  header = `${header.padEnd(total - pre - 1, ' ')}\n`;
   const out = new Uint8Array(total + data.byteLength);
   out.set(MAGIC, 0);
   out[6] = 1;
@@ -25,7 +26,8 @@ export function encodeNpy(data: Float32Array, shape: number[]): Uint8Array {
 }
 
 export function decodeNpy(bytes: Uint8Array, where: string): NpyArray {
-  if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) throw new Error(`${where}: not a .npy file (bad magic)`);
+  if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m))
+    throw new Error(`${where}: not a .npy file (bad magic)`);
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let hlen: number;
@@ -43,15 +45,21 @@ export function decodeNpy(bytes: Uint8Array, where: string): NpyArray {
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeText === undefined) throw new Error(`${where}: unreadable header ${JSON.stringify(header.trim())}`);
+  if (!descr || !fortran || shapeText === undefined)
+    throw new Error(`${where}: unreadable header ${JSON.stringify(header.trim())}`);
   if (fortran === 'True') throw new Error(`${where}: Fortran-ordered arrays are not supported`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length)
+    .map(Number);
   if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new Error(`${where}: bad shape (${shapeText})`);
   const n = shape.reduce((a, b) => a * b, 1);
   const size = descr === '<f4' ? 4 : descr === '<f8' ? 8 : 0;
   if (!size) throw new Error(`${where}: dtype ${descr} is not supported (use float32 or float64)`);
   const body = bytes.subarray(pre + hlen);
-  if (body.length !== n * size) throw new Error(`${where}: ${body.length} data bytes, shape [${shape}] of ${descr} needs ${n * size}`);
+  if (body.length !== n * size)
+    throw new Error(`${where}: ${body.length} data bytes, shape [${shape}] of ${descr} needs ${n * size}`);
   const copy = new Uint8Array(body).buffer; // a real copy (Buffer.slice would only be a view)
   const data = size === 4 ? new Float32Array(copy) : Float32Array.from(new Float64Array(copy));
   return { data, shape };

@@ -3,7 +3,13 @@
 
 export class ProtoReader {
   pos: number;
-  constructor(readonly buf: Uint8Array, readonly start: number, readonly end: number, readonly where: string, readonly what = 'protobuf message') {
+  constructor(
+    readonly buf: Uint8Array,
+    readonly start: number,
+    readonly end: number,
+    readonly where: string,
+    readonly what = 'protobuf message',
+  ) {
     this.pos = start;
   }
   static of(buf: Uint8Array, where: string, what?: string): ProtoReader {
@@ -41,7 +47,12 @@ export class ProtoReader {
   }
   fixed32(): number {
     this.need(4);
-    const v = (this.buf[this.pos] | (this.buf[this.pos + 1] << 8) | (this.buf[this.pos + 2] << 16) | (this.buf[this.pos + 3] << 24)) >>> 0;
+    const v =
+      (this.buf[this.pos] |
+        (this.buf[this.pos + 1] << 8) |
+        (this.buf[this.pos + 2] << 16) |
+        (this.buf[this.pos + 3] << 24)) >>>
+      0;
     this.pos += 4;
     return v;
   }

@@ -43,7 +43,10 @@ export function readWav16k(file: string): Float32Array {
     throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const a = decodeWav(bytes, file);
-  if (a.sampleRate !== 16000) throw new Error(`${file}: sample rate ${a.sampleRate} Hz, the model needs 16000 Hz (resample it first, e.g. sox IN -r 16000 OUT)`);
+  if (a.sampleRate !== 16000)
+    throw new Error(
+      `${file}: sample rate ${a.sampleRate} Hz, the model needs 16000 Hz (resample it first, e.g. sox IN -r 16000 OUT)`,
+    );
   if (a.samples.length === 0) throw new Error(`${file}: no samples`);
   return a.samples;
 }

@@ -5,7 +5,7 @@ import type { Weights } from '../model/weights.js';
 export async function fetchWeights(base: string): Promise<Weights> {
   // Relative URLs resolve against the page, as fetch() would.
   const page = (globalThis as { location?: { href: string } }).location?.href;
-  const root = new URL(base.endsWith('/') ? base : base + '/', page).toString();
+  const root = new URL(base.endsWith('/') ? base : `${base}/`, page).toString();
   const manifestUrl = new URL(MANIFEST_NAME, root).toString();
   const response = await fetch(manifestUrl);
   if (!response.ok) throw new Error(`${manifestUrl}: HTTP ${response.status}`);
@@ -15,7 +15,10 @@ export async function fetchWeights(base: string): Promise<Weights> {
   if (!dataResponse.ok) throw new Error(`${dataUrl}: HTTP ${dataResponse.status}`);
   const len = Number(dataResponse.headers.get('content-length') ?? NaN);
   if (Number.isFinite(len) && len !== m.data.bytes) {
-    throw new Error(`${dataUrl}: ${len} bytes, the manifest says ${m.data.bytes} (${len < m.data.bytes ? 'truncated' : 'extra bytes'})`);
+    throw new Error(
+      `${dataUrl}: ${len} bytes, the manifest says ${m.data.bytes} ` +
+        `(${len < m.data.bytes ? 'truncated' : 'extra bytes'})`,
+    );
   }
   return decodeWeights(m, new Uint8Array(await dataResponse.arrayBuffer()), dataUrl);
 }

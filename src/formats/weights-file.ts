@@ -33,7 +33,11 @@ export interface Manifest {
 const BYTES: Record<StoredDType, number> = { f32: 4, f16: 2 };
 
 /** Serialises weights: returns the manifest and the data bytes (tensors in spec order, 4-byte aligned). */
-export function encodeWeights(w: Weights, dtype: StoredDType = 'f32', meta?: Record<string, unknown>): { manifest: Manifest; data: Uint8Array } {
+export function encodeWeights(
+  w: Weights,
+  dtype: StoredDType = 'f32',
+  meta?: Record<string, unknown>,
+): { manifest: Manifest; data: Uint8Array } {
   w.validate();
   const specs = weightSpecs(w.config);
   let total = 0;
@@ -51,7 +55,14 @@ export function encodeWeights(w: Weights, dtype: StoredDType = 'f32', meta?: Rec
     offset += align4(bytes);
   }
   return {
-    manifest: { format: WEIGHTS_FORMAT, version: 1, config: w.config, data: { file: DATA_NAME, bytes: total }, tensors, meta },
+    manifest: {
+      format: WEIGHTS_FORMAT,
+      version: 1,
+      config: w.config,
+      data: { file: DATA_NAME, bytes: total },
+      tensors,
+      meta,
+    },
     data,
   };
 }
@@ -68,11 +79,14 @@ export function parseManifest(text: string, where: string): Manifest {
   } catch (e) {
     throw new Error(`${where}: not valid JSON (${(e as Error).message})`);
   }
-  if (m?.format !== WEIGHTS_FORMAT) throw new Error(`${where}: not an nsynth-webgpu weights manifest (format is ${JSON.stringify(m?.format)})`);
+  if (m?.format !== WEIGHTS_FORMAT)
+    throw new Error(`${where}: not an nsynth-webgpu weights manifest (format is ${JSON.stringify(m?.format)})`);
   if (m.version !== 1) throw new Error(`${where}: unsupported version ${JSON.stringify(m.version)}`);
   validateConfig(m.config, where);
-  if (!m.data || typeof m.data.file !== 'string' || !/^[\w.-]+$/.test(m.data.file)) throw new Error(`${where}: data.file must be a plain file name`);
-  if (!Number.isSafeInteger(m.data.bytes) || m.data.bytes < 0) throw new Error(`${where}: data.bytes is ${JSON.stringify(m.data.bytes)}`);
+  if (!m.data || typeof m.data.file !== 'string' || !/^[\w.-]+$/.test(m.data.file))
+    throw new Error(`${where}: data.file must be a plain file name`);
+  if (!Number.isSafeInteger(m.data.bytes) || m.data.bytes < 0)
+    throw new Error(`${where}: data.bytes is ${JSON.stringify(m.data.bytes)}`);
   if (!Array.isArray(m.tensors)) throw new Error(`${where}: tensors is not a list`);
   const specs = new Map(weightSpecs(m.config).map((s) => [s.name, s.shape]));
   const seen = new Set<string>();
@@ -83,14 +97,24 @@ export function parseManifest(text: string, where: string): Manifest {
     seen.add(name);
     const shape = specs.get(name);
     if (!shape) throw new Error(`${tw} is not part of config ${m.config.name}`);
-    if (!Array.isArray(t.shape) || t.shape.join() !== shape.join()) throw new Error(`${tw} has shape ${JSON.stringify(t.shape)}, config ${m.config.name} needs [${shape}]`);
-    if (t.dtype !== 'f32' && t.dtype !== 'f16') throw new Error(`${tw} has unsupported dtype ${JSON.stringify(t.dtype)}`);
+    if (!Array.isArray(t.shape) || t.shape.join() !== shape.join())
+      throw new Error(`${tw} has shape ${JSON.stringify(t.shape)}, config ${m.config.name} needs [${shape}]`);
+    if (t.dtype !== 'f32' && t.dtype !== 'f16')
+      throw new Error(`${tw} has unsupported dtype ${JSON.stringify(t.dtype)}`);
     const want = shape.reduce((a, b) => a * b, 1) * BYTES[t.dtype];
     if (t.bytes !== want) throw new Error(`${tw} claims ${t.bytes} bytes, its shape and dtype need ${want}`);
-    if (!Number.isSafeInteger(t.offset) || t.offset < 0 || t.offset % BYTES[t.dtype] !== 0 || t.offset + t.bytes > m.data.bytes) {
-      throw new Error(`${tw} at offset ${t.offset} (+${t.bytes} bytes) lies outside the ${m.data.bytes}-byte data file`);
+    if (
+      !Number.isSafeInteger(t.offset) ||
+      t.offset < 0 ||
+      t.offset % BYTES[t.dtype] !== 0 ||
+      t.offset + t.bytes > m.data.bytes
+    ) {
+      throw new Error(
+        `${tw} at offset ${t.offset} (+${t.bytes} bytes) lies outside the ${m.data.bytes}-byte data file`,
+      );
     }
-    if (!Number.isInteger(t.crc32c) || t.crc32c < 0 || t.crc32c > 0xffffffff) throw new Error(`${tw} has no valid crc32c`);
+    if (!Number.isInteger(t.crc32c) || t.crc32c < 0 || t.crc32c > 0xffffffff)
+      throw new Error(`${tw} has no valid crc32c`);
   }
   for (const name of specs.keys()) if (!seen.has(name)) throw new Error(`${where}: tensor "${name}" is missing`);
   return m;
@@ -99,17 +123,24 @@ export function parseManifest(text: string, where: string): Manifest {
 /** Checks the data bytes against the manifest and builds host weights (f16 is widened to f32). */
 export function decodeWeights(m: Manifest, data: Uint8Array, dataWhere: string): Weights {
   if (data.length !== m.data.bytes) {
-    throw new Error(`${dataWhere}: ${data.length} bytes, the manifest says ${m.data.bytes} (${data.length < m.data.bytes ? 'truncated' : 'extra bytes'})`);
+    throw new Error(
+      `${dataWhere}: ${data.length} bytes, the manifest says ${m.data.bytes} ` +
+        `(${data.length < m.data.bytes ? 'truncated' : 'extra bytes'})`,
+    );
   }
   const w = new Weights(m.config);
   for (const t of m.tensors) {
     const bytes = data.subarray(t.offset, t.offset + t.bytes);
     const got = crc32c(bytes);
     if (got !== t.crc32c) {
-      throw new Error(`${dataWhere}: tensor "${t.name}" fails its checksum (crc32c ${hex(got)}, manifest ${hex(t.crc32c)}): the file is corrupted`);
+      throw new Error(
+        `${dataWhere}: tensor "${t.name}" fails its checksum (crc32c ${hex(got)}, manifest ${hex(t.crc32c)}): the ` +
+          `file is corrupted`,
+      );
     }
     const copy = new Uint8Array(bytes); // a real copy, aligned (Buffer.slice would only be a view)
-    const values = t.dtype === 'f32' ? new Float32Array(copy.buffer) : Float32Array.from(new Uint16Array(copy.buffer), fromHalf);
+    const values =
+      t.dtype === 'f32' ? new Float32Array(copy.buffer) : Float32Array.from(new Uint16Array(copy.buffer), fromHalf);
     w.set(t.name, t.shape, values);
   }
   w.validate(dataWhere);
@@ -117,5 +148,5 @@ export function decodeWeights(m: Manifest, data: Uint8Array, dataWhere: string):
 }
 
 function hex(n: number): string {
-  return '0x' + n.toString(16).padStart(8, '0');
+  return `0x${n.toString(16).padStart(8, '0')}`;
 }

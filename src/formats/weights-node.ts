@@ -8,7 +8,8 @@ import { writeFileAtomic } from './atomic-write.js';
 
 export function readWeightsDir(dir: string): Weights {
   const manifestPath = path.join(dir, MANIFEST_NAME);
-  if (!fs.existsSync(manifestPath)) throw new Error(`${manifestPath}: no weights manifest here (is ${dir} a model folder?)`);
+  if (!fs.existsSync(manifestPath))
+    throw new Error(`${manifestPath}: no weights manifest here (is ${dir} a model folder?)`);
   const m = parseManifest(fs.readFileSync(manifestPath, 'utf8'), manifestPath);
   const dataPath = path.join(dir, m.data.file);
   let size: number;
@@ -18,15 +19,24 @@ export function readWeightsDir(dir: string): Weights {
     throw new Error(`${dataPath}: missing (named by ${manifestPath})`);
   }
   // Check the size before reading, so a wrong file is never loaded whole.
-  if (size !== m.data.bytes) throw new Error(`${dataPath}: ${size} bytes, the manifest says ${m.data.bytes} (${size < m.data.bytes ? 'truncated' : 'extra bytes'})`);
+  if (size !== m.data.bytes)
+    throw new Error(
+      `${dataPath}: ${size} bytes, the manifest says ${m.data.bytes} ` +
+        `(${size < m.data.bytes ? 'truncated' : 'extra bytes'})`,
+    );
   return decodeWeights(m, new Uint8Array(fs.readFileSync(dataPath)), dataPath);
 }
 
-export function writeWeightsDir(dir: string, w: Weights, dtype: StoredDType = 'f32', meta?: Record<string, unknown>): void {
+export function writeWeightsDir(
+  dir: string,
+  w: Weights,
+  dtype: StoredDType = 'f32',
+  meta?: Record<string, unknown>,
+): void {
   fs.mkdirSync(dir, { recursive: true });
   const { manifest, data } = encodeWeights(w, dtype, meta);
   writeFileAtomic(path.join(dir, manifest.data.file), data);
-  writeFileAtomic(path.join(dir, MANIFEST_NAME), JSON.stringify(manifest, null, 1) + '\n');
+  writeFileAtomic(path.join(dir, MANIFEST_NAME), `${JSON.stringify(manifest, null, 1)}\n`);
   try {
     const dfd = fs.openSync(dir, 'r');
     fs.fsyncSync(dfd);

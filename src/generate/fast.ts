@@ -43,18 +43,31 @@ export async function* generateChunks(
   };
   try {
     const temperature = o.temperature ?? 1;
-    if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new Error(`temperature must be a finite number >= 0, got ${temperature}`);
-    if (o.teacher && (o.teacher.length !== B || o.teacher.some((a) => a.length < T))) throw new Error(`teacher classes: need ${B} arrays of ${T}`);
+    if (!(temperature >= 0) || !Number.isFinite(temperature))
+      throw new Error(`temperature must be a finite number >= 0, got ${temperature}`);
+    if (o.teacher && (o.teacher.length !== B || o.teacher.some((a) => a.length < T)))
+      throw new Error(`teacher classes: need ${B} arrays of ${T}`);
     const limits = engine.device.limits;
     const per = Math.min(
       o.maxVoicesPerInstance ?? Infinity,
-      maxVoicesPerInstance(c, frames, Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize), !!o.recordLogits),
+      maxVoicesPerInstance(
+        c,
+        frames,
+        Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize),
+        !!o.recordLogits,
+      ),
     );
     const E = condInput.length / (B * frames);
     const path = choosePath(c, o.path, B);
     for (let v0 = 0; v0 < B; v0 += per) {
       const n = Math.min(per, B - v0);
-      const spec = { voiceBase: v0, B: n, frames, condInput: condInput.subarray(v0 * frames * E, (v0 + n) * frames * E), path };
+      const spec = {
+        voiceBase: v0,
+        B: n,
+        frames,
+        condInput: condInput.subarray(v0 * frames * E, (v0 + n) * frames * E),
+        path,
+      };
       instances.push(await buildInstance(engine, c, resources.gen, spec, o, alloc));
     }
     // Fresh state (pooled buffers may hold an earlier run's values), then the conditioning.
@@ -75,14 +88,21 @@ export async function* generateChunks(
     const submitChunk = (k: number): PendingRead => {
       const [s, e] = bounds[k];
       const classes: ReadRange[] = instances.flatMap((inst) =>
-        Array.from({ length: inst.B }, (_, b) => ({ tensor: inst.classes, offset: (b * T + s) * 4, bytes: (e - s) * 4 })),
+        Array.from({ length: inst.B }, (_, b) => ({
+          tensor: inst.classes,
+          offset: (b * T + s) * 4,
+          bytes: (e - s) * 4,
+        })),
       );
       for (let t = s; ; t += perSubmit) {
         const steps = Math.min(perSubmit, e - t);
         const last = t + steps >= e;
-        const pending = engine.submit((pass) => {
-          for (const inst of instances) inst.encodeSteps(pass, steps);
-        }, last ? classes : []);
+        const pending = engine.submit(
+          (pass) => {
+            for (const inst of instances) inst.encodeSteps(pass, steps);
+          },
+          last ? classes : [],
+        );
         if (last) {
           reads.push(pending!);
           return pending!;

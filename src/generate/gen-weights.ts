@@ -30,11 +30,16 @@ export interface GenWeights {
 
 export function checkGeneratable(c: ModelConfig, maxBinding: number): void {
   const { residual: R, skip: S } = c.decoder;
-  if (R % 4 || S % 4) throw new Error(`config ${c.name}: fast generation needs residual and skip widths divisible by 4`);
+  if (R % 4 || S % 4)
+    throw new Error(`config ${c.name}: fast generation needs residual and skip widths divisible by 4`);
   if (S > 1024) throw new Error(`config ${c.name}: fast generation supports skip width up to 1024`);
   if (c.numClasses !== 256) throw new Error(`config ${c.name}: fast generation samples 256 classes`);
   const pastBytes = decoderLayers(c) * 4 * R * R * 4;
-  if (pastBytes > maxBinding) throw new Error(`config ${c.name}: past-tap weights (${pastBytes} bytes) exceed this adapter's storage binding limit (${maxBinding})`);
+  if (pastBytes > maxBinding)
+    throw new Error(
+      `config ${c.name}: past-tap weights (${pastBytes} bytes) exceed this adapter's storage binding limit ` +
+        `(${maxBinding})`,
+    );
 }
 
 /** The one-workgroup-per-voice kernel keeps activations in workgroup memory: widths up to 256. */
@@ -107,7 +112,12 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     small.set(a, at);
     at += a.length;
   }
-  const allOffsets = { wPast: 0, wCur: wPast.length, wResSkip: wPast.length + wCur.length, small: wPast.length + wCur.length + wResSkip.length };
+  const allOffsets = {
+    wPast: 0,
+    wCur: wPast.length,
+    wResSkip: wPast.length + wCur.length,
+    small: wPast.length + wCur.length + wResSkip.length,
+  };
   let all: Tensor | null = null;
   if (voiceLoopFits(c)) {
     const packed = new Float32Array(allOffsets.small + small.length);

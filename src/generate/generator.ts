@@ -58,7 +58,8 @@ export class Generator {
       for await (const chunk of this.stream(group, opts)) {
         chunk.audio.forEach((a, j) => {
           const b = v0 + j;
-          if (chunk.start < lengths[b]) out[b].set(a.subarray(0, Math.min(a.length, lengths[b] - chunk.start)), chunk.start);
+          if (chunk.start < lengths[b])
+            out[b].set(a.subarray(0, Math.min(a.length, lengths[b] - chunk.start)), chunk.start);
         });
       }
     }

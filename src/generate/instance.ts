@@ -42,9 +42,17 @@ function ringRows(c: ModelConfig): number {
 /** Most voices one instance can hold within the adapter's storage-binding limit. */
 export function maxVoicesPerInstance(c: ModelConfig, frames: number, limitBytes: number, recordLogits = false): number {
   const { residual: R, skip: S } = c.decoder;
-  const perVoice = Math.max(ringRows(c) * R * 4, frames * (decoderLayers(c) * 2 * R + S) * 4, recordLogits ? frames * c.hop * 256 * 4 : 0);
+  const perVoice = Math.max(
+    ringRows(c) * R * 4,
+    frames * (decoderLayers(c) * 2 * R + S) * 4,
+    recordLogits ? frames * c.hop * 256 * 4 : 0,
+  );
   const n = Math.floor(limitBytes / perVoice);
-  if (n < 1) throw new Error(`one voice of ${frames} frames needs ${perVoice} bytes in one binding, over this adapter's limit of ${limitBytes}`);
+  if (n < 1)
+    throw new Error(
+      `one voice of ${frames} frames needs ${perVoice} bytes in one binding, over this adapter's limit of ` +
+        `${limitBytes}`,
+    );
   return n;
 }
 
@@ -132,7 +140,8 @@ export async function buildInstance(
   }
   const w = { wPast: gen.wPast.buffer, wCur: gen.wCur.buffer, wResSkip: gen.wResSkip.buffer, small: gen.small.buffer };
   const step: Dispatch[] = [await genStepStart(engine, p, w, buffers)];
-  for (let i = 0; i < L; i++) step.push(await genGate(engine, p, i, w, buffers), await genResSkip(engine, p, i, w, buffers));
+  for (let i = 0; i < L; i++)
+    step.push(await genGate(engine, p, i, w, buffers), await genResSkip(engine, p, i, w, buffers));
   step.push(await genHeadSample(engine, p, w, buffers));
   return {
     ...common,

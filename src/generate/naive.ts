@@ -18,10 +18,18 @@ export interface NaiveOptions {
 /** What the naive generator needs of a model: its config and the teacher-forced decoder (an NSynthModel). */
 export interface TeacherForcedDecoder {
   config: ModelConfig;
-  teacherForcedLogits(audio: Float32Array[], embedding: HostTensor, o: { lengthPolicy: 'strict'; pitch?: number[] }): Promise<HostTensor>;
+  teacherForcedLogits(
+    audio: Float32Array[],
+    embedding: HostTensor,
+    o: { lengthPolicy: 'strict'; pitch?: number[] },
+  ): Promise<HostTensor>;
 }
 
-export async function naiveGenerate(model: TeacherForcedDecoder, embedding: EmbeddingInput, o: NaiveOptions = {}): Promise<{ audio: Float32Array[]; classes: Uint32Array[] }> {
+export async function naiveGenerate(
+  model: TeacherForcedDecoder,
+  embedding: EmbeddingInput,
+  o: NaiveOptions = {},
+): Promise<{ audio: Float32Array[]; classes: Uint32Array[] }> {
   const c = model.config;
   const bn = c.bottleneck;
   const voices = embeddingVoices(embedding, bn);
@@ -38,7 +46,10 @@ export async function naiveGenerate(model: TeacherForcedDecoder, embedding: Embe
     const w1 = Math.ceil((t + 1) / c.hop) * c.hop;
     const logits = await model.teacherForcedLogits(
       audio.map((a) => a.subarray(w0, w1)),
-      { data: concat(emb.map((e) => e.subarray((w0 / c.hop) * bn, (w1 / c.hop) * bn))), shape: [B, (w1 - w0) / c.hop, bn] },
+      {
+        data: concat(emb.map((e) => e.subarray((w0 / c.hop) * bn, (w1 / c.hop) * bn))),
+        shape: [B, (w1 - w0) / c.hop, bn],
+      },
       { lengthPolicy: 'strict', pitch: pitches },
     );
     const n = w1 - w0;

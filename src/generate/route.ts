@@ -13,7 +13,8 @@ export { VOICE_LOOP_STEPS, VOICE_TILE } from '../ops/gen-step.js';
  * only while the step's weights stay close to one core or compute unit.
  */
 export function choosePath(c: ModelConfig, requested: GenerationPath = 'auto', batch = 1): 'layered' | 'voice-loop' {
-  if (requested === 'voice-loop' && !voiceLoopFits(c)) throw new Error(`config ${c.name}: the voice-loop path supports residual and skip widths up to 256`);
+  if (requested === 'voice-loop' && !voiceLoopFits(c))
+    throw new Error(`config ${c.name}: the voice-loop path supports residual and skip widths up to 256`);
   if (requested !== 'auto') return requested;
   return voiceLoopFits(c) && stepWeightBytes(c) <= 2 * 1024 * 1024 && batch <= 2 ? 'voice-loop' : 'layered';
 }
@@ -28,4 +29,3 @@ export function stepWeightBytes(c: ModelConfig): number {
 export function dispatchesPerStep(c: ModelConfig, path: GenerationPath = 'auto', batch = 1): number {
   return choosePath(c, path, batch) === 'voice-loop' ? 1 / VOICE_LOOP_STEPS : 2 * decoderLayers(c) + 2;
 }
-

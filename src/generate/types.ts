@@ -67,4 +67,3 @@ export interface GeneratorResources {
   config: ModelConfig;
   gen: GenWeights;
 }
-

@@ -84,7 +84,10 @@ function describe(adapter: GPUAdapter, backend: string): AdapterDescription {
   else if (text.includes('swiftshader')) label = 'SwiftShader';
   const isCpu = type.includes('cpu') || /llvmpipe|lavapipe|swiftshader/.test(text);
   return {
-    vendor, architecture, device, description,
+    vendor,
+    architecture,
+    device,
+    description,
     type: isCpu ? 'cpu' : type || 'gpu',
     backend,
     name: `${label} (${backend}${isCpu ? ', software' : ''})`,
@@ -112,7 +115,7 @@ async function acquireBrowser(wanted: GPUFeatureName[]): Promise<AcquiredDevice>
     );
   }
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error('navigator.gpu.requestAdapter() returned null: ' + INSTALL_HINT);
+  if (!adapter) throw new Error(`navigator.gpu.requestAdapter() returned null: ${INSTALL_HINT}`);
   const device = await deviceFrom(adapter, wanted);
   return { device, adapterInfo: describe(adapter, 'browser'), features: new Set(device.features), release() {} };
 }
@@ -122,11 +125,14 @@ async function acquireNode(choice: string, wanted: GPUFeatureName[]): Promise<Ac
   if (choice === 'lavapipe' || choice === 'swiftshader') icd = SOFTWARE_ICDS[choice];
   else if (choice.endsWith('.json')) icd = choice;
   else if (choice !== 'auto' && choice !== 'hardware') {
-    throw new Error(`Unknown adapter choice "${choice}": use auto, hardware, lavapipe, swiftshader or a Vulkan ICD .json path.`);
+    throw new Error(
+      `Unknown adapter choice "${choice}": use auto, hardware, lavapipe, swiftshader or a Vulkan ICD .json path.`,
+    );
   }
   const fs = await import('node:fs');
   if (icd) {
-    if (!fs.existsSync(icd)) throw new Error(`Vulkan ICD file ${icd} (adapter "${choice}") does not exist. ${INSTALL_HINT}`);
+    if (!fs.existsSync(icd))
+      throw new Error(`Vulkan ICD file ${icd} (adapter "${choice}") does not exist. ${INSTALL_HINT}`);
     process.env.VK_ICD_FILENAMES = icd;
   } else if (choice === 'auto' && !process.env.VK_ICD_FILENAMES) {
     // No hardware Vulkan driver installed: fall back to lavapipe, then SwiftShader, without
@@ -151,7 +157,9 @@ async function acquireNode(choice: string, wanted: GPUFeatureName[]): Promise<Ac
   if (!adapter) throw new Error(INSTALL_HINT);
   const adapterInfo = describe(adapter, 'Vulkan');
   if (choice === 'hardware' && isSoftwareAdapter(adapterInfo)) {
-    throw new Error(`Adapter "hardware" was asked for, but the only adapter is ${adapterInfo.name}. Install a GPU driver.`);
+    throw new Error(
+      `Adapter "hardware" was asked for, but the only adapter is ${adapterInfo.name}. Install a GPU driver.`,
+    );
   }
   const device = await deviceFrom(adapter, wanted);
   return {

@@ -85,7 +85,8 @@ export class Engine {
       this.failure ??= new Error(`WebGPU error: ${err.message}`);
     });
     device.lost.then((info) => {
-      if (info.reason !== 'destroyed') this.failure ??= new Error(`WebGPU device lost (${info.reason}): ${info.message}`);
+      if (info.reason !== 'destroyed')
+        this.failure ??= new Error(`WebGPU device lost (${info.reason}): ${info.message}`);
     });
   }
 
@@ -114,10 +115,12 @@ export class Engine {
   write(t: Tensor | GPUBuffer, data: TypedArray, byteOffset = 0): void {
     const buffer = t instanceof Tensor ? t.buffer : t;
     if (t instanceof Tensor) {
-      if (byteOffset + data.byteLength > t.bytes) throw new Error(`write: ${data.byteLength} bytes at ${byteOffset} do not fit a tensor of ${t.bytes} bytes`);
+      if (byteOffset + data.byteLength > t.bytes)
+        throw new Error(`write: ${data.byteLength} bytes at ${byteOffset} do not fit a tensor of ${t.bytes} bytes`);
       byteOffset += t.offset;
     }
-    if (byteOffset + data.byteLength > buffer.size) throw new Error(`write: ${data.byteLength} bytes do not fit a ${buffer.size}-byte buffer`);
+    if (byteOffset + data.byteLength > buffer.size)
+      throw new Error(`write: ${data.byteLength} bytes do not fit a ${buffer.size}-byte buffer`);
     this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
   }
 
@@ -144,12 +147,18 @@ export class Engine {
         const offset = r.offset ?? 0;
         const bytes = r.bytes ?? r.tensor.bytes - offset;
         if (offset < 0 || bytes < 0 || offset + bytes > r.tensor.bytes || offset % 4 || bytes % 4) {
-          throw new Error(`read: bytes ${offset}..${offset + bytes} are not 4-byte aligned inside a tensor of ${r.tensor.bytes} bytes`);
+          throw new Error(
+            `read: bytes ${offset}..${offset + bytes} are not 4-byte aligned inside a tensor of ${r.tensor.bytes} ` +
+              `bytes`,
+          );
         }
         return { buffer: r.tensor.buffer, from: r.tensor.offset + offset, bytes };
       });
       const total = spans.reduce((n, x) => n + x.bytes, 0);
-      const staging = this.device.createBuffer({ size: Math.max(4, total), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const staging = this.device.createBuffer({
+        size: Math.max(4, total),
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
       let at = 0;
       for (const x of spans) {
         if (x.bytes > 0) enc.copyBufferToBuffer(x.buffer, x.from, staging, at, x.bytes);
@@ -212,7 +221,20 @@ async function nodeKernelSource(): Promise<KernelSource> {
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const source = options.kernelSource ?? (await nodeKernelSource());
   if (options.device) {
-    return new Engine(options.device, { vendor: '', architecture: '', device: '', description: '', type: 'gpu', backend: 'external', name: 'external device' }, new Set(options.device.features), source);
+    return new Engine(
+      options.device,
+      {
+        vendor: '',
+        architecture: '',
+        device: '',
+        description: '',
+        type: 'gpu',
+        backend: 'external',
+        name: 'external device',
+      },
+      new Set(options.device.features),
+      source,
+    );
   }
   const got = await acquireDevice(options);
   return new Engine(got.device, got.adapterInfo, got.features, source, got.release);

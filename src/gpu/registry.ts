@@ -44,7 +44,11 @@ export class Kernel {
   readonly pipeline: GPUComputePipeline;
   private readonly layouts: GPUBindGroupLayout[];
 
-  constructor(readonly device: GPUDevice, readonly name: string, code: string) {
+  constructor(
+    readonly device: GPUDevice,
+    readonly name: string,
+    code: string,
+  ) {
     const reflect = new WgslReflect(code);
     const entry = reflect.entry.compute[0];
     if (!entry) throw new Error(`kernels/${name}.wgsl has no @compute entry point`);
@@ -54,10 +58,18 @@ export class Kernel {
     for (const group of reflect.getBindGroups()) {
       for (const b of group) {
         if (!b) continue;
-        const kind = b.resourceType === ResourceType.Uniform ? 'uniform' : b.resourceType === ResourceType.Storage ? 'storage' : null;
+        const kind =
+          b.resourceType === ResourceType.Uniform
+            ? 'uniform'
+            : b.resourceType === ResourceType.Storage
+              ? 'storage'
+              : null;
         if (!kind) throw new Error(`kernels/${name}.wgsl: binding ${b.name} is neither a uniform nor a storage buffer`);
         const info: BindingInfo = {
-          name: b.name, group: b.group, binding: b.binding, kind,
+          name: b.name,
+          group: b.group,
+          binding: b.binding,
+          kind,
           readOnly: kind === 'uniform' || b.access !== 'read_write',
           size: b.size ?? 0,
           stride: (b.type as { stride?: number }).stride ?? 0,
@@ -67,7 +79,8 @@ export class Kernel {
           info.fields = new Map(members.map((m) => [m.name, { offset: m.offset, type: m.type.name }]));
         }
         this.bindings.set(b.name, info);
-        (groups[b.group] ??= []).push({
+        groups[b.group] ??= [];
+        groups[b.group].push({
           binding: b.binding,
           visibility: GPUShaderStage.COMPUTE,
           buffer: { type: kind === 'uniform' ? 'uniform' : info.readOnly ? 'read-only-storage' : 'storage' },
@@ -126,7 +139,11 @@ export class Kernel {
       let resource: GPUBufferBinding;
       if (info.kind === 'uniform' && !isBuffer(v) && !isBufferLike(v)) {
         const data = this.packParams(name, v as Params);
-        const buf = this.device.createBuffer({ label: `${this.name}.${name}`, size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+        const buf = this.device.createBuffer({
+          label: `${this.name}.${name}`,
+          size: data.byteLength,
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        });
         this.device.queue.writeBuffer(buf, 0, data);
         owned.push(buf);
         resource = { buffer: buf };
@@ -135,19 +152,28 @@ export class Kernel {
         const b = isBuffer(v) ? { buffer: v } : v;
         const offset = b.offset ?? 0;
         const size = b.size ?? b.buffer.size - offset;
-        if (offset % 256 !== 0) throw new Error(`${this.name}: binding "${name}" offset ${offset} is not a multiple of 256`);
-        if (offset + size > b.buffer.size) throw new Error(`${this.name}: binding "${name}" range ${offset}+${size} exceeds buffer size ${b.buffer.size}`);
-        if (size < info.size) throw new Error(`${this.name}: binding "${name}" has ${size} bytes, the WGSL type needs ${info.size}`);
-        if (info.stride > 0 && size % 4 !== 0) throw new Error(`${this.name}: binding "${name}" size ${size} is not a multiple of 4`);
+        if (offset % 256 !== 0)
+          throw new Error(`${this.name}: binding "${name}" offset ${offset} is not a multiple of 256`);
+        if (offset + size > b.buffer.size)
+          throw new Error(
+            `${this.name}: binding "${name}" range ${offset}+${size} exceeds buffer size ${b.buffer.size}`,
+          );
+        if (size < info.size)
+          throw new Error(`${this.name}: binding "${name}" has ${size} bytes, the WGSL type needs ${info.size}`);
+        if (info.stride > 0 && size % 4 !== 0)
+          throw new Error(`${this.name}: binding "${name}" size ${size} is not a multiple of 4`);
         resource = { buffer: b.buffer, offset, size };
       }
       perGroup[info.group].push({ binding: info.binding, resource });
     }
-    const bindGroups = this.layouts.map((layout, g) => this.device.createBindGroup({ label: `${this.name}/group${g}`, layout, entries: perGroup[g] }));
+    const bindGroups = this.layouts.map((layout, g) =>
+      this.device.createBindGroup({ label: `${this.name}/group${g}`, layout, entries: perGroup[g] }),
+    );
     const [x, y = 1, z = 1] = workgroups;
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
     for (const n of [x, y, z]) {
-      if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${this.name}: workgroup count ${n} outside 1..${max}`);
+      if (!Number.isInteger(n) || n < 1 || n > max)
+        throw new Error(`${this.name}: workgroup count ${n} outside 1..${max}`);
     }
     return { kernel: this, bindGroups, workgroups: [x, y, z], owned };
   }
@@ -165,7 +191,10 @@ export type KernelSource = (name: string) => string | Promise<string>;
 
 export class KernelRegistry {
   private readonly cache = new Map<string, Promise<Kernel>>();
-  constructor(private readonly device: GPUDevice, private readonly source: KernelSource) {}
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly source: KernelSource,
+  ) {}
 
   get(name: string): Promise<Kernel> {
     let k = this.cache.get(name);

@@ -38,7 +38,8 @@ export class Tensor {
   view(elementOffset: number, shape: number[]): Tensor {
     const offset = this.offset + elementOffset * 4;
     if (offset % 256 !== 0) throw new Error(`Tensor view at element ${elementOffset} is not 256-byte aligned`);
-    if (offset + numel(shape) * 4 > this.offset + this.buffer.size) throw new Error(`Tensor view [${shape}] at ${elementOffset} runs past its buffer`);
+    if (offset + numel(shape) * 4 > this.offset + this.buffer.size)
+      throw new Error(`Tensor view [${shape}] at ${elementOffset} runs past its buffer`);
     return new Tensor(this.buffer, [...shape], this.dtype, undefined, offset, true);
   }
   /** The same elements under another shape; the result owns nothing (release the original). */

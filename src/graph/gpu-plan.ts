@@ -102,7 +102,10 @@ class PlanBuilder implements GraphOps<PlanValue> {
     return { id: this.next++, t: this.alloc(shape) };
   }
 
-  /** One use of each input is consumed; a value with none left gives its buffer back (unless it is an input or the output). */
+  /**
+   * One use of each input is consumed; a value with none left gives its buffer back (unless it is an input or the
+   * output).
+   */
   private consumed(...values: (PlanValue | undefined)[]): void {
     for (const v of values) {
       if (!v) continue;
@@ -124,7 +127,9 @@ class PlanBuilder implements GraphOps<PlanValue> {
     const inPlace = !!r && r.id !== x.id && this.remaining[r.id] === 1 && !this.pinned.has(r.id);
     const y = inPlace ? { id: this.next++, t: r.t } : this.value([B, T, cout]);
     if (inPlace) this.remaining[r.id]++; // keeps the buffer from being freed below: it now holds y
-    const frameBias = o.frameBias ? { tensor: o.frameBias.t, stride: cout, offset: 0, frameLen: o.frameLen ?? 0 } : undefined;
+    const frameBias = o.frameBias
+      ? { tensor: o.frameBias.t, stride: cout, offset: 0, frameLen: o.frameLen ?? 0 }
+      : undefined;
     this.dispatches.push(
       await conv1d(this.engine, x.t, W, b, y.t, {
         taps: o.taps,
@@ -202,7 +207,12 @@ export class GpuPlan {
    * Prepares `graph` over the given input tensors (which the caller owns and writes before each run).
    * The output tensor belongs to the plan.
    */
-  static async build(engine: Engine, sources: PlanSources, inputs: Tensor[], graph: PlanGraph<PlanValue>): Promise<GpuPlan> {
+  static async build(
+    engine: Engine,
+    sources: PlanSources,
+    inputs: Tensor[],
+    graph: PlanGraph<PlanValue>,
+  ): Promise<GpuPlan> {
     const trace = new Trace();
     const out = await (graph as unknown as PlanGraph<number>)(trace, ...inputs.map(() => trace.value()));
     const builder = new PlanBuilder(engine, sources, trace.uses, out);

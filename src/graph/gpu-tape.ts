@@ -13,7 +13,12 @@ import type { Engine } from '../gpu/engine.js';
 import { destroyDispatches, type Dispatch } from '../gpu/registry.js';
 import { BufferPool, Tensor, numel } from '../gpu/tensor.js';
 import { conv1d } from '../ops/conv1d.js';
-import { conv1dBackwardInput, conv1dBackwardWeight, weightGradScratch, type ConvShape } from '../ops/conv1d-backward.js';
+import {
+  conv1dBackwardInput,
+  conv1dBackwardWeight,
+  weightGradScratch,
+  type ConvShape,
+} from '../ops/conv1d-backward.js';
 import { gate, gateBackward } from '../ops/gate.js';
 import { axpy } from '../ops/axpy.js';
 import { reluBackward } from '../ops/relu.js';
@@ -82,7 +87,11 @@ export class Tape implements GraphOps<GpuValue> {
   }
 
   /** Adds a gradient contribution to v: `make(dst, accumulate)` prepares the kernel that writes it. */
-  private async contribute(v: GpuValue, make: (dst: Tensor, accumulate: boolean) => Promise<Dispatch | Dispatch[]>, canAccumulate = true): Promise<void> {
+  private async contribute(
+    v: GpuValue,
+    make: (dst: Tensor, accumulate: boolean) => Promise<Dispatch | Dispatch[]>,
+    canAccumulate = true,
+  ): Promise<void> {
     if (!v.requiresGrad) return;
     if (!v.grad) {
       v.grad = this.alloc(v.t.shape);
@@ -125,11 +134,28 @@ export class Tape implements GraphOps<GpuValue> {
     const cout = W.value.shape[3];
     const y = this.value([B, T, cout]);
     const frameLen = o.frameLen ?? 0;
-    this.forward.push(await conv1d(this.engine, x.t, W.value, b.value, y.t, {
-      taps: o.taps, dilation: o.dilation, mode: o.mode, reluIn: o.reluIn, reluOut: o.reluOut, residual: o.residual?.t,
-      frameBias: o.frameBias ? { tensor: o.frameBias.t, stride: cout, offset: 0, frameLen } : undefined,
-    }));
-    const s: ConvShape = { B, T, cin, cout, taps: o.taps, dilation: o.dilation ?? 1, mode: o.mode ?? 'causal', reluIn: !!o.reluIn, reluOut: !!o.reluOut };
+    this.forward.push(
+      await conv1d(this.engine, x.t, W.value, b.value, y.t, {
+        taps: o.taps,
+        dilation: o.dilation,
+        mode: o.mode,
+        reluIn: o.reluIn,
+        reluOut: o.reluOut,
+        residual: o.residual?.t,
+        frameBias: o.frameBias ? { tensor: o.frameBias.t, stride: cout, offset: 0, frameLen } : undefined,
+      }),
+    );
+    const s: ConvShape = {
+      B,
+      T,
+      cin,
+      cout,
+      taps: o.taps,
+      dilation: o.dilation ?? 1,
+      mode: o.mode ?? 'causal',
+      reluIn: !!o.reluIn,
+      reluOut: !!o.reluOut,
+    };
     this.scratchFloats = Math.max(this.scratchFloats, weightGradScratch(s));
     this.records.push(async () => {
       if (!y.grad) return;
@@ -145,11 +171,17 @@ export class Tape implements GraphOps<GpuValue> {
       }
       const wName = `${layer}/W`;
       const bName = `${layer}/biases`;
-      this.push(await conv1dBackwardWeight(this.engine, sg, x.t, g, y.t, W.grad, b.grad, this.scratch!, { W: this.written.has(wName), bias: this.written.has(bName) }));
+      this.push(
+        await conv1dBackwardWeight(this.engine, sg, x.t, g, y.t, W.grad, b.grad, this.scratch!, {
+          W: this.written.has(wName),
+          bias: this.written.has(bName),
+        }),
+      );
       this.written.add(wName).add(bName);
       if (o.frameBias) {
         const F = T / frameLen;
-        if (o.frameBias.t.numel !== B * F * cout) throw new Error(`${layer}: frame bias [${o.frameBias.t.shape}] does not match [${B}, ${F}, ${cout}]`);
+        if (o.frameBias.t.numel !== B * F * cout)
+          throw new Error(`${layer}: frame bias [${o.frameBias.t.shape}] does not match [${B}, ${F}, ${cout}]`);
         await this.contribute(o.frameBias, (dst) => avgPool(this.engine, g, dst, frameLen, 1), false);
       }
       await this.contribute(x, (dst, acc) => conv1dBackwardInput(this.engine, sg, g, W.value, x.t, y.t, dst, acc));
@@ -212,7 +244,11 @@ export class Tape implements GraphOps<GpuValue> {
     this.forward.push(await reduceSum(this.engine, nll, this.stats, { scale: 1 / rows, slot: 0 }));
     const loss: GpuValue = { t: this.stats, requiresGrad: true, grad: null, ownsGrad: false };
     this.records.push(async () => {
-      await this.contribute(logits, async (dst) => logSoftmaxNllBackward(this.engine, logp, this.labels, dst, 1 / rows), false);
+      await this.contribute(
+        logits,
+        async (dst) => logSoftmaxNllBackward(this.engine, logp, this.labels, dst, 1 / rows),
+        false,
+      );
     });
     return loss;
   }

@@ -66,7 +66,9 @@ export class ReferenceTape implements GraphOps<RefValue> {
   private async breathe(): Promise<void> {
     const now = performance.now();
     if (now - this.lastYield < YIELD_EVERY_MS) return;
-    await new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+    await new Promise<void>((resolve) =>
+      typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
+    );
     this.lastYield = performance.now();
   }
 
@@ -99,11 +101,26 @@ export class ReferenceTape implements GraphOps<RefValue> {
     const cout = W.shape[3];
     const frameLen = o.frameLen ?? 0;
     const data = conv1dReference(x.data, [B, T, cin], W.data, b.data, cout, {
-      taps: o.taps, dilation: o.dilation, mode: o.mode, reluIn: o.reluIn, reluOut: o.reluOut,
-      residual: o.residual?.data, frameBias: o.frameBias ? { data: o.frameBias.data, stride: cout, offset: 0, frameLen } : undefined,
+      taps: o.taps,
+      dilation: o.dilation,
+      mode: o.mode,
+      reluIn: o.reluIn,
+      reluOut: o.reluOut,
+      residual: o.residual?.data,
+      frameBias: o.frameBias ? { data: o.frameBias.data, stride: cout, offset: 0, frameLen } : undefined,
     });
     const y = ReferenceTape.value(data, [B, T, cout]);
-    const s = { B, T, cin, cout, taps: o.taps, dilation: o.dilation ?? 1, mode: o.mode ?? 'causal', reluIn: !!o.reluIn, reluOut: !!o.reluOut } as const;
+    const s = {
+      B,
+      T,
+      cin,
+      cout,
+      taps: o.taps,
+      dilation: o.dilation ?? 1,
+      mode: o.mode ?? 'causal',
+      reluIn: !!o.reluIn,
+      reluOut: !!o.reluOut,
+    } as const;
     this.later(() => {
       if (!y.grad) return;
       const r = conv1dBackwardReference(s, x.data, W.data, data, y.grad, frameLen);
@@ -136,7 +153,8 @@ export class ReferenceTape implements GraphOps<RefValue> {
 
   async concatPitch(x: RefValue, classes: number): Promise<RefValue> {
     const [B, F, C] = x.shape;
-    if (this.pitches.length !== B) throw new Error(`reference tape: ${this.pitches.length} pitches for a batch of ${B}`);
+    if (this.pitches.length !== B)
+      throw new Error(`reference tape: ${this.pitches.length} pitches for a batch of ${B}`);
     const y = ReferenceTape.value(concatOneHotReference(x.data, [B, F, C], this.pitches, classes), [B, F, C + classes]);
     this.later(() => {
       if (y.grad) this.addGrad(x, channelSliceReference(y.grad, C + classes, 0, C));

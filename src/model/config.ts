@@ -21,9 +21,23 @@ export interface ModelConfig {
 
 export const PITCH_CLASSES = 128;
 
-function family(name: string, enc: number, residual: number, skip: number, stages: number, layers: number, pitch = false): ModelConfig {
+function family(
+  name: string,
+  enc: number,
+  residual: number,
+  skip: number,
+  stages: number,
+  layers: number,
+  pitch = false,
+): ModelConfig {
   return {
-    name, sampleRate: 16000, hop: 512, bottleneck: 16, filterLength: 3, numClasses: 256, pitchConditioning: pitch,
+    name,
+    sampleRate: 16000,
+    hop: 512,
+    bottleneck: 16,
+    filterLength: 3,
+    numClasses: 256,
+    pitchConditioning: pitch,
     encoder: { width: enc, stages, layersPerStage: layers },
     decoder: { residual, skip, stages, layersPerStage: layers },
   };
@@ -79,15 +93,18 @@ export function encoderReach(c: ModelConfig): number {
 export function validateConfig(c: unknown, where: string): ModelConfig {
   const o = c as ModelConfig;
   const pos = (v: unknown, f: string) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1 << 20) throw new Error(`${where}: config field ${f} is ${JSON.stringify(v)}, expected a positive integer`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1 << 20)
+      throw new Error(`${where}: config field ${f} is ${JSON.stringify(v)}, expected a positive integer`);
   };
   if (typeof o !== 'object' || o === null) throw new Error(`${where}: config is missing`);
   if (typeof o.name !== 'string') throw new Error(`${where}: config has no name`);
   for (const f of ['sampleRate', 'hop', 'bottleneck', 'filterLength', 'numClasses'] as const) pos(o[f], f);
   for (const f of ['width', 'stages', 'layersPerStage'] as const) pos(o.encoder?.[f], `encoder.${f}`);
   for (const f of ['residual', 'skip', 'stages', 'layersPerStage'] as const) pos(o.decoder?.[f], `decoder.${f}`);
-  if (typeof o.pitchConditioning !== 'boolean') throw new Error(`${where}: config field pitchConditioning must be true or false`);
-  if (o.filterLength !== 3) throw new Error(`${where}: filterLength ${o.filterLength} is not supported (NSynth uses 3)`);
+  if (typeof o.pitchConditioning !== 'boolean')
+    throw new Error(`${where}: config field pitchConditioning must be true or false`);
+  if (o.filterLength !== 3)
+    throw new Error(`${where}: filterLength ${o.filterLength} is not supported (NSynth uses 3)`);
   // NSynth audio is 16 kHz; the frame length (512 in every released config) is free, since every
   // kernel takes it as a parameter (tests use very small frames to differentiate whole models).
   if (o.sampleRate !== 16000) throw new Error(`${where}: sample rate ${o.sampleRate}: only 16000 is supported`);

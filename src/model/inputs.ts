@@ -18,7 +18,8 @@ export function fitLength(audio: Float32Array, hop: number, policy: LengthPolicy
   }
   const rem = audio.length % hop;
   if (rem === 0 && audio.length > 0) return audio;
-  if (policy === 'strict') throw new Error(`${what}: length ${audio.length} is not a positive multiple of ${hop} samples`);
+  if (policy === 'strict')
+    throw new Error(`${what}: length ${audio.length} is not a positive multiple of ${hop} samples`);
   if (policy === 'trim') {
     if (audio.length < hop) throw new Error(`${what}: ${audio.length} samples is shorter than one ${hop}-sample frame`);
     return audio.subarray(0, audio.length - rem);
@@ -40,14 +41,18 @@ export function splitEmbedding(e: HostTensor | Float32Array, channels: number, w
   const B = shape.length === 3 ? shape[0] : 1;
   const F = shape[shape.length - 2];
   if (F < 1) throw new Error(`${what}: zero frames`);
-  if (t.data.length !== B * F * channels) throw new Error(`${what}: ${t.data.length} values do not fill shape [${shape}]`);
-  for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i])) throw new Error(`${what}: value ${i} is ${t.data[i]}`);
+  if (t.data.length !== B * F * channels)
+    throw new Error(`${what}: ${t.data.length} values do not fill shape [${shape}]`);
+  for (let i = 0; i < t.data.length; i++)
+    if (!Number.isFinite(t.data[i])) throw new Error(`${what}: value ${i} is ${t.data[i]}`);
   return Array.from({ length: B }, (_, b) => t.data.subarray(b * F * channels, (b + 1) * F * channels));
 }
 
 /** Per-voice embeddings from a tensor, a flat array or a list of either; empty input is refused. */
 export function embeddingVoices(e: EmbeddingInput, channels: number): Float32Array[] {
-  const list = Array.isArray(e) ? e.flatMap((x, i) => splitEmbedding(x, channels, `embedding[${i}]`)) : splitEmbedding(e, channels);
+  const list = Array.isArray(e)
+    ? e.flatMap((x, i) => splitEmbedding(x, channels, `embedding[${i}]`))
+    : splitEmbedding(e, channels);
   if (list.length === 0) throw new Error('no embedding given');
   return list;
 }
@@ -67,14 +72,23 @@ export function padVoices(voices: Float32Array[], channels: number): { padded: F
 /** One MIDI pitch per note for a pitch-conditioned config (checked), undefined for others. */
 export function notePitches(c: ModelConfig, pitch: number | number[] | undefined, B: number): number[] | undefined {
   if (!c.pitchConditioning) return undefined;
-  const pitches = pitch === undefined ? undefined : Array.isArray(pitch) ? pitch : B === 1 ? [pitch] : Array(B).fill(pitch);
-  if (!pitches || pitches.length !== B) throw new Error(`config ${c.name} is pitch-conditioned: give one MIDI pitch per note (${B})`);
-  for (const p of pitches) if (!Number.isInteger(p) || p < 0 || p >= PITCH_CLASSES) throw new Error(`pitch ${p} is not a MIDI note number 0..127`);
+  const pitches =
+    pitch === undefined ? undefined : Array.isArray(pitch) ? pitch : B === 1 ? [pitch] : Array(B).fill(pitch);
+  if (!pitches || pitches.length !== B)
+    throw new Error(`config ${c.name} is pitch-conditioned: give one MIDI pitch per note (${B})`);
+  for (const p of pitches)
+    if (!Number.isInteger(p) || p < 0 || p >= PITCH_CLASSES)
+      throw new Error(`pitch ${p} is not a MIDI note number 0..127`);
   return pitches;
 }
 
 /** [B, F, E]: every voice's embedding with its one-hot pitch appended where the config asks for one. */
-export function conditioningInput(c: ModelConfig, voices: Float32Array[], F: number, pitches: number[] | undefined): Float32Array {
+export function conditioningInput(
+  c: ModelConfig,
+  voices: Float32Array[],
+  F: number,
+  pitches: number[] | undefined,
+): Float32Array {
   const E = conditioningWidth(c);
   const B = voices.length;
   const out = new Float32Array(B * F * E);

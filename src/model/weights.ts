@@ -27,7 +27,8 @@ export function weightSpecs(c: ModelConfig): TensorSpec[] {
   const { residual: R, skip: S } = c.decoder;
   const E = conditioningWidth(c);
   const specs: TensorSpec[] = [...conv('ae_startconv', K, 1, we)];
-  for (let i = 1; i <= encoderLayers(c); i++) specs.push(...conv(`ae_dilatedconv_${i}`, K, we, we), ...conv(`ae_res_${i}`, 1, we, we));
+  for (let i = 1; i <= encoderLayers(c); i++)
+    specs.push(...conv(`ae_dilatedconv_${i}`, K, we, we), ...conv(`ae_res_${i}`, 1, we, we));
   specs.push(...conv('ae_bottleneck', 1, we, c.bottleneck));
   specs.push(...conv('startconv', K, 1, R), ...conv('skip_start', 1, R, S));
   for (let i = 1; i <= decoderLayers(c); i++) {
@@ -63,8 +64,12 @@ export class Weights {
     for (const s of specs) {
       const t = this.tensors.get(s.name);
       if (!t) throw new Error(`${where}: missing tensor "${s.name}" (config ${this.config.name})`);
-      if (t.shape.join() !== s.shape.join()) throw new Error(`${where}: tensor "${s.name}" has shape [${t.shape}], config ${this.config.name} needs [${s.shape}]`);
-      if (t.data.length !== s.shape.reduce((a, b) => a * b, 1)) throw new Error(`${where}: tensor "${s.name}" holds ${t.data.length} values for shape [${s.shape}]`);
+      if (t.shape.join() !== s.shape.join())
+        throw new Error(
+          `${where}: tensor "${s.name}" has shape [${t.shape}], config ${this.config.name} needs [${s.shape}]`,
+        );
+      if (t.data.length !== s.shape.reduce((a, b) => a * b, 1))
+        throw new Error(`${where}: tensor "${s.name}" holds ${t.data.length} values for shape [${s.shape}]`);
     }
     for (const name of this.tensors.keys()) {
       if (!expected.has(name)) throw new Error(`${where}: unexpected tensor "${name}" for config ${this.config.name}`);

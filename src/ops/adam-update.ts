@@ -39,18 +39,43 @@ export function adamHyperValues(h: AdamHyper, t: number, normSlots: number): Flo
 }
 
 /** One fused Adam + EMA update over equally sized flat views. */
-export async function adamUpdate(engine: Engine, hyper: Tensor, normSlots: number, grad: Tensor, p: Tensor, m: Tensor, v: Tensor, ema: Tensor): Promise<Dispatch> {
+export async function adamUpdate(
+  engine: Engine,
+  hyper: Tensor,
+  normSlots: number,
+  grad: Tensor,
+  p: Tensor,
+  m: Tensor,
+  v: Tensor,
+  ema: Tensor,
+): Promise<Dispatch> {
   for (const [name, t] of Object.entries({ p, m, v, ema })) expectNumel('adamUpdate', name, t, grad.numel);
   expectNumel('adamUpdate', 'hyper', hyper, HYPER_NORM_SLOT + normSlots);
   const k = await engine.kernel('adam_update');
   return k.prepare(
-    { params: { n: grad.numel, norm_slots: normSlots }, hyper: hyper.binding, grad: grad.binding, p: p.binding, m: m.binding, v: v.binding, ema: ema.binding },
+    {
+      params: { n: grad.numel, norm_slots: normSlots },
+      hyper: hyper.binding,
+      grad: grad.binding,
+      p: p.binding,
+      m: m.binding,
+      v: v.binding,
+      ema: ema.binding,
+    },
     [grid1d(grad.numel, 256, 4096)],
   );
 }
 
 /** Plain reference of the same update, in float64, in place on the given arrays. */
-export function adamReference(h: AdamHyper, t: number, grad: ArrayLike<number>, p: Float64Array, m: Float64Array, v: Float64Array, ema: Float64Array): void {
+export function adamReference(
+  h: AdamHyper,
+  t: number,
+  grad: ArrayLike<number>,
+  p: Float64Array,
+  m: Float64Array,
+  v: Float64Array,
+  ema: Float64Array,
+): void {
   let clip = 1;
   if (h.maxGradNorm > 0) {
     let sq = 0;

@@ -27,7 +27,14 @@ export interface ConvShape {
  * output (read only for its ReLU mask).
  */
 export async function conv1dBackwardInput(
-  engine: Engine, s: ConvShape, dy: Tensor, W: Tensor, x: Tensor, y: Tensor, dx: Tensor, accumulate: boolean,
+  engine: Engine,
+  s: ConvShape,
+  dy: Tensor,
+  W: Tensor,
+  x: Tensor,
+  y: Tensor,
+  dx: Tensor,
+  accumulate: boolean,
 ): Promise<Dispatch> {
   const rows = s.B * s.T;
   expectNumel('conv1dBackwardInput', 'dy', dy, rows * s.cout);
@@ -38,8 +45,21 @@ export async function conv1dBackwardInput(
   const k = await engine.kernel(`conv1d_backward_input${tile.suffix}`);
   return k.prepare(
     {
-      params: { T: s.T, rows, cin: s.cin, cout: s.cout, taps: s.taps, dilation: s.dilation, offset: tapOffset(s.taps, s.dilation, s.mode), flags },
-      dy: dy.binding, W: W.binding, x: s.reluIn ? x.binding : engine.dummy, y: s.reluOut ? y.binding : engine.dummy, dx: dx.binding,
+      params: {
+        T: s.T,
+        rows,
+        cin: s.cin,
+        cout: s.cout,
+        taps: s.taps,
+        dilation: s.dilation,
+        offset: tapOffset(s.taps, s.dilation, s.mode),
+        flags,
+      },
+      dy: dy.binding,
+      W: W.binding,
+      x: s.reluIn ? x.binding : engine.dummy,
+      y: s.reluOut ? y.binding : engine.dummy,
+      dx: dx.binding,
     },
     [Math.ceil(s.cin / tile.TN), Math.ceil(rows / tile.TM)],
   );
@@ -66,7 +86,14 @@ export function weightGradScratch(s: ConvShape): number {
 
 /** dW (+)= d conv / d W and dbias (+)= d conv / d bias (dbias null when the conv has none): two dispatches. */
 export async function conv1dBackwardWeight(
-  engine: Engine, s: ConvShape, x: Tensor, dy: Tensor, y: Tensor, dW: Tensor, dbias: Tensor | null, scratch: Tensor,
+  engine: Engine,
+  s: ConvShape,
+  x: Tensor,
+  dy: Tensor,
+  y: Tensor,
+  dW: Tensor,
+  dbias: Tensor | null,
+  scratch: Tensor,
   accumulate: { W: boolean; bias: boolean },
 ): Promise<Dispatch[]> {
   const rows = s.B * s.T;
@@ -76,22 +103,41 @@ export async function conv1dBackwardWeight(
   if (dbias) expectNumel('conv1dBackwardWeight', 'dbias', dbias, s.cout);
   const { chunks, chunk } = weightGradChunks(s);
   const wrows = s.taps * s.cin + 1;
-  if (scratch.numel < chunks * wrows * s.cout) throw new Error(`conv1dBackwardWeight: scratch holds ${scratch.numel} floats, needs ${chunks * wrows * s.cout}`);
+  if (scratch.numel < chunks * wrows * s.cout)
+    throw new Error(`conv1dBackwardWeight: scratch holds ${scratch.numel} floats, needs ${chunks * wrows * s.cout}`);
   const tile = tileFor(s.cout, s.tile);
   const kPart = await engine.kernel(`conv1d_backward_weight${tile.suffix}`);
   const kSum = await engine.kernel('conv1d_backward_weight_sum');
   const flags = (s.reluIn ? 1 : 0) | (s.reluOut ? 2 : 0);
   const part = kPart.prepare(
     {
-      params: { T: s.T, rows, cin: s.cin, cout: s.cout, taps: s.taps, dilation: s.dilation, offset: tapOffset(s.taps, s.dilation, s.mode), flags, chunk },
-      x: x.binding, dy: dy.binding, y: s.reluOut ? y.binding : engine.dummy, part: scratch.binding,
+      params: {
+        T: s.T,
+        rows,
+        cin: s.cin,
+        cout: s.cout,
+        taps: s.taps,
+        dilation: s.dilation,
+        offset: tapOffset(s.taps, s.dilation, s.mode),
+        flags,
+        chunk,
+      },
+      x: x.binding,
+      dy: dy.binding,
+      y: s.reluOut ? y.binding : engine.dummy,
+      part: scratch.binding,
     },
     [Math.ceil(s.cout / tile.TN), Math.ceil(wrows / tile.TM), chunks],
   );
   const nW = s.taps * s.cin * s.cout;
   const sumFlags = (accumulate.W ? 1 : 0) | (accumulate.bias ? 2 : 0) | (dbias ? 4 : 0);
   const sum = kSum.prepare(
-    { params: { n_w: nW, n_b: s.cout, chunks, flags: sumFlags }, part: scratch.binding, dW: dW.binding, dbias: dbias?.binding ?? engine.dummyOut },
+    {
+      params: { n_w: nW, n_b: s.cout, chunks, flags: sumFlags },
+      part: scratch.binding,
+      dW: dW.binding,
+      dbias: dbias?.binding ?? engine.dummyOut,
+    },
     [grid1d(nW + s.cout, 256, 4096)],
   );
   return [part, sum];
@@ -108,7 +154,14 @@ export interface ConvGradsReference {
 }
 
 /** Plain float64 reference of every gradient of conv1d (x, W, bias, frame bias, residual input). */
-export function conv1dBackwardReference(s: ConvShape, x: Arr, W: Arr, y: Arr | null, dy: Arr, frameLen = 0): ConvGradsReference {
+export function conv1dBackwardReference(
+  s: ConvShape,
+  x: Arr,
+  W: Arr,
+  y: Arr | null,
+  dy: Arr,
+  frameLen = 0,
+): ConvGradsReference {
   const { B, T, cin, cout, taps: K, dilation: d } = s;
   const off = tapOffset(K, d, s.mode);
   const g = Float64Array.from(dy, (v, i) => (s.reluOut && y && y[i] <= 0 ? 0 : v));

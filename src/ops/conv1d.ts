@@ -23,12 +23,20 @@ export interface FrameBias {
 /** The tiled-matmul variant: wide 64 x 128 output tiles, or narrow 128 x 32 ones for few output columns. */
 export type TileVariant = 'wide' | 'narrow';
 
-/** Output columns up to which the narrow tile is chosen: `nsynth bench conv-tiles` on lavapipe, 4096 rows, reduction 96: narrow 2.1-2.8x faster at 16-32 columns, 0.84-1.17x at 64, 0.55-0.63x at 128. */
+/**
+ * Output columns up to which the narrow tile is chosen: `nsynth bench conv-tiles` on lavapipe, 4096 rows, reduction
+ * 96: narrow 2.1-2.8x faster at 16-32 columns, 0.84-1.17x at 64, 0.55-0.63x at 128.
+ */
 export const NARROW_MAX_COLUMNS = 32;
 
-export function tileFor(columns: number, forced?: TileVariant): { variant: TileVariant; suffix: string; TM: number; TN: number } {
+export function tileFor(
+  columns: number,
+  forced?: TileVariant,
+): { variant: TileVariant; suffix: string; TM: number; TN: number } {
   const variant = forced ?? (columns <= NARROW_MAX_COLUMNS ? 'narrow' : 'wide');
-  return variant === 'narrow' ? { variant, suffix: '_narrow', TM: 128, TN: 32 } : { variant, suffix: '', TM: 64, TN: 128 };
+  return variant === 'narrow'
+    ? { variant, suffix: '_narrow', TM: 128, TN: 32 }
+    : { variant, suffix: '', TM: 64, TN: 128 };
 }
 
 export interface Conv1dOptions {
@@ -55,7 +63,14 @@ export function tapOffset(taps: number, dilation: number, mode: TapMode): number
 }
 
 /** Prepares y = conv(x) for x [B, T, Cin], W [1, K, Cin, Cout], bias [Cout] or null, y [B, T, Cout]. */
-export async function conv1d(engine: Engine, x: Tensor, W: Tensor, bias: Tensor | null, y: Tensor, o: Conv1dOptions): Promise<Dispatch> {
+export async function conv1d(
+  engine: Engine,
+  x: Tensor,
+  W: Tensor,
+  bias: Tensor | null,
+  y: Tensor,
+  o: Conv1dOptions,
+): Promise<Dispatch> {
   expectRank('conv1d', 'x', x, 3);
   const [B, T, cin] = x.shape;
   const K = o.taps;
@@ -71,21 +86,42 @@ export async function conv1d(engine: Engine, x: Tensor, W: Tensor, bias: Tensor 
   if (fb) {
     if (T % fb.frameLen !== 0) throw new Error(`conv1d: T = ${T} is not a multiple of the frame length ${fb.frameLen}`);
     frames = T / fb.frameLen;
-    if (fb.offset + cout > fb.stride) throw new Error(`conv1d: frame-bias slice ${fb.offset}+${cout} exceeds its row of ${fb.stride}`);
+    if (fb.offset + cout > fb.stride)
+      throw new Error(`conv1d: frame-bias slice ${fb.offset}+${cout} exceeds its row of ${fb.stride}`);
     expectNumel('conv1d', 'frame bias', fb.tensor, B * frames * fb.stride);
   }
   if (o.residual) expectNumel('conv1d', 'residual', o.residual, B * T * cout);
-  const flags = (o.reluIn ? 1 : 0) | (o.reluOut ? 2 : 0) | (o.accumulate ? 4 : 0) | (bias ? 8 : 0) | (fb ? 16 : 0) | (o.residual ? 32 : 0);
+  const flags =
+    (o.reluIn ? 1 : 0) |
+    (o.reluOut ? 2 : 0) |
+    (o.accumulate ? 4 : 0) |
+    (bias ? 8 : 0) |
+    (fb ? 16 : 0) |
+    (o.residual ? 32 : 0);
   const tile = tileFor(cout, o.tile);
   const kernel = await engine.kernel(`conv1d${tile.suffix}`);
   return kernel.prepare(
     {
       params: {
-        T, rows: B * T, cin, cout, taps: K, dilation: d, offset: tapOffset(K, d, o.mode ?? 'causal'),
-        flags, frame_len: fb?.frameLen ?? 1, frames, fb_stride: fb?.stride ?? 0, fb_offset: fb?.offset ?? 0,
+        T,
+        rows: B * T,
+        cin,
+        cout,
+        taps: K,
+        dilation: d,
+        offset: tapOffset(K, d, o.mode ?? 'causal'),
+        flags,
+        frame_len: fb?.frameLen ?? 1,
+        frames,
+        fb_stride: fb?.stride ?? 0,
+        fb_offset: fb?.offset ?? 0,
       },
-      x: x.binding, W: W.binding, bias: bias?.binding ?? engine.dummy, fbias: fb?.tensor.binding ?? engine.dummy,
-      resid: o.residual?.binding ?? engine.dummy, y: y.binding,
+      x: x.binding,
+      W: W.binding,
+      bias: bias?.binding ?? engine.dummy,
+      fbias: fb?.tensor.binding ?? engine.dummy,
+      resid: o.residual?.binding ?? engine.dummy,
+      y: y.binding,
     },
     [Math.ceil(cout / tile.TN), Math.ceil((B * T) / tile.TM)],
   );
@@ -100,8 +136,13 @@ export interface FrameBiasRef {
 
 /** Plain reference. x [B, T, Cin]; returns y [B, T, Cout] in float64 (yInit is added when accumulating). */
 export function conv1dReference(
-  x: Arr, shape: [number, number, number], W: Arr, bias: Arr | null, cout: number,
-  o: Omit<Conv1dOptions, 'frameBias' | 'residual'> & { frameBias?: FrameBiasRef; residual?: Arr }, yInit?: Arr,
+  x: Arr,
+  shape: [number, number, number],
+  W: Arr,
+  bias: Arr | null,
+  cout: number,
+  o: Omit<Conv1dOptions, 'frameBias' | 'residual'> & { frameBias?: FrameBiasRef; residual?: Arr },
+  yInit?: Arr,
 ): Float64Array {
   const [B, T, cin] = shape;
   const K = o.taps;

@@ -31,13 +31,27 @@ export function gateReference(x: Arr, channels: number): Float64Array {
 }
 
 /** dx (+)= d gate / d x from the gate's input x [..., 2C] and the output gradient dout [..., C]. */
-export async function gateBackward(engine: Engine, x: Tensor, dout: Tensor, dx: Tensor, accumulate: boolean): Promise<Dispatch> {
+export async function gateBackward(
+  engine: Engine,
+  x: Tensor,
+  dout: Tensor,
+  dx: Tensor,
+  accumulate: boolean,
+): Promise<Dispatch> {
   const c2 = x.shape[x.shape.length - 1];
   const n = x.numel / c2;
   expectNumel('gateBackward', 'dout', dout, n * (c2 / 2));
   expectNumel('gateBackward', 'dx', dx, x.numel);
   const k = await engine.kernel('gate_sigmoid_tanh_backward');
-  return k.prepare({ params: { n, channels: c2 / 2, accumulate: accumulate ? 1 : 0 }, x: x.binding, dout: dout.binding, dx: dx.binding }, [grid1d(n * (c2 / 2), 256)]);
+  return k.prepare(
+    {
+      params: { n, channels: c2 / 2, accumulate: accumulate ? 1 : 0 },
+      x: x.binding,
+      dout: dout.binding,
+      dx: dx.binding,
+    },
+    [grid1d(n * (c2 / 2), 256)],
+  );
 }
 
 export function gateBackwardReference(x: Arr, dout: Arr, channels: number): Float64Array {

@@ -113,26 +113,60 @@ function uniforms(p: GenStepParams, layer: number): Record<string, number> {
 const voiceGroups = (p: GenStepParams) => Math.ceil(p.B / VOICE_TILE);
 
 /** Start conv, skip_start and the past taps (t - 2d, t - d) of every layer, biases and conditioning folded in. */
-export async function genStepStart(engine: Engine, p: GenStepParams, w: GenStepWeights, s: GenStepBuffers): Promise<Dispatch> {
+export async function genStepStart(
+  engine: Engine,
+  p: GenStepParams,
+  w: GenStepWeights,
+  s: GenStepBuffers,
+): Promise<Dispatch> {
   const threads = (p.L * (2 * p.R)) / 4 + (p.R + p.S) / 4;
   const k = await engine.kernel('gen_step_start');
   return k.prepare(
-    { p: uniforms(p, 0), state: s.state, hist: s.hist, w_past: w.wPast, cond: s.cond, small_w: w.small, past: s.past, l_and_s: s.lAndS },
+    {
+      p: uniforms(p, 0),
+      state: s.state,
+      hist: s.hist,
+      w_past: w.wPast,
+      cond: s.cond,
+      small_w: w.small,
+      past: s.past,
+      l_and_s: s.lAndS,
+    },
     [Math.ceil(threads / 64), voiceGroups(p)],
   );
 }
 
 /** Layer `layer` (0-based): its current tap added to the past ones, the gate, and l written into its ring. */
-export async function genGate(engine: Engine, p: GenStepParams, layer: number, w: GenStepWeights, s: GenStepBuffers): Promise<Dispatch> {
+export async function genGate(
+  engine: Engine,
+  p: GenStepParams,
+  layer: number,
+  w: GenStepWeights,
+  s: GenStepBuffers,
+): Promise<Dispatch> {
   const k = await engine.kernel('gen_gate');
   return k.prepare(
-    { p: uniforms(p, layer), state: s.state, past: s.past, w_cur: w.wCur, l_and_s: s.lAndS, hist: s.hist, gated: s.gated },
+    {
+      p: uniforms(p, layer),
+      state: s.state,
+      past: s.past,
+      w_cur: w.wCur,
+      l_and_s: s.lAndS,
+      hist: s.hist,
+      gated: s.gated,
+    },
     [Math.ceil(p.R / 4 / 64), voiceGroups(p)],
   );
 }
 
 /** Layer `layer`: the gate output through [res | skip], accumulated into [l | s]. */
-export async function genResSkip(engine: Engine, p: GenStepParams, layer: number, w: GenStepWeights, s: GenStepBuffers): Promise<Dispatch> {
+export async function genResSkip(
+  engine: Engine,
+  p: GenStepParams,
+  layer: number,
+  w: GenStepWeights,
+  s: GenStepBuffers,
+): Promise<Dispatch> {
   const k = await engine.kernel('gen_res_skip');
   return k.prepare(
     { p: uniforms(p, layer), w_res_skip: w.wResSkip, small_w: w.small, gated: s.gated, l_and_s: s.lAndS },
@@ -141,7 +175,12 @@ export async function genResSkip(engine: Engine, p: GenStepParams, layer: number
 }
 
 /** The head (ReLU, out1 + conditioning, ReLU, logits), softmax sampling, and the sample fed back. */
-export async function genHeadSample(engine: Engine, p: GenStepParams, w: GenStepWeights, s: GenStepBuffers): Promise<Dispatch> {
+export async function genHeadSample(
+  engine: Engine,
+  p: GenStepParams,
+  w: GenStepWeights,
+  s: GenStepBuffers,
+): Promise<Dispatch> {
   const k = await engine.kernel('gen_head_sample');
   return k.prepare(
     {

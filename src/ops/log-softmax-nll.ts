@@ -5,7 +5,13 @@ import type { Dispatch } from '../gpu/registry.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { expectNumel, grid1d, type Arr } from './common.js';
 
-export async function logSoftmaxNll(engine: Engine, x: Tensor, labels: Tensor, logp: Tensor, nll: Tensor): Promise<Dispatch> {
+export async function logSoftmaxNll(
+  engine: Engine,
+  x: Tensor,
+  labels: Tensor,
+  logp: Tensor,
+  nll: Tensor,
+): Promise<Dispatch> {
   const classes = x.shape[x.shape.length - 1];
   const rows = x.numel / classes;
   expectNumel('logSoftmaxNll', 'labels', labels, rows);
@@ -14,12 +20,22 @@ export async function logSoftmaxNll(engine: Engine, x: Tensor, labels: Tensor, l
   const rowsPerY = Math.min(rows, 65535);
   const k = await engine.kernel('log_softmax_nll');
   return k.prepare(
-    { params: { rows, classes, rows_per_y: rowsPerY }, x: x.binding, labels: labels.binding, logp: logp.binding, nll: nll.binding },
+    {
+      params: { rows, classes, rows_per_y: rowsPerY },
+      x: x.binding,
+      labels: labels.binding,
+      logp: logp.binding,
+      nll: nll.binding,
+    },
     [rowsPerY, Math.ceil(rows / rowsPerY)],
   );
 }
 
-export function logSoftmaxNllReference(x: Arr, classes: number, labels: ArrayLike<number>): { logp: Float64Array; nll: Float64Array } {
+export function logSoftmaxNllReference(
+  x: Arr,
+  classes: number,
+  labels: ArrayLike<number>,
+): { logp: Float64Array; nll: Float64Array } {
   const rows = x.length / classes;
   const logp = new Float64Array(x.length);
   const nll = new Float64Array(rows);
@@ -36,16 +52,29 @@ export function logSoftmaxNllReference(x: Arr, classes: number, labels: ArrayLik
 }
 
 /** dx = scale * (softmax(x) - onehot(label)) from the saved log-softmax: the gradient of scale * sum(nll). */
-export async function logSoftmaxNllBackward(engine: Engine, logp: Tensor, labels: Tensor, dx: Tensor, scale: number): Promise<Dispatch> {
+export async function logSoftmaxNllBackward(
+  engine: Engine,
+  logp: Tensor,
+  labels: Tensor,
+  dx: Tensor,
+  scale: number,
+): Promise<Dispatch> {
   const classes = logp.shape[logp.shape.length - 1];
   const rows = logp.numel / classes;
   expectNumel('logSoftmaxNllBackward', 'labels', labels, rows);
   expectNumel('logSoftmaxNllBackward', 'dx', dx, logp.numel);
   const k = await engine.kernel('log_softmax_nll_backward');
-  return k.prepare({ params: { rows, classes, scale }, logp: logp.binding, labels: labels.binding, dx: dx.binding }, [grid1d(logp.numel, 256)]);
+  return k.prepare({ params: { rows, classes, scale }, logp: logp.binding, labels: labels.binding, dx: dx.binding }, [
+    grid1d(logp.numel, 256),
+  ]);
 }
 
-export function logSoftmaxNllBackwardReference(logp: Arr, classes: number, labels: ArrayLike<number>, scale: number): Float64Array {
+export function logSoftmaxNllBackwardReference(
+  logp: Arr,
+  classes: number,
+  labels: ArrayLike<number>,
+  scale: number,
+): Float64Array {
   const dx = new Float64Array(logp.length);
   for (let i = 0; i < logp.length; i++) {
     const r = Math.floor(i / classes);

@@ -12,15 +12,20 @@ export const MU = 255;
 export const NUM_CLASSES = 256;
 
 /** edges[k] = (256^(k/128) - 1) / 255 for k = 0..128, as float32: |x| crossing edge k moves q by one. */
-export const MU_LAW_EDGES: Float32Array = Float32Array.from({ length: 129 }, (_, k) => (Math.pow(MU + 1, k / 128) - 1) / MU);
+export const MU_LAW_EDGES: Float32Array = Float32Array.from(
+  { length: 129 },
+  (_, k) => ((MU + 1) ** (k / 128) - 1) / MU,
+);
 
 /** inv_mu_law of every class k = q + 128, as float32. */
-export const MU_LAW_DECODE_TABLE: Float32Array = Float32Array.from({ length: NUM_CLASSES }, (_, k) => muLawDecodeValue(k - 128));
+export const MU_LAW_DECODE_TABLE: Float32Array = Float32Array.from({ length: NUM_CLASSES }, (_, k) =>
+  muLawDecodeValue(k - 128),
+);
 
 function muLawDecodeValue(q: number): number {
   if (q === 0) return 0;
   const u = ((q + 0.5) * 2) / 256;
-  return (Math.sign(u) * (Math.pow(MU + 1, Math.abs(u)) - 1)) / MU;
+  return (Math.sign(u) * ((MU + 1) ** Math.abs(u) - 1)) / MU;
 }
 
 /** q in [-128, 127] for one sample, using the float32 edges the GPU uses. */
@@ -46,13 +51,22 @@ export function muLawDecodeReference(classes: ArrayLike<number>): Float32Array {
 }
 
 /** audio [n] -> scaled q/128 [n] (the network input) and classes q+128 [n] (u32). */
-export async function muLawQuantize(engine: Engine, audio: Tensor, edges: Tensor, scaled: Tensor, classes: Tensor): Promise<Dispatch> {
+export async function muLawQuantize(
+  engine: Engine,
+  audio: Tensor,
+  edges: Tensor,
+  scaled: Tensor,
+  classes: Tensor,
+): Promise<Dispatch> {
   const n = audio.numel;
   expectNumel('muLawQuantize', 'edges', edges, 129);
   expectNumel('muLawQuantize', 'scaled', scaled, n);
   expectNumel('muLawQuantize', 'classes', classes, n);
   const k = await engine.kernel('mu_law_quantize');
-  return k.prepare({ params: { n }, audio: audio.binding, edges: edges.binding, scaled: scaled.binding, classes: classes.binding }, [grid1d(n, 256)]);
+  return k.prepare(
+    { params: { n }, audio: audio.binding, edges: edges.binding, scaled: scaled.binding, classes: classes.binding },
+    [grid1d(n, 256)],
+  );
 }
 
 export function muLawQuantizeArray(audio: Arr): { scaled: Float32Array; classes: Uint32Array } {

@@ -78,23 +78,29 @@ export function writeCheckpoint(out: string, ck: Checkpoint, keep = 2, hooks: Wr
   const tmp = path.join(root, `.tmp-${name}-${process.pid}`);
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp);
-  const parts: Record<(typeof PARTS)[number], Weights> = { weights: ck.weights, ema: ck.ema, 'adam-m': ck.m, 'adam-v': ck.v };
+  const parts: Record<(typeof PARTS)[number], Weights> = {
+    weights: ck.weights,
+    ema: ck.ema,
+    'adam-m': ck.m,
+    'adam-v': ck.v,
+  };
   for (const p of PARTS) {
     writeWeightsDir(path.join(tmp, p), parts[p], 'f32', { checkpointStep: ck.state.step, part: p });
     hooks.afterPart?.(p);
   }
-  writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify(ck.state, null, 1) + '\n');
+  writeFileAtomic(path.join(tmp, 'state.json'), `${JSON.stringify(ck.state, null, 1)}\n`);
   hooks.afterPart?.('state.json');
   fsyncDir(tmp);
   const final = path.join(root, name);
   fs.rmSync(final, { recursive: true, force: true });
   fs.renameSync(tmp, final);
   fsyncDir(root);
-  writeFileAtomic(path.join(root, 'latest.json'), JSON.stringify({ step: ck.state.step, dir: name }) + '\n');
+  writeFileAtomic(path.join(root, 'latest.json'), `${JSON.stringify({ step: ck.state.step, dir: name })}\n`);
   hooks.afterPart?.('latest.json');
   // Older checkpoints go only after latest.json names the new one.
   const all = listCheckpoints(out);
-  for (const old of all.slice(0, Math.max(0, all.length - keep))) fs.rmSync(path.join(root, old.dir), { recursive: true, force: true });
+  for (const old of all.slice(0, Math.max(0, all.length - keep)))
+    fs.rmSync(path.join(root, old.dir), { recursive: true, force: true });
   return final;
 }
 
@@ -102,7 +108,8 @@ export function writeCheckpoint(out: string, ck: Checkpoint, keep = 2, hooks: Wr
 export function listCheckpoints(out: string): { step: number; dir: string }[] {
   const root = checkpointsDir(out);
   if (!fs.existsSync(root)) return [];
-  return fs.readdirSync(root)
+  return fs
+    .readdirSync(root)
     .map((d) => ({ d, m: /^ckpt-(\d{8})$/.exec(d) }))
     .filter((x) => x.m)
     .map((x) => ({ step: Number(x.m![1]), dir: x.d }))
@@ -124,16 +131,29 @@ export function readCheckpoint(dir: string): Checkpoint {
   try {
     state = JSON.parse(fs.readFileSync(statePath, 'utf8')) as CheckpointState;
   } catch (e) {
-    throw new Error(`${statePath}: cannot read the checkpoint state (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(
+      `${statePath}: cannot read the checkpoint state (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
-  if (state?.format !== CHECKPOINT_FORMAT || state.version !== 1) throw new Error(`${statePath}: not a version-1 ${CHECKPOINT_FORMAT} state file`);
-  if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`${statePath}: bad step ${JSON.stringify(state.step)}`);
+  if (state?.format !== CHECKPOINT_FORMAT || state.version !== 1)
+    throw new Error(`${statePath}: not a version-1 ${CHECKPOINT_FORMAT} state file`);
+  if (!Number.isInteger(state.step) || state.step < 0)
+    throw new Error(`${statePath}: bad step ${JSON.stringify(state.step)}`);
   validateConfig(state.config, statePath);
   const s = state.sampler;
-  if (!s || ![s.epoch, s.position, s.rng].every((v) => Number.isInteger(v) && v >= 0)) throw new Error(`${statePath}: bad sampler state ${JSON.stringify(s)}`);
+  if (!s || ![s.epoch, s.position, s.rng].every((v) => Number.isInteger(v) && v >= 0))
+    throw new Error(`${statePath}: bad sampler state ${JSON.stringify(s)}`);
   const [weights, ema, m, v] = PARTS.map((p) => readWeightsDir(path.join(dir, p)));
-  for (const [p, w] of [['weights', weights], ['ema', ema], ['adam-m', m], ['adam-v', v]] as const) {
-    if (JSON.stringify(w.config) !== JSON.stringify(state.config)) throw new Error(`${path.join(dir, p)}: config ${w.config.name} differs from the checkpoint's ${state.config.name}`);
+  for (const [p, w] of [
+    ['weights', weights],
+    ['ema', ema],
+    ['adam-m', m],
+    ['adam-v', v],
+  ] as const) {
+    if (JSON.stringify(w.config) !== JSON.stringify(state.config))
+      throw new Error(
+        `${path.join(dir, p)}: config ${w.config.name} differs from the checkpoint's ${state.config.name}`,
+      );
   }
   return { state, weights, ema, m, v };
 }
@@ -144,7 +164,9 @@ export function readCheckpoint(dir: string): Checkpoint {
  */
 export function loadLatestCheckpoint(out: string, problems: string[] = []): Checkpoint | null {
   const root = checkpointsDir(out);
-  const candidates = listCheckpoints(out).reverse().map((c) => c.dir);
+  const candidates = listCheckpoints(out)
+    .reverse()
+    .map((c) => c.dir);
   const latestPath = path.join(root, 'latest.json');
   if (fs.existsSync(latestPath)) {
     try {

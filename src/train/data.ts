@@ -30,10 +30,17 @@ function hash(s: string): number {
  * instruments with the smallest hashes (a fraction `evalFraction`, at least one when there are
  * two or more) are held out. With a single instrument both splits are the same notes.
  */
-export function splitNotes(source: NoteSource, filter: NoteFilter, evalFraction: number): { train: number[]; evaluation: number[]; sharedSplit: boolean } {
+export function splitNotes(
+  source: NoteSource,
+  filter: NoteFilter,
+  evalFraction: number,
+): { train: number[]; evaluation: number[]; sharedSplit: boolean } {
   const kept = source.notes.map((n, i) => ({ n, i })).filter(({ n }) => matches(n, filter));
-  if (kept.length === 0) throw new Error(`${source.where}: no notes pass the filters (${source.notes.length} notes before filtering)`);
-  const instruments = [...new Set(kept.map(({ n }) => n.instrument))].sort((a, b) => hash(a) - hash(b) || (a < b ? -1 : 1));
+  if (kept.length === 0)
+    throw new Error(`${source.where}: no notes pass the filters (${source.notes.length} notes before filtering)`);
+  const instruments = [...new Set(kept.map(({ n }) => n.instrument))].sort(
+    (a, b) => hash(a) - hash(b) || (a < b ? -1 : 1),
+  );
   if (instruments.length < 2 || evalFraction <= 0) {
     const all = kept.map(({ i }) => i);
     return { train: all, evaluation: evalFraction <= 0 ? [] : all, sharedSplit: evalFraction > 0 };
@@ -57,7 +64,10 @@ export function crop(audio: Float32Array, offset: number, length: number, out: F
 /** Decoded notes kept in memory, least recently used dropped first. */
 class AudioCache {
   private readonly map = new Map<number, Float32Array>();
-  constructor(private readonly source: NoteSource, private readonly capacity: number) {}
+  constructor(
+    private readonly source: NoteSource,
+    private readonly capacity: number,
+  ) {}
   get(i: number): Float32Array {
     let a = this.map.get(i);
     if (a) {
@@ -133,7 +143,13 @@ export class CropSampler {
 }
 
 /** Fixed evaluation batches: centre crops (Magenta's eval crop) of the held-out notes, in order. */
-export function evalBatches(source: NoteSource, notes: number[], B: number, length: number, maxBatches: number): Batch[] {
+export function evalBatches(
+  source: NoteSource,
+  notes: number[],
+  B: number,
+  length: number,
+  maxBatches: number,
+): Batch[] {
   const out: Batch[] = [];
   for (let k = 0; k < maxBatches && k * B < notes.length; k++) {
     const batch = { audio: new Float32Array(B * length), pitch: new Uint32Array(B) };

@@ -8,10 +8,37 @@ export { autoencoderLoss, encoder, decoder } from '../graph/wavenet.js';
 export type { GraphOps, ConvOp } from '../graph/ops.js';
 export { ParamLayout, type ParamEntry } from './params.js';
 export { learningRate, MAGENTA_SCHEDULE, MAGENTA_STEPS } from './schedule.js';
-export { writeCheckpoint, readCheckpoint, loadLatestCheckpoint, listCheckpoints, sweepTemporary, type Checkpoint, type CheckpointState, type TrajectoryOptions } from './checkpoint.js';
+export {
+  writeCheckpoint,
+  readCheckpoint,
+  loadLatestCheckpoint,
+  listCheckpoints,
+  sweepTemporary,
+  type Checkpoint,
+  type CheckpointState,
+  type TrajectoryOptions,
+} from './checkpoint.js';
 export { CropSampler, splitNotes, evalBatches, crop, type SamplerState, type Batch } from './data.js';
 export { ADAM_DEFAULTS, adamReference, emaDecay, type AdamHyper } from '../ops/adam-update.js';
-export { JsonWavSource, TfRecordSource, openNoteSource, matches, parseLabelList, FAMILIES, SOURCES, QUALITIES, type NoteMeta, type NoteSource, type NoteFilter } from '../dataset/nsynth.js';
+export {
+  JsonWavSource,
+  TfRecordSource,
+  openNoteSource,
+  matches,
+  parseLabelList,
+  FAMILIES,
+  SOURCES,
+  QUALITIES,
+  type NoteMeta,
+  type NoteSource,
+  type NoteFilter,
+} from '../dataset/nsynth.js';
 export { TfRecordReader, encodeTfRecords, MAX_RECORD_BYTES } from '../dataset/tfrecord.js';
 export { decodeExample, encodeExample, type Feature } from '../dataset/tf-example.js';
-export { writeSyntheticDataset, synthesizeNote, SYNTH_KINDS, type SynthKind, type SyntheticOptions } from '../dataset/synthetic-notes.js';
+export {
+  writeSyntheticDataset,
+  synthesizeNote,
+  SYNTH_KINDS,
+  type SynthKind,
+  type SyntheticOptions,
+} from '../dataset/synthetic-notes.js';

@@ -54,7 +54,10 @@ export class ParamLayout {
   }
 
   unpack(flat: Float32Array): Weights {
-    if (flat.length !== this.total) throw new Error(`Flat parameters hold ${flat.length} floats, the layout of ${this.config.name} needs ${this.total}`);
+    if (flat.length !== this.total)
+      throw new Error(
+        `Flat parameters hold ${flat.length} floats, the layout of ${this.config.name} needs ${this.total}`,
+      );
     const w = new Weights(this.config);
     for (const e of this.entries) w.set(e.name, e.shape, flat.slice(e.offset, e.offset + e.numel));
     return w;

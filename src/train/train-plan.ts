@@ -38,7 +38,12 @@ export class TrainPlan {
   /** Parameters that receive a gradient (res_L, whose output feeds nothing, does not). */
   trained = new Set<string>();
 
-  private constructor(private readonly engine: Engine, readonly config: ModelConfig, readonly B: number, readonly T: number) {
+  private constructor(
+    private readonly engine: Engine,
+    readonly config: ModelConfig,
+    readonly B: number,
+    readonly T: number,
+  ) {
     this.layout = new ParamLayout(config);
     const n = this.layout.total;
     const t = (shape: number[], dtype: 'f32' | 'u32' = 'f32') => this.own(shape, dtype);
@@ -56,7 +61,10 @@ export class TrainPlan {
     const limit = engine.device.limits.maxStorageBufferBindingSize;
     if (B * T * widest * 4 > limit) {
       const maxB = Math.floor(limit / (T * widest * 4));
-      throw new Error(`A training batch of ${B} x ${T} samples needs ${((B * T * widest * 4) / 2 ** 20).toFixed(0)} MiB activations of ${config.name}, over this adapter's ${(limit / 2 ** 20).toFixed(0)} MiB binding limit: use a batch of at most ${maxB} at this crop, or a shorter crop`);
+      throw new Error(
+        `A training batch of ${B} x ${T} samples needs ${((B * T * widest * 4) / 2 ** 20).toFixed(0)} MiB ` +
+          `activations of ${config.name}, over this adapter's ${(limit / 2 ** 20).toFixed(0)} MiB binding limit: use a batch of at most ${maxB} at this crop, or a shorter crop`,
+      );
     }
     const p = new TrainPlan(engine, config, B, T);
     p.load(init);
@@ -64,7 +72,10 @@ export class TrainPlan {
     const classes = p.own([B * T], 'u32');
     const edges = p.own([MU_LAW_EDGES.length]);
     engine.write(edges, MU_LAW_EDGES);
-    const slot = (name: string) => ({ value: p.layout.view(p.flat.params, name), grad: p.layout.view(p.flat.grads, name) });
+    const slot = (name: string) => ({
+      value: p.layout.view(p.flat.params, name),
+      grad: p.layout.view(p.flat.grads, name),
+    });
     p.tape = new Tape(engine, slot, classes, config.pitchConditioning ? p.pitch : null);
     const quantize = await muLawQuantize(engine, p.audio, edges, x, classes);
     await autoencoderLoss(p.tape, config, p.tape.input(x));
@@ -74,7 +85,12 @@ export class TrainPlan {
     const update: Dispatch[] = [];
     const chunks = p.layout.chunks(engine);
     for (const [i, c] of chunks.entries()) {
-      update.push(await reduceSum(engine, p.flat.grads.view(c.offset, [c.numel]), p.hyper, { slot: HYPER_NORM_SLOT + i, squares: true }));
+      update.push(
+        await reduceSum(engine, p.flat.grads.view(c.offset, [c.numel]), p.hyper, {
+          slot: HYPER_NORM_SLOT + i,
+          squares: true,
+        }),
+      );
     }
     for (const c of chunks) {
       const v = (name: FlatName | 'grads') => p.flat[name].view(c.offset, [c.numel]);
@@ -96,7 +112,9 @@ export class TrainPlan {
   /** Replaces the flat state (a fresh start: zero moments, EMA = parameters; or a checkpoint). */
   load(s: FlatState): void {
     const n = this.layout.total;
-    for (const [k, a] of Object.entries(s)) if (a && a.length !== n) throw new Error(`Training state "${k}" holds ${a.length} floats, config ${this.config.name} needs ${n}`);
+    for (const [k, a] of Object.entries(s))
+      if (a && a.length !== n)
+        throw new Error(`Training state "${k}" holds ${a.length} floats, config ${this.config.name} needs ${n}`);
     this.engine.write(this.flat.params, s.params);
     if (s.m) this.engine.write(this.flat.m, s.m);
     else this.engine.clear(this.flat.m);
@@ -124,11 +142,16 @@ export class TrainPlan {
   }
 
   private writeInputs(audio: Float32Array, pitch?: ArrayLike<number>): void {
-    if (audio.length !== this.B * this.T) throw new Error(`Training batch holds ${audio.length} samples, expected ${this.B} x ${this.T}`);
+    if (audio.length !== this.B * this.T)
+      throw new Error(`Training batch holds ${audio.length} samples, expected ${this.B} x ${this.T}`);
     if (this.config.pitchConditioning) {
-      if (!pitch || pitch.length !== this.B) throw new Error(`Config ${this.config.name} is pitch-conditioned: give one MIDI pitch per batch item (${this.B})`);
+      if (!pitch || pitch.length !== this.B)
+        throw new Error(
+          `Config ${this.config.name} is pitch-conditioned: give one MIDI pitch per batch item (${this.B})`,
+        );
       for (let i = 0; i < pitch.length; i++) {
-        if (!Number.isInteger(pitch[i]) || pitch[i] < 0 || pitch[i] >= PITCH_CLASSES) throw new Error(`Pitch ${pitch[i]} is not a MIDI note number 0..127`);
+        if (!Number.isInteger(pitch[i]) || pitch[i] < 0 || pitch[i] >= PITCH_CLASSES)
+          throw new Error(`Pitch ${pitch[i]} is not a MIDI note number 0..127`);
       }
       this.engine.write(this.pitch, Uint32Array.from(pitch));
     }

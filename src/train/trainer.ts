@@ -4,10 +4,17 @@
 // the exact trajectory of an uninterrupted one: same parameters, moments, sampler state and step.
 import type { Engine } from '../gpu/engine.js';
 import type { ModelConfig } from '../model/config.js';
-import { initWeights, Weights } from '../model/weights.js';
+import { initWeights, type Weights } from '../model/weights.js';
 import { ADAM_DEFAULTS, emaDecay, type AdamHyper } from '../ops/adam-update.js';
 import type { NoteFilter, NoteSource } from '../dataset/nsynth.js';
-import { loadLatestCheckpoint, sweepTemporary, writeCheckpoint, type CheckpointState, type TrajectoryOptions, CHECKPOINT_FORMAT } from './checkpoint.js';
+import {
+  loadLatestCheckpoint,
+  sweepTemporary,
+  writeCheckpoint,
+  type CheckpointState,
+  type TrajectoryOptions,
+  CHECKPOINT_FORMAT,
+} from './checkpoint.js';
 import { CropSampler, evalBatches, splitNotes } from './data.js';
 import { learningRate, MAGENTA_STEPS } from './schedule.js';
 import { TrainPlan } from './train-plan.js';
@@ -79,7 +86,8 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
   for (const [k, v] of Object.entries({ steps: o.steps, batch: run.batch, crop: run.crop })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`Training option ${k} must be a positive integer, got ${v}`);
   }
-  if (run.crop % o.config.hop !== 0) throw new Error(`Training crop ${run.crop} must be a multiple of the frame length ${o.config.hop}`);
+  if (run.crop % o.config.hop !== 0)
+    throw new Error(`Training crop ${run.crop} must be a multiple of the frame length ${o.config.hop}`);
   const every = o.checkpointEvery ?? 500;
   const logEvery = o.logEvery ?? 10;
   const evalEvery = o.evalEvery ?? every;
@@ -93,7 +101,8 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
   if (o.resume && !ck) info(`no checkpoint in ${o.out}; starting from step 0`);
   if (ck) checkResumable(ck.state, o.config, run);
   const weights = ck?.weights ?? o.init ?? initWeights(o.config, run.seed);
-  if (weights.config.name !== o.config.name) throw new Error(`Initial weights are config ${weights.config.name}, training config is ${o.config.name}`);
+  if (weights.config.name !== o.config.name)
+    throw new Error(`Initial weights are config ${weights.config.name}, training config is ${o.config.name}`);
 
   const { train: trainNotes, evaluation, sharedSplit } = splitNotes(o.source, o.filter ?? {}, o.evalFraction ?? 0.1);
   if (sharedSplit) info(`only one instrument passes the filters: evaluating on the training notes`);
@@ -121,12 +130,23 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
   let windowStart = performance.now();
   const save = async (): Promise<string> => {
     const state: CheckpointState = {
-      format: CHECKPOINT_FORMAT, version: 1, step, config: o.config, sampler: sampler.state(), run, data: o.source.where, savedAt: new Date().toISOString(),
+      format: CHECKPOINT_FORMAT,
+      version: 1,
+      step,
+      config: o.config,
+      sampler: sampler.state(),
+      run,
+      data: o.source.where,
+      savedAt: new Date().toISOString(),
     };
     const [p, e, m, v] = await Promise.all([plan.read('params'), plan.read('ema'), plan.read('m'), plan.read('v')]);
     const L = plan.layout;
     savedStep = step;
-    return writeCheckpoint(o.out, { state, weights: L.unpack(p), ema: L.unpack(e), m: L.unpack(m), v: L.unpack(v) }, o.keepCheckpoints ?? 2);
+    return writeCheckpoint(
+      o.out,
+      { state, weights: L.unpack(p), ema: L.unpack(e), m: L.unpack(m), v: L.unpack(v) },
+      o.keepCheckpoints ?? 2,
+    );
   };
   const evaluate = async (): Promise<number | null> => {
     if (!evalSet.length) return null;
@@ -152,7 +172,8 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
       plan.step(batch.audio, hyper, step + 1, batch.pitch);
       step++;
       lastLoss = await plan.loss();
-      if (!Number.isFinite(lastLoss)) throw new Error(`Training diverged at step ${step}: loss ${lastLoss} (lower --lr-scale or set --clip)`);
+      if (!Number.isFinite(lastLoss))
+        throw new Error(`Training diverged at step ${step}: loss ${lastLoss} (lower --lr-scale or set --clip)`);
       windowLoss += lastLoss;
       windowSteps++;
       const now = performance.now();
@@ -161,7 +182,13 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
       const isLast = step === o.steps;
       const doEval = step % evalEvery === 0 || isLast;
       if (step % logEvery === 0 || isLast || doEval) {
-        const rec: TrainLog = { step, loss: windowLoss / windowSteps, lr, samplesPerSecond: sps, gradNorm: await plan.gradNorm() };
+        const rec: TrainLog = {
+          step,
+          loss: windowLoss / windowSteps,
+          lr,
+          samplesPerSecond: sps,
+          gradNorm: await plan.gradNorm(),
+        };
         if (doEval) {
           lastEval = await evaluate();
           if (lastEval !== null) rec.evalLoss = lastEval;
@@ -175,8 +202,14 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
     }
     if (stopped && step > savedStep) checkpoint = await save();
     return {
-      step, startStep, stopped, lastLoss, evalLoss: lastEval, checkpoint,
-      weights: layout.unpack(await plan.read('params')), ema: layout.unpack(await plan.read('ema')),
+      step,
+      startStep,
+      stopped,
+      lastLoss,
+      evalLoss: lastEval,
+      checkpoint,
+      weights: layout.unpack(await plan.read('params')),
+      ema: layout.unpack(await plan.read('ema')),
     };
   } finally {
     plan.dispose();
@@ -185,8 +218,12 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
 
 /** A checkpoint continues only the run it came from: same config and the options that shape the trajectory. */
 function checkResumable(s: CheckpointState, config: ModelConfig, run: TrajectoryOptions): void {
-  if (JSON.stringify(s.config) !== JSON.stringify(config)) throw new Error(`The checkpoint is config ${s.config.name}, this run is ${config.name}`);
+  if (JSON.stringify(s.config) !== JSON.stringify(config))
+    throw new Error(`The checkpoint is config ${s.config.name}, this run is ${config.name}`);
   for (const k of Object.keys(run) as (keyof TrajectoryOptions)[]) {
-    if (s.run[k] !== run[k]) throw new Error(`The checkpoint was trained with ${k} = ${s.run[k]}, this run has ${run[k]} (pass the same options to resume)`);
+    if (s.run[k] !== run[k])
+      throw new Error(
+        `The checkpoint was trained with ${k} = ${s.run[k]}, this run has ${run[k]} (pass the same options to resume)`,
+      );
   }
 }

@@ -10,7 +10,8 @@ export function packageRoot(): string {
   let dir = path.dirname(here);
   while (!fs.existsSync(path.join(dir, 'kernels')) || !fs.existsSync(path.join(dir, 'package.json'))) {
     const up = path.dirname(dir);
-    if (up === dir) throw new Error(`Cannot find the package root (a folder with package.json and kernels/) above ${here}`);
+    if (up === dir)
+      throw new Error(`Cannot find the package root (a folder with package.json and kernels/) above ${here}`);
     dir = up;
   }
   return dir;

@@ -3,7 +3,10 @@
 // step0 + r*step_step). With `broadcast` every row samples logits row 0 (for distribution tests).
 //! include lib_sample_categorical
 
-struct Params { rows: u32, seed: u32, temperature: f32, voice0: u32, voice_step: u32, step0: u32, step_step: u32, broadcast: u32, rows_per_y: u32, }
+struct Params {
+  rows: u32, seed: u32, temperature: f32, voice0: u32, voice_step: u32, step0: u32, step_step: u32, broadcast: u32,
+  rows_per_y: u32,
+}
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;

@@ -1,8 +1,15 @@
 // kernels/adam_update.wgsl (Adam + EMA, optional global-norm clipping) against adamReference
 // (src/ops/adam-update.ts).
-import { describe, it, expect } from 'vitest';
-import { testEngine, rng, runAll, expectClose } from '../helpers.js';
-import { adamUpdate, adamReference, adamHyperValues, HYPER_NORM_SLOT, ADAM_DEFAULTS, type AdamHyper } from '../../src/ops/adam-update.js';
+import { describe, it } from 'vitest';
+import { testEngine, rng, expectClose } from '../helpers.js';
+import {
+  adamUpdate,
+  adamReference,
+  adamHyperValues,
+  HYPER_NORM_SLOT,
+  ADAM_DEFAULTS,
+  type AdamHyper,
+} from '../../src/ops/adam-update.js';
 import { reduceSum } from '../../src/ops/reduce-sum.js';
 
 describe('Adam + EMA update', () => {

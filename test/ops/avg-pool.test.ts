@@ -1,6 +1,6 @@
 // kernels/avg_pool.wgsl against avgPoolReference (src/ops/avg-pool.ts), and as the adjoint of
 // upsample_nearest.
-import { describe, it, expect } from 'vitest';
+import { describe, it } from 'vitest';
 import { testEngine, rng, runAll, expectClose } from '../helpers.js';
 import { avgPool, avgPoolReference } from '../../src/ops/avg-pool.js';
 import { upsampleNearest, upsampleNearestReference } from '../../src/ops/upsample-nearest.js';
@@ -15,7 +15,7 @@ describe('average pooling', () => {
     expectClose(await e.read(out), avgPoolReference(x, [B, T, C], 512), 1e-5, 1e-6);
   });
 
-  it('pooling and upsampling are each other\'s adjoints (scaled)', async () => {
+  it("pooling and upsampling are each other's adjoints (scaled)", async () => {
     const e = await testEngine();
     const r = rng(13);
     const [B, F, C, win] = [2, 3, 5, 16];
@@ -26,8 +26,20 @@ describe('average pooling', () => {
     const up = e.tensor([B, F * win, C]);
     const sum = e.tensor([B, F, C]);
     await runAll(e, [await upsampleNearest(e, a, up, win, 1 / win), await avgPool(e, b, sum, win, 1)]);
-    expectClose(await e.read(up), upsampleNearestReference(dEmb, [B, F, C], win, 1 / win), 1e-6, 1e-7, 'avg-pool backward');
-    expectClose(await e.read(sum), avgPoolReference(dZ, [B, F * win, C], win, 1), 1e-5, 1e-6, 'upsample backward (frame sum)');
+    expectClose(
+      await e.read(up),
+      upsampleNearestReference(dEmb, [B, F, C], win, 1 / win),
+      1e-6,
+      1e-7,
+      'avg-pool backward',
+    );
+    expectClose(
+      await e.read(sum),
+      avgPoolReference(dZ, [B, F * win, C], win, 1),
+      1e-5,
+      1e-6,
+      'upsample backward (frame sum)',
+    );
     for (const t of [a, b, up, sum]) t.release();
   });
 });

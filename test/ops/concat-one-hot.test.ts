@@ -1,8 +1,13 @@
 // kernels/concat_one_hot.wgsl and its backward kernels/channel_slice.wgsl against the references in
 // src/ops/concat-one-hot.ts.
-import { describe, it, expect } from 'vitest';
+import { describe, it } from 'vitest';
 import { testEngine, rng, runAll, expectClose } from '../helpers.js';
-import { concatOneHot, concatOneHotReference, channelSlice, channelSliceReference } from '../../src/ops/concat-one-hot.js';
+import {
+  concatOneHot,
+  concatOneHotReference,
+  channelSlice,
+  channelSliceReference,
+} from '../../src/ops/concat-one-hot.js';
 
 describe('one-hot pitch concatenation', () => {
   it('one-hot pitch concatenation and its backward, the channel slice', async () => {
@@ -19,7 +24,13 @@ describe('one-hot pitch concatenation', () => {
     await runAll(e, [await concatOneHot(e, xt, ct, P, cat), await channelSlice(e, cat, 0, back, true)]);
     const ref = concatOneHotReference(x, [B, F, C], cls, P);
     expectClose(await e.read(cat), ref, 0, 0, 'concat one-hot');
-    expectClose(await e.read(back), channelSliceReference(ref, C + P, 0, C).map((v, i) => v + before[i]), 1e-6, 1e-7, 'channel slice');
+    expectClose(
+      await e.read(back),
+      channelSliceReference(ref, C + P, 0, C).map((v, i) => v + before[i]),
+      1e-6,
+      1e-7,
+      'channel slice',
+    );
     for (const t of [xt, ct, cat, back]) t.release();
   });
 });

@@ -4,7 +4,14 @@
 import { describe, it, expect } from 'vitest';
 import { testEngine, rng, runAll, expectClose } from '../helpers.js';
 import { conv1d, conv1dReference, type TapMode } from '../../src/ops/conv1d.js';
-import { conv1dBackwardInput, conv1dBackwardWeight, conv1dBackwardReference, weightGradChunks, weightGradScratch, type ConvShape } from '../../src/ops/conv1d-backward.js';
+import {
+  conv1dBackwardInput,
+  conv1dBackwardWeight,
+  conv1dBackwardReference,
+  weightGradChunks,
+  weightGradScratch,
+  type ConvShape,
+} from '../../src/ops/conv1d-backward.js';
 
 // f32 GPU sums of up to a few thousand O(1) terms against float64 references.
 const RTOL = 1e-4;
@@ -12,12 +19,78 @@ const ATOL = 1e-4;
 
 describe('conv1d backward (input, weight and bias gradients)', () => {
   const cases: (ConvShape & { name: string })[] = [
-    { name: 'causal d=2 with ReLU in and out', B: 2, T: 40, cin: 6, cout: 10, taps: 3, dilation: 2, mode: 'causal', reluIn: true, reluOut: true },
-    { name: 'centred d=8 (encoder)', B: 1, T: 65, cin: 17, cout: 33, taps: 3, dilation: 8, mode: 'centred', reluIn: false, reluOut: false },
-    { name: 'causal-shifted, Cin=1 (start conv)', B: 2, T: 50, cin: 1, cout: 16, taps: 3, dilation: 1, mode: 'causal-shifted', reluIn: false, reluOut: false },
-    { name: 'causal d=64 > T/2', B: 1, T: 100, cin: 8, cout: 9, taps: 3, dilation: 64, mode: 'causal', reluIn: false, reluOut: true },
-    { name: '1x1 wide, ReLU in', B: 2, T: 70, cin: 70, cout: 129, taps: 1, dilation: 1, mode: 'causal', reluIn: true, reluOut: false },
-    { name: 'long sequence: weight gradient over several time chunks', B: 2, T: 1536, cin: 5, cout: 12, taps: 3, dilation: 16, mode: 'causal', reluIn: false, reluOut: false },
+    {
+      name: 'causal d=2 with ReLU in and out',
+      B: 2,
+      T: 40,
+      cin: 6,
+      cout: 10,
+      taps: 3,
+      dilation: 2,
+      mode: 'causal',
+      reluIn: true,
+      reluOut: true,
+    },
+    {
+      name: 'centred d=8 (encoder)',
+      B: 1,
+      T: 65,
+      cin: 17,
+      cout: 33,
+      taps: 3,
+      dilation: 8,
+      mode: 'centred',
+      reluIn: false,
+      reluOut: false,
+    },
+    {
+      name: 'causal-shifted, Cin=1 (start conv)',
+      B: 2,
+      T: 50,
+      cin: 1,
+      cout: 16,
+      taps: 3,
+      dilation: 1,
+      mode: 'causal-shifted',
+      reluIn: false,
+      reluOut: false,
+    },
+    {
+      name: 'causal d=64 > T/2',
+      B: 1,
+      T: 100,
+      cin: 8,
+      cout: 9,
+      taps: 3,
+      dilation: 64,
+      mode: 'causal',
+      reluIn: false,
+      reluOut: true,
+    },
+    {
+      name: '1x1 wide, ReLU in',
+      B: 2,
+      T: 70,
+      cin: 70,
+      cout: 129,
+      taps: 1,
+      dilation: 1,
+      mode: 'causal',
+      reluIn: true,
+      reluOut: false,
+    },
+    {
+      name: 'long sequence: weight gradient over several time chunks',
+      B: 2,
+      T: 1536,
+      cin: 5,
+      cout: 12,
+      taps: 3,
+      dilation: 16,
+      mode: 'causal',
+      reluIn: false,
+      reluOut: false,
+    },
   ];
   for (const s of cases.flatMap((x) => (['wide', 'narrow'] as const).map((tile) => ({ ...x, tile })))) {
     it(`${s.name} (${s.tile} tile)`, async () => {
@@ -34,7 +107,14 @@ describe('conv1d backward (input, weight and bias gradients)', () => {
       const bt = e.upload(b);
       const yt = e.tensor([s.B, s.T, s.cout]);
       const dyt = e.upload(dy, [s.B, s.T, s.cout]);
-      const o = { taps: s.taps, dilation: s.dilation, mode: s.mode as TapMode, reluIn: s.reluIn, reluOut: s.reluOut, tile: s.tile };
+      const o = {
+        taps: s.taps,
+        dilation: s.dilation,
+        mode: s.mode as TapMode,
+        reluIn: s.reluIn,
+        reluOut: s.reluOut,
+        tile: s.tile,
+      };
       await runAll(e, [await conv1d(e, xt, Wt, bt, yt, o)]);
       const y = conv1dReference(x, [s.B, s.T, s.cin], W, b, s.cout, o);
       const ref = conv1dBackwardReference(s, x, W, y, dy);
@@ -50,8 +130,20 @@ describe('conv1d backward (input, weight and bias gradients)', () => {
         ...(await conv1dBackwardWeight(e, s, xt, dyt, yt, dWt, dbt, scratch, { W: true, bias: false })),
       ]);
       expectClose(await e.read(dxt), ref.dx, RTOL, ATOL, `${s.name}: dx`);
-      expectClose(await e.read(dxAcc), ref.dx.map((v, i) => v + dx0[i]), RTOL, ATOL, `${s.name}: dx accumulated`);
-      expectClose(await e.read(dWt), ref.dW.map((v, i) => v + dW0[i]), RTOL, ATOL * 10, `${s.name}: dW`);
+      expectClose(
+        await e.read(dxAcc),
+        ref.dx.map((v, i) => v + dx0[i]),
+        RTOL,
+        ATOL,
+        `${s.name}: dx accumulated`,
+      );
+      expectClose(
+        await e.read(dWt),
+        ref.dW.map((v, i) => v + dW0[i]),
+        RTOL,
+        ATOL * 10,
+        `${s.name}: dW`,
+      );
       expectClose(await e.read(dbt), ref.dbias, RTOL, ATOL * 10, `${s.name}: dbias`);
       if (s.T > 1000) expect(weightGradChunks(s).chunks).toBeGreaterThan(1);
       for (const t of [xt, Wt, bt, yt, dyt, dxt, dxAcc, dWt, dbt, scratch]) t.release();

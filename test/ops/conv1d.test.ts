@@ -8,13 +8,31 @@ const RTOL = 1e-5;
 const ATOL = 1e-5;
 
 describe('conv1d (dilated K-tap conv and 1x1 matmul)', () => {
-  const cases: { name: string; B: number; T: number; cin: number; cout: number; taps: number; d: number; mode: TapMode }[] = [
+  const cases: {
+    name: string;
+    B: number;
+    T: number;
+    cin: number;
+    cout: number;
+    taps: number;
+    d: number;
+    mode: TapMode;
+  }[] = [
     { name: 'causal d=1', B: 1, T: 37, cin: 5, cout: 7, taps: 3, d: 1, mode: 'causal' },
     { name: 'causal d=4, batch 2', B: 2, T: 70, cin: 19, cout: 66, taps: 3, d: 4, mode: 'causal' },
     { name: 'causal d=64 > T/2', B: 1, T: 100, cin: 8, cout: 9, taps: 3, d: 64, mode: 'causal' },
     { name: 'centred d=8', B: 2, T: 65, cin: 17, cout: 33, taps: 3, d: 8, mode: 'centred' },
     { name: 'centred d=1, Cin=1 (start conv)', B: 3, T: 50, cin: 1, cout: 12, taps: 3, d: 1, mode: 'centred' },
-    { name: 'causal-shifted (shift_right + causal)', B: 2, T: 40, cin: 1, cout: 16, taps: 3, d: 1, mode: 'causal-shifted' },
+    {
+      name: 'causal-shifted (shift_right + causal)',
+      B: 2,
+      T: 40,
+      cin: 1,
+      cout: 16,
+      taps: 3,
+      d: 1,
+      mode: 'causal-shifted',
+    },
     { name: '1x1 matmul', B: 2, T: 130, cin: 70, cout: 129, taps: 1, d: 1, mode: 'causal' },
   ];
   for (const c of cases.flatMap((x) => (['wide', 'narrow'] as const).map((tile) => ({ ...x, tile })))) {
@@ -35,31 +53,44 @@ describe('conv1d (dilated K-tap conv and 1x1 matmul)', () => {
     });
   }
 
-  for (const tile of ['wide', 'narrow'] as const) it(`fused relu in/out, accumulate and per-frame bias (${tile} tile)`, async () => {
-    const e = await testEngine();
-    const r = rng(7);
-    const [B, T, cin, cout, frameLen, stride, offset] = [2, 64, 6, 10, 16, 24, 5];
-    const frames = T / frameLen;
-    const x = r.fill(B * T * cin);
-    const W = r.fill(3 * cin * cout);
-    const b = r.fill(cout);
-    const fb = r.fill(B * frames * stride);
-    const y0 = r.fill(B * T * cout);
-    const xt = e.upload(x, [B, T, cin]);
-    const Wt = e.upload(W, [1, 3, cin, cout]);
-    const bt = e.upload(b);
-    const fbt = e.upload(fb, [B, frames, stride]);
-    const yt = e.upload(y0, [B, T, cout]);
-    const o = { taps: 3, dilation: 2, mode: 'causal' as const, reluIn: true, reluOut: true, accumulate: true };
-    await runAll(e, [await conv1d(e, xt, Wt, bt, yt, { ...o, tile, frameBias: { tensor: fbt, stride, offset, frameLen } })]);
-    const ref = conv1dReference(x, [B, T, cin], W, b, cout, { ...o, frameBias: { data: fb, stride, offset, frameLen } }, y0);
-    expectClose(await e.read(yt), ref, RTOL, ATOL);
-  });
+  for (const tile of ['wide', 'narrow'] as const)
+    it(`fused relu in/out, accumulate and per-frame bias (${tile} tile)`, async () => {
+      const e = await testEngine();
+      const r = rng(7);
+      const [B, T, cin, cout, frameLen, stride, offset] = [2, 64, 6, 10, 16, 24, 5];
+      const frames = T / frameLen;
+      const x = r.fill(B * T * cin);
+      const W = r.fill(3 * cin * cout);
+      const b = r.fill(cout);
+      const fb = r.fill(B * frames * stride);
+      const y0 = r.fill(B * T * cout);
+      const xt = e.upload(x, [B, T, cin]);
+      const Wt = e.upload(W, [1, 3, cin, cout]);
+      const bt = e.upload(b);
+      const fbt = e.upload(fb, [B, frames, stride]);
+      const yt = e.upload(y0, [B, T, cout]);
+      const o = { taps: 3, dilation: 2, mode: 'causal' as const, reluIn: true, reluOut: true, accumulate: true };
+      await runAll(e, [
+        await conv1d(e, xt, Wt, bt, yt, { ...o, tile, frameBias: { tensor: fbt, stride, offset, frameLen } }),
+      ]);
+      const ref = conv1dReference(
+        x,
+        [B, T, cin],
+        W,
+        b,
+        cout,
+        { ...o, frameBias: { data: fb, stride, offset, frameLen } },
+        y0,
+      );
+      expectClose(await e.read(yt), ref, RTOL, ATOL);
+    });
 
   it('rejects a weight of the wrong shape at the call site', async () => {
     const e = await testEngine();
     const xt = e.tensor([1, 8, 4]);
     const Wt = e.tensor([1, 3, 5, 2]);
-    await expect(conv1d(e, xt, Wt, null, e.tensor([1, 8, 2]), { taps: 3 })).rejects.toThrow(/W has shape \[1,3,5,2\], expected \[1, 3, 4, Cout\]/);
+    await expect(conv1d(e, xt, Wt, null, e.tensor([1, 8, 2]), { taps: 3 })).rejects.toThrow(
+      /W has shape \[1,3,5,2\], expected \[1, 3, 4, Cout\]/,
+    );
   });
 });

@@ -8,7 +8,10 @@ describe('gate sigmoid(first half) * tanh(second half)', () => {
     const e = await testEngine();
     const C = 24;
     const x = rng(3).fill(9 * 2 * C, -6, 6);
-    x[0] = 200; x[C] = -200; x[1] = -200; x[C + 1] = 200; // exp overflow territory
+    x[0] = 200;
+    x[C] = -200;
+    x[1] = -200;
+    x[C + 1] = 200; // exp overflow territory
     const out = e.tensor([9, C]);
     await runAll(e, [await gate(e, e.upload(x, [9, 2 * C]), out)]);
     const got = await e.read(out);

@@ -10,24 +10,33 @@ import { initWeights } from '../../src/model/weights.js';
 import { muLawQuantizeArray } from '../../src/ops/mu-law.js';
 
 describe('fast generator, teacher-forced, equals the full-sequence decoder', () => {
-  for (const path of ['layered', 'voice-loop'] as const) it(`tiny, ${path} path, 2 voices of different notes, every step within 1e-4`, async () => {
-    const e = await testEngine();
-    const w = initWeights(getConfig('tiny'), 41, { biasScale: 0.1 });
-    const model = await modelFromWeights(e, w);
-    const T = 1024;
-    const notes = [note(1, T), note(2, T)];
-    const emb = await model.encode(notes);
-    const full = await model.teacherForcedLogits(notes, emb);
-    const teacher = notes.map((n) => muLawQuantizeArray(n).classes);
-    const chunks = await collect(model.stream(emb, { teacher, recordLogits: true, chunkSize: 300, firstChunkSize: 100, path }));
-    expect(chunks.map((c) => [c.start, c.end])).toEqual([[0, 100], [100, 400], [400, 700], [700, 1000], [1000, 1024]]);
-    for (let b = 0; b < 2; b++) {
-      const got = new Float32Array(T * 256);
-      for (const c of chunks) got.set(c.logits![b], c.start * 256);
-      expectClose(got, full.data.subarray(b * T * 256, (b + 1) * T * 256), 1e-4, 1e-4, `voice ${b} logits`);
-    }
-    model.dispose();
-  });
+  for (const path of ['layered', 'voice-loop'] as const)
+    it(`tiny, ${path} path, 2 voices of different notes, every step within 1e-4`, async () => {
+      const e = await testEngine();
+      const w = initWeights(getConfig('tiny'), 41, { biasScale: 0.1 });
+      const model = await modelFromWeights(e, w);
+      const T = 1024;
+      const notes = [note(1, T), note(2, T)];
+      const emb = await model.encode(notes);
+      const full = await model.teacherForcedLogits(notes, emb);
+      const teacher = notes.map((n) => muLawQuantizeArray(n).classes);
+      const chunks = await collect(
+        model.stream(emb, { teacher, recordLogits: true, chunkSize: 300, firstChunkSize: 100, path }),
+      );
+      expect(chunks.map((c) => [c.start, c.end])).toEqual([
+        [0, 100],
+        [100, 400],
+        [400, 700],
+        [700, 1000],
+        [1000, 1024],
+      ]);
+      for (let b = 0; b < 2; b++) {
+        const got = new Float32Array(T * 256);
+        for (const c of chunks) got.set(c.logits![b], c.start * 256);
+        expectClose(got, full.data.subarray(b * T * 256, (b + 1) * T * 256), 1e-4, 1e-4, `voice ${b} logits`);
+      }
+      model.dispose();
+    });
 
   it('both paths sample the same audio with the same seed', async () => {
     const e = await testEngine();

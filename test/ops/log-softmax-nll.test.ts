@@ -1,8 +1,13 @@
 // kernels/log_softmax_nll.wgsl and its backward against the references in
 // src/ops/log-softmax-nll.ts.
-import { describe, it, expect } from 'vitest';
+import { describe, it } from 'vitest';
 import { testEngine, rng, runAll, expectClose } from '../helpers.js';
-import { logSoftmaxNll, logSoftmaxNllBackward, logSoftmaxNllBackwardReference, logSoftmaxNllReference } from '../../src/ops/log-softmax-nll.js';
+import {
+  logSoftmaxNll,
+  logSoftmaxNllBackward,
+  logSoftmaxNllBackwardReference,
+  logSoftmaxNllReference,
+} from '../../src/ops/log-softmax-nll.js';
 
 describe('log-softmax + cross-entropy', () => {
   it('matches the reference, large logits included', async () => {
@@ -10,7 +15,8 @@ describe('log-softmax + cross-entropy', () => {
     const rows = 37;
     const r = rng(9);
     const x = r.fill(rows * 256, -10, 10);
-    x[5] = 80; x[300] = -90;
+    x[5] = 80;
+    x[300] = -90;
     const labels = Uint32Array.from({ length: rows }, () => Math.floor(r.next() * 256));
     const logp = e.tensor([rows, 256]);
     const nll = e.tensor([rows]);
@@ -31,9 +37,18 @@ describe('log-softmax + cross-entropy', () => {
     const logp = e.tensor([rows, classes]);
     const nll = e.tensor([rows]);
     const dx = e.tensor([rows, classes]);
-    await runAll(e, [await logSoftmaxNll(e, xt, lt, logp, nll), await logSoftmaxNllBackward(e, logp, lt, dx, 1 / rows)]);
+    await runAll(e, [
+      await logSoftmaxNll(e, xt, lt, logp, nll),
+      await logSoftmaxNllBackward(e, logp, lt, dx, 1 / rows),
+    ]);
     const lp = await e.read(logp);
-    expectClose(await e.read(dx), logSoftmaxNllBackwardReference(lp, classes, labels, 1 / rows), 1e-5, 1e-7, 'softmax backward');
+    expectClose(
+      await e.read(dx),
+      logSoftmaxNllBackwardReference(lp, classes, labels, 1 / rows),
+      1e-5,
+      1e-7,
+      'softmax backward',
+    );
     for (const t of [xt, lt, logp, nll, dx]) t.release();
   });
 });

@@ -1,6 +1,6 @@
 // kernels/relu_backward.wgsl against reluBackwardReference (src/ops/relu.ts); the forward ReLUs are
 // fused into conv1d and tested there.
-import { describe, it, expect } from 'vitest';
+import { describe, it } from 'vitest';
 import { testEngine, rng, runAll, expectClose } from '../helpers.js';
 import { reluBackward, reluBackwardReference } from '../../src/ops/relu.js';
 

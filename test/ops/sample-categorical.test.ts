@@ -65,7 +65,9 @@ describe('GPU sampling', () => {
       // chi-square critical value at p = 0.001: dof + 3.09 sqrt(2 dof) + ... (Wilson-Hilferty)
       const z = 3.09;
       const crit = dof * (1 - 2 / (9 * dof) + z * Math.sqrt(2 / (9 * dof))) ** 3;
-      expect(stat, `T=${temperature}: chi2 ${stat.toFixed(1)} on ${dof} dof, critical ${crit.toFixed(1)}`).toBeLessThan(crit);
+      expect(stat, `T=${temperature}: chi2 ${stat.toFixed(1)} on ${dof} dof, critical ${crit.toFixed(1)}`).toBeLessThan(
+        crit,
+      );
     }
   });
 

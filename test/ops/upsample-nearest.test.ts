@@ -1,6 +1,6 @@
 // kernels/upsample_nearest.wgsl against upsampleNearestReference (src/ops/upsample-nearest.ts); its
 // use as avg_pool's backward is tested in avg-pool.test.ts.
-import { describe, it, expect } from 'vitest';
+import { describe, it } from 'vitest';
 import { testEngine, rng, runAll, expectClose } from '../helpers.js';
 import { upsampleNearest, upsampleNearestReference } from '../../src/ops/upsample-nearest.js';
 

@@ -30,7 +30,10 @@ function generate(): Command {
     .option('--naive-steps <n>', 'samples the naive generator makes (it is slow)', int('--naive-steps'), 8)
     .option('--json', 'print JSON instead of a table')
     .action(
-      async (o: { config: string; batch: number[]; seconds: number; naiveSteps: number; json?: boolean }, cmd: Command) => {
+      async (
+        o: { config: string; batch: number[]; seconds: number; naiveSteps: number; json?: boolean },
+        cmd: Command,
+      ) => {
         await withEngine(cmd, (engine) =>
           runGenerateBench(engine, {
             config: o.config,
@@ -54,7 +57,13 @@ function train(): Command {
     .option('--json', 'print JSON instead of a table')
     .action(async (o: { config: string; batch: number; crop: number; steps: number; json?: boolean }, cmd: Command) => {
       await withEngine(cmd, (engine) =>
-        runTrainBench(engine, { configs: o.config.split(','), batch: o.batch, crop: o.crop, steps: o.steps, json: !!o.json }),
+        runTrainBench(engine, {
+          configs: o.config.split(','),
+          batch: o.batch,
+          crop: o.crop,
+          steps: o.steps,
+          json: !!o.json,
+        }),
       );
     });
 }

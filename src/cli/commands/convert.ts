@@ -21,12 +21,18 @@ export interface ConvertCliOptions {
 export async function runConvert(input: string, o: ConvertCliOptions): Promise<string> {
   if (o.dtype !== 'f32' && o.dtype !== 'f16') throw new Error(`--dtype must be f32 or f16, got ${o.dtype}`);
   if (o.to !== 'nsynth' && o.to !== 'tfjs') throw new Error(`--to must be nsynth or tfjs, got ${o.to}`);
-  const bar = o.quiet || !process.stderr.isTTY
-    ? null
-    : new cliProgress.SingleBar({ format: 'converting |{bar}| {percentage}% | {value}/{total} MB', hideCursor: true }, cliProgress.Presets.shades_classic);
+  const bar =
+    o.quiet || !process.stderr.isTTY
+      ? null
+      : new cliProgress.SingleBar(
+          { format: 'converting |{bar}| {percentage}% | {value}/{total} MB', hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        );
   let started = false;
   const { weights, report } = await convertToWeights(input, {
-    ema: o.ema, map: o.map ? readNameMap(o.map) : undefined, layersPerStage: o.layersPerStage,
+    ema: o.ema,
+    map: o.map ? readNameMap(o.map) : undefined,
+    layersPerStage: o.layersPerStage,
     onProgress: (done, total) => {
       if (!bar) return;
       if (!started) {
@@ -39,7 +45,9 @@ export async function runConvert(input: string, o: ConvertCliOptions): Promise<s
   bar?.stop();
   const meta = { convertedFrom: report.source, kind: report.kind, ema: !!o.ema };
   if (o.to === 'tfjs') {
-    writeDirAtomic(o.out, (tmp) => writeTfjsWeights(tmp, weights, { dtype: o.dtype as 'f32' | 'f16', writeFile: writeFileAtomic }));
+    writeDirAtomic(o.out, (tmp) =>
+      writeTfjsWeights(tmp, weights, { dtype: o.dtype as 'f32' | 'f16', writeFile: writeFileAtomic }),
+    );
   } else {
     writeDirAtomic(o.out, (tmp) => writeWeightsDir(tmp, weights, o.dtype as 'f32' | 'f16', meta));
   }
@@ -51,14 +59,20 @@ export async function runConvert(input: string, o: ConvertCliOptions): Promise<s
 
 export function convertCommand(): Command {
   return new Command('convert')
-    .description("convert Magenta's TensorFlow checkpoint or a TensorFlow.js model into our weights (or our weights out to tfjs)")
+    .description(
+      "convert Magenta's TensorFlow checkpoint or a TensorFlow.js model into our weights (or our weights out to tfjs)",
+    )
     .argument('<input>', 'checkpoint prefix / .index / folder, tfjs model folder or model.json, or a weights folder')
     .requiredOption('--out <dir>', 'output folder (written atomically)')
     .option('--ema', 'take the ExponentialMovingAverage shadows instead of the raw variables')
     .option('--dtype <dtype>', 'stored precision: f32 or f16', 'f32')
     .option('--map <file>', 'JSON object mapping source tensor names (or "graph node:input") to ours')
     .option('--to <format>', 'output format: nsynth (our weights) or tfjs (weights manifest + shards)', 'nsynth')
-    .option('--layers-per-stage <n>', 'dilation stage length, when it is not 10 (it is not stored in checkpoints)', int('--layers-per-stage'))
+    .option(
+      '--layers-per-stage <n>',
+      'dilation stage length, when it is not 10 (it is not stored in checkpoints)',
+      int('--layers-per-stage'),
+    )
     .option('--quiet', 'no progress bar')
     .action(async (input: string, o: ConvertCliOptions) => {
       console.log(await runConvert(input, o));

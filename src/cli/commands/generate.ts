@@ -33,7 +33,8 @@ export async function runGenerate(model: NSynthModel, o: GenerateCliOptions): Pr
   let emb: HostTensor;
   if (o.input) emb = await model.encode(readWav16k(o.input));
   else if (o.embedding) {
-    if (o.embedding.shape.length !== 2) throw new Error(`--embedding must be [frames, ${c.bottleneck}], got [${o.embedding.shape}]`);
+    if (o.embedding.shape.length !== 2)
+      throw new Error(`--embedding must be [frames, ${c.bottleneck}], got [${o.embedding.shape}]`);
     emb = o.embedding;
   } else throw new Error('give --input note.wav or --embedding emb.npy');
   if (o.seconds !== undefined) {
@@ -46,11 +47,15 @@ export async function runGenerate(model: NSynthModel, o: GenerateCliOptions): Pr
   const voices = Array.from({ length: o.batch }, () => emb);
   const bar = o.quiet
     ? null
-    : new cliProgress.SingleBar({
-        format: 'generating |{bar}| {percentage}% | {value}/{total} samples | {rate} samples/s per voice | ETA {eta_formatted}',
-        hideCursor: true,
-        etaBuffer: 20,
-      }, cliProgress.Presets.shades_classic);
+    : new cliProgress.SingleBar(
+        {
+          format:
+            'generating |{bar}| {percentage}% | {value}/{total} samples | {rate} samples/s per voice | ETA {eta_formatted}',
+          hideCursor: true,
+          etaBuffer: 20,
+        },
+        cliProgress.Presets.shades_classic,
+      );
   bar?.start(total, 0, { rate: '-' });
   const ac = new AbortController();
   const onSigint = () => ac.abort();
@@ -58,18 +63,26 @@ export async function runGenerate(model: NSynthModel, o: GenerateCliOptions): Pr
   let audio: Float32Array[];
   try {
     audio = (await model.generate(voices, {
-      seed: o.seed, temperature: o.temperature, pitch: o.pitch, signal: ac.signal,
+      seed: o.seed,
+      temperature: o.temperature,
+      pitch: o.pitch,
+      signal: ac.signal,
       onProgress: (p) => bar?.update(p.done, { rate: p.samplesPerSecond.toFixed(1) }),
     })) as Float32Array[];
   } finally {
     bar?.stop();
     process.off('SIGINT', onSigint);
   }
-  const files = o.batch === 1 ? [o.out] : audio.map((_, i) => {
-    const ext = path.extname(o.out) || '.wav';
-    return path.join(path.dirname(o.out), `${path.basename(o.out, ext)}-${i}${ext}`);
+  const files =
+    o.batch === 1
+      ? [o.out]
+      : audio.map((_, i) => {
+          const ext = path.extname(o.out) || '.wav';
+          return path.join(path.dirname(o.out), `${path.basename(o.out, ext)}-${i}${ext}`);
+        });
+  audio.forEach((a, i) => {
+    writeWav(files[i], a, c.sampleRate);
   });
-  audio.forEach((a, i) => writeWav(files[i], a, c.sampleRate));
   return files;
 }
 

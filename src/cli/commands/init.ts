@@ -17,6 +17,9 @@ export function initCommand(): Command {
       if (o.dtype !== 'f32' && o.dtype !== 'f16') throw new Error(`--dtype must be f32 or f16, got ${o.dtype}`);
       const w = initWeights(config, o.seed);
       writeWeightsDir(o.out, w, o.dtype, { createdBy: 'nsynth init', seed: o.seed });
-      console.log(`wrote ${o.out}: config ${config.name}, ${parameterCount(config).toLocaleString('en-US')} parameters, seed ${o.seed}`);
+      console.log(
+        `wrote ${o.out}: config ${config.name}, ${parameterCount(config).toLocaleString('en-US')} parameters, seed ` +
+          `${o.seed}`,
+      );
     });
 }

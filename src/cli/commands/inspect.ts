@@ -11,15 +11,23 @@ export async function runInspect(p: string, json: boolean): Promise<number> {
   } else {
     console.log(`${r.kind}: ${r.path}${r.header ? `  ${JSON.stringify(r.header)}` : ''}`);
     const w = Math.min(90, Math.max(4, ...r.rows.map((x) => x.name.length)));
-    for (const x of r.rows) console.log(`${x.name.padEnd(w)}  ${x.dtype.padEnd(8)} ${`[${x.shape.join(', ')}]`.padEnd(22)} ${String(x.bytes).padStart(10)}  ${x.crc}${x.extra ? `  ${x.extra}` : ''}`);
-    console.log(`${r.rows.length} tensors, ${r.rows.reduce((n, x) => n + x.bytes, 0)} bytes, ${failures} checksum failures`);
+    for (const x of r.rows)
+      console.log(
+        `${x.name.padEnd(w)}  ${x.dtype.padEnd(8)} ${`[${x.shape.join(', ')}]`.padEnd(22)} ` +
+          `${String(x.bytes).padStart(10)}  ${x.crc}${x.extra ? `  ${x.extra}` : ''}`,
+      );
+    console.log(
+      `${r.rows.length} tensors, ${r.rows.reduce((n, x) => n + x.bytes, 0)} bytes, ${failures} checksum failures`,
+    );
   }
   return failures;
 }
 
 export function inspectCommand(): Command {
   return new Command('inspect')
-    .description('list every tensor of a TF checkpoint, tfjs model or weights folder (name, dtype, shape, bytes, CRC status)')
+    .description(
+      'list every tensor of a TF checkpoint, tfjs model or weights folder (name, dtype, shape, bytes, CRC status)',
+    )
     .argument('<path>', 'checkpoint prefix / .index / folder, tfjs model folder or model.json, or a weights folder')
     .option('--json', 'print JSON')
     .action(async (p: string, o: { json?: boolean }) => {

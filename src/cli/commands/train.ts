@@ -58,7 +58,8 @@ export interface TrainCliOptions {
 export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void> {
   const config = resolveConfig(o.config);
   const init = o.init ? readWeightsDir(o.init) : undefined;
-  if (init && JSON.stringify(init.config) !== JSON.stringify(config)) throw new Error(`${o.init}: weights are config ${init.config.name}, --config is ${config.name}`);
+  if (init && JSON.stringify(init.config) !== JSON.stringify(config))
+    throw new Error(`${o.init}: weights are config ${init.config.name}, --config is ${config.name}`);
   const filter: NoteFilter = {
     families: o.families ? parseLabelList(o.families, FAMILIES, 'family') : undefined,
     sources: o.sources ? parseLabelList(o.sources, SOURCES, 'source') : undefined,
@@ -70,23 +71,45 @@ export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void
   const say = (m: string) => {
     if (!o.quiet) console.error(`nsynth train: ${m}`);
   };
-  const bar = o.json || o.quiet
-    ? null
-    : new cliProgress.SingleBar({
-        format: 'training |{bar}| {value}/{total} steps | loss {loss} | eval {evalLoss} | {rate} samples/s | ETA {eta_formatted}',
-        hideCursor: true,
-        etaBuffer: 20,
-      }, cliProgress.Presets.shades_classic);
+  const bar =
+    o.json || o.quiet
+      ? null
+      : new cliProgress.SingleBar(
+          {
+            format:
+              'training |{bar}| {value}/{total} steps | loss {loss} | eval {evalLoss} | {rate} samples/s | ETA {eta_formatted}',
+            hideCursor: true,
+            etaBuffer: 20,
+          },
+          cliProgress.Presets.shades_classic,
+        );
   const ac = new AbortController();
   const onSigint = () => ac.abort();
   process.once('SIGINT', onSigint);
   let started = false;
   try {
     const result = await train(engine, {
-      config, source, steps: o.steps, out: o.out, batch: o.batch, crop: o.crop, seed: o.seed, lrScale: o.lrScale,
-      scheduleLength: o.scheduleLength, maxGradNorm: o.clip, emaDecay: o.emaDecay, resume: o.resume, init,
-      checkpointEvery: o.checkpointEvery, keepCheckpoints: o.keep, logEvery: o.logEvery, evalEvery: o.evalEvery,
-      evalBatches: o.evalBatches, evalFraction: o.evalFraction, filter, signal: ac.signal,
+      config,
+      source,
+      steps: o.steps,
+      out: o.out,
+      batch: o.batch,
+      crop: o.crop,
+      seed: o.seed,
+      lrScale: o.lrScale,
+      scheduleLength: o.scheduleLength,
+      maxGradNorm: o.clip,
+      emaDecay: o.emaDecay,
+      resume: o.resume,
+      init,
+      checkpointEvery: o.checkpointEvery,
+      keepCheckpoints: o.keep,
+      logEvery: o.logEvery,
+      evalEvery: o.evalEvery,
+      evalBatches: o.evalBatches,
+      evalFraction: o.evalFraction,
+      filter,
+      signal: ac.signal,
       onInfo: say,
       onStep: (s) => {
         if (!bar) return;
@@ -107,8 +130,16 @@ export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void
       writeWeightsDir(path.join(o.out, 'weights'), result.weights, 'f32', meta);
       writeWeightsDir(path.join(o.out, 'ema'), result.ema, 'f32', { ...meta, ema: o.emaDecay });
     }
-    if (result.stopped) say(`interrupted at step ${result.step}; checkpoint ${result.checkpoint ?? '(none: no step ran)'}; continue with --resume`);
-    else say(`done: step ${result.step}, loss ${result.lastLoss.toFixed(4)}${result.evalLoss !== null ? `, eval loss ${result.evalLoss.toFixed(4)}` : ''}; weights in ${path.join(o.out, 'weights')} and ${path.join(o.out, 'ema')}`);
+    if (result.stopped)
+      say(
+        `interrupted at step ${result.step}; checkpoint ${result.checkpoint ?? '(none: no step ran)'}; continue with ` +
+          `--resume`,
+      );
+    else
+      say(
+        `done: step ${result.step}, loss ` +
+          `${result.lastLoss.toFixed(4)}${result.evalLoss !== null ? `, eval loss ${result.evalLoss.toFixed(4)}` : ''}; weights in ${path.join(o.out, 'weights')} and ${path.join(o.out, 'ema')}`,
+      );
   } finally {
     bar?.stop();
     process.off('SIGINT', onSigint);
@@ -129,13 +160,26 @@ export function trainCommand(): Command {
     .option('--seed <n>', 'seed of the initialisation and of the data order', int('--seed'), 0)
     .option('--crop <samples>', 'training crop length (Magenta: 6144)', int('--crop'), 6144)
     .option('--init <dir>', 'start from these weights (fine-tuning) instead of a fresh initialisation')
-    .option('--schedule-length <n>', "stretch Magenta's 200k-step schedule over n steps (e.g. your --steps)", int('--schedule-length'))
+    .option(
+      '--schedule-length <n>',
+      "stretch Magenta's 200k-step schedule over n steps (e.g. your --steps)",
+      int('--schedule-length'),
+    )
     .option('--clip <norm>', 'clip the gradient to this global L2 norm (0: off, as Magenta)', num('--clip'), 0)
-    .option('--ema-decay <d>', 'moving-average decay of the weights (Magenta: 0.9999; 0: off)', num('--ema-decay'), 0.9999)
+    .option(
+      '--ema-decay <d>',
+      'moving-average decay of the weights (Magenta: 0.9999; 0: off)',
+      num('--ema-decay'),
+      0.9999,
+    )
     .option('--checkpoint-every <n>', 'steps between checkpoints', int('--checkpoint-every'), 500)
     .option('--keep <n>', 'checkpoints kept', int('--keep'), 2)
     .option('--log-every <n>', 'steps per logged line', int('--log-every'), 10)
-    .option('--eval-every <n>', 'steps between evaluations on held-out notes (default: --checkpoint-every)', int('--eval-every'))
+    .option(
+      '--eval-every <n>',
+      'steps between evaluations on held-out notes (default: --checkpoint-every)',
+      int('--eval-every'),
+    )
     .option('--eval-batches <n>', 'held-out batches per evaluation', int('--eval-batches'), 4)
     .option('--eval-fraction <x>', 'fraction of instruments held out for evaluation', num('--eval-fraction'), 0.1)
     .option('--families <list>', 'keep only these instrument families (names or ids, comma-separated)')

@@ -2,8 +2,9 @@
 // conditioning of every layer computed once per frame for all voices, past taps of all layers in
 // one dispatch, then per layer the current tap + gate and the residual/skip matvec, and the head
 // with softmax sampling. Many steps per submit, no readback per step: the sampled class feeds the
-// next step on the GPU and audio comes back in chunks. This file runs the chunk loop; instance.ts
-// builds the per-step work and path.ts chooses it.
+// next step on the GPU and audio comes back in chunks (the engine's pipelined read-back). This file
+// runs the chunk loop; instance.ts builds the per-step work, route.ts chooses the path and
+// generator.ts batches voices over it.
 import type { PendingRead, ReadRange } from '../gpu/engine.js';
 import { destroyDispatches } from '../gpu/registry.js';
 import type { Tensor } from '../gpu/tensor.js';

@@ -1,5 +1,5 @@
-// The GPU tape: a define-by-run recorder over the same WGSL kernels that generate. Running the
-// training graph against it prepares the forward dispatches and records, per op, how to prepare
+// The GPU training tape: a define-by-run evaluator of a graph (wavenet.ts) over the WGSL kernels of
+// src/ops. Running the graph against it prepares the forward dispatches and records, per op, how to prepare
 // its backward dispatches; backward() replays the records in reverse. Both lists are built once
 // and replayed every step (only the input audio and the optimiser's numbers change), so a step is
 // one submit with no host work per op.

@@ -112,6 +112,11 @@ function uniforms(p: GenStepParams, layer: number): Record<string, number> {
 
 const voiceGroups = (p: GenStepParams) => Math.ceil(p.B / VOICE_TILE);
 
+/** What the kernels that sample bind (gen_head_sample, gen_voice_loop): state, conditioning, classes in and out. */
+function samplingBindings(s: GenStepBuffers) {
+  return { state: s.state, cond: s.cond, classes: s.classes, teacher: s.teacher, step_logits: s.stepLogits };
+}
+
 /** Start conv, skip_start and the past taps (t - 2d, t - d) of every layer, biases and conditioning folded in. */
 export async function genStepStart(
   engine: Engine,
@@ -182,19 +187,7 @@ export async function genHeadSample(
   s: GenStepBuffers,
 ): Promise<Dispatch> {
   const k = await engine.kernel('gen_head_sample');
-  return k.prepare(
-    {
-      p: uniforms(p, 0),
-      state: s.state,
-      l_and_s: s.lAndS,
-      small_w: w.small,
-      cond: s.cond,
-      classes: s.classes,
-      teacher: s.teacher,
-      step_logits: s.stepLogits,
-    },
-    [p.B],
-  );
+  return k.prepare({ p: uniforms(p, 0), l_and_s: s.lAndS, small_w: w.small, ...samplingBindings(s) }, [p.B]);
 }
 
 /** Float offsets of the four weight blocks inside the voice loop's single weights buffer. */
@@ -219,13 +212,9 @@ export async function genVoiceLoop(
     {
       p: uniforms(p, 0),
       q: { nsteps: steps, w_past: at.wPast, w_cur: at.wCur, w_res_skip: at.wResSkip, small_w: at.small },
-      state: s.state,
       hist: s.hist,
       all_w: all,
-      cond: s.cond,
-      classes: s.classes,
-      teacher: s.teacher,
-      step_logits: s.stepLogits,
+      ...samplingBindings(s),
     },
     [p.B],
   );

@@ -113,15 +113,5 @@ export function generateCommand(): Command {
     });
 }
 
-interface GenerateFlags {
-  model: string;
-  input?: string;
-  embedding?: string;
-  out: string;
-  seconds?: number;
-  batch: number;
-  seed: number;
-  temperature: number;
-  pitch?: number;
-  quiet?: boolean;
-}
+/** The command's flags: the options above, with the model and the embedding as paths. */
+type GenerateFlags = Omit<GenerateCliOptions, 'embedding'> & { model: string; embedding?: string };

@@ -25,8 +25,8 @@ export interface PlanSources {
   pitches?: Tensor;
 }
 
-/** A graph over plan values: receives its inputs in order and returns its output. */
-export type PlanGraph<V> = (g: GraphOps<V>, ...inputs: V[]) => Promise<V>;
+/** A graph over any evaluator's values: receives its inputs in order and returns its output. */
+export type Graph = <V>(g: GraphOps<V>, ...inputs: V[]) => Promise<V>;
 
 /** First run: value ids in creation order and how many times each is consumed. */
 class Trace implements GraphOps<number> {
@@ -189,7 +189,7 @@ class PlanBuilder implements GraphOps<PlanValue> {
 }
 
 /** Ops a graph runs (one dispatch each, crossEntropy two), without building anything: for reports. */
-export async function countOps(graph: PlanGraph<number>, inputs: number): Promise<number> {
+export async function countOps(graph: Graph, inputs: number): Promise<number> {
   const trace = new Trace();
   await graph(trace, ...Array.from({ length: inputs }, () => trace.value()));
   return trace.uses.length - inputs;
@@ -207,14 +207,9 @@ export class GpuPlan {
    * Prepares `graph` over the given input tensors (which the caller owns and writes before each run).
    * The output tensor belongs to the plan.
    */
-  static async build(
-    engine: Engine,
-    sources: PlanSources,
-    inputs: Tensor[],
-    graph: PlanGraph<PlanValue>,
-  ): Promise<GpuPlan> {
+  static async build(engine: Engine, sources: PlanSources, inputs: Tensor[], graph: Graph): Promise<GpuPlan> {
     const trace = new Trace();
-    const out = await (graph as unknown as PlanGraph<number>)(trace, ...inputs.map(() => trace.value()));
+    const out = await graph(trace, ...inputs.map(() => trace.value()));
     const builder = new PlanBuilder(engine, sources, trace.uses, out);
     const result = await graph(builder, ...inputs.map((t) => builder.input(t)));
     return new GpuPlan(builder.dispatches, result.t, builder.owned, engine);

@@ -90,6 +90,22 @@ describe('tiny model: GPU vs reference', () => {
     model.dispose();
   });
 
+  it('one pitch for a batch applies to every note; a list must have one per note', async () => {
+    const e = await testEngine();
+    const model = await modelFromWeights(e, initWeights(getConfig('tiny_pitch'), 14, { biasScale: 0.1 }));
+    const notes = [note(5, 1024), note(6, 1024)];
+    const emb = await model.encode(notes);
+    const one = await model.teacherForcedLogits(notes, emb, { pitch: 64 });
+    const each = await model.teacherForcedLogits(notes, emb, { pitch: [64, 64] });
+    expect(one.shape).toEqual([2, 1024, 256]);
+    expect(one.data).toEqual(each.data);
+    await expect(model.teacherForcedLogits(notes, emb, { pitch: [64] })).rejects.toThrow(
+      /one MIDI pitch per note \(2\)/,
+    );
+    await expect(model.teacherForcedLogits(notes, emb, { pitch: 128 })).rejects.toThrow(/not a MIDI note number/);
+    model.dispose();
+  });
+
   it('refuses bad input with a clear error before GPU work', async () => {
     const e = await testEngine();
     const model = await randomModel(e, 'tiny', 1);

@@ -1,6 +1,6 @@
 """A NumPy/OpenBLAS implementation of one fast-generation step (the CPU anchor the GPU engine is
 compared with in the same run). Prints JSON: {"samplesPerSecond": per voice, "aggregate": ...}.
-Usage: python3 bench/numpy_step.py R S LAYERS LAYERS_PER_STAGE BATCH STEPS"""
+Usage: python3 src/bench/numpy_step.py R S LAYERS LAYERS_PER_STAGE BATCH STEPS"""
 import json
 import sys
 import time

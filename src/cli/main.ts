@@ -24,6 +24,13 @@ const COMMANDS: (() => Command)[] = [
   benchCommand,
 ];
 
+/** The program's settings (help after an error, output) for a command and its subcommands. */
+function inheritSettings(cmd: Command, from: Command): Command {
+  cmd.copyInheritedSettings(from);
+  for (const sub of cmd.commands) inheritSettings(sub, cmd);
+  return cmd;
+}
+
 export function buildCli(): Command {
   const program = new Command()
     .name('nsynth')
@@ -33,7 +40,7 @@ export function buildCli(): Command {
       'auto | hardware | lavapipe | swiftshader | path to a Vulkan ICD .json (default: $NSYNTH_ADAPTER or auto)',
     )
     .showHelpAfterError();
-  for (const make of COMMANDS) program.addCommand(make().copyInheritedSettings(program));
+  for (const make of COMMANDS) program.addCommand(inheritSettings(make(), program));
   return program;
 }
 

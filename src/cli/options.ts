@@ -26,9 +26,9 @@ export function num(flag: string): (v: string) => number {
   };
 }
 
-/** A commander parser for a comma-separated list of numbers. */
-export function numList(flag: string): (v: string) => number[] {
-  const one = num(flag);
+/** A commander parser for a comma-separated list of integers. */
+export function intList(flag: string): (v: string) => number[] {
+  const one = int(flag);
   return (v) => v.split(',').map(one);
 }
 

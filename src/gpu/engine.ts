@@ -146,12 +146,10 @@ export class Engine {
       const spans = read.map((r) => {
         const offset = r.offset ?? 0;
         const bytes = r.bytes ?? r.tensor.bytes - offset;
-        if (offset < 0 || bytes < 0 || offset + bytes > r.tensor.bytes || offset % 4 || bytes % 4) {
-          throw new Error(
-            `read: bytes ${offset}..${offset + bytes} are not 4-byte aligned inside a tensor of ${r.tensor.bytes} ` +
-              `bytes`,
-          );
+        if (offset < 0 || bytes < 0 || offset + bytes > r.tensor.bytes) {
+          throw new Error(`read: bytes ${offset}..${offset + bytes} lie outside a tensor of ${r.tensor.bytes} bytes`);
         }
+        if (offset % 4 || bytes % 4) throw new Error(`read: bytes ${offset}..${offset + bytes} are not 4-byte aligned`);
         return { buffer: r.tensor.buffer, from: r.tensor.offset + offset, bytes };
       });
       const total = spans.reduce((n, x) => n + x.bytes, 0);

@@ -84,9 +84,21 @@ class PlanBuilder implements GraphOps<PlanValue> {
     this.pinned.add(output);
   }
 
+  /** Values made so far (inputs included). */
+  get created(): number {
+    return this.next;
+  }
+
   input(t: Tensor): PlanValue {
     this.pinned.add(this.next);
     return { id: this.next++, t };
+  }
+
+  /** Frees what a failed build prepared. */
+  dispose(): void {
+    destroyDispatches(this.dispatches);
+    for (const t of this.owned) t.release();
+    this.owned.length = 0;
   }
 
   /** A float tensor: a dead value's buffer of the same size when there is one, else a new one. */
@@ -188,7 +200,7 @@ class PlanBuilder implements GraphOps<PlanValue> {
   }
 }
 
-/** Ops a graph runs (one dispatch each, crossEntropy two), without building anything: for reports. */
+/** Ops a graph runs, without building anything (for reports: one dispatch each, crossEntropy's two counted as one). */
 export async function countOps(graph: Graph, inputs: number): Promise<number> {
   const trace = new Trace();
   await graph(trace, ...Array.from({ length: inputs }, () => trace.value()));
@@ -211,8 +223,19 @@ export class GpuPlan {
     const trace = new Trace();
     const out = await graph(trace, ...inputs.map(() => trace.value()));
     const builder = new PlanBuilder(engine, sources, trace.uses, out);
-    const result = await graph(builder, ...inputs.map((t) => builder.input(t)));
-    return new GpuPlan(builder.dispatches, result.t, builder.owned, engine);
+    try {
+      const result = await graph(builder, ...inputs.map((t) => builder.input(t)));
+      // Both runs must see the same values in the same order, or the use counts would free live buffers.
+      if (builder.created !== trace.uses.length || result.id !== out) {
+        throw new Error(
+          `GpuPlan: the graph made ${builder.created} values on its second run, ${trace.uses.length} on its first`,
+        );
+      }
+      return new GpuPlan(builder.dispatches, result.t, builder.owned, engine);
+    } catch (e) {
+      builder.dispose();
+      throw e;
+    }
   }
 
   /** Submits the prepared dispatches (after any extra ones, such as quantising the input). */

@@ -5,7 +5,7 @@ import { runConvTilesBench } from '../../bench/conv-tiles.js';
 import { runForwardBench } from '../../bench/forward.js';
 import { runGenerateBench } from '../../bench/generate.js';
 import { runTrainBench } from '../../bench/train.js';
-import { int, num, numList, withEngine } from '../options.js';
+import { int, num, intList, withEngine } from '../options.js';
 
 function forward(): Command {
   return new Command('forward')
@@ -25,7 +25,7 @@ function generate(): Command {
   return new Command('generate')
     .description('fast generation speed per batch, against the naive generator in the same run')
     .option('--config <name>', 'model config', 'tiny')
-    .option('--batch <list>', 'comma-separated batch sizes', numList('--batch'), [1, 4, 16])
+    .option('--batch <list>', 'comma-separated batch sizes', intList('--batch'), [1, 4, 16])
     .option('--seconds <s>', 'audio generated per batch size', num('--seconds'), 0.25)
     .option('--naive-steps <n>', 'samples the naive generator makes (it is slow)', int('--naive-steps'), 8)
     .option('--json', 'print JSON instead of a table')
@@ -73,7 +73,7 @@ function convTiles(): Command {
     .description('wide against narrow tiles of the three convolution kernels, per number of output columns')
     .option('--rows <n>', 'rows (batch x time)', int('--rows'), 4096)
     .option('--reduction <n>', 'reduction length (taps x input channels)', int('--reduction'), 96)
-    .option('--columns <list>', 'output columns to try', numList('--columns'), [16, 32, 64, 128])
+    .option('--columns <list>', 'output columns to try', intList('--columns'), [16, 32, 64, 128])
     .option('--json', 'print JSON instead of a table')
     .action(async (o: { rows: number; reduction: number; columns: number[]; json?: boolean }, cmd: Command) => {
       await withEngine(cmd, (engine) =>

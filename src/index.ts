@@ -31,3 +31,6 @@ export { naiveGenerate, type NaiveOptions } from './generate/naive.js';
 export { choosePath, dispatchesPerStep } from './generate/route.js';
 export type { GenerateOptions, GenerateProgress, AudioChunk, GenerationPath } from './generate/types.js';
 export { uniform01, sampleCategorical } from './ops/sample-categorical.js';
+export { yinF0, medianF0, f0ErrorCents, cents, midiToHz, type F0Options, type F0Track } from './dsp/f0.js';
+export { logSpectralDistance, powerSpectrogram, type StftOptions } from './dsp/spectral.js';
+export { bitsPerSample } from './dsp/nll.js';

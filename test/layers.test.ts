@@ -14,6 +14,7 @@ const LAYERS = [
   'gpu',
   'ops',
   'model',
+  'dsp',
   'formats',
   'dataset',
   'graph',

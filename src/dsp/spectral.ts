@@ -1,0 +1,55 @@
+// Spectral distances on the CPU (fft.js): log-magnitude STFT frames and the log-spectral distance
+// between two notes, the measure of how close a reconstruction sounds to its original beyond pitch.
+import FFT from 'fft.js';
+
+export interface StftOptions {
+  /** FFT size and Hann window length. Default 1024. */
+  nFft?: number;
+  /** Samples between frames. Default 256. */
+  hop?: number;
+}
+
+/** Power spectra |X|^2 of Hann-windowed frames [frames][nFft / 2 + 1] (frames start every hop samples). */
+export function powerSpectrogram(audio: Float32Array, o: StftOptions = {}): Float64Array[] {
+  const n = o.nFft ?? 1024;
+  const hop = o.hop ?? 256;
+  const fft = new FFT(n);
+  const window = Float64Array.from({ length: n }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n));
+  const frame = new Float64Array(n);
+  const out = fft.createComplexArray() as number[];
+  const frames: Float64Array[] = [];
+  for (let start = 0; start + n <= audio.length; start += hop) {
+    for (let i = 0; i < n; i++) frame[i] = audio[start + i] * window[i];
+    fft.realTransform(out, frame);
+    const p = new Float64Array(n / 2 + 1);
+    for (let k = 0; k <= n / 2; k++) p[k] = out[2 * k] ** 2 + out[2 * k + 1] ** 2;
+    frames.push(p);
+  }
+  return frames;
+}
+
+/**
+ * Log-spectral distance in dB: per frame, the RMS over frequency bins of the difference of the two
+ * log power spectra (10 log10, floored at -80 dB below the louder note's peak), averaged over the
+ * frames both notes have. 0 for identical notes.
+ */
+export function logSpectralDistance(a: Float32Array, b: Float32Array, o: StftOptions = {}): number {
+  const A = powerSpectrogram(a, o);
+  const B = powerSpectrogram(b, o);
+  const frames = Math.min(A.length, B.length);
+  if (frames === 0)
+    throw new Error(`logSpectralDistance: notes of ${a.length} and ${b.length} samples are shorter than one frame`);
+  let peak = 0;
+  for (const S of [A, B]) for (let f = 0; f < frames; f++) for (const v of S[f]) peak = Math.max(peak, v);
+  const floor = Math.max(peak * 1e-8, 1e-20);
+  let total = 0;
+  for (let f = 0; f < frames; f++) {
+    let sq = 0;
+    for (let k = 0; k < A[f].length; k++) {
+      const diff = 10 * Math.log10(Math.max(A[f][k], floor)) - 10 * Math.log10(Math.max(B[f][k], floor));
+      sq += diff * diff;
+    }
+    total += Math.sqrt(sq / A[f].length);
+  }
+  return total / frames;
+}

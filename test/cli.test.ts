@@ -115,6 +115,26 @@ describe('nsynth CLI', () => {
     expect(v1).toEqual(v0); // argmax: both voices of one embedding agree
   });
 
+  it('reconstruct: the pitch from --pitch, an NSynth file name or the f0; without a default model, a clear error', () => {
+    // A 262 Hz tone under an NSynth name (pitch 60 from the name) and under a plain one (pitch from its f0).
+    const tone = Float32Array.from({ length: 8192 }, (_, t) => 0.5 * Math.sin((2 * Math.PI * 261.63 * t) / 16000));
+    const named = path.join(tmp, 'tone_synthetic_000-060-100.wav');
+    const plain = path.join(tmp, 'plain.wav');
+    fs.writeFileSync(named, encodeWav(tone));
+    fs.writeFileSync(plain, encodeWav(tone));
+    const model = ['--model', 'random:tiny_pitch', '--seconds', '0.064', '--quiet'];
+    const out = path.join(tmp, 'recon.wav');
+    expect(run('reconstruct', named, '--out', out, ...model)).toMatch(/pitch 60 from the file name/);
+    expect(readWav16k(out).length).toBe(1024);
+    expect(run('reconstruct', plain, '--out', out, ...model)).toMatch(/pitch 60 from its f0 \(261\.\d Hz\)/);
+    expect(run('reconstruct', plain, '--out', out, ...model, '--pitch', '72')).toMatch(/pitch 72 from --pitch/);
+    if (!fs.existsSync(path.resolve(__dirname, '../weights/default/manifest.json'))) {
+      const r = spawnSync(process.execPath, [BIN, 'reconstruct', plain, '--out', out], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/no default model in .*weights\/default yet: pass --model/);
+    }
+  });
+
   it('bad input exits 1 with a message naming the file', () => {
     const r = spawnSync(
       process.execPath,

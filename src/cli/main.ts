@@ -8,6 +8,7 @@ import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
 import { inspectCommand } from './commands/inspect.js';
 import { logitsCommand } from './commands/logits.js';
+import { reconstructCommand } from './commands/reconstruct.js';
 import { synthDataCommand } from './commands/synth-data.js';
 import { trainCommand } from './commands/train.js';
 
@@ -17,6 +18,7 @@ const COMMANDS: (() => Command)[] = [
   encodeCommand,
   logitsCommand,
   generateCommand,
+  reconstructCommand,
   trainCommand,
   synthDataCommand,
   convertCommand,

@@ -7,6 +7,7 @@ import { createEngine, type Engine } from '../gpu/engine.js';
 import { writeFileAtomic } from '../formats/atomic-write.js';
 import { decodeNpy, encodeNpy, type NpyArray } from '../formats/npy.js';
 import { loadModel, randomModel, type NSynthModel } from '../nsynth.js';
+import { packageRoot } from '../util/package-root.js';
 
 /** A commander parser for an option that must be an integer. */
 export function int(flag: string): (v: string) => number {
@@ -47,10 +48,26 @@ export async function withEngine<T>(cmd: Command, fn: (e: Engine) => Promise<T>)
   }
 }
 
-/** `--model DIR`, or `--model random:CONFIG` (a randomly initialised model, for speed measurements). */
-export async function openModel(engine: Engine, spec: string, seed = 0): Promise<NSynthModel> {
-  const m = /^random:(.+)$/.exec(spec);
+/** The model every command uses without --model: the package's weights/default. */
+export function defaultModelDir(): string {
+  return path.join(packageRoot(), 'weights', 'default');
+}
+
+/** `--model DIR` or `random:CONFIG`; without it, the shipped default model. */
+export const modelOption = (): Option =>
+  new Option('--model <dir>', 'weights folder, or random:CONFIG (default: the shipped weights/default)');
+
+/** `--model DIR`, `--model random:CONFIG` (a randomly initialised model, for speed measurements), or the default. */
+export async function openModel(engine: Engine, spec: string | undefined, seed = 0): Promise<NSynthModel> {
+  const m = spec ? /^random:(.+)$/.exec(spec) : null;
   if (m) return randomModel(engine, m[1], seed);
+  if (spec === undefined) {
+    const dir = defaultModelDir();
+    if (!fs.existsSync(path.join(dir, 'manifest.json'))) {
+      throw new Error(`no default model in ${dir} yet: pass --model DIR (a weights folder) or --model random:CONFIG`);
+    }
+    return loadModel(engine, dir);
+  }
   return loadModel(engine, spec);
 }
 

@@ -2,16 +2,16 @@
 import { Command } from 'commander';
 import { readWav16k } from '../../formats/wav.js';
 import type { LengthPolicy } from '../../model/inputs.js';
-import { lengthOption, openModel, withEngine, writeNpy } from '../options.js';
+import { lengthOption, modelOption, openModel, withEngine, writeNpy } from '../options.js';
 
 export function encodeCommand(): Command {
   return new Command('encode')
     .description('encode a 16 kHz WAV into its embedding [frames, 16] (float32 .npy)')
     .argument('<in.wav>', '16 kHz audio')
-    .requiredOption('--model <dir>', 'weights folder, or random:CONFIG')
+    .addOption(modelOption())
     .requiredOption('--out <emb.npy>', 'output .npy')
     .addOption(lengthOption())
-    .action(async (input: string, o: { model: string; out: string; lengthPolicy: LengthPolicy }, cmd: Command) => {
+    .action(async (input: string, o: { model?: string; out: string; lengthPolicy: LengthPolicy }, cmd: Command) => {
       const audio = readWav16k(input);
       await withEngine(cmd, async (engine) => {
         const model = await openModel(engine, o.model);

@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import type { NSynthModel } from '../../nsynth.js';
 import type { HostTensor } from '../../model/inputs.js';
 import { readWav16k, writeWav } from '../../formats/wav.js';
-import { int, openModel, readNpy, withEngine } from '../options.js';
+import { int, modelOption, openModel, readNpy, withEngine } from '../options.js';
 
 export interface GenerateCliOptions {
   input?: string;
@@ -89,7 +89,7 @@ export async function runGenerate(model: NSynthModel, o: GenerateCliOptions): Pr
 export function generateCommand(): Command {
   return new Command('generate')
     .description('generate audio from an embedding (or from a note, encoded first) on the GPU')
-    .requiredOption('--model <dir>', 'weights folder, or random:CONFIG')
+    .addOption(modelOption())
     .option('--input <note.wav>', '16 kHz note to encode and resynthesise')
     .option('--embedding <emb.npy>', 'embedding [frames, 16]')
     .requiredOption('--out <out.wav>', 'output WAV (float32, 16 kHz); with --batch B > 1, OUT-0.wav ... OUT-(B-1).wav')
@@ -114,4 +114,4 @@ export function generateCommand(): Command {
 }
 
 /** The command's flags: the options above, with the model and the embedding as paths. */
-type GenerateFlags = Omit<GenerateCliOptions, 'embedding'> & { model: string; embedding?: string };
+type GenerateFlags = Omit<GenerateCliOptions, 'embedding'> & { model?: string; embedding?: string };

@@ -2,13 +2,13 @@
 import { Command } from 'commander';
 import { readWav16k } from '../../formats/wav.js';
 import type { LengthPolicy } from '../../model/inputs.js';
-import { int, lengthOption, openModel, readNpy, withEngine, writeNpy } from '../options.js';
+import { int, lengthOption, modelOption, openModel, readNpy, withEngine, writeNpy } from '../options.js';
 
 export function logitsCommand(): Command {
   return new Command('logits')
     .description('teacher-forced decoder logits [T, 256] of a 16 kHz WAV (float32 .npy)')
     .argument('<in.wav>', '16 kHz audio')
-    .requiredOption('--model <dir>', 'weights folder, or random:CONFIG')
+    .addOption(modelOption())
     .requiredOption('--out <logits.npy>', 'output .npy')
     .option('--embedding <emb.npy>', 'use this embedding [frames, 16] instead of encoding the audio')
     .option('--pitch <midi>', 'MIDI pitch, for pitch-conditioned configs', int('--pitch'))
@@ -16,7 +16,7 @@ export function logitsCommand(): Command {
     .action(
       async (
         input: string,
-        o: { model: string; out: string; embedding?: string; pitch?: number; lengthPolicy: LengthPolicy },
+        o: { model?: string; out: string; embedding?: string; pitch?: number; lengthPolicy: LengthPolicy },
         cmd: Command,
       ) => {
         const audio = readWav16k(input);

@@ -1,0 +1,96 @@
+// `nsynth reconstruct IN.wav --out OUT.wav`: the autoencoder's round trip (encode, then generate
+// sample by sample), with the pitch error of the result against the input.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { cents, f0ErrorCents, medianF0, yinF0 } from '../../dsp/f0.js';
+import { readWav16k } from '../../formats/wav.js';
+import { int, modelOption, num, openModel, withEngine } from '../options.js';
+import { runGenerate } from './generate.js';
+
+/** The MIDI pitch an NSynth file name carries (`guitar_acoustic_010-060-127.wav` -> 60), if any. */
+export function pitchFromNSynthName(file: string): number | undefined {
+  const m = /-(\d{3})-\d{3}\.wav$/i.exec(path.basename(file));
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The pitch in an `examples.json` beside the file (or one folder up, the release's `audio/` layout). */
+function pitchFromMetadata(file: string): number | undefined {
+  const key = path.basename(file).replace(/\.wav$/i, '');
+  for (const dir of [path.dirname(file), path.dirname(path.dirname(file))]) {
+    const meta = path.join(dir, 'examples.json');
+    if (!fs.existsSync(meta)) continue;
+    try {
+      const pitch = (JSON.parse(fs.readFileSync(meta, 'utf8')) as Record<string, { pitch?: unknown }>)[key]?.pitch;
+      if (Number.isInteger(pitch)) return pitch as number;
+    } catch {
+      // A damaged examples.json is no pitch source; the f0 estimate follows.
+    }
+  }
+  return undefined;
+}
+
+/** The note's MIDI pitch: --pitch, the NSynth file name, its metadata, else the nearest to its median f0. */
+export function notePitch(file: string, audio: Float32Array, given?: number): { pitch: number; from: string } {
+  if (given !== undefined) return { pitch: given, from: '--pitch' };
+  const named = pitchFromNSynthName(file);
+  if (named !== undefined) return { pitch: named, from: 'the file name' };
+  const meta = pitchFromMetadata(file);
+  if (meta !== undefined) return { pitch: meta, from: 'examples.json' };
+  const f0 = medianF0(yinF0(audio));
+  if (f0 === 0) throw new Error(`${file}: no clear pitch to condition on; give --pitch MIDI`);
+  return { pitch: Math.round(69 + cents(f0, 440) / 100), from: `its f0 (${f0.toFixed(1)} Hz)` };
+}
+
+interface ReconstructFlags {
+  model?: string;
+  out: string;
+  pitch?: number;
+  seconds?: number;
+  seed: number;
+  temperature: number;
+  quiet?: boolean;
+}
+
+export function reconstructCommand(): Command {
+  return new Command('reconstruct')
+    .description('encode a 16 kHz note and generate it back (the autoencoder round trip); prints the pitch error')
+    .argument('<in.wav>', '16 kHz note')
+    .requiredOption('--out <out.wav>', 'output WAV (float32, 16 kHz)')
+    .addOption(modelOption())
+    .option(
+      '--pitch <midi>',
+      'MIDI pitch for pitch-conditioned models (default: file name, examples.json, or f0)',
+      int('--pitch'),
+    )
+    .option('--seconds <s>', 'reconstruct only the first S seconds', num('--seconds'))
+    .option('--seed <n>', 'random seed', int('--seed'), 0)
+    .option('--temperature <t>', 'softmax temperature (1 = Magenta, 0 = argmax)', num('--temperature'), 1)
+    .option('--quiet', 'no progress bar')
+    .action(async (input: string, o: ReconstructFlags, cmd: Command) => {
+      const original = readWav16k(input);
+      await withEngine(cmd, async (engine) => {
+        const model = await openModel(engine, o.model, o.seed);
+        const pitch = model.config.pitchConditioning ? notePitch(input, original, o.pitch) : undefined;
+        const t0 = performance.now();
+        const [file] = await runGenerate(model, {
+          input,
+          out: o.out,
+          seconds: o.seconds,
+          batch: 1,
+          seed: o.seed,
+          temperature: o.temperature,
+          pitch: pitch?.pitch,
+          quiet: o.quiet || !process.stderr.isTTY,
+        });
+        const s = (performance.now() - t0) / 1000;
+        const recon = readWav16k(file);
+        const err = f0ErrorCents(recon, original.subarray(0, recon.length));
+        const pitchNote = pitch ? `, pitch ${pitch.pitch} from ${pitch.from}` : '';
+        const f0Note =
+          err === null ? 'no clear f0 to compare' : `f0 ${err >= 0 ? '+' : ''}${err.toFixed(0)} cents from the input`;
+        console.log(`wrote ${file} in ${s.toFixed(1)} s (${engine.adapter.name}${pitchNote}): ${f0Note}`);
+        model.dispose();
+      });
+    });
+}

@@ -24,6 +24,7 @@ const LAYERS = [
   'convert',
   'nsynth.ts',
   'index.ts',
+  'eval',
   'bench',
   'cli',
   'browser',

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { benchCommand } from './commands/bench.js';
 import { convertCommand } from './commands/convert.js';
 import { encodeCommand } from './commands/encode.js';
+import { evalCommand } from './commands/eval.js';
 import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -19,6 +20,7 @@ const COMMANDS: (() => Command)[] = [
   logitsCommand,
   generateCommand,
   reconstructCommand,
+  evalCommand,
   trainCommand,
   synthDataCommand,
   convertCommand,

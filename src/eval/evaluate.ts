@@ -1,0 +1,105 @@
+// How well a model reconstructs notes: teacher-forced bits per sample, and for the generated
+// reconstruction (encode, then sample) its f0 error against the original and its log-spectral
+// distance. `nsynth eval` prints these per note and summarised.
+import { cents, medianF0, yinF0 } from '../dsp/f0.js';
+import { bitsPerSample } from '../dsp/nll.js';
+import { logSpectralDistance } from '../dsp/spectral.js';
+import type { NSynthModel } from '../nsynth.js';
+import { muLawQuantizeArray } from '../ops/mu-law.js';
+
+export interface EvalNote {
+  name: string;
+  audio: Float32Array;
+  /** MIDI pitch (the condition of pitch-conditioned models). */
+  pitch: number;
+}
+
+export interface EvalOptions {
+  /** Evaluate the first S seconds of every note (default: the whole note, trimmed to whole frames). */
+  seconds?: number;
+  /** Voices generated together (default 8). */
+  batch?: number;
+  seed?: number;
+  onNote?: (done: number, total: number) => void;
+}
+
+export interface EvalRow {
+  note: string;
+  pitch: number;
+  samples: number;
+  bitsPerSample: number;
+  /** The original's median f0 (Hz), 0 where it has no clear one. */
+  originalF0: number;
+  /** Cents between the median f0s of the reconstruction and the original; null where either has none. */
+  f0ErrorCents: number | null;
+  logSpectralDistance: number;
+}
+
+export interface EvalSummary {
+  notes: number;
+  /** Notes whose original has a clear f0. */
+  clearF0: number;
+  /** Of those, the fraction whose reconstruction has an f0 within 50 cents of the original's. */
+  within50Cents: number;
+  medianLogSpectralDistance: number;
+  meanBitsPerSample: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
+}
+
+export async function evaluateNotes(
+  model: NSynthModel,
+  notes: EvalNote[],
+  o: EvalOptions = {},
+): Promise<{ rows: EvalRow[]; summary: EvalSummary }> {
+  if (notes.length === 0) throw new Error('evaluate: no notes');
+  const c = model.config;
+  const limit = o.seconds === undefined ? Infinity : Math.round(o.seconds * c.sampleRate);
+  const clipped = notes.map((n) => {
+    const T = Math.floor(Math.min(n.audio.length, limit) / c.hop) * c.hop;
+    if (T === 0) throw new Error(`${n.name}: shorter than one ${c.hop}-sample frame`);
+    return n.audio.subarray(0, T);
+  });
+  const batch = o.batch ?? 8;
+  const rows: EvalRow[] = [];
+  for (let i0 = 0; i0 < notes.length; i0 += batch) {
+    const group = clipped.slice(i0, i0 + batch);
+    const pitches = notes.slice(i0, i0 + batch).map((n) => n.pitch);
+    const pitch = c.pitchConditioning ? pitches : undefined;
+    const embeddings = await Promise.all(group.map((a) => model.encode(a)));
+    const recon = (await model.generate(embeddings, { seed: o.seed ?? 0, pitch })) as Float32Array[];
+    for (let j = 0; j < group.length; j++) {
+      const a = group[j];
+      const logits = await model.teacherForcedLogits(a, embeddings[j], { pitch: pitch?.[j] });
+      const f0 = medianF0(yinF0(a));
+      const f0Recon = medianF0(yinF0(recon[j]));
+      rows.push({
+        note: notes[i0 + j].name,
+        pitch: pitches[j],
+        samples: a.length,
+        bitsPerSample: bitsPerSample(logits.data, muLawQuantizeArray(a).classes, c.numClasses),
+        originalF0: f0,
+        f0ErrorCents: f0 > 0 && f0Recon > 0 ? cents(f0Recon, f0) : null,
+        logSpectralDistance: logSpectralDistance(recon[j], a),
+      });
+      o.onNote?.(rows.length, notes.length);
+    }
+  }
+  const clear = rows.filter((r) => r.originalF0 > 0);
+  return {
+    rows,
+    summary: {
+      notes: rows.length,
+      clearF0: clear.length,
+      within50Cents: clear.length
+        ? clear.filter((r) => r.f0ErrorCents !== null && Math.abs(r.f0ErrorCents) <= 50).length / clear.length
+        : 0,
+      medianLogSpectralDistance: median(rows.map((r) => r.logSpectralDistance)),
+      meanBitsPerSample: rows.reduce((s, r) => s + r.bitsPerSample, 0) / rows.length,
+    },
+  };
+}

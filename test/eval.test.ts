@@ -1,0 +1,74 @@
+// evaluateNotes (src/eval/evaluate.ts) and `nsynth eval`: per-note measures of a model's
+// reconstructions and their summary.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { evaluateNotes } from '../src/eval/evaluate.js';
+import { getConfig } from '../src/model/config.js';
+import { initWeights } from '../src/model/weights.js';
+import { modelFromWeights } from '../src/nsynth.js';
+import { testEngine } from './helpers.js';
+
+const BIN = path.resolve(__dirname, '../bin/nsynth.js');
+const NSYNTH = path.resolve(__dirname, '../../shared/data/nsynth');
+
+const tone = (hz: number) =>
+  Float32Array.from({ length: 4096 }, (_, t) => 0.5 * Math.sin((2 * Math.PI * hz * t) / 16000));
+
+describe('evaluation', () => {
+  it("a random model's reconstructions of clear tones: counted, none within 50 cents, about 8+ bits per sample", async () => {
+    const e = await testEngine();
+    const model = await modelFromWeights(e, initWeights(getConfig('tiny_pitch'), 3));
+    const notes = [
+      { name: 'a', pitch: 57, audio: tone(220) },
+      { name: 'b', pitch: 64, audio: tone(329.63) },
+      { name: 'silent', pitch: 60, audio: new Float32Array(4096) },
+    ];
+    const { rows, summary } = await evaluateNotes(model, notes, { seconds: 0.2, batch: 2 });
+    expect(rows.map((r) => [r.note, r.samples])).toEqual([
+      ['a', 3072],
+      ['b', 3072],
+      ['silent', 3072],
+    ]);
+    expect(rows[0].originalF0).toBeCloseTo(220, 0);
+    expect(rows[2].originalF0).toBe(0);
+    expect(summary.clearF0).toBe(2);
+    // Noise from a random model has no pitch, so it matches none of the tones.
+    expect(summary.within50Cents).toBe(0);
+    for (const r of rows) {
+      expect(r.bitsPerSample).toBeGreaterThan(4);
+      expect(r.logSpectralDistance).toBeGreaterThan(0);
+    }
+    expect(summary.meanBitsPerSample).toBeCloseTo(rows.reduce((s, r) => s + r.bitsPerSample, 0) / 3, 10);
+    await expect(evaluateNotes(model, [])).rejects.toThrow(/no notes/);
+    model.dispose();
+  });
+
+  it('`nsynth eval --json` on real notes prints every note and the summary', (ctx) => {
+    if (!fs.existsSync(NSYNTH)) {
+      console.warn(`skipped: ${NSYNTH} is absent`);
+      ctx.skip();
+    }
+    const out = execFileSync(
+      process.execPath,
+      [BIN, 'eval', '--data', NSYNTH, '--model', 'random:tiny', '--notes', '2', '--seconds', '0.128', '--json'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const r = JSON.parse(out);
+    expect(r.model).toBe('random:tiny');
+    expect(r.notes.map((n: { note: string }) => n.note)).toEqual([
+      'bass_synthetic_033-060-025',
+      'brass_acoustic_006-060-100',
+    ]);
+    for (const n of r.notes) {
+      expect(n.pitch).toBe(60);
+      expect(n.samples).toBe(2048);
+      expect(Number.isFinite(n.bitsPerSample) && Number.isFinite(n.logSpectralDistance)).toBe(true);
+    }
+    expect(Object.keys(r.summary).sort()).toEqual(
+      ['clearF0', 'meanBitsPerSample', 'medianLogSpectralDistance', 'notes', 'within50Cents'].sort(),
+    );
+    expect(r.summary.notes).toBe(2);
+  });
+});

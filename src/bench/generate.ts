@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engine } from '../gpu/engine.js';
-import { randomModel } from '../nsynth.js';
+import { loadModel, randomModel } from '../nsynth.js';
 import { getConfig, decoderLayers } from '../model/config.js';
 import { choosePath, dispatchesPerStep, VOICE_TILE } from '../generate/route.js';
 import { naiveGenerate } from '../generate/naive.js';
@@ -17,6 +17,8 @@ import { ceilingsHeader, measureCeilings } from './probes.js';
 
 export interface GenerateBenchOptions {
   config: string;
+  /** A weights folder to measure instead of a random model of `config` (speed does not depend on the values). */
+  model?: string;
   batches: number[];
   seconds: number;
   naiveSteps: number;
@@ -58,9 +60,9 @@ function numpyStep(R: number, S: number, L: number, lps: number, B: number, step
 }
 
 export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions): Promise<GenerateBenchRow[]> {
-  const c = getConfig(o.config);
   const ceilings = await measureCeilings(engine);
-  const model = await randomModel(engine, c, 1);
+  const model = o.model ? await loadModel(engine, o.model) : await randomModel(engine, getConfig(o.config), 1);
+  const c = model.config;
   const resources = model.generatorResources();
   const weightBytes = [resources.gen.wPast, resources.gen.wCur, resources.gen.wResSkip, resources.gen.small].reduce(
     (n, t) => n + t.bytes,

@@ -25,18 +25,20 @@ function generate(): Command {
   return new Command('generate')
     .description('fast generation speed per batch, against the naive generator in the same run')
     .option('--config <name>', 'model config', 'tiny')
+    .option('--model <dir>', 'measure this weights folder instead of a random model of --config')
     .option('--batch <list>', 'comma-separated batch sizes', intList('--batch'), [1, 4, 16])
     .option('--seconds <s>', 'audio generated per batch size', num('--seconds'), 0.25)
     .option('--naive-steps <n>', 'samples the naive generator makes (it is slow)', int('--naive-steps'), 8)
     .option('--json', 'print JSON instead of a table')
     .action(
       async (
-        o: { config: string; batch: number[]; seconds: number; naiveSteps: number; json?: boolean },
+        o: { config: string; model?: string; batch: number[]; seconds: number; naiveSteps: number; json?: boolean },
         cmd: Command,
       ) => {
         await withEngine(cmd, (engine) =>
           runGenerateBench(engine, {
             config: o.config,
+            model: o.model,
             batches: o.batch,
             seconds: o.seconds,
             naiveSteps: o.naiveSteps,

@@ -1,24 +1,12 @@
-// Operands and epilogue of conv1d_backward_input (see kernels/conv1d_backward_input.wgsl for the maths), shared by its
-// wide and narrow tile variants. Included with `//! include lib_conv1d_backward_input_operands`.
+// Operands of the tiled conv1d_backward_input (see kernels/conv1d_backward_input.wgsl for the
+// maths), shared by its wide and narrow tile variants: dy, y and W as scalars.
+// Included with `//! include lib_conv1d_backward_input_operands`.
 
-struct Params {
-  T: u32,
-  rows: u32,       // B * T
-  cin: u32,
-  cout: u32,
-  taps: u32,
-  dilation: u32,
-  offset: i32,     // the forward pass's time offset of tap 0
-  flags: u32,      // 1 mask by x > 0 (forward relu_in), 2 mask dy by y > 0 (forward relu_out), 4 accumulate
-}
+//! include lib_conv1d_backward_input_epilogue
 
-@group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> W: array<f32>;
-@group(0) @binding(3) var<storage, read> x: array<f32>;
 @group(0) @binding(4) var<storage, read> y: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
-
 
 fn load_a(row: u32, r: u32) -> f32 {
   let cout = params.cout;
@@ -45,13 +33,4 @@ fn load_w(r: u32, ci: u32) -> f32 {
 fn load_b4(r: u32, ci: u32) -> vec4<f32> {
   if (r >= params.taps * params.cout) { return vec4<f32>(); }
   return vec4<f32>(load_w(r, ci), load_w(r, ci + 1u), load_w(r, ci + 2u), load_w(r, ci + 3u));
-}
-
-fn store(row: u32, ci: u32, acc: f32) {
-  if (row >= params.rows || ci >= params.cin) { return; }
-  let o = row * params.cin + ci;
-  var v = acc;
-  if ((params.flags & 1u) != 0u && x[o] <= 0.0) { v = 0.0; }
-  if ((params.flags & 4u) != 0u) { v += dx[o]; }
-  dx[o] = v;
 }

@@ -35,6 +35,8 @@ export interface AdapterDescription {
   backend: string;
   /** A one-line name for reports: "lavapipe (llvmpipe, Vulkan, cpu)". */
   name: string;
+  /** The smallest subgroup the adapter may run (0 where it does not say). */
+  subgroupMinSize: number;
 }
 
 export const SOFTWARE_ICDS: Record<string, string> = {
@@ -91,6 +93,7 @@ function describe(adapter: GPUAdapter, backend: string): AdapterDescription {
     type: isCpu ? 'cpu' : type || 'gpu',
     backend,
     name: `${label} (${backend}${isCpu ? ', software' : ''})`,
+    subgroupMinSize: (info as unknown as { subgroupMinSize?: number })?.subgroupMinSize ?? 0,
   };
 }
 

@@ -229,6 +229,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         type: 'gpu',
         backend: 'external',
         name: 'external device',
+        subgroupMinSize: 0,
       },
       new Set(options.device.features),
       source,

@@ -156,7 +156,7 @@ export class Tape implements GraphOps<GpuValue> {
       reluIn: !!o.reluIn,
       reluOut: !!o.reluOut,
     };
-    this.scratchFloats = Math.max(this.scratchFloats, weightGradScratch(s));
+    this.scratchFloats = Math.max(this.scratchFloats, weightGradScratch(s, this.engine));
     this.records.push(async () => {
       if (!y.grad) return;
       let g = y.grad;

@@ -52,6 +52,17 @@ export const CONFIGS: Record<string, ModelConfig> = {
   tiny_pitch: family('tiny_pitch', 32, 32, 32, 2, 5, true),
   /** A mid-sized member of the family: the full 3 x 10 dilation pattern at a quarter of the width. */
   h128_bo16: family('h128_bo16', 64, 128, 128, 3, 10),
+  // Candidates for the shipped default model, trained for equal time on nsynth-subset (docs/model-choice.md):
+  // 2 stages x 10 layers reach 4,093 samples back (two periods of MIDI 24), and a narrow encoder
+  // (it only has to describe timbre when the pitch is given).
+  /** Residual 32, skip 64, encoder 32, one-hot pitch. */
+  h32_pitch: family('h32_pitch', 32, 32, 64, 2, 10, true),
+  /** Residual 64, skip 64, encoder 32, one-hot pitch. */
+  h64_pitch: family('h64_pitch', 32, 64, 64, 2, 10, true),
+  /** `h64_pitch` without the pitch: the embedding alone must carry it. */
+  h64: family('h64', 32, 64, 64, 2, 10),
+  /** Residual 96, skip 96, encoder 48, one-hot pitch. */
+  h96_pitch: family('h96_pitch', 48, 96, 96, 2, 10, true),
 };
 
 export function getConfig(name: string): ModelConfig {

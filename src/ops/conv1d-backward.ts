@@ -5,7 +5,7 @@ import type { Engine } from '../gpu/engine.js';
 import type { Dispatch } from '../gpu/registry.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { expectNumel, grid1d, type Arr } from './common.js';
-import { tapOffset, tileFor, type TapMode, type TileVariant } from './conv1d.js';
+import { lanesFit, lanesPreferred, tapOffset, tileFor, type TapMode, type TileVariant } from './conv1d.js';
 
 /** The forward conv being differentiated: its input/output shapes and fused options. */
 export interface ConvShape {
@@ -41,7 +41,7 @@ export async function conv1dBackwardInput(
   expectNumel('conv1dBackwardInput', 'dx', dx, rows * s.cin);
   expectNumel('conv1dBackwardInput', 'W', W, s.taps * s.cin * s.cout);
   const flags = (s.reluIn ? 1 : 0) | (s.reluOut ? 2 : 0) | (accumulate ? 4 : 0);
-  const tile = tileFor(s.cin, s.tile);
+  const tile = variantFor(engine, s, s.cin);
   const k = await engine.kernel(`conv1d_backward_input${tile.suffix}`);
   return k.prepare(
     {
@@ -65,23 +65,45 @@ export async function conv1dBackwardInput(
   );
 }
 
+/** The kernel variant for one of the convolution's kernels with `columns` output columns. */
+function variantFor(engine: Engine | null, s: ConvShape, columns: number) {
+  const fits = engine !== null && lanesFit(engine, s.cin, s.cout);
+  const tile = tileFor(columns, s.tile, fits && lanesPreferred(engine));
+  if (tile.variant === 'lanes' && !fits)
+    throw new Error(
+      `conv1d backward: the lanes kernels need subgroups of 8+ lanes and Cin, Cout divisible by 4 (${s.cin}, ${s.cout})`,
+    );
+  return tile;
+}
+
+/** Weight rows and output channels per workgroup of conv1d_backward_weight_lanes. */
+const LANES_WEIGHT_TILE = { rows: 64, columns: 32 };
+
 /**
  * Time chunks for the weight gradient: enough workgroups to fill a GPU when the weight tile count
- * is small, never chunks shorter than 256 rows (each chunk writes a full partial dW).
+ * is small, never chunks shorter than 256 rows (each chunk writes a full partial dW). The lanes
+ * kernel (CPU adapters) wants few, long chunks: about 16 workgroups in all, chunks of 1024+ rows.
  */
-export function weightGradChunks(s: ConvShape): { chunks: number; chunk: number } {
+export function weightGradChunks(s: ConvShape, engine: Engine | null): { chunks: number; chunk: number } {
   const rows = s.B * s.T;
-  const t = tileFor(s.cout, s.tile);
-  const tiles = Math.ceil(s.cout / t.TN) * Math.ceil((s.taps * s.cin + 1) / t.TM);
-  let chunks = Math.max(1, Math.min(64, Math.ceil(64 / tiles), Math.floor(rows / 256)));
+  const t = variantFor(engine, s, s.cout);
+  let chunks: number;
+  if (t.variant === 'lanes') {
+    const tiles =
+      Math.ceil(s.cout / LANES_WEIGHT_TILE.columns) * Math.ceil((s.taps * s.cin) / LANES_WEIGHT_TILE.rows);
+    chunks = Math.max(1, Math.min(Math.ceil(16 / tiles), Math.floor(rows / 1024)));
+  } else {
+    const tiles = Math.ceil(s.cout / t.TN) * Math.ceil((s.taps * s.cin + 1) / t.TM);
+    chunks = Math.max(1, Math.min(64, Math.ceil(64 / tiles), Math.floor(rows / 256)));
+  }
   const chunk = Math.ceil(rows / chunks / 16) * 16;
   chunks = Math.ceil(rows / chunk);
   return { chunks, chunk };
 }
 
 /** Floats of scratch the weight gradient needs (reuse one buffer of the largest size across convs). */
-export function weightGradScratch(s: ConvShape): number {
-  return weightGradChunks(s).chunks * (s.taps * s.cin + 1) * s.cout;
+export function weightGradScratch(s: ConvShape, engine: Engine | null): number {
+  return weightGradChunks(s, engine).chunks * (s.taps * s.cin + 1) * s.cout;
 }
 
 /** dW (+)= d conv / d W and dbias (+)= d conv / d bias (dbias null when the conv has none): two dispatches. */
@@ -101,11 +123,11 @@ export async function conv1dBackwardWeight(
   expectNumel('conv1dBackwardWeight', 'dy', dy, rows * s.cout);
   expectNumel('conv1dBackwardWeight', 'dW', dW, s.taps * s.cin * s.cout);
   if (dbias) expectNumel('conv1dBackwardWeight', 'dbias', dbias, s.cout);
-  const { chunks, chunk } = weightGradChunks(s);
+  const { chunks, chunk } = weightGradChunks(s, engine);
   const wrows = s.taps * s.cin + 1;
   if (scratch.numel < chunks * wrows * s.cout)
     throw new Error(`conv1dBackwardWeight: scratch holds ${scratch.numel} floats, needs ${chunks * wrows * s.cout}`);
-  const tile = tileFor(s.cout, s.tile);
+  const tile = variantFor(engine, s, s.cout);
   const kPart = await engine.kernel(`conv1d_backward_weight${tile.suffix}`);
   const kSum = await engine.kernel('conv1d_backward_weight_sum');
   const flags = (s.reluIn ? 1 : 0) | (s.reluOut ? 2 : 0);
@@ -127,7 +149,13 @@ export async function conv1dBackwardWeight(
       y: s.reluOut ? y.binding : engine.dummy,
       part: scratch.binding,
     },
-    [Math.ceil(s.cout / tile.TN), Math.ceil(wrows / tile.TM), chunks],
+    tile.variant === 'lanes'
+      ? [
+          Math.ceil(s.cout / LANES_WEIGHT_TILE.columns),
+          Math.ceil((s.taps * s.cin) / LANES_WEIGHT_TILE.rows),
+          chunks,
+        ]
+      : [Math.ceil(s.cout / tile.TN), Math.ceil(wrows / tile.TM), chunks],
   );
   const nW = s.taps * s.cin * s.cout;
   const sumFlags = (accumulate.W ? 1 : 0) | (accumulate.bias ? 2 : 0) | (dbias ? 4 : 0);

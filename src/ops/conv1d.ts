@@ -20,8 +20,14 @@ export interface FrameBias {
   frameLen: number;
 }
 
-/** The tiled-matmul variant: wide 64 x 128 output tiles, or narrow 128 x 32 ones for few output columns. */
-export type TileVariant = 'wide' | 'narrow';
+/**
+ * How a convolution kernel is shaped. `wide` (64 x 128 output tiles) and `narrow` (128 x 32) are
+ * tiled matmuls through workgroup memory, for GPUs. `lanes` is for CPU adapters: one time row
+ * (or weight row) per SIMD lane, the operand every lane shares read once per subgroup and passed
+ * round by subgroupBroadcast, no workgroup memory; it needs the `subgroups` feature, subgroups of
+ * 8 or more lanes, and channel counts divisible by 4.
+ */
+export type TileVariant = 'wide' | 'narrow' | 'lanes';
 
 /**
  * Output columns up to which the narrow tile is chosen: `nsynth bench conv-tiles` on lavapipe, 4096 rows, reduction
@@ -29,14 +35,52 @@ export type TileVariant = 'wide' | 'narrow';
  */
 export const NARROW_MAX_COLUMNS = 32;
 
-export function tileFor(
-  columns: number,
-  forced?: TileVariant,
-): { variant: TileVariant; suffix: string; TM: number; TN: number } {
-  const variant = forced ?? (columns <= NARROW_MAX_COLUMNS ? 'narrow' : 'wide');
-  return variant === 'narrow'
-    ? { variant, suffix: '_narrow', TM: 128, TN: 32 }
-    : { variant, suffix: '', TM: 64, TN: 128 };
+/** Whether the engine can run the `lanes` kernels: the subgroups feature with subgroups of at least 8 lanes. */
+export function lanesSupported(engine: Engine): boolean {
+  return engine.features.has('subgroups') && engine.adapter.subgroupMinSize >= 8;
+}
+
+/**
+ * Whether the `lanes` kernels are the default on this engine: on CPU adapters that support them.
+ * `nsynth bench conv-tiles` on lavapipe (2 cores, the default model's shapes): lanes 2-5x faster
+ * than the better tile. On GPUs the tiles keep the workgroup-memory reuse a GPU needs. The
+ * environment variable NSYNTH_CONV_KERNELS=tiles|lanes overrides the choice (for measurement).
+ */
+export function lanesPreferred(engine: Engine): boolean {
+  const forced = typeof process !== 'undefined' ? process.env?.NSYNTH_CONV_KERNELS : undefined;
+  if (forced === 'tiles') return false;
+  if (forced === 'lanes') return lanesSupported(engine);
+  return engine.adapter.type === 'cpu' && lanesSupported(engine);
+}
+
+export interface TileShape {
+  variant: TileVariant;
+  suffix: string;
+  /** Rows and columns of output per workgroup. */
+  TM: number;
+  TN: number;
+}
+
+const TILES: Record<TileVariant, TileShape> = {
+  wide: { variant: 'wide', suffix: '', TM: 64, TN: 128 },
+  narrow: { variant: 'narrow', suffix: '_narrow', TM: 128, TN: 32 },
+  lanes: { variant: 'lanes', suffix: '_lanes', TM: 128, TN: 8 },
+};
+
+/**
+ * The variant for a kernel with `columns` output columns. `lanesOk`: the engine prefers the lanes
+ * kernels and this convolution's channel counts suit them. A forced variant is taken as given
+ * (tests and benchmarks; forcing `lanes` where it cannot run is an error).
+ */
+export function tileFor(columns: number, forced?: TileVariant, lanesOk = false): TileShape {
+  if (forced) return TILES[forced];
+  if (lanesOk) return TILES.lanes;
+  return columns <= NARROW_MAX_COLUMNS ? TILES.narrow : TILES.wide;
+}
+
+/** Checks that the lanes kernels can run this convolution (forced or chosen). */
+export function lanesFit(engine: Engine, cin: number, cout: number): boolean {
+  return lanesSupported(engine) && cin % 4 === 0 && cout % 4 === 0;
 }
 
 export interface Conv1dOptions {
@@ -98,7 +142,9 @@ export async function conv1d(
     (bias ? 8 : 0) |
     (fb ? 16 : 0) |
     (o.residual ? 32 : 0);
-  const tile = tileFor(cout, o.tile);
+  const tile = tileFor(cout, o.tile, lanesPreferred(engine) && lanesFit(engine, cin, cout));
+  if (tile.variant === 'lanes' && !lanesFit(engine, cin, cout))
+    throw new Error(`conv1d: the lanes kernel needs subgroups of 8+ lanes and Cin, Cout divisible by 4 (${cin}, ${cout})`);
   const kernel = await engine.kernel(`conv1d${tile.suffix}`);
   return kernel.prepare(
     {

@@ -3,7 +3,7 @@
 // in test/gradcheck.test.ts.
 import { describe, it, expect } from 'vitest';
 import { testEngine, rng, runAll, expectClose } from '../helpers.js';
-import { conv1d, conv1dReference, type TapMode } from '../../src/ops/conv1d.js';
+import { conv1d, conv1dReference, lanesSupported, type TapMode, type TileVariant } from '../../src/ops/conv1d.js';
 import {
   conv1dBackwardInput,
   conv1dBackwardWeight,
@@ -91,10 +91,66 @@ describe('conv1d backward (input, weight and bias gradients)', () => {
       reluIn: false,
       reluOut: false,
     },
+    // Channel counts divisible by 4, for the lanes kernels too (partial column tiles, batch
+    // boundaries inside a time chunk, every fused option).
+    {
+      name: 'lanes-sized: causal d=2, ReLU in and out, 12 -> 20',
+      B: 2,
+      T: 300,
+      cin: 12,
+      cout: 20,
+      taps: 3,
+      dilation: 2,
+      mode: 'causal',
+      reluIn: true,
+      reluOut: true,
+    },
+    {
+      name: 'lanes-sized: centred d=8, 16 -> 36',
+      B: 1,
+      T: 130,
+      cin: 16,
+      cout: 36,
+      taps: 3,
+      dilation: 8,
+      mode: 'centred',
+      reluIn: false,
+      reluOut: false,
+    },
+    {
+      name: 'lanes-sized: 1x1, 68 -> 132, ReLU in',
+      B: 3,
+      T: 90,
+      cin: 68,
+      cout: 132,
+      taps: 1,
+      dilation: 1,
+      mode: 'causal',
+      reluIn: true,
+      reluOut: false,
+    },
+    {
+      name: 'lanes-sized: long sequence over several chunks, 8 -> 12',
+      B: 2,
+      T: 1536,
+      cin: 8,
+      cout: 12,
+      taps: 3,
+      dilation: 16,
+      mode: 'causal-shifted',
+      reluIn: false,
+      reluOut: true,
+    },
   ];
-  for (const s of cases.flatMap((x) => (['wide', 'narrow'] as const).map((tile) => ({ ...x, tile })))) {
-    it(`${s.name} (${s.tile} tile)`, async () => {
+  const variants = cases.flatMap((x) => {
+    const tiles: TileVariant[] = ['wide', 'narrow'];
+    if (x.cin % 4 === 0 && x.cout % 4 === 0) tiles.push('lanes');
+    return tiles.map((tile) => ({ ...x, tile }));
+  });
+  for (const s of variants) {
+    it(`${s.name} (${s.tile} tile)`, async (ctx) => {
       const e = await testEngine();
+      if (s.tile === 'lanes' && !lanesSupported(e)) ctx.skip('the adapter has no subgroups of 8+ lanes');
       const r = rng(s.T * 7 + s.cin);
       const x = r.fill(s.B * s.T * s.cin);
       const W = r.fill(s.taps * s.cin * s.cout, -0.5, 0.5);
@@ -123,7 +179,7 @@ describe('conv1d backward (input, weight and bias gradients)', () => {
       const dxAcc = e.upload(dx0, [s.B, s.T, s.cin]);
       const dWt = e.upload(dW0, [1, s.taps, s.cin, s.cout]);
       const dbt = e.tensor([s.cout]);
-      const scratch = e.tensor([weightGradScratch(s)]);
+      const scratch = e.tensor([weightGradScratch(s, e)]);
       await runAll(e, [
         await conv1dBackwardInput(e, s, dyt, Wt, xt, yt, dxt, false),
         await conv1dBackwardInput(e, s, dyt, Wt, xt, yt, dxAcc, true),
@@ -145,7 +201,7 @@ describe('conv1d backward (input, weight and bias gradients)', () => {
         `${s.name}: dW`,
       );
       expectClose(await e.read(dbt), ref.dbias, RTOL, ATOL * 10, `${s.name}: dbias`);
-      if (s.T > 1000) expect(weightGradChunks(s).chunks).toBeGreaterThan(1);
+      if (s.T > 1000) expect(weightGradChunks(s, e).chunks).toBeGreaterThan(1);
       for (const t of [xt, Wt, bt, yt, dyt, dxt, dxAcc, dWt, dbt, scratch]) t.release();
     });
   }

@@ -1,7 +1,7 @@
-// kernels/conv1d.wgsl and conv1d_narrow.wgsl against conv1dReference (src/ops/conv1d.ts).
+// kernels/conv1d.wgsl, conv1d_narrow.wgsl and conv1d_lanes.wgsl against conv1dReference (src/ops/conv1d.ts).
 import { describe, it, expect } from 'vitest';
 import { testEngine, rng, runAll, expectClose } from '../helpers.js';
-import { conv1d, conv1dReference, type TapMode } from '../../src/ops/conv1d.js';
+import { conv1d, conv1dReference, lanesSupported, type TapMode, type TileVariant } from '../../src/ops/conv1d.js';
 
 // f32 GPU sums against float64 references: reductions of up to ~1.5k terms of O(1) values.
 const RTOL = 1e-5;
@@ -34,10 +34,20 @@ describe('conv1d (dilated K-tap conv and 1x1 matmul)', () => {
       mode: 'causal-shifted',
     },
     { name: '1x1 matmul', B: 2, T: 130, cin: 70, cout: 129, taps: 1, d: 1, mode: 'causal' },
+    // Channel counts divisible by 4, for the lanes kernel too (a partial column tile, rows past a batch item).
+    { name: 'lanes-sized causal d=4', B: 3, T: 150, cin: 20, cout: 68, taps: 3, d: 4, mode: 'causal' },
+    { name: 'lanes-sized centred d=16', B: 1, T: 300, cin: 32, cout: 16, taps: 3, d: 16, mode: 'centred' },
+    { name: 'lanes-sized 1x1', B: 2, T: 129, cin: 64, cout: 260, taps: 1, d: 1, mode: 'causal' },
   ];
-  for (const c of cases.flatMap((x) => (['wide', 'narrow'] as const).map((tile) => ({ ...x, tile })))) {
-    it(`${c.name} (${c.tile} tile)`, async () => {
+  const withTiles = <C extends { cin: number; cout: number }>(c: C) => {
+    const tiles: TileVariant[] = ['wide', 'narrow'];
+    if (c.cin % 4 === 0 && c.cout % 4 === 0) tiles.push('lanes');
+    return tiles.map((tile) => ({ ...c, tile }));
+  };
+  for (const c of cases.flatMap(withTiles)) {
+    it(`${c.name} (${c.tile} tile)`, async (ctx) => {
       const e = await testEngine();
+      if (c.tile === 'lanes' && !lanesSupported(e)) ctx.skip('the adapter has no subgroups of 8+ lanes');
       const r = rng(c.T * 31 + c.cin);
       const x = r.fill(c.B * c.T * c.cin);
       const W = r.fill(c.taps * c.cin * c.cout, -0.5, 0.5);
@@ -53,11 +63,12 @@ describe('conv1d (dilated K-tap conv and 1x1 matmul)', () => {
     });
   }
 
-  for (const tile of ['wide', 'narrow'] as const)
-    it(`fused relu in/out, accumulate and per-frame bias (${tile} tile)`, async () => {
+  for (const tile of ['wide', 'narrow', 'lanes'] as const)
+    it(`fused relu in/out, accumulate and per-frame bias (${tile} tile)`, async (ctx) => {
       const e = await testEngine();
+      if (tile === 'lanes' && !lanesSupported(e)) ctx.skip('the adapter has no subgroups of 8+ lanes');
       const r = rng(7);
-      const [B, T, cin, cout, frameLen, stride, offset] = [2, 64, 6, 10, 16, 24, 5];
+      const [B, T, cin, cout, frameLen, stride, offset] = [2, 64, 8, 12, 16, 24, 5];
       const frames = T / frameLen;
       const x = r.fill(B * T * cin);
       const W = r.fill(3 * cin * cout);

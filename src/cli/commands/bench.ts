@@ -1,7 +1,8 @@
 // `nsynth bench ...`: the benchmarks in src/bench/, each naming the adapter and measuring its
 // ceilings in the same run.
 import { Command } from 'commander';
-import { runConvTilesBench } from '../../bench/conv-tiles.js';
+import { configConvShapes, runConvTilesBench } from '../../bench/conv-tiles.js';
+import { getConfig } from '../../model/config.js';
 import { runForwardBench } from '../../bench/forward.js';
 import { runGenerateBench } from '../../bench/generate.js';
 import { runTrainBench } from '../../bench/train.js';
@@ -72,16 +73,25 @@ function train(): Command {
 
 function convTiles(): Command {
   return new Command('conv-tiles')
-    .description('wide against narrow tiles of the three convolution kernels, per number of output columns')
+    .description(
+      'the variants (wide, narrow tiles; lanes on CPU adapters) of the three convolution kernels, as ms and % of the FMA probe',
+    )
+    .option('--config <name>', "the distinct convolutions of this config's encoder and decoder (instead of --columns)")
     .option('--rows <n>', 'rows (batch x time)', int('--rows'), 4096)
-    .option('--reduction <n>', 'reduction length (taps x input channels)', int('--reduction'), 96)
-    .option('--columns <list>', 'output columns to try', intList('--columns'), [16, 32, 64, 128])
+    .option('--reduction <n>', '1x1 convolutions: input channels', int('--reduction'), 96)
+    .option('--columns <list>', '1x1 convolutions: output channels to try', intList('--columns'), [16, 32, 64, 128])
     .option('--json', 'print JSON instead of a table')
-    .action(async (o: { rows: number; reduction: number; columns: number[]; json?: boolean }, cmd: Command) => {
-      await withEngine(cmd, (engine) =>
-        runConvTilesBench(engine, { rows: o.rows, reduction: o.reduction, columns: o.columns, json: !!o.json }),
-      );
-    });
+    .action(
+      async (
+        o: { config?: string; rows: number; reduction: number; columns: number[]; json?: boolean },
+        cmd: Command,
+      ) => {
+        const shapes = o.config
+          ? configConvShapes(getConfig(o.config), o.rows)
+          : o.columns.map((cout) => ({ rows: o.rows, cin: o.reduction, cout, taps: 1, dilation: 1 }));
+        await withEngine(cmd, (engine) => runConvTilesBench(engine, { shapes, json: !!o.json }));
+      },
+    );
 }
 
 export function benchCommand(): Command {

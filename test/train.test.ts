@@ -117,6 +117,40 @@ describe('training', () => {
     ).rejects.toThrow(/lrScale = 10, this run has 3/);
   });
 
+  it('evaluates on a separate validation set (--eval-data), training on every note, and logs wall time over sittings', async () => {
+    const e = await testEngine();
+    const valid = path.join(tmp, 'valid-notes');
+    writeSyntheticDataset(valid, { notes: 4, seed: 9, samples: 2000, pitchMin: 55, pitchMax: 65 });
+    const logs: { step: number; evalLoss?: number; seconds: number }[] = [];
+    const infos: string[] = [];
+    const common = {
+      config: MICRO,
+      batch: 1,
+      crop: 64,
+      evalEvery: 2,
+      logEvery: 100,
+      checkpointEvery: 2,
+      out: path.join(tmp, 'eval-data'),
+      onLog: (r: { step: number; evalLoss?: number; seconds: number }) => logs.push(r),
+      onInfo: (m: string) => infos.push(m),
+    };
+    await train(e, { ...common, source: new JsonWavSource(data), evalSource: new JsonWavSource(valid), steps: 2 });
+    expect(infos.join('\n')).toMatch(/12 training notes from .*; evaluating on 4 notes of /);
+    const r = await train(e, {
+      ...common,
+      source: new JsonWavSource(data),
+      evalSource: new JsonWavSource(valid),
+      steps: 4,
+      resume: true,
+    });
+    expect(r.evalLoss).toBeGreaterThan(0);
+    expect(logs.map((l) => l.step)).toEqual([2, 4]);
+    expect(logs[0].evalLoss).toBeGreaterThan(0);
+    // The second sitting's clock continues from the first's.
+    expect(logs[1].seconds).toBeGreaterThan(logs[0].seconds);
+    expect(loadLatestCheckpoint(common.out)!.state.trainSeconds).toBeGreaterThanOrEqual(logs[1].seconds);
+  });
+
   it('stops cleanly on abort, with a checkpoint of the last step', async () => {
     const e = await testEngine();
     const ac = new AbortController();
@@ -381,7 +415,9 @@ describe('checkpoints survive a crash', () => {
       .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.step)).toEqual([2, 3, 4, 6]);
     for (const l of lines) {
-      expect(Object.keys(l)).toEqual(expect.arrayContaining(['step', 'loss', 'lr', 'samplesPerSecond']));
+      expect(Object.keys(l)).toEqual(
+        expect.arrayContaining(['step', 'loss', 'lr', 'samplesPerSecond', 'gradNorm', 'seconds']),
+      );
       expect(l.loss).toBeGreaterThan(0);
       expect(l.lr).toBe(2e-4);
     }

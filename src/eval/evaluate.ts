@@ -5,7 +5,8 @@ import { cents, medianF0, yinF0 } from '../dsp/f0.js';
 import { bitsPerSample } from '../dsp/nll.js';
 import { logSpectralDistance } from '../dsp/spectral.js';
 import type { NSynthModel } from '../nsynth.js';
-import { muLawQuantizeArray } from '../ops/mu-law.js';
+import { muLawDecodeReference, muLawQuantizeArray } from '../ops/mu-law.js';
+import { Rng } from '../util/rng.js';
 
 export interface EvalNote {
   name: string;
@@ -89,17 +90,48 @@ export async function evaluateNotes(
       o.onNote?.(rows.length, notes.length);
     }
   }
+  return { rows, summary: summarise(rows) };
+}
+
+function summarise(rows: EvalRow[]): EvalSummary {
   const clear = rows.filter((r) => r.originalF0 > 0);
   return {
-    rows,
-    summary: {
-      notes: rows.length,
-      clearF0: clear.length,
-      within50Cents: clear.length
-        ? clear.filter((r) => r.f0ErrorCents !== null && Math.abs(r.f0ErrorCents) <= 50).length / clear.length
-        : 0,
-      medianLogSpectralDistance: median(rows.map((r) => r.logSpectralDistance)),
-      meanBitsPerSample: rows.reduce((s, r) => s + r.bitsPerSample, 0) / rows.length,
-    },
+    notes: rows.length,
+    clearF0: clear.length,
+    within50Cents: clear.length
+      ? clear.filter((r) => r.f0ErrorCents !== null && Math.abs(r.f0ErrorCents) <= 50).length / clear.length
+      : 0,
+    medianLogSpectralDistance: median(rows.map((r) => r.logSpectralDistance)),
+    meanBitsPerSample: rows.reduce((s, r) => s + r.bitsPerSample, 0) / rows.length,
   };
+}
+
+/**
+ * The floor every model must beat: plain mu-law noise (uniformly random classes, decoded) as the
+ * "reconstruction", and the uniform distribution's log2(256) = 8 bits per sample as its NLL.
+ */
+export function evaluateNoise(
+  notes: EvalNote[],
+  o: { seconds?: number; seed?: number; sampleRate?: number; numClasses?: number } = {},
+): { rows: EvalRow[]; summary: EvalSummary } {
+  if (notes.length === 0) throw new Error('evaluate: no notes');
+  const classes = o.numClasses ?? 256;
+  const limit = o.seconds === undefined ? Infinity : Math.round(o.seconds * (o.sampleRate ?? 16000));
+  const rng = new Rng(o.seed ?? 0);
+  const rows = notes.map((n): EvalRow => {
+    const a = n.audio.subarray(0, Math.min(n.audio.length, limit));
+    const noise = muLawDecodeReference(Uint32Array.from(a, () => rng.nextU32() % classes));
+    const f0 = medianF0(yinF0(a));
+    const f0Noise = medianF0(yinF0(noise));
+    return {
+      note: n.name,
+      pitch: n.pitch,
+      samples: a.length,
+      bitsPerSample: Math.log2(classes),
+      originalF0: f0,
+      f0ErrorCents: f0 > 0 && f0Noise > 0 ? cents(f0Noise, f0) : null,
+      logSpectralDistance: logSpectralDistance(noise, a),
+    };
+  });
+  return { rows, summary: summarise(rows) };
 }

@@ -89,8 +89,7 @@ export function weightGradChunks(s: ConvShape, engine: Engine | null): { chunks:
   const t = variantFor(engine, s, s.cout);
   let chunks: number;
   if (t.variant === 'lanes') {
-    const tiles =
-      Math.ceil(s.cout / LANES_WEIGHT_TILE.columns) * Math.ceil((s.taps * s.cin) / LANES_WEIGHT_TILE.rows);
+    const tiles = Math.ceil(s.cout / LANES_WEIGHT_TILE.columns) * Math.ceil((s.taps * s.cin) / LANES_WEIGHT_TILE.rows);
     chunks = Math.max(1, Math.min(Math.ceil(16 / tiles), Math.floor(rows / 1024)));
   } else {
     const tiles = Math.ceil(s.cout / t.TN) * Math.ceil((s.taps * s.cin + 1) / t.TM);
@@ -150,11 +149,7 @@ export async function conv1dBackwardWeight(
       part: scratch.binding,
     },
     tile.variant === 'lanes'
-      ? [
-          Math.ceil(s.cout / LANES_WEIGHT_TILE.columns),
-          Math.ceil((s.taps * s.cin) / LANES_WEIGHT_TILE.rows),
-          chunks,
-        ]
+      ? [Math.ceil(s.cout / LANES_WEIGHT_TILE.columns), Math.ceil((s.taps * s.cin) / LANES_WEIGHT_TILE.rows), chunks]
       : [Math.ceil(s.cout / tile.TN), Math.ceil(wrows / tile.TM), chunks],
   );
   const nW = s.taps * s.cin * s.cout;

@@ -144,7 +144,9 @@ export async function conv1d(
     (o.residual ? 32 : 0);
   const tile = tileFor(cout, o.tile, lanesPreferred(engine) && lanesFit(engine, cin, cout));
   if (tile.variant === 'lanes' && !lanesFit(engine, cin, cout))
-    throw new Error(`conv1d: the lanes kernel needs subgroups of 8+ lanes and Cin, Cout divisible by 4 (${cin}, ${cout})`);
+    throw new Error(
+      `conv1d: the lanes kernel needs subgroups of 8+ lanes and Cin, Cout divisible by 4 (${cin}, ${cout})`,
+    );
   const kernel = await engine.kernel(`conv1d${tile.suffix}`);
   return kernel.prepare(
     {

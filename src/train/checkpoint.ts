@@ -35,6 +35,8 @@ export interface CheckpointState {
   /** Data the run was started on (informational; a different path is allowed, e.g. a moved dataset). */
   data: string;
   savedAt: string;
+  /** Wall-clock seconds of training up to this checkpoint, over every sitting (absent in older checkpoints). */
+  trainSeconds?: number;
 }
 
 export interface Checkpoint {

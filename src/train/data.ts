@@ -151,10 +151,14 @@ export function evalBatches(
   maxBatches: number,
 ): Batch[] {
   const out: Batch[] = [];
+  // Notes evenly spaced over the list (which is in name order: instrument, then pitch), so a few
+  // batches still span every instrument and the pitch range.
+  const wanted = Math.min(notes.length, maxBatches * B);
   for (let k = 0; k < maxBatches && k * B < notes.length; k++) {
     const batch = { audio: new Float32Array(B * length), pitch: new Uint32Array(B) };
     for (let b = 0; b < B; b++) {
-      const note = notes[(k * B + b) % notes.length];
+      const i = k * B + b;
+      const note = notes[i < wanted ? Math.floor((i * notes.length) / wanted) : i % notes.length];
       const audio = source.audio(note);
       batch.pitch[b] = source.notes[note].pitch;
       crop(audio, Math.max(0, Math.floor((audio.length - length) / 2)), length, batch.audio, b * length);

@@ -44,6 +44,8 @@ export interface TrainOptions {
   evalEvery?: number;
   evalBatches?: number;
   evalFraction?: number;
+  /** Evaluate on these notes (e.g. NSynth's valid split) instead of instruments held out of `source`. */
+  evalSource?: NoteSource;
   filter?: NoteFilter;
   signal?: AbortSignal;
   onLog?: (r: TrainLog) => void;
@@ -59,6 +61,8 @@ export interface TrainLog {
   samplesPerSecond: number;
   gradNorm: number;
   evalLoss?: number;
+  /** Wall-clock seconds of training so far, over every sitting of a resumed run. */
+  seconds: number;
 }
 
 export interface TrainResult {
@@ -104,11 +108,22 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
   if (weights.config.name !== o.config.name)
     throw new Error(`Initial weights are config ${weights.config.name}, training config is ${o.config.name}`);
 
-  const { train: trainNotes, evaluation, sharedSplit } = splitNotes(o.source, o.filter ?? {}, o.evalFraction ?? 0.1);
-  if (sharedSplit) info(`only one instrument passes the filters: evaluating on the training notes`);
-  info(`${trainNotes.length} training notes, ${evaluation.length} held-out notes from ${o.source.where}`);
+  const split = splitNotes(o.source, o.filter ?? {}, o.evalSource ? 0 : (o.evalFraction ?? 0.1));
+  const trainNotes = split.train;
+  let evalFrom = o.source;
+  let evaluation = split.evaluation;
+  if (o.evalSource) {
+    evalFrom = o.evalSource;
+    evaluation = splitNotes(o.evalSource, o.filter ?? {}, 0).train;
+    info(
+      `${trainNotes.length} training notes from ${o.source.where}; evaluating on ${evaluation.length} notes of ${o.evalSource.where}`,
+    );
+  } else {
+    if (split.sharedSplit) info(`only one instrument passes the filters: evaluating on the training notes`);
+    info(`${trainNotes.length} training notes, ${evaluation.length} held-out notes from ${o.source.where}`);
+  }
   const sampler = new CropSampler(o.source, trainNotes, run.crop, run.seed, ck?.state.sampler);
-  const evalSet = evaluation.length ? evalBatches(o.source, evaluation, run.batch, run.crop, o.evalBatches ?? 4) : [];
+  const evalSet = evaluation.length ? evalBatches(evalFrom, evaluation, run.batch, run.crop, o.evalBatches ?? 4) : [];
 
   const layout = new ParamLayout(o.config);
   const plan = await TrainPlan.build(engine, o.config, run.batch, run.crop, {
@@ -128,6 +143,9 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
   let windowLoss = 0;
   let windowSteps = 0;
   let windowStart = performance.now();
+  const sittingStart = performance.now();
+  const earlierSeconds = ck?.state.trainSeconds ?? 0;
+  const seconds = () => earlierSeconds + (performance.now() - sittingStart) / 1000;
   const save = async (): Promise<string> => {
     const state: CheckpointState = {
       format: CHECKPOINT_FORMAT,
@@ -138,6 +156,7 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
       run,
       data: o.source.where,
       savedAt: new Date().toISOString(),
+      trainSeconds: seconds(),
     };
     const [p, e, m, v] = await Promise.all([plan.read('params'), plan.read('ema'), plan.read('m'), plan.read('v')]);
     const L = plan.layout;
@@ -188,11 +207,13 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
           lr,
           samplesPerSecond: sps,
           gradNorm: await plan.gradNorm(),
+          seconds: 0,
         };
         if (doEval) {
           lastEval = await evaluate();
           if (lastEval !== null) rec.evalLoss = lastEval;
         }
+        rec.seconds = seconds();
         o.onLog?.(rec);
         windowLoss = 0;
         windowSteps = 0;

@@ -2,7 +2,7 @@
 // summary (bits per sample, f0 error, log-spectral distance); `--json` for scripts.
 import { Command } from 'commander';
 import { openNoteSource } from '../../dataset/nsynth.js';
-import { evaluateNotes } from '../../eval/evaluate.js';
+import { evaluateNoise, evaluateNotes, type EvalRow, type EvalSummary } from '../../eval/evaluate.js';
 import { int, modelOption, num, openModel, withEngine } from '../options.js';
 
 interface EvalFlags {
@@ -20,6 +20,10 @@ export function evalCommand(): Command {
     .description('reconstruct NSynth notes and measure them: bits per sample, f0 error (cents), log-spectral distance')
     .requiredOption('--data <path>', 'NSynth notes: a folder with examples.json (+ audio/), or a .tfrecord file')
     .addOption(modelOption())
+    .addHelpText(
+      'after',
+      '\n--model noise measures plain mu-law noise instead of a model (8 bits per sample): the floor to beat.',
+    )
     .option('--notes <n>', 'evaluate only the first N notes (in name order)', int('--notes'))
     .option('--seconds <s>', 'evaluate the first S seconds of each note (default: whole notes)', num('--seconds'))
     .option('--batch <n>', 'notes generated together', int('--batch'), 8)
@@ -31,56 +35,56 @@ export function evalCommand(): Command {
         const order = source.notes.map((n, i) => ({ n, i })).sort((a, b) => a.n.noteStr.localeCompare(b.n.noteStr));
         const chosen = order.slice(0, o.notes ?? order.length);
         const notes = chosen.map(({ n, i }) => ({ name: n.noteStr, pitch: n.pitch, audio: source.audio(i) }));
+        const onNote = o.json
+          ? undefined
+          : (done: number, total: number) => process.stderr.write(`\reval: ${done}/${total} notes`);
+        if (o.model === 'noise') {
+          report(o, source.where, 'plain mu-law noise', evaluateNoise(notes, { seconds: o.seconds, seed: o.seed }));
+          return;
+        }
         await withEngine(cmd, async (engine) => {
           const model = await openModel(engine, o.model, o.seed);
-          const onNote = o.json
-            ? undefined
-            : (done: number, total: number) => process.stderr.write(`\reval: ${done}/${total} notes`);
-          const { rows, summary } = await evaluateNotes(model, notes, {
-            seconds: o.seconds,
-            batch: o.batch,
-            seed: o.seed,
-            onNote,
-          });
-          if (o.json) {
-            console.log(
-              JSON.stringify(
-                {
-                  model: o.model ?? 'weights/default',
-                  adapter: engine.adapter.name,
-                  data: source.where,
-                  notes: rows,
-                  summary,
-                },
-                null,
-                1,
-              ),
-            );
-          } else {
-            process.stderr.write('\n');
-            const w = Math.max(4, ...rows.map((r) => r.note.length));
-            console.log(`${'note'.padEnd(w)}  pitch  bits/sample  f0 error (cents)  log-spectral distance (dB)`);
-            for (const r of rows) {
-              const f0 =
-                r.f0ErrorCents === null
-                  ? r.originalF0 > 0
-                    ? 'no f0 in output'
-                    : 'no f0 in input'
-                  : r.f0ErrorCents.toFixed(0);
-              console.log(
-                `${r.note.padEnd(w)}  ${String(r.pitch).padStart(5)}  ${r.bitsPerSample.toFixed(3).padStart(11)}  ${f0.padStart(16)}  ${r.logSpectralDistance.toFixed(2).padStart(26)}`,
-              );
-            }
-            console.log(
-              `${summary.notes} notes (${engine.adapter.name}): ${(100 * summary.within50Cents).toFixed(0)}% within 50 cents of ` +
-                `${summary.clearF0} with a clear f0; median log-spectral distance ${summary.medianLogSpectralDistance.toFixed(2)} dB; ` +
-                `${summary.meanBitsPerSample.toFixed(3)} bits per sample`,
-            );
+          try {
+            const result = await evaluateNotes(model, notes, {
+              seconds: o.seconds,
+              batch: o.batch,
+              seed: o.seed,
+              onNote,
+            });
+            report(o, source.where, engine.adapter.name, result);
+          } finally {
+            model.dispose();
           }
-          model.dispose();
         });
       } finally {
         source.close();
       }
     });
+}
+
+function report(
+  o: EvalFlags,
+  data: string,
+  adapter: string,
+  { rows, summary }: { rows: EvalRow[]; summary: EvalSummary },
+): void {
+  if (o.json) {
+    console.log(JSON.stringify({ model: o.model ?? 'weights/default', adapter, data, notes: rows, summary }, null, 1));
+    return;
+  }
+  process.stderr.write('\n');
+  const w = Math.max(4, ...rows.map((r) => r.note.length));
+  console.log(`${'note'.padEnd(w)}  pitch  bits/sample  f0 error (cents)  log-spectral distance (dB)`);
+  for (const r of rows) {
+    const f0 =
+      r.f0ErrorCents === null ? (r.originalF0 > 0 ? 'no f0 in output' : 'no f0 in input') : r.f0ErrorCents.toFixed(0);
+    console.log(
+      `${r.note.padEnd(w)}  ${String(r.pitch).padStart(5)}  ${r.bitsPerSample.toFixed(3).padStart(11)}  ${f0.padStart(16)}  ${r.logSpectralDistance.toFixed(2).padStart(26)}`,
+    );
+  }
+  console.log(
+    `${summary.notes} notes (${adapter}): ${(100 * summary.within50Cents).toFixed(0)}% within 50 cents of ` +
+      `${summary.clearF0} with a clear f0; median log-spectral distance ${summary.medianLogSpectralDistance.toFixed(2)} dB; ` +
+      `${summary.meanBitsPerSample.toFixed(3)} bits per sample`,
+  );
 }

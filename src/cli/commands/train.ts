@@ -43,6 +43,7 @@ export interface TrainCliOptions {
   evalEvery?: number;
   evalBatches: number;
   evalFraction: number;
+  evalData?: string;
   scheduleLength?: number;
   clip: number;
   emaDecay: number;
@@ -68,6 +69,7 @@ export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void
     velocities: o.velocities ? o.velocities.split(',').map(Number) : undefined,
   };
   const source = openNoteSource(o.data);
+  const evalSource = o.evalData ? openNoteSource(o.evalData) : undefined;
   const say = (m: string) => {
     if (!o.quiet) console.error(`nsynth train: ${m}`);
   };
@@ -108,6 +110,7 @@ export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void
       evalEvery: o.evalEvery,
       evalBatches: o.evalBatches,
       evalFraction: o.evalFraction,
+      evalSource,
       filter,
       signal: ac.signal,
       onInfo: say,
@@ -144,6 +147,7 @@ export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void
     bar?.stop();
     process.off('SIGINT', onSigint);
     source.close();
+    evalSource?.close();
   }
 }
 
@@ -182,12 +186,19 @@ export function trainCommand(): Command {
     )
     .option('--eval-batches <n>', 'held-out batches per evaluation', int('--eval-batches'), 4)
     .option('--eval-fraction <x>', 'fraction of instruments held out for evaluation', num('--eval-fraction'), 0.1)
+    .option(
+      '--eval-data <path>',
+      'evaluate on these notes (e.g. a valid/ split) instead; train on every note of --data',
+    )
     .option('--families <list>', 'keep only these instrument families (names or ids, comma-separated)')
     .option('--sources <list>', 'keep only these sources (acoustic, electronic, synthetic)')
     .option('--pitch-min <midi>', 'lowest MIDI pitch kept', int('--pitch-min'))
     .option('--pitch-max <midi>', 'highest MIDI pitch kept', int('--pitch-max'))
     .option('--velocities <list>', 'keep only these velocities (comma-separated)')
-    .option('--json', 'one JSON line per logged step on stdout: step, loss, lr, samplesPerSecond, gradNorm, evalLoss')
+    .option(
+      '--json',
+      'one JSON line per logged step on stdout: step, loss, lr, samplesPerSecond, gradNorm, evalLoss, seconds',
+    )
     .option('--quiet', 'no progress bar or messages')
     .action(async (o: TrainCliOptions, cmd: Command) => {
       await withEngine(cmd, (engine) => runTrain(engine, o));

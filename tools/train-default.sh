@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Trains the shipped default model with `nsynth train` and writes weights/default from it.
+# Resumable: run it again (here, another day, or on a machine with a GPU) and it continues.
+#   tools/train-default.sh [TOTAL_STEPS]        (default 3000; Ctrl-C checkpoints and stops)
+#   RUN=runs/default            the run folder (checkpoints, log)
+#   NSYNTH_DATA=../shared/data/nsynth-subset    train/ and valid/ in NSynth's JSON/WAV layout
+#   SAVE_RESUME=1               afterwards, copy the newest checkpoint to training-state/default/
+#                               (committed now and then, so a fresh clone can resume the run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+steps="${1:-3000}"
+run="${RUN:-runs/default}"
+data="${NSYNTH_DATA:-../shared/data/nsynth-subset}"
+state=training-state/default
+config=h32_pitch
+
+mkdir -p "$run"
+if [ ! -e "$run/checkpoints/latest.json" ] && [ -e "$state/latest.json" ]; then
+  echo "train-default: seeding $run from $state"
+  mkdir -p "$run/checkpoints"
+  cp -r "$state"/ckpt-* "$state/latest.json" "$run/checkpoints/"
+  cp "$state/log.jsonl" "$run/log.jsonl"
+fi
+resume=()
+if [ -e "$run/checkpoints/latest.json" ]; then resume=(--resume); fi
+
+# The schedule spans 20k steps whatever TOTAL_STEPS is, so stopping and extending a run keep one
+# trajectory; --lr-scale 5 (Adam at 1e-3) and clipping at norm 1 suit a small model's short run.
+node bin/nsynth.js train --config "$config" --data "$data/train" --eval-data "$data/valid" \
+  --steps "$steps" --schedule-length 20000 --lr-scale 5 --clip 1 --ema-decay 0.999 --seed 1 \
+  --out "$run" --checkpoint-every 25 --keep 1 --log-every 5 --eval-every 50 --eval-batches 8 \
+  --json "${resume[@]}" | tee -a "$run/log.jsonl"
+
+node tools/ship-default.mjs "$run" "$data"
+if [ "${SAVE_RESUME:-0}" = 1 ]; then
+  rm -rf "$state"
+  mkdir -p "$state"
+  latest=$(node -e "console.log(JSON.parse(require('fs').readFileSync('$run/checkpoints/latest.json','utf8')).dir)")
+  cp -r "$run/checkpoints/$latest" "$run/checkpoints/latest.json" "$state/"
+  cp "$run/log.jsonl" "$state/log.jsonl"
+  echo "train-default: resume state in $state ($(du -sh "$state" | cut -f1))"
+fi

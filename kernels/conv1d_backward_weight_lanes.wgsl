@@ -12,10 +12,10 @@ enable subgroups;
 @group(0) @binding(2) var<storage, read> dy: array<vec4<f32>>;  // [B, T, Cout / 4]
 @group(0) @binding(3) var<storage, read> y: array<vec4<f32>>;   // [B, T, Cout / 4], for the output-ReLU mask
 
-const LANES: u32 = 64u;  // weight rows per workgroup
+const LANES: u32 = 32u;  // weight rows per workgroup (32: no idle lanes at 32 or 96 rows)
 const COLS: u32 = 32u;   // output channels per workgroup (eight vec4)
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(32)
 fn main(
   @builtin(workgroup_id) wg: vec3u,
   @builtin(local_invocation_id) lid: vec3u,

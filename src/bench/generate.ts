@@ -3,6 +3,7 @@
 // weight bandwidth reached against the adapter's measured read ceiling, and in the same run the
 // naive generator for one voice (speed-up = aggregate samples/s over it) and, where python3 with
 // NumPy is installed, a NumPy/OpenBLAS step at the same batch, for the ratios.
+import { lanesPreferred } from '../gpu/lanes.js';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -76,8 +77,10 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
     shape: [frames, c.bottleneck],
   };
   const steps = Math.max(1, Math.min(o.naiveSteps, frames * c.hop));
+  // Pitch-conditioned configs get MIDI 60 for every voice (the pitch does not change the cost).
+  const pitch = c.pitchConditioning ? 60 : undefined;
   const n0 = performance.now();
-  await naiveGenerate(model, naiveEmb, { steps, seed: 1 });
+  await naiveGenerate(model, naiveEmb, { steps, seed: 1, pitch });
   const naivePerVoice = steps / ((performance.now() - n0) / 1000);
   const rows: GenerateBenchRow[] = [];
   for (const B of o.batches) {
@@ -89,15 +92,16 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
     };
     await model.generate(
       { data: emb.data.subarray(0, B * c.bottleneck), shape: [B, 1, c.bottleneck] },
-      { stepsPerSubmit: 8, chunkSize: 64 },
+      { stepsPerSubmit: 8, chunkSize: 64, pitch },
     ); // warm-up: pipelines, packing
     const T = frames * c.hop;
     const t0 = performance.now();
-    await model.generate(emb, { seed: 1 });
+    await model.generate(emb, { seed: 1, pitch });
     const s = (performance.now() - t0) / 1000;
     const perVoice = T / s;
     // the layered kernels read the weights once per voice tile; the voice-loop path once per voice
-    const reads = choosePath(c, 'auto', B) === 'voice-loop' ? B : Math.ceil(B / VOICE_TILE);
+    const path = choosePath(c, 'auto', B, lanesPreferred(engine));
+    const reads = path === 'layered' ? Math.ceil(B / VOICE_TILE) : B;
     const weightGBps = (weightBytes * reads * (T / s)) / 1e9;
     const np = numpyStep(
       c.decoder.residual,
@@ -114,8 +118,8 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
       samplesPerSecond: perVoice,
       aggregateSamplesPerSecond: perVoice * B,
       realtimeFactor: perVoice / c.sampleRate,
-      dispatchesPerStep: dispatchesPerStep(c, 'auto', B),
-      path: choosePath(c, 'auto', B),
+      dispatchesPerStep: dispatchesPerStep(c, 'auto', B, lanesPreferred(engine)),
+      path,
       naiveSamplesPerSecond: naivePerVoice,
       speedupOverNaive: (perVoice * B) / naivePerVoice,
       weightGBps,

@@ -47,6 +47,12 @@ export function voiceLoopFits(c: ModelConfig): boolean {
   return c.decoder.residual <= 256 && c.decoder.skip <= 256;
 }
 
+/** Whether kernels/gen_voice_lanes.wgsl serves the config (its widths; the adapter is checked apart). */
+export function voiceLanesFit(c: ModelConfig): boolean {
+  const { residual: R, skip: S } = c.decoder;
+  return R % 32 === 0 && S % 32 === 0 && R <= 64 && S <= 128;
+}
+
 /** The conditioning projections of every layer side by side: W [E, stride] and the folded biases [stride]. */
 function packConditioning(w: Weights): { W: Float32Array; B: Float32Array; stride: number } {
   const c = w.config;
@@ -119,7 +125,7 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     small: wPast.length + wCur.length + wResSkip.length,
   };
   let all: Tensor | null = null;
-  if (voiceLoopFits(c)) {
+  if (voiceLoopFits(c) || voiceLanesFit(c)) {
     const packed = new Float32Array(allOffsets.small + small.length);
     packed.set(wPast, allOffsets.wPast);
     packed.set(wCur, allOffsets.wCur);

@@ -14,9 +14,10 @@ import {
   genStepStart,
   genVoiceLoop,
   VOICE_LOOP_STEPS,
+  genVoiceLanes,
 } from '../ops/gen-step.js';
 import type { GenWeights } from './gen-weights.js';
-import type { GenerateOptions, GeneratorInternals } from './types.js';
+import type { GenerateOptions, GeneratorInternals, ResolvedPath } from './types.js';
 
 export interface Instance {
   B: number;
@@ -62,7 +63,7 @@ export interface InstanceSpec {
   B: number;
   frames: number;
   condInput: Float32Array;
-  path: 'layered' | 'voice-loop';
+  path: ResolvedPath;
 }
 
 export async function buildInstance(
@@ -124,10 +125,11 @@ export async function buildInstance(
   // Once per note: the conditioning of every layer and of the head, for every frame and voice.
   const setup = await conv1d(engine, condIn, gen.condW, gen.condB, cond, { taps: 1 });
   const common = { B, classes, stepLogits, setup, stateBuffers: [state, hist, past, lAndS, gated] };
-  if (spec.path === 'voice-loop') {
-    if (!gen.all) throw new Error(`config ${c.name}: no packed weights for the voice-loop path`);
-    const many = await genVoiceLoop(engine, p, VOICE_LOOP_STEPS, gen.all.buffer, gen.allOffsets, buffers);
-    const one = await genVoiceLoop(engine, p, 1, gen.all.buffer, gen.allOffsets, buffers);
+  if (spec.path === 'voice-loop' || spec.path === 'voice-lanes') {
+    if (!gen.all) throw new Error(`config ${c.name}: no packed weights for the ${spec.path} path`);
+    const kernel = spec.path === 'voice-lanes' ? genVoiceLanes : genVoiceLoop;
+    const many = await kernel(engine, p, VOICE_LOOP_STEPS, gen.all.buffer, gen.allOffsets, buffers);
+    const one = await kernel(engine, p, 1, gen.all.buffer, gen.allOffsets, buffers);
     return {
       ...common,
       dispatches: [setup, many, one],

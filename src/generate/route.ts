@@ -1,8 +1,8 @@
 // Which generation path runs a config at a batch, and what each costs per step.
 import { decoderLayers, type ModelConfig } from '../model/config.js';
 import { VOICE_LOOP_STEPS } from '../ops/gen-step.js';
-import { voiceLoopFits } from './gen-weights.js';
-import type { GenerationPath } from './types.js';
+import { voiceLanesFit, voiceLoopFits } from './gen-weights.js';
+import type { GenerationPath, ResolvedPath } from './types.js';
 
 export { VOICE_LOOP_STEPS, VOICE_TILE } from '../ops/gen-step.js';
 
@@ -12,12 +12,25 @@ export { VOICE_LOOP_STEPS, VOICE_TILE } from '../ops/gen-step.js';
  * batch 4, and slower for `h128_bo16` (15 MB) even at batch 1 (91 vs 123 samples/s): it pays off
  * only while the step's weights stay close to one core or compute unit.
  */
-export function choosePath(c: ModelConfig, requested: GenerationPath = 'auto', batch = 1): 'layered' | 'voice-loop' {
+export function choosePath(c: ModelConfig, requested: GenerationPath = 'auto', batch = 1, lanes = false): ResolvedPath {
   if (requested === 'voice-loop' && !voiceLoopFits(c))
     throw new Error(`config ${c.name}: the voice-loop path supports residual and skip widths up to 256`);
+  if (requested === 'voice-lanes' && !(lanes && voiceLanesFit(c)))
+    throw new Error(
+      `config ${c.name}: the voice-lanes path needs the subgroups feature (8+ lanes) and residual and skip widths ` +
+        `divisible by 32, up to 64 and 128`,
+    );
   if (requested !== 'auto') return requested;
+  if (lanes && voiceLanesFit(c) && batch <= VOICE_LANES_MAX_BATCH) return 'voice-lanes';
   return voiceLoopFits(c) && stepWeightBytes(c) <= 2 * 1024 * 1024 && batch <= 2 ? 'voice-loop' : 'layered';
 }
+
+/**
+ * Batches up to which `auto` takes the voice-lanes path on CPU adapters (`lanes`): each voice is
+ * one subgroup on one core, so a batch spreads over the cores; measured against the layered path
+ * with `nsynth bench generate` (README, "Fast generation").
+ */
+export const VOICE_LANES_MAX_BATCH = 16;
 
 /** Bytes of weights one generation step reads (f32). */
 export function stepWeightBytes(c: ModelConfig): number {
@@ -26,6 +39,6 @@ export function stepWeightBytes(c: ModelConfig): number {
   return 4 * (L * (3 * R * 2 * R + R * (R + S)) + 4 * R + R * S + S * S + S * 257);
 }
 
-export function dispatchesPerStep(c: ModelConfig, path: GenerationPath = 'auto', batch = 1): number {
-  return choosePath(c, path, batch) === 'voice-loop' ? 1 / VOICE_LOOP_STEPS : 2 * decoderLayers(c) + 2;
+export function dispatchesPerStep(c: ModelConfig, path: GenerationPath = 'auto', batch = 1, lanes = false): number {
+  return choosePath(c, path, batch, lanes) === 'layered' ? 2 * decoderLayers(c) + 2 : 1 / VOICE_LOOP_STEPS;
 }

@@ -24,12 +24,17 @@ export interface GenerateOptions {
   /**
    * `layered`: 2L + 2 dispatches per step, every voice group spread over the GPU (large configs).
    * `voice-loop`: one workgroup per voice runs many steps per dispatch (small configs, widths
-   * up to 256). `auto` (default) picks by config, as measured by `nsynth bench generate`.
+   * up to 256). `voice-lanes`: the same with one 8-lane subgroup per voice and no workgroup
+   * memory, for CPU adapters (needs subgroups; residual and skip widths divisible by 32, up to 64
+   * and 128). `auto` (default) picks by config and adapter, as measured by `nsynth bench generate`.
    */
   path?: GenerationPath;
 }
 
-export type GenerationPath = 'auto' | 'layered' | 'voice-loop';
+export type GenerationPath = 'auto' | 'layered' | 'voice-loop' | 'voice-lanes';
+
+/** A path that runs: what `auto` resolves to. */
+export type ResolvedPath = Exclude<GenerationPath, 'auto'>;
 
 export interface GenerateProgress {
   done: number;

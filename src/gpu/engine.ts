@@ -95,8 +95,9 @@ export class Engine {
     if (this.failure) throw this.failure;
   }
 
-  kernel(name: string): Promise<Kernel> {
-    return this.registry.get(name);
+  /** A kernel of kernels/ by name; `constants` sets its WGSL `override` constants. */
+  kernel(name: string, constants?: Record<string, number>): Promise<Kernel> {
+    return this.registry.get(name, constants);
   }
 
   tensor(shape: number[], dtype: DType = 'f32', label?: string): Tensor {

@@ -48,6 +48,8 @@ export class Kernel {
     readonly device: GPUDevice,
     readonly name: string,
     code: string,
+    /** Values of the kernel's `override` constants (WGSL's pipeline-overridable constants). */
+    constants: Record<string, number> = {},
   ) {
     const reflect = new WgslReflect(code);
     const entry = reflect.entry.compute[0];
@@ -95,7 +97,7 @@ export class Kernel {
     this.pipeline = device.createComputePipeline({
       label: name,
       layout: device.createPipelineLayout({ label: name, bindGroupLayouts: this.layouts }),
-      compute: { module, entryPoint: entry.name },
+      compute: { module, entryPoint: entry.name, constants },
     });
   }
 
@@ -196,14 +198,20 @@ export class KernelRegistry {
     private readonly source: KernelSource,
   ) {}
 
-  get(name: string): Promise<Kernel> {
-    let k = this.cache.get(name);
+  /**
+   * The kernel `name`, compiled once per set of `override` constants: a kernel specialised to a
+   * model's widths this way has constant loop bounds, which the compiler unrolls.
+   */
+  get(name: string, constants: Record<string, number> = {}): Promise<Kernel> {
+    const keys = Object.keys(constants).sort();
+    const key = keys.length ? `${name}(${keys.map((k) => `${k}=${constants[k]}`).join(',')})` : name;
+    let k = this.cache.get(key);
     if (!k) {
       k = Promise.resolve()
         .then(() => withIncludes(name, this.source))
-        .then((code) => new Kernel(this.device, name, code));
-      this.cache.set(name, k);
-      k.catch(() => this.cache.delete(name)); // a failed load may be retried
+        .then((code) => new Kernel(this.device, key, code, constants));
+      this.cache.set(key, k);
+      k.catch(() => this.cache.delete(key)); // a failed load may be retried
     }
     return k;
   }

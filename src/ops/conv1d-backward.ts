@@ -77,7 +77,7 @@ function variantFor(engine: Engine | null, s: ConvShape, columns: number) {
 }
 
 /** Weight rows and output channels per workgroup of conv1d_backward_weight_lanes. */
-const LANES_WEIGHT_TILE = { rows: 64, columns: 32 };
+const LANES_WEIGHT_TILE = { rows: 32, columns: 32 };
 
 /**
  * Time chunks for the weight gradient: enough workgroups to fill a GPU when the weight tile count

@@ -1,6 +1,7 @@
 // Host wrapper and reference for kernels/conv1d.wgsl: K-tap dilated 1-D convolution (K = 1 is a
 // 1x1 conv, i.e. a matmul with bias), time-major [B, T, C], Magenta's weight layout [1, K, Cin, Cout].
 import type { Engine } from '../gpu/engine.js';
+import { lanesPreferred, lanesSupported } from '../gpu/lanes.js';
 import type { Dispatch } from '../gpu/registry.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { expectNumel, expectRank, type Arr } from './common.js';
@@ -35,23 +36,7 @@ export type TileVariant = 'wide' | 'narrow' | 'lanes';
  */
 export const NARROW_MAX_COLUMNS = 32;
 
-/** Whether the engine can run the `lanes` kernels: the subgroups feature with subgroups of at least 8 lanes. */
-export function lanesSupported(engine: Engine): boolean {
-  return engine.features.has('subgroups') && engine.adapter.subgroupMinSize >= 8;
-}
-
-/**
- * Whether the `lanes` kernels are the default on this engine: on CPU adapters that support them.
- * `nsynth bench conv-tiles` on lavapipe (2 cores, the default model's shapes): lanes 2-5x faster
- * than the better tile. On GPUs the tiles keep the workgroup-memory reuse a GPU needs. The
- * environment variable NSYNTH_CONV_KERNELS=tiles|lanes overrides the choice (for measurement).
- */
-export function lanesPreferred(engine: Engine): boolean {
-  const forced = typeof process !== 'undefined' ? process.env?.NSYNTH_CONV_KERNELS : undefined;
-  if (forced === 'tiles') return false;
-  if (forced === 'lanes') return lanesSupported(engine);
-  return engine.adapter.type === 'cpu' && lanesSupported(engine);
-}
+export { lanesPreferred, lanesSupported } from '../gpu/lanes.js';
 
 export interface TileShape {
   variant: TileVariant;

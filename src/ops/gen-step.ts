@@ -199,6 +199,35 @@ export interface AllWeightOffsets {
 }
 
 /** `steps` whole steps per voice in one dispatch, one workgroup per voice (widths up to 256). */
+/**
+ * kernels/gen_voice_lanes.wgsl: the voice loop with one 8-lane subgroup per voice (CPU adapters),
+ * specialised to the config's widths by its override constants. Same bindings as genVoiceLoop.
+ */
+export async function genVoiceLanes(
+  engine: Engine,
+  p: GenStepParams,
+  steps: number,
+  all: GPUBuffer,
+  at: AllWeightOffsets,
+  s: GenStepBuffers,
+): Promise<Dispatch> {
+  if (p.R % 32 !== 0 || p.S % 32 !== 0 || p.R > 64 || p.S > 128)
+    throw new Error(`gen_voice_lanes: widths R ${p.R}, S ${p.S} must be divisible by 32, at most 64 and 128`);
+  for (const [name, offset] of Object.entries(at))
+    if (offset % 4 !== 0) throw new Error(`gen_voice_lanes: packed weights ${name} at ${offset}, not divisible by 4`);
+  const k = await engine.kernel('gen_voice_lanes', { RK: p.R / 32, SK: p.S / 32 });
+  return k.prepare(
+    {
+      p: uniforms(p, 0),
+      q: { nsteps: steps, w_past: at.wPast, w_cur: at.wCur, w_res_skip: at.wResSkip, small_w: at.small },
+      hist: s.hist,
+      all_w: all,
+      ...samplingBindings(s),
+    },
+    [p.B],
+  );
+}
+
 export async function genVoiceLoop(
   engine: Engine,
   p: GenStepParams,

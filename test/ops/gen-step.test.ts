@@ -5,14 +5,16 @@ import { describe, it, expect } from 'vitest';
 import { testEngine, expectClose } from '../helpers.js';
 import { collect, expectSameDraws, note } from '../generate-helpers.js';
 import { modelFromWeights } from '../../src/nsynth.js';
+import { lanesSupported } from '../../src/gpu/lanes.js';
 import { getConfig } from '../../src/model/config.js';
 import { initWeights } from '../../src/model/weights.js';
 import { muLawQuantizeArray } from '../../src/ops/mu-law.js';
 
 describe('fast generator, teacher-forced, equals the full-sequence decoder', () => {
-  for (const path of ['layered', 'voice-loop'] as const)
-    it(`tiny, ${path} path, 2 voices of different notes, every step within 1e-4`, async () => {
+  for (const path of ['layered', 'voice-loop', 'voice-lanes'] as const)
+    it(`tiny, ${path} path, 2 voices of different notes, every step within 1e-4`, async (ctx) => {
       const e = await testEngine();
+      if (path === 'voice-lanes' && !lanesSupported(e)) ctx.skip('the adapter has no subgroups of 8+ lanes');
       const w = initWeights(getConfig('tiny'), 41, { biasScale: 0.1 });
       const model = await modelFromWeights(e, w);
       const T = 1024;
@@ -38,13 +40,25 @@ describe('fast generator, teacher-forced, equals the full-sequence decoder', () 
       model.dispose();
     });
 
-  it('both paths sample the same audio with the same seed', async () => {
+  it('every path samples the same audio with the same seed; voice-lanes at temperature 0 is argmax', async () => {
     const e = await testEngine();
     const model = await modelFromWeights(e, initWeights(getConfig('tiny'), 45, { biasScale: 0.1 }));
     const emb = await model.encode([note(7, 1024), note(8, 1024), note(9, 1024)]);
     const a = await collect(model.stream(emb, { seed: 5, path: 'layered', recordLogits: true, firstChunkSize: 1024 }));
     const b = await collect(model.stream(emb, { seed: 5, path: 'voice-loop', firstChunkSize: 1024 }));
     for (let v = 0; v < 3; v++) expectSameDraws(a[0].classes[v], b[0].classes[v], a[0].logits![v], 5, v, 1024);
+    if (lanesSupported(e)) {
+      const c = await collect(model.stream(emb, { seed: 5, path: 'voice-lanes', firstChunkSize: 1024 }));
+      for (let v = 0; v < 3; v++) expectSameDraws(a[0].classes[v], c[0].classes[v], a[0].logits![v], 5, v, 1024);
+      const greedy = await collect(
+        model.stream(emb, { temperature: 0, path: 'voice-lanes', recordLogits: true, firstChunkSize: 1024 }),
+      );
+      for (let t = 0; t < 1024; t++) {
+        const row = greedy[0].logits![0].subarray(t * 256, (t + 1) * 256);
+        const best = row.indexOf(Math.max(...row));
+        expect(greedy[0].classes[0][t], `argmax at step ${t}`).toBe(best);
+      }
+    }
     model.dispose();
   });
 });

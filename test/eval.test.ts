@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evaluateNotes } from '../src/eval/evaluate.js';
+import { evaluateNoise, evaluateNotes } from '../src/eval/evaluate.js';
 import { getConfig } from '../src/model/config.js';
 import { initWeights } from '../src/model/weights.js';
 import { modelFromWeights } from '../src/nsynth.js';
@@ -45,6 +45,22 @@ describe('evaluation', () => {
     model.dispose();
   });
 
+  it('the mu-law noise floor: 8 bits per sample, no pitch kept, a large spectral distance; reproducible by seed', () => {
+    const notes = [
+      { name: 'a', pitch: 57, audio: tone(220) },
+      { name: 'b', pitch: 64, audio: tone(329.63) },
+    ];
+    const { rows, summary } = evaluateNoise(notes, { seconds: 0.2 });
+    expect(rows.map((r) => r.samples)).toEqual([3200, 3200]);
+    expect(summary.meanBitsPerSample).toBe(8);
+    expect(summary.clearF0).toBe(2);
+    expect(summary.within50Cents).toBe(0);
+    for (const r of rows) expect(r.logSpectralDistance).toBeGreaterThan(5);
+    expect(evaluateNoise(notes, { seconds: 0.2 }).rows).toEqual(rows);
+    expect(evaluateNoise(notes, { seconds: 0.2, seed: 1 }).rows).not.toEqual(rows);
+    expect(() => evaluateNoise([])).toThrow(/no notes/);
+  });
+
   it('`nsynth eval --json` on real notes prints every note and the summary', (ctx) => {
     if (!fs.existsSync(NSYNTH)) {
       console.warn(`skipped: ${NSYNTH} is absent`);
@@ -70,5 +86,16 @@ describe('evaluation', () => {
       ['clearF0', 'meanBitsPerSample', 'medianLogSpectralDistance', 'notes', 'within50Cents'].sort(),
     );
     expect(r.summary.notes).toBe(2);
+    // --model noise: the floor, measured the same way without a GPU model.
+    const noise = JSON.parse(
+      execFileSync(
+        process.execPath,
+        [BIN, 'eval', '--data', NSYNTH, '--model', 'noise', '--notes', '2', '--seconds', '0.128', '--json'],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
+    );
+    expect(noise.model).toBe('noise');
+    expect(noise.summary.meanBitsPerSample).toBe(8);
+    expect(noise.notes.map((n: { note: string }) => n.note)).toEqual(r.notes.map((n: { note: string }) => n.note));
   });
 });

@@ -1,0 +1,47 @@
+// The benchmarks run and report what they promise (speed itself is measured by `nsynth bench`, never asserted).
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configConvShapes } from '../src/bench/conv-tiles.js';
+import { getConfig } from '../src/model/config.js';
+
+const BIN = path.resolve(__dirname, '../bin/nsynth.js');
+
+describe('bench conv-tiles', () => {
+  it("lists a config's distinct convolutions", () => {
+    const shapes = configConvShapes(getConfig('h32_pitch'), 6144);
+    expect(shapes.map((s) => `${s.cin}x${s.taps}->${s.cout}`)).toEqual([
+      '32x3->32',
+      '32x1->32',
+      '32x1->16',
+      '32x3->64',
+      '32x1->64',
+      '64x1->64',
+      '64x1->256',
+    ]);
+    expect(shapes.every((s) => s.rows === 6144 && s.dilation === (s.taps > 1 ? 4 : 1))).toBe(true);
+  });
+
+  it('--json times every variant of the three kernels against the FMA probe', () => {
+    const out = execFileSync(
+      process.execPath,
+      [BIN, 'bench', 'conv-tiles', '--config', 'tiny', '--rows', '256', '--json'],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const r = JSON.parse(out);
+    expect(r.ceilings.fmaGflops).toBeGreaterThan(0);
+    const kernels = new Set(r.rows.map((x: { kernel: string }) => x.kernel));
+    expect([...kernels].sort()).toEqual(['forward', 'input gradient', 'weight gradient']);
+    for (const row of r.rows) {
+      for (const v of ['wide', 'narrow']) {
+        expect(row.ms[v]).toBeGreaterThan(0);
+        expect(row.fmaFraction[v]).toBeGreaterThan(0);
+      }
+      // Where the adapter has subgroups of 8+ lanes (lavapipe does), the lanes kernels are timed too.
+      if (row.ms.lanes !== undefined) expect(row.fmaFraction.lanes).toBeGreaterThan(0);
+    }
+  });
+});

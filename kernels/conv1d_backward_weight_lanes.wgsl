@@ -73,8 +73,9 @@ fn main(
       for (var q = 0u; q < 4u; q++) { store(wrow, co + 4u * j + q, acc[j][q]); }
     }
   }
-  // Lane l of the first subgroup holds the bias sums of columns co + 4l .. co + 4l + 3.
-  if (with_bias && lid.x < 8u) {
-    for (var q = 0u; q < 4u; q++) { store(kc, co + 4u * lid.x + q, gsum[q]); }
+  // Every lane holds the bias sums of its own column vec4 (lanes 8 and up, and other subgroups,
+  // hold copies: they write the same values).
+  if (with_bias && fetch_ok) {
+    for (var q = 0u; q < 4u; q++) { store(kc, 4u * fetch_c + q, gsum[q]); }
   }
 }

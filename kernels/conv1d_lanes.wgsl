@@ -1,7 +1,7 @@
 enable subgroups;
 // conv1d (see kernels/conv1d.wgsl for the maths) shaped for CPU adapters, where a subgroup is one
 // SIMD register (lavapipe: 8 lanes) and every per-lane memory read is a scalar load per lane. Each
-// invocation owns ROWS time rows and the same 8 output columns as its subgroup; the weights, which
+// invocation owns two time rows and the same 8 output columns as its subgroup; the weights, which
 // all lanes need, are read once per subgroup (lane l reads one vec4 of them) and handed round by
 // subgroupBroadcast, a register shuffle. No workgroup memory, no barriers. Needs Cin and Cout
 // divisible by 4 and a subgroup of at least 8 lanes; the host falls back to the tiled kernels
@@ -25,8 +25,7 @@ fn main(
   let cin4 = params.cin / 4u;
   let cout4 = params.cout / 4u;
   let col4 = wg.x * (COLS / 4u);
-  // The input ReLU as a branch-free max (with the lowest float it changes nothing).
-  let floor = vec4<f32>(select(-3.4028234e38, 0.0, (params.flags & 1u) != 0u));
+  let relu_in = (params.flags & 1u) != 0u;
   // Lane l fetches weight row q = l / 2 of the four a vec4 of x spans, and column vec4 l % 2.
   let fetch_q = (lane % 8u) / 2u;
   let fetch_c = col4 + lane % 2u;
@@ -47,8 +46,6 @@ fn main(
     let ok1 = row1 < params.rows && ts1 >= 0 && ts1 < i32(params.T);
     let base0 = select(0u, (item0 + u32(ts0)) * cin4, ok0);
     let base1 = select(0u, (item1 + u32(ts1)) * cin4, ok1);
-    let keep0 = select(0.0, 1.0, ok0);
-    let keep1 = select(0.0, 1.0, ok1);
     let wbase = (k * params.cin + fetch_q) * cout4 + fetch_c;
     for (var c4 = 0u; c4 < cin4; c4++) {
       let mine = select(vec4<f32>(), W[wbase + c4 * 4u * cout4], fetch_ok);
@@ -60,8 +57,11 @@ fn main(
       let w21 = subgroupBroadcast(mine, 5u);
       let w30 = subgroupBroadcast(mine, 6u);
       let w31 = subgroupBroadcast(mine, 7u);
-      let a = max(x[base0 + c4] * keep0, floor);
-      let e = max(x[base1 + c4] * keep1, floor);
+      // Taps outside the sequence read as zero (selected, not multiplied: 0 x Inf is NaN).
+      let a0 = select(vec4<f32>(), x[base0 + c4], ok0);
+      let e0 = select(vec4<f32>(), x[base1 + c4], ok1);
+      let a = select(a0, max(a0, vec4<f32>()), relu_in);
+      let e = select(e0, max(e0, vec4<f32>()), relu_in);
       acc00 = fma(vec4<f32>(a.x), w00, acc00); acc01 = fma(vec4<f32>(a.x), w01, acc01);
       acc00 = fma(vec4<f32>(a.y), w10, acc00); acc01 = fma(vec4<f32>(a.y), w11, acc01);
       acc00 = fma(vec4<f32>(a.z), w20, acc00); acc01 = fma(vec4<f32>(a.z), w21, acc01);

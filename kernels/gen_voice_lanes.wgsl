@@ -57,8 +57,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_id) lane:
   let S = SK * 32u;
   let R2 = 2u * R;
   let RS = R + S;
-  // This lane's first channel in every block of 32. In a subgroup wider than 8 the lanes past 7
-  // repeat lanes 0-7 (the same values, written twice) and add nothing to the sampling's sums.
+  // This lane's first channel in every block of 32 (the workgroup is 8 invocations; should an
+  // implementation number them past 7 in a wider subgroup, they repeat lanes 0-7 and add nothing
+  // to the sampling's sums).
   let mine = 4u * (lane % 8u);
   for (var j = 0u; j < q.nsteps; j++) {
     if (lane == 0u) { tsh = state[b]; }

@@ -51,7 +51,7 @@ describe('evaluation', () => {
       { name: 'b', pitch: 64, audio: tone(329.63) },
     ];
     const { rows, summary } = evaluateNoise(notes, { seconds: 0.2 });
-    expect(rows.map((r) => r.samples)).toEqual([3200, 3200]);
+    expect(rows.map((r) => r.samples)).toEqual([3072, 3072]);
     expect(summary.meanBitsPerSample).toBe(8);
     expect(summary.clearF0).toBe(2);
     expect(summary.within50Cents).toBe(0);

@@ -149,6 +149,10 @@ describe('training', () => {
     // The second sitting's clock continues from the first's.
     expect(logs[1].seconds).toBeGreaterThan(logs[0].seconds);
     expect(loadLatestCheckpoint(common.out)!.state.trainSeconds).toBeGreaterThanOrEqual(logs[1].seconds);
+    // Resuming without --eval-data would train on other notes (12 minus the held-out instruments): refused.
+    await expect(
+      train(e, { ...common, source: new JsonWavSource(data), evalFraction: 0.3, steps: 6, resume: true }),
+    ).rejects.toThrow(/trained on 12 notes, this run selects \d+/);
   });
 
   it('stops cleanly on abort, with a checkpoint of the last step', async () => {

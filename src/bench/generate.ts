@@ -3,7 +3,7 @@
 // weight bandwidth reached against the adapter's measured read ceiling, and in the same run the
 // naive generator for one voice (speed-up = aggregate samples/s over it) and, where python3 with
 // NumPy is installed, a NumPy/OpenBLAS step at the same batch, for the ratios.
-import { lanesPreferred } from '../gpu/lanes.js';
+import { lanesOf } from '../gpu/lanes.js';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -100,7 +100,7 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
     const s = (performance.now() - t0) / 1000;
     const perVoice = T / s;
     // the layered kernels read the weights once per voice tile; the voice-loop path once per voice
-    const path = choosePath(c, 'auto', B, lanesPreferred(engine));
+    const path = choosePath(c, 'auto', B, lanesOf(engine));
     const reads = path === 'layered' ? Math.ceil(B / VOICE_TILE) : B;
     const weightGBps = (weightBytes * reads * (T / s)) / 1e9;
     const np = numpyStep(
@@ -118,7 +118,7 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
       samplesPerSecond: perVoice,
       aggregateSamplesPerSecond: perVoice * B,
       realtimeFactor: perVoice / c.sampleRate,
-      dispatchesPerStep: dispatchesPerStep(c, 'auto', B, lanesPreferred(engine)),
+      dispatchesPerStep: dispatchesPerStep(c, 'auto', B, lanesOf(engine)),
       path,
       naiveSamplesPerSecond: naivePerVoice,
       speedupOverNaive: (perVoice * B) / naivePerVoice,

@@ -112,14 +112,18 @@ function summarise(rows: EvalRow[]): EvalSummary {
  */
 export function evaluateNoise(
   notes: EvalNote[],
-  o: { seconds?: number; seed?: number; sampleRate?: number; numClasses?: number } = {},
+  o: { seconds?: number; seed?: number; sampleRate?: number; hop?: number; numClasses?: number } = {},
 ): { rows: EvalRow[]; summary: EvalSummary } {
   if (notes.length === 0) throw new Error('evaluate: no notes');
   const classes = o.numClasses ?? 256;
   const limit = o.seconds === undefined ? Infinity : Math.round(o.seconds * (o.sampleRate ?? 16000));
   const rng = new Rng(o.seed ?? 0);
+  const hop = o.hop ?? 512;
   const rows = notes.map((n): EvalRow => {
-    const a = n.audio.subarray(0, Math.min(n.audio.length, limit));
+    // Whole frames, as evaluateNotes measures, so the floor covers the same samples as a model.
+    const T = Math.floor(Math.min(n.audio.length, limit) / hop) * hop;
+    if (T === 0) throw new Error(`${n.name}: shorter than one ${hop}-sample frame`);
+    const a = n.audio.subarray(0, T);
     const noise = muLawDecodeReference(Uint32Array.from(a, () => rng.nextU32() % classes));
     const f0 = medianF0(yinF0(a));
     const f0Noise = medianF0(yinF0(noise));

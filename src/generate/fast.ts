@@ -5,7 +5,7 @@
 // next step on the GPU and audio comes back in chunks (the engine's pipelined read-back). This file
 // runs the chunk loop; instance.ts builds the per-step work, route.ts chooses the path and
 // generator.ts batches voices over it.
-import { lanesPreferred } from '../gpu/lanes.js';
+import { lanesOf } from '../gpu/lanes.js';
 import type { PendingRead, ReadRange } from '../gpu/engine.js';
 import { destroyDispatches } from '../gpu/registry.js';
 import type { Tensor } from '../gpu/tensor.js';
@@ -60,7 +60,7 @@ export async function* generateChunks(
       ),
     );
     const E = condInput.length / (B * frames);
-    const path = choosePath(c, o.path, B, lanesPreferred(engine));
+    const path = choosePath(c, o.path, B, lanesOf(engine));
     for (let v0 = 0; v0 < B; v0 += per) {
       const n = Math.min(per, B - v0);
       const spec = {

@@ -125,7 +125,8 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     small: wPast.length + wCur.length + wResSkip.length,
   };
   let all: Tensor | null = null;
-  if (voiceLoopFits(c) || voiceLanesFit(c)) {
+  // (every config the voice-lanes path serves fits the voice loop too)
+  if (voiceLoopFits(c)) {
     const packed = new Float32Array(allOffsets.small + small.length);
     packed.set(wPast, allOffsets.wPast);
     packed.set(wCur, allOffsets.wCur);

@@ -12,16 +12,28 @@ export { VOICE_LOOP_STEPS, VOICE_TILE } from '../ops/gen-step.js';
  * batch 4, and slower for `h128_bo16` (15 MB) even at batch 1 (91 vs 123 samples/s): it pays off
  * only while the step's weights stay close to one core or compute unit.
  */
-export function choosePath(c: ModelConfig, requested: GenerationPath = 'auto', batch = 1, lanes = false): ResolvedPath {
+/** What the adapter allows of the lanes kernels (src/gpu/lanes.ts, lanesOf): may they run, and are they preferred. */
+export interface LanesChoice {
+  supported: boolean;
+  preferred: boolean;
+}
+const NO_LANES: LanesChoice = { supported: false, preferred: false };
+
+export function choosePath(
+  c: ModelConfig,
+  requested: GenerationPath = 'auto',
+  batch = 1,
+  lanes: LanesChoice = NO_LANES,
+): ResolvedPath {
   if (requested === 'voice-loop' && !voiceLoopFits(c))
     throw new Error(`config ${c.name}: the voice-loop path supports residual and skip widths up to 256`);
-  if (requested === 'voice-lanes' && !(lanes && voiceLanesFit(c)))
+  if (requested === 'voice-lanes' && !(lanes.supported && voiceLanesFit(c)))
     throw new Error(
       `config ${c.name}: the voice-lanes path needs the subgroups feature (8+ lanes) and residual and skip widths ` +
         `divisible by 32, up to 64 and 128`,
     );
   if (requested !== 'auto') return requested;
-  if (lanes && voiceLanesFit(c) && batch <= VOICE_LANES_MAX_BATCH) return 'voice-lanes';
+  if (lanes.preferred && voiceLanesFit(c) && batch <= VOICE_LANES_MAX_BATCH) return 'voice-lanes';
   return voiceLoopFits(c) && stepWeightBytes(c) <= 2 * 1024 * 1024 && batch <= 2 ? 'voice-loop' : 'layered';
 }
 
@@ -39,6 +51,11 @@ export function stepWeightBytes(c: ModelConfig): number {
   return 4 * (L * (3 * R * 2 * R + R * (R + S)) + 4 * R + R * S + S * S + S * 257);
 }
 
-export function dispatchesPerStep(c: ModelConfig, path: GenerationPath = 'auto', batch = 1, lanes = false): number {
+export function dispatchesPerStep(
+  c: ModelConfig,
+  path: GenerationPath = 'auto',
+  batch = 1,
+  lanes: LanesChoice = NO_LANES,
+): number {
   return choosePath(c, path, batch, lanes) === 'layered' ? 2 * decoderLayers(c) + 2 : 1 / VOICE_LOOP_STEPS;
 }

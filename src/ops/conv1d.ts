@@ -79,7 +79,7 @@ export interface Conv1dOptions {
   /** y = residual + conv(x), out of place (training keeps every layer's input for the backward pass). */
   residual?: Tensor;
   frameBias?: FrameBias;
-  /** Force a tile variant (tests and benchmarks); by default chosen from Cout. */
+  /** Force a kernel variant (tests and benchmarks); by default chosen from the adapter (lanesPreferred) and Cout. */
   tile?: TileVariant;
 }
 

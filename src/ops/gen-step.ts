@@ -1,12 +1,13 @@
 // Host wrappers for the fast generator's step kernels: kernels/gen_step_start.wgsl (start conv and
 // the past taps of every layer), gen_gate.wgsl (current tap + gate, ring write), gen_res_skip.wgsl
 // (the [res | skip] matvec), gen_head_sample.wgsl (head, softmax sampling, feedback) and
-// gen_voice_loop.wgsl (all of it, one workgroup per voice, many steps per dispatch). They share
+// gen_voice_loop.wgsl (all of it, one workgroup per voice, many steps per dispatch) and
+// gen_voice_lanes.wgsl (the same for CPU adapters, one 8-lane subgroup per voice). They share
 // the step parameters and state layout of kernels/lib_generation.wgsl.
 //
 // Their reference is the decoder itself: under teacher forcing, every step's logits equal the
 // teacher-forced decoder's (the graph, checked against its float64 evaluation), within 1e-4;
-// test/generate.test.ts checks both paths that way, and the sampler against
+// test/ops/gen-step.test.ts checks every path that way, and the sampler against
 // src/ops/sample-categorical.ts. A separate step-by-step reference would be the WaveNet written
 // a fourth time.
 import type { Engine } from '../gpu/engine.js';
@@ -198,7 +199,6 @@ export interface AllWeightOffsets {
   small: number;
 }
 
-/** `steps` whole steps per voice in one dispatch, one workgroup per voice (widths up to 256). */
 /**
  * kernels/gen_voice_lanes.wgsl: the voice loop with one 8-lane subgroup per voice (CPU adapters),
  * specialised to the config's widths by its override constants. Same bindings as genVoiceLoop.
@@ -211,6 +211,7 @@ export async function genVoiceLanes(
   at: AllWeightOffsets,
   s: GenStepBuffers,
 ): Promise<Dispatch> {
+  // (the small tensors' offsets p.at_* are then divisible by 4 too: they are sums of multiples of R and S)
   if (p.R % 32 !== 0 || p.S % 32 !== 0 || p.R > 64 || p.S > 128)
     throw new Error(`gen_voice_lanes: widths R ${p.R}, S ${p.S} must be divisible by 32, at most 64 and 128`);
   for (const [name, offset] of Object.entries(at))
@@ -228,6 +229,7 @@ export async function genVoiceLanes(
   );
 }
 
+/** `steps` whole steps per voice in one dispatch, one workgroup per voice (widths up to 256). */
 export async function genVoiceLoop(
   engine: Engine,
   p: GenStepParams,

@@ -37,6 +37,8 @@ export interface CheckpointState {
   savedAt: string;
   /** Wall-clock seconds of training up to this checkpoint, over every sitting (absent in older checkpoints). */
   trainSeconds?: number;
+  /** Notes the sampler draws from (absent in older checkpoints): a resumed run must select the same ones. */
+  trainNotes?: number;
 }
 
 export interface Checkpoint {

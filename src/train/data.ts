@@ -151,8 +151,8 @@ export function evalBatches(
   maxBatches: number,
 ): Batch[] {
   const out: Batch[] = [];
-  // Notes evenly spaced over the list (which is in name order: instrument, then pitch), so a few
-  // batches still span every instrument and the pitch range.
+  // Notes evenly spaced over the list (the source's order: examples.json's, which the NSynth
+  // release keeps by instrument, then pitch), so a few batches still span the instruments.
   const wanted = Math.min(notes.length, maxBatches * B);
   for (let k = 0; k < maxBatches && k * B < notes.length; k++) {
     const batch = { audio: new Float32Array(B * length), pitch: new Uint32Array(B) };

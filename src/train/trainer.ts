@@ -122,6 +122,11 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
     if (split.sharedSplit) info(`only one instrument passes the filters: evaluating on the training notes`);
     info(`${trainNotes.length} training notes, ${evaluation.length} held-out notes from ${o.source.where}`);
   }
+  if (ck?.state.trainNotes !== undefined && ck.state.trainNotes !== trainNotes.length)
+    throw new Error(
+      `The checkpoint was trained on ${ck.state.trainNotes} notes, this run selects ${trainNotes.length} ` +
+        `(resume with the same data, filters and --eval-fraction / --eval-data)`,
+    );
   const sampler = new CropSampler(o.source, trainNotes, run.crop, run.seed, ck?.state.sampler);
   const evalSet = evaluation.length ? evalBatches(evalFrom, evaluation, run.batch, run.crop, o.evalBatches ?? 4) : [];
 
@@ -157,6 +162,7 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
       data: o.source.where,
       savedAt: new Date().toISOString(),
       trainSeconds: seconds(),
+      trainNotes: trainNotes.length,
     };
     const [p, e, m, v] = await Promise.all([plan.read('params'), plan.read('ema'), plan.read('m'), plan.read('v')]);
     const L = plan.layout;

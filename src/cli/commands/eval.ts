@@ -39,7 +39,7 @@ export function evalCommand(): Command {
           ? undefined
           : (done: number, total: number) => process.stderr.write(`\reval: ${done}/${total} notes`);
         if (o.model === 'noise') {
-          report(o, source.where, 'plain mu-law noise', evaluateNoise(notes, { seconds: o.seconds, seed: o.seed }));
+          report(o, source.where, 'none (host)', evaluateNoise(notes, { seconds: o.seconds, seed: o.seed }));
           return;
         }
         await withEngine(cmd, async (engine) => {

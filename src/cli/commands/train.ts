@@ -69,7 +69,13 @@ export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void
     velocities: o.velocities ? o.velocities.split(',').map(Number) : undefined,
   };
   const source = openNoteSource(o.data);
-  const evalSource = o.evalData ? openNoteSource(o.evalData) : undefined;
+  let evalSource: ReturnType<typeof openNoteSource> | undefined;
+  try {
+    evalSource = o.evalData ? openNoteSource(o.evalData) : undefined;
+  } catch (e) {
+    source.close();
+    throw e;
+  }
   const say = (m: string) => {
     if (!o.quiet) console.error(`nsynth train: ${m}`);
   };

@@ -53,6 +53,19 @@ export function defaultModelDir(): string {
   return path.join(packageRoot(), 'weights', 'default');
 }
 
+/**
+ * A benchmark's config name, where `default` means the shipped default model's config (read from
+ * weights/default/manifest.json).
+ */
+export function benchConfigName(name: string): string {
+  if (name !== 'default') return name;
+  const manifest = path.join(defaultModelDir(), 'manifest.json');
+  if (!fs.existsSync(manifest)) throw new Error(`--config default: no default model in ${defaultModelDir()} yet`);
+  const config = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { config?: { name?: unknown } }).config;
+  if (typeof config?.name !== 'string') throw new Error(`${manifest}: no config name`);
+  return config.name;
+}
+
 /** `--model DIR` or `random:CONFIG`; without it, the shipped default model. */
 export const modelOption = (): Option =>
   new Option('--model <dir>', 'weights folder, or random:CONFIG (default: the shipped weights/default)');

@@ -6,7 +6,7 @@ import { getConfig } from '../../model/config.js';
 import { runForwardBench } from '../../bench/forward.js';
 import { runGenerateBench } from '../../bench/generate.js';
 import { runTrainBench } from '../../bench/train.js';
-import { int, num, intList, withEngine } from '../options.js';
+import { benchConfigName, defaultModelDir, int, intList, num, withEngine } from '../options.js';
 
 function forward(): Command {
   return new Command('forward')
@@ -17,7 +17,12 @@ function forward(): Command {
     .option('--json', 'print JSON instead of a table')
     .action(async (o: { config: string; seconds: number; batch: number; json?: boolean }, cmd: Command) => {
       await withEngine(cmd, (engine) =>
-        runForwardBench(engine, { configs: o.config.split(','), seconds: o.seconds, batch: o.batch, json: !!o.json }),
+        runForwardBench(engine, {
+          configs: o.config.split(',').map(benchConfigName),
+          seconds: o.seconds,
+          batch: o.batch,
+          json: !!o.json,
+        }),
       );
     });
 }
@@ -25,7 +30,7 @@ function forward(): Command {
 function generate(): Command {
   return new Command('generate')
     .description('fast generation speed per batch, against the naive generator in the same run')
-    .option('--config <name>', 'model config', 'tiny')
+    .option('--config <name>', "model config ('default': the shipped default model)", 'tiny')
     .option('--model <dir>', 'measure this weights folder instead of a random model of --config')
     .option('--batch <list>', 'comma-separated batch sizes', intList('--batch'), [1, 4, 16])
     .option('--seconds <s>', 'audio generated per batch size', num('--seconds'), 0.25)
@@ -38,8 +43,9 @@ function generate(): Command {
       ) => {
         await withEngine(cmd, (engine) =>
           runGenerateBench(engine, {
-            config: o.config,
-            model: o.model,
+            // `--config default` measures the shipped default model itself.
+            config: o.config === 'default' ? benchConfigName('default') : o.config,
+            model: o.model ?? (o.config === 'default' ? defaultModelDir() : undefined),
             batches: o.batch,
             seconds: o.seconds,
             naiveSteps: o.naiveSteps,
@@ -61,7 +67,7 @@ function train(): Command {
     .action(async (o: { config: string; batch: number; crop: number; steps: number; json?: boolean }, cmd: Command) => {
       await withEngine(cmd, (engine) =>
         runTrainBench(engine, {
-          configs: o.config.split(','),
+          configs: o.config.split(',').map(benchConfigName),
           batch: o.batch,
           crop: o.crop,
           steps: o.steps,
@@ -87,7 +93,7 @@ function convTiles(): Command {
         cmd: Command,
       ) => {
         const shapes = o.config
-          ? configConvShapes(getConfig(o.config), o.rows)
+          ? configConvShapes(getConfig(benchConfigName(o.config)), o.rows)
           : o.columns.map((cout) => ({ rows: o.rows, cin: o.reduction, cout, taps: 1, dilation: 1 }));
         await withEngine(cmd, (engine) => runConvTilesBench(engine, { shapes, json: !!o.json }));
       },

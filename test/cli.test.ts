@@ -128,10 +128,21 @@ describe('nsynth CLI', () => {
     expect(readWav16k(out).length).toBe(1024);
     expect(run('reconstruct', plain, '--out', out, ...model)).toMatch(/pitch 60 from its f0 \(261\.\d Hz\)/);
     expect(run('reconstruct', plain, '--out', out, ...model, '--pitch', '72')).toMatch(/pitch 72 from --pitch/);
-    if (!fs.existsSync(path.resolve(__dirname, '../weights/default/manifest.json'))) {
+    const manifest = path.resolve(__dirname, '../weights/default/manifest.json');
+    if (!fs.existsSync(manifest)) {
       const r = spawnSync(process.execPath, [BIN, 'reconstruct', plain, '--out', out], { encoding: 'utf8' });
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/no default model in .*weights\/default yet: pass --model/);
+    } else {
+      // The shipped default model is what every command uses without --model.
+      expect(run('reconstruct', named, '--out', out, '--seconds', '0.064', '--quiet')).toMatch(
+        /pitch 60 from the file name/,
+      );
+      expect(readWav16k(out).length).toBe(1024);
+      const meta = JSON.parse(fs.readFileSync(manifest, 'utf8')).meta;
+      for (const k of ['data', 'steps', 'seed', 'trainSeconds', 'validationBitsPerSample'])
+        expect(meta[k], `manifest meta.${k}`).toBeDefined();
+      expect(meta.steps).toBeGreaterThan(0);
     }
   });
 

@@ -38,11 +38,12 @@ export function choosePath(
 }
 
 /**
- * Batches up to which `auto` takes the voice-lanes path on CPU adapters (`lanes`): each voice is
- * one subgroup on one core, so a batch spreads over the cores; measured against the layered path
- * with `nsynth bench generate` (README, "Fast generation").
+ * Batches up to which `auto` takes the voice-lanes path on CPU adapters. `nsynth bench generate
+ * --model weights/default` (h32_pitch, 2-core lavapipe): voice-lanes 1,876 / 1,895 / 1,935 / 2,267
+ * samples/s in all at batch 1 / 2 / 4 / 16, the voice loop and layered paths 844 / 984 / 1,872 /
+ * 3,188: lanes win to batch 4, the layered kernels' voice tiles beyond.
  */
-export const VOICE_LANES_MAX_BATCH = 16;
+export const VOICE_LANES_MAX_BATCH = 4;
 
 /** Bytes of weights one generation step reads (f32). */
 export function stepWeightBytes(c: ModelConfig): number {

@@ -11,7 +11,7 @@
 // src/ops/sample-categorical.ts. A separate step-by-step reference would be the WaveNet written
 // a fourth time.
 import type { Engine } from '../gpu/engine.js';
-import type { Dispatch } from '../gpu/registry.js';
+import type { Dispatch, Kernel } from '../gpu/registry.js';
 
 /** Voices per voice group in the layered kernels (their `const VB`): one weight read serves them all. */
 export const VOICE_TILE = 16;
@@ -217,16 +217,7 @@ export async function genVoiceLanes(
   for (const [name, offset] of Object.entries(at))
     if (offset % 4 !== 0) throw new Error(`gen_voice_lanes: packed weights ${name} at ${offset}, not divisible by 4`);
   const k = await engine.kernel('gen_voice_lanes', { RK: p.R / 32, SK: p.S / 32 });
-  return k.prepare(
-    {
-      p: uniforms(p, 0),
-      q: { nsteps: steps, w_past: at.wPast, w_cur: at.wCur, w_res_skip: at.wResSkip, small_w: at.small },
-      hist: s.hist,
-      all_w: all,
-      ...samplingBindings(s),
-    },
-    [p.B],
-  );
+  return voiceLoopDispatch(k, p, steps, all, at, s);
 }
 
 /** `steps` whole steps per voice in one dispatch, one workgroup per voice (widths up to 256). */
@@ -238,7 +229,18 @@ export async function genVoiceLoop(
   at: AllWeightOffsets,
   s: GenStepBuffers,
 ): Promise<Dispatch> {
-  const k = await engine.kernel('gen_voice_loop');
+  return voiceLoopDispatch(await engine.kernel('gen_voice_loop'), p, steps, all, at, s);
+}
+
+/** The voice loops' common bindings (gen_voice_loop and gen_voice_lanes): one workgroup per voice. */
+function voiceLoopDispatch(
+  k: Kernel,
+  p: GenStepParams,
+  steps: number,
+  all: GPUBuffer,
+  at: AllWeightOffsets,
+  s: GenStepBuffers,
+): Dispatch {
   return k.prepare(
     {
       p: uniforms(p, 0),

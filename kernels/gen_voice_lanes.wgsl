@@ -5,25 +5,18 @@ enable subgroups;
 // Lane l owns channels 32k + 4l .. 32k + 4l + 3 of every vector (the residual stream, the skip
 // sum, the gate, the head), as vec4s, and reads only the weight columns of those channels; the
 // inputs of a matrix-vector product reach every lane by subgroupBroadcast, a register shuffle.
-// Same arithmetic, in the same order, and the same state layout as gen_voice_loop and the layered
-// kernels, so any path can continue another; sampling sums the softmax in another order, so a
-// draw may differ at a near-tie. Needs residual and skip widths divisible by 32 (RK, SK below),
+// Same arithmetic, summed in the same order, and the same state layout as gen_voice_loop and the
+// layered kernels, so any path can continue another (the gate's product and the softmax's sums
+// round differently, so a draw may differ at a near-tie). Needs residual and skip widths divisible by 32 (RK, SK below),
 // subgroups of at least 8 lanes, and the packed weights in `all_w` at offsets divisible by 4.
 //! include lib_generation
 //! include lib_sample_categorical
+//! include lib_feed_back
 
 override RK: u32;  // residual width / 32 (at most MAX_RK)
 override SK: u32;  // skip width / 32 (at most MAX_SK)
 const MAX_RK: u32 = 2u;
 const MAX_SK: u32 = 4u;
-
-struct LoopParams {
-  nsteps: u32,
-  w_past: u32,   // offsets into all_w, in floats (divisible by 4)
-  w_cur: u32,
-  w_res_skip: u32,
-  small_w: u32,
-}
 
 @group(0) @binding(0) var<uniform> p: GenParams;
 @group(0) @binding(1) var<uniform> q: LoopParams;
@@ -201,13 +194,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_id) lane:
       for (var k = 0u; k < 8u; k++) { step_logits[pos * 64u + 8u * k + lane % 8u] = lg[k]; }
     }
     let choice = sample_lanes(lg, lane, p.temperature, uniform01(p.seed, p.voice_base + b, t));
-    if (lane == 0u) {
-      classes[pos] = choice;
-      var next = choice;
-      if ((p.flags & 1u) != 0u) { next = teacher[pos]; }
-      state[p.B + b * 4u + (t % 4u)] = bitcast<u32>(f32(i32(next) - 128) / 128.0);
-      state[b] = t + 1u;
-    }
+    if (lane == 0u) { feed_back(b, t, choice); }
     storageBarrier();
   }
 }

@@ -7,14 +7,6 @@
 //! include lib_sample_categorical
 //! include lib_finish_step
 
-struct LoopParams {
-  nsteps: u32,
-  w_past: u32,   // offsets into all_w (floats)
-  w_cur: u32,
-  w_res_skip: u32,
-  small_w: u32,
-}
-
 @group(0) @binding(0) var<uniform> p: GenParams;
 @group(0) @binding(1) var<uniform> q: LoopParams;
 @group(0) @binding(2) var<storage, read_write> state: array<u32>;

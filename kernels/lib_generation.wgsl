@@ -33,6 +33,15 @@ struct GenParams {
   voice_base: u32,   // global index of this batch's voice 0 (the RNG counter), batches may be split
 }
 
+// The voice loops' own parameters (gen_voice_loop, gen_voice_lanes), beside GenParams.
+struct LoopParams {
+  nsteps: u32,
+  w_past: u32,   // offsets into all_w (floats; divisible by 4 for gen_voice_lanes)
+  w_cur: u32,
+  w_res_skip: u32,
+  small_w: u32,
+}
+
 fn dilation_of(layer: u32, lps: u32) -> u32 { return 1u << (layer % lps); }
 
 // First float of layer `layer`'s ring in hist.

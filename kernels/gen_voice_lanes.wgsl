@@ -30,7 +30,9 @@ const MAX_SK: u32 = 4u;
 
 var<workgroup> tsh: u32;  // this voice's step, shared so that it is uniform
 
-// Every lane's v, in lane order (subgroupBroadcast takes only constant lane indices).
+// Every lane's v, in lane order (subgroupBroadcast takes only constant lane indices). The five
+// matrix-vector products below are written out, each with its own loops: one helper taking the
+// accumulators by pointer made lavapipe keep them in memory and ran many times slower.
 fn spread(v: vec4<f32>) -> array<vec4<f32>, 8> {
   return array<vec4<f32>, 8>(
     subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u),

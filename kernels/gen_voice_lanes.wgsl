@@ -56,6 +56,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_id) lane:
   // implementation number them past 7 in a wider subgroup, they repeat lanes 0-7 and add nothing
   // to the sampling's sums).
   let mine = 4u * (lane % 8u);
+  // 8 and 4, from the uniform R rather than written as constants: the compiler then keeps the
+  // loops over source lanes and vector components rolled. Fully unrolled, with every weight read a
+  // per-lane gather, lavapipe took 80-150 s to compile this kernel on its first dispatch.
+  let rolled8 = p.R / (4u * RK);
+  let rolled4 = p.R / (8u * RK);
   for (var j = 0u; j < q.nsteps; j++) {
     if (lane == 0u) { tsh = state[b]; }
     let t = workgroupUniformLoad(&tsh);
@@ -74,9 +79,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_id) lane:
     for (var k = 0u; k < SK; k++) { sv[k] = s4(p.at_skip_start_b + 32u * k + mine); }
     for (var kc = 0u; kc < RK; kc++) {
       let all_x = spread(lv[kc]);
-      for (var src = 0u; src < 8u; src++) {
+      for (var src = 0u; src < rolled8; src++) {
         let xin = all_x[src];
-        for (var e = 0u; e < 4u; e++) {
+        for (var e = 0u; e < rolled4; e++) {
           let c = 32u * kc + 4u * src + e;
           for (var k = 0u; k < SK; k++) {
             sv[k] = fma(vec4<f32>(xin[e]), s4(p.at_skip_start_w + c * S + 32u * k + mine), sv[k]);
@@ -108,11 +113,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_id) lane:
         let all2 = spread(h2[kc]);
         let all1 = spread(h1[kc]);
         let all0 = spread(lv[kc]);
-        for (var src = 0u; src < 8u; src++) {
+        for (var src = 0u; src < rolled8; src++) {
           let a2 = all2[src];
           let a1 = all1[src];
           let a0 = all0[src];
-          for (var e = 0u; e < 4u; e++) {
+          for (var e = 0u; e < rolled4; e++) {
             let c = 32u * kc + 4u * src + e;
             for (var k = 0u; k < RK; k++) {
               let o = 32u * k + mine;
@@ -140,9 +145,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_id) lane:
       for (var k = 0u; k < SK; k++) { sa[k] = s4(p.at_res_skip_b + i * RS + R + 32u * k + mine); }
       for (var kc = 0u; kc < RK; kc++) {
         let all_g = spread(gv[kc]);
-        for (var src = 0u; src < 8u; src++) {
+        for (var src = 0u; src < rolled8; src++) {
           let g = all_g[src];
-          for (var e = 0u; e < 4u; e++) {
+          for (var e = 0u; e < rolled4; e++) {
             let c = 32u * kc + 4u * src + e;
             if (!last) {
               for (var k = 0u; k < RK; k++) { ra[k] = fma(vec4<f32>(g[e]), w4(wr + c * RS + 32u * k + mine), ra[k]); }
@@ -165,9 +170,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_id) lane:
     for (var k = 0u; k < SK; k++) { hv[k] = cond[(cb + 32u * k + mine) >> 2u]; }
     for (var kc = 0u; kc < SK; kc++) {
       let all_s = spread(sv[kc]);
-      for (var src = 0u; src < 8u; src++) {
+      for (var src = 0u; src < rolled8; src++) {
         let h = all_s[src];
-        for (var e = 0u; e < 4u; e++) {
+        for (var e = 0u; e < rolled4; e++) {
           let c = 32u * kc + 4u * src + e;
           for (var k = 0u; k < SK; k++) {
             hv[k] = fma(vec4<f32>(h[e]), s4(p.at_out1_w + c * S + 32u * k + mine), hv[k]);
@@ -181,9 +186,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_id) lane:
     for (var k = 0u; k < 8u; k++) { lg[k] = s4(p.at_logits_b + 32u * k + mine); }
     for (var kc = 0u; kc < SK; kc++) {
       let all_h = spread(hv[kc]);
-      for (var src = 0u; src < 8u; src++) {
+      for (var src = 0u; src < rolled8; src++) {
         let h = all_h[src];
-        for (var e = 0u; e < 4u; e++) {
+        for (var e = 0u; e < rolled4; e++) {
           let c = 32u * kc + 4u * src + e;
           for (var k = 0u; k < 8u; k++) {
             lg[k] = fma(vec4<f32>(h[e]), s4(p.at_logits_w + c * 256u + 32u * k + mine), lg[k]);

@@ -1,11 +1,8 @@
 // The benchmarks run and report what they promise (speed itself is measured by `nsynth bench`, never asserted).
-import { execFileSync } from 'node:child_process';
-import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configConvShapes } from '../src/bench/conv-tiles.js';
 import { getConfig } from '../src/model/config.js';
-
-const BIN = path.resolve(__dirname, '../bin/nsynth.js');
+import { nsynthOk } from './cli-run.js';
 
 describe('bench conv-tiles', () => {
   it("lists a config's distinct convolutions", () => {
@@ -22,15 +19,8 @@ describe('bench conv-tiles', () => {
     expect(shapes.every((s) => s.rows === 6144 && s.dilation === (s.taps > 1 ? 4 : 1))).toBe(true);
   });
 
-  it('--json times every variant of the three kernels against the FMA probe', () => {
-    const out = execFileSync(
-      process.execPath,
-      [BIN, 'bench', 'conv-tiles', '--config', 'tiny', '--rows', '256', '--json'],
-      {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+  it('--json times every variant of the three kernels against the FMA probe', async () => {
+    const out = await nsynthOk(['bench', 'conv-tiles', '--config', 'tiny', '--rows', '256', '--json']);
     const r = JSON.parse(out);
     expect(r.ceilings.fmaGflops).toBeGreaterThan(0);
     const kernels = new Set(r.rows.map((x: { kernel: string }) => x.kernel));

@@ -1,30 +1,27 @@
 // The `nsynth` command end to end: init -> encode -> logits, checked against the library.
 import { describe, it, expect } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { testEngine } from './helpers.js';
+import { nsynth, nsynthOk, runNode } from './cli-run.js';
 import { loadModel } from '../src/nsynth.js';
 import { decodeNpy } from '../src/formats/npy.js';
 import { encodeWav, readWav16k } from '../src/formats/wav.js';
 
-const BIN = path.resolve(__dirname, '../bin/nsynth.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-cli-'));
-const run = (...args: string[]) =>
-  execFileSync(process.execPath, [BIN, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (...args: string[]) => nsynthOk(args);
 
 describe('package entry points', () => {
-  it('nsynth-webgpu, nsynth-webgpu/train and nsynth-webgpu/convert resolve to the built files', () => {
-    const out = execFileSync(
-      process.execPath,
+  it('nsynth-webgpu, nsynth-webgpu/train and nsynth-webgpu/convert resolve to the built files', async () => {
+    const { stdout: out } = await runNode(
       [
         '--input-type=module',
         '-e',
         "const m = await import('nsynth-webgpu'); const t = await import('nsynth-webgpu/train'); const c = await import('nsynth-webgpu/convert');" +
           'console.log(typeof m.createEngine, typeof t.train, typeof t.TrainPlan, typeof c.convertToWeights, typeof c.TfBundle); process.exit(0)',
       ],
-      { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' },
+      { cwd: path.resolve(__dirname, '..') },
     );
     expect(out.trim()).toBe('function function function function function');
   });
@@ -33,15 +30,15 @@ describe('package entry points', () => {
 describe('nsynth CLI', () => {
   it('init, encode and logits write files that match the library', async () => {
     const model = path.join(tmp, 'tiny');
-    expect(run('init', '--config', 'tiny', '--seed', '4', '--out', model)).toMatch(
+    expect(await run('init', '--config', 'tiny', '--seed', '4', '--out', model)).toMatch(
       /config tiny, 147,568 parameters, seed 4/,
     );
     const wav = path.join(tmp, 'note.wav');
     fs.writeFileSync(wav, encodeWav(Float32Array.from({ length: 2048 }, (_, t) => 0.4 * Math.sin(t / 11))));
     const emb = path.join(tmp, 'emb.npy');
-    run('encode', wav, '--model', model, '--out', emb);
+    await run('encode', wav, '--model', model, '--out', emb);
     const logits = path.join(tmp, 'logits.npy');
-    run('logits', wav, '--model', model, '--out', logits, '--embedding', emb);
+    await run('logits', wav, '--model', model, '--out', logits, '--embedding', emb);
     const E = decodeNpy(fs.readFileSync(emb), emb);
     const L = decodeNpy(fs.readFileSync(logits), logits);
     expect(E.shape).toEqual([4, 16]);
@@ -60,7 +57,7 @@ describe('nsynth CLI', () => {
     const out = path.join(tmp, 'gen.wav');
     const wav = path.join(tmp, 'note2.wav');
     fs.writeFileSync(wav, encodeWav(Float32Array.from({ length: 2048 }, (_, t) => 0.3 * Math.sin(t / 7))));
-    const msg = run(
+    const msg = await run(
       'generate',
       '--model',
       'random:tiny',
@@ -77,7 +74,7 @@ describe('nsynth CLI', () => {
     expect(msg).toMatch(/wrote .*gen\.wav in/);
     const a = readWav16k(out);
     expect(a.length).toBe(1024);
-    run(
+    await run(
       'generate',
       '--model',
       'random:tiny',
@@ -93,9 +90,9 @@ describe('nsynth CLI', () => {
     );
     expect(readWav16k(out)).toEqual(a);
     const emb = path.join(tmp, 'emb2.npy');
-    run('encode', wav, '--model', 'random:tiny', '--out', emb);
+    await run('encode', wav, '--model', 'random:tiny', '--out', emb);
     const multi = path.join(tmp, 'multi.wav');
-    run(
+    await run(
       'generate',
       '--model',
       'random:tiny',
@@ -115,7 +112,7 @@ describe('nsynth CLI', () => {
     expect(v1).toEqual(v0); // argmax: both voices of one embedding agree
   });
 
-  it('reconstruct: the pitch from --pitch, an NSynth file name or the f0; without a default model, a clear error', () => {
+  it('reconstruct: the pitch from --pitch, an NSynth file name or the f0; without a default model, a clear error', async () => {
     // A 262 Hz tone under an NSynth name (pitch 60 from the name) and under a plain one (pitch from its f0).
     const tone = Float32Array.from({ length: 8192 }, (_, t) => 0.5 * Math.sin((2 * Math.PI * 261.63 * t) / 16000));
     const named = path.join(tmp, 'tone_synthetic_000-060-100.wav');
@@ -124,18 +121,18 @@ describe('nsynth CLI', () => {
     fs.writeFileSync(plain, encodeWav(tone));
     const model = ['--model', 'random:tiny_pitch', '--seconds', '0.064', '--quiet'];
     const out = path.join(tmp, 'recon.wav');
-    expect(run('reconstruct', named, '--out', out, ...model)).toMatch(/pitch 60 from the file name/);
+    expect(await run('reconstruct', named, '--out', out, ...model)).toMatch(/pitch 60 from the file name/);
     expect(readWav16k(out).length).toBe(1024);
-    expect(run('reconstruct', plain, '--out', out, ...model)).toMatch(/pitch 60 from its f0 \(261\.\d Hz\)/);
-    expect(run('reconstruct', plain, '--out', out, ...model, '--pitch', '72')).toMatch(/pitch 72 from --pitch/);
+    expect(await run('reconstruct', plain, '--out', out, ...model)).toMatch(/pitch 60 from its f0 \(261\.\d Hz\)/);
+    expect(await run('reconstruct', plain, '--out', out, ...model, '--pitch', '72')).toMatch(/pitch 72 from --pitch/);
     const manifest = path.resolve(__dirname, '../weights/default/manifest.json');
     if (!fs.existsSync(manifest)) {
-      const r = spawnSync(process.execPath, [BIN, 'reconstruct', plain, '--out', out], { encoding: 'utf8' });
+      const r = await nsynth(['reconstruct', plain, '--out', out]);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/no default model in .*weights\/default yet: pass --model/);
     } else {
       // The shipped default model is what every command uses without --model.
-      expect(run('reconstruct', named, '--out', out, '--seconds', '0.064', '--quiet')).toMatch(
+      expect(await run('reconstruct', named, '--out', out, '--seconds', '0.064', '--quiet')).toMatch(
         /pitch 60 from the file name/,
       );
       expect(readWav16k(out).length).toBe(1024);
@@ -146,17 +143,18 @@ describe('nsynth CLI', () => {
     }
   });
 
-  it('bad input exits 1 with a message naming the file', () => {
-    const r = spawnSync(
-      process.execPath,
-      [BIN, 'encode', path.join(tmp, 'absent.wav'), '--model', 'random:tiny', '--out', path.join(tmp, 'x.npy')],
-      { encoding: 'utf8' },
-    );
+  it('bad input exits 1 with a message naming the file', async () => {
+    const r = await nsynth([
+      'encode',
+      path.join(tmp, 'absent.wav'),
+      '--model',
+      'random:tiny',
+      '--out',
+      path.join(tmp, 'x.npy'),
+    ]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/nsynth: .*absent\.wav: cannot read \(ENOENT\)/);
-    const r2 = spawnSync(process.execPath, [BIN, 'init', '--config', 'huge', '--out', path.join(tmp, 'y')], {
-      encoding: 'utf8',
-    });
+    const r2 = await nsynth(['init', '--config', 'huge', '--out', path.join(tmp, 'y')]);
     expect(r2.status).toBe(1);
     expect(r2.stderr).toMatch(/Unknown config "huge"/);
     expect(fs.existsSync(path.join(tmp, 'x.npy'))).toBe(false);

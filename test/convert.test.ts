@@ -2,11 +2,11 @@
 // the independent listings in ../shared/data), tfjs import on real tfjs models, round trips
 // through our own TF-bundle writer (Magenta naming) and tfjs export, bad input, and a fuzz test.
 import { describe, it, expect } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { testEngine, rng } from './helpers.js';
+import { nsynthOk } from './cli-run.js';
 import { writeBundle, writeBundleBytes, f32Bytes, resealBlock, type BundleTensor } from './tf-bundle-writer.js';
 import { TfBundle, resolveBundlePrefix } from '../src/convert/tf-bundle.js';
 import { readTfjsModel, dilatedConvs, writeTfjsWeights } from '../src/convert/tfjs.js';
@@ -23,7 +23,6 @@ const DATA = path.resolve(__dirname, '../../shared/data');
 const CKPT = path.join(DATA, 'tf-checkpoints');
 const TFJS = path.join(DATA, 'tfjs-models');
 const haveData = fs.existsSync(CKPT) && fs.existsSync(TFJS);
-const BIN = path.resolve(__dirname, '../bin/nsynth.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-convert-'));
 
 function needData(ctx: { skip: () => void }): void {
@@ -220,16 +219,12 @@ describe('Magenta checkpoint -> our weights', () => {
     expect(await logitsOf(viaEma.weights)).toEqual(await logitsOf(ema));
 
     const out = path.join(tmp, 'converted');
-    const msg = execFileSync(process.execPath, [BIN, 'convert', `${prefix}.index`, '--out', out, '--ema'], {
-      encoding: 'utf8',
-    });
+    const msg = await nsynthOk(['convert', `${prefix}.index`, '--out', out, '--ema']);
     expect(msg).toMatch(/config tiny, \d+ tensors from tf-checkpoint/);
     const m = await loadModel(e, out);
     expect((await m.teacherForcedLogits(audio)).data).toEqual(await logitsOf(ema));
     m.dispose();
-    const listing = JSON.parse(
-      execFileSync(process.execPath, [BIN, 'inspect', prefix, '--json'], { encoding: 'utf8' }),
-    );
+    const listing = JSON.parse(await nsynthOk(['inspect', prefix, '--json']));
     expect(listing.rows.length).toBe(magentaTensors(raw, ema).size);
     expect(listing.failures).toBe(0);
     expect(listing.rows.find((r: { name: string }) => r.name === 'global_step')).toMatchObject({
@@ -303,14 +298,12 @@ describe('tfjs export and import', () => {
     const mapFile = path.join(tmp, 'map.json');
     fs.writeFileSync(mapFile, JSON.stringify(map));
     const out = path.join(tmp, 'from-old-tfjs');
-    execFileSync(process.execPath, [BIN, 'convert', old, '--map', mapFile, '--out', out, '--dtype', 'f16'], {
-      encoding: 'utf8',
-    });
+    await nsynthOk(['convert', old, '--map', mapFile, '--out', out, '--dtype', 'f16']);
     expect(readWeightsDir(out).get('logits/W').data).toEqual(
       Float32Array.from(w.get('logits/W').data, (v) => fromHalf(toHalf(v))),
     );
     const exported = path.join(tmp, 'cli-export');
-    execFileSync(process.execPath, [BIN, 'convert', out, '--to', 'tfjs', '--out', exported], { encoding: 'utf8' });
+    await nsynthOk(['convert', out, '--to', 'tfjs', '--out', exported]);
     expect((await readTfjsModel(exported)).tensors.length).toBe(w.tensors.size);
   });
 

@@ -1,6 +1,5 @@
 // evaluateNotes (src/eval/evaluate.ts) and `nsynth eval`: per-note measures of a model's
 // reconstructions and their summary.
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,9 +7,9 @@ import { evaluateNoise, evaluateNotes } from '../src/eval/evaluate.js';
 import { getConfig } from '../src/model/config.js';
 import { initWeights } from '../src/model/weights.js';
 import { modelFromWeights } from '../src/nsynth.js';
+import { nsynthOk } from './cli-run.js';
 import { testEngine } from './helpers.js';
 
-const BIN = path.resolve(__dirname, '../bin/nsynth.js');
 const NSYNTH = path.resolve(__dirname, '../../shared/data/nsynth');
 
 const tone = (hz: number) =>
@@ -61,16 +60,23 @@ describe('evaluation', () => {
     expect(() => evaluateNoise([])).toThrow(/no notes/);
   });
 
-  it('`nsynth eval --json` on real notes prints every note and the summary', (ctx) => {
+  it('`nsynth eval --json` on real notes prints every note and the summary', async (ctx) => {
     if (!fs.existsSync(NSYNTH)) {
       console.warn(`skipped: ${NSYNTH} is absent`);
       ctx.skip();
     }
-    const out = execFileSync(
-      process.execPath,
-      [BIN, 'eval', '--data', NSYNTH, '--model', 'random:tiny', '--notes', '2', '--seconds', '0.128', '--json'],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const out = await nsynthOk([
+      'eval',
+      '--data',
+      NSYNTH,
+      '--model',
+      'random:tiny',
+      '--notes',
+      '2',
+      '--seconds',
+      '0.128',
+      '--json',
+    ]);
     const r = JSON.parse(out);
     expect(r.model).toBe('random:tiny');
     expect(r.notes.map((n: { note: string }) => n.note)).toEqual([
@@ -88,11 +94,7 @@ describe('evaluation', () => {
     expect(r.summary.notes).toBe(2);
     // --model noise: the floor, measured the same way without a GPU model.
     const noise = JSON.parse(
-      execFileSync(
-        process.execPath,
-        [BIN, 'eval', '--data', NSYNTH, '--model', 'noise', '--notes', '2', '--seconds', '0.128', '--json'],
-        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-      ),
+      await nsynthOk(['eval', '--data', NSYNTH, '--model', 'noise', '--notes', '2', '--seconds', '0.128', '--json']),
     );
     expect(noise.model).toBe('noise');
     expect(noise.summary.meanBitsPerSample).toBe(8);

@@ -1,11 +1,12 @@
 // Training behaviour: over-fitting one short note, bit-exact resume, checkpoints that survive a
 // crash mid-write (simulated and real SIGKILL), and the `nsynth train` CLI.
 import { describe, it, expect } from 'vitest';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { testEngine } from './helpers.js';
+import { BIN, nsynth, nsynthOk } from './cli-run.js';
 import { MICRO } from './micro-config.js';
 import { train } from '../src/train/trainer.js';
 import { JsonWavSource } from '../src/dataset/nsynth.js';
@@ -25,7 +26,6 @@ import { learningRate } from '../src/train/schedule.js';
 import { encodeExample } from '../src/dataset/tf-example.js';
 import { encodeTfRecords } from '../src/dataset/tfrecord.js';
 
-const BIN = path.resolve(__dirname, '../bin/nsynth.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-train-'));
 const data = path.join(tmp, 'data');
 writeSyntheticDataset(data, { notes: 12, seed: 2, samples: 2000, pitchMin: 50, pitchMax: 70 });
@@ -246,7 +246,7 @@ describe('checkpoints survive a crash', () => {
       '--quiet',
     ];
     const reference = path.join(tmp, 'kill-ref');
-    execFileSync(process.execPath, [BIN, ...args(reference)], { stdio: 'ignore' });
+    await nsynthOk(args(reference));
     const out = path.join(tmp, 'kill');
     for (const delayMs of [700, 1300]) {
       const child = spawn(process.execPath, [BIN, ...args(out), '--resume'], { stdio: 'ignore' });
@@ -267,7 +267,7 @@ describe('checkpoints survive a crash', () => {
       expect(ck, 'a checkpoint loads after SIGKILL').not.toBeNull();
       expect(ck!.state.step).toBeGreaterThan(0);
     }
-    execFileSync(process.execPath, [BIN, ...args(out), '--resume'], { stdio: 'ignore' });
+    await nsynthOk([...args(out), '--resume']);
     expectSameWeights(readWeightsDir(path.join(reference, 'weights')), readWeightsDir(path.join(out, 'weights')));
     expectSameWeights(readWeightsDir(path.join(reference, 'ema')), readWeightsDir(path.join(out, 'ema')));
   }, 240000);
@@ -328,27 +328,22 @@ describe('checkpoints survive a crash', () => {
     const file = path.join(tmp, 'notes.tfrecord');
     fs.writeFileSync(file, encodeTfRecords(records));
     const first = path.join(tmp, 'tfrecord-run');
-    const out = execFileSync(
-      process.execPath,
-      [
-        BIN,
-        'train',
-        '--config',
-        microJson,
-        '--data',
-        file,
-        '--steps',
-        '3',
-        '--crop',
-        '64',
-        '--out',
-        first,
-        '--families',
-        'organ,keyboard,mallet',
-        '--json',
-      ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const out = await nsynthOk([
+      'train',
+      '--config',
+      microJson,
+      '--data',
+      file,
+      '--steps',
+      '3',
+      '--crop',
+      '64',
+      '--out',
+      first,
+      '--families',
+      'organ,keyboard,mallet',
+      '--json',
+    ]);
     expect(
       out
         .trim()
@@ -356,29 +351,24 @@ describe('checkpoints survive a crash', () => {
         .map((l) => JSON.parse(l).step),
     ).toEqual([3]);
     const tuned = path.join(tmp, 'fine-tuned');
-    execFileSync(
-      process.execPath,
-      [
-        BIN,
-        'train',
-        '--config',
-        microJson,
-        '--data',
-        data,
-        '--steps',
-        '2',
-        '--crop',
-        '64',
-        '--out',
-        tuned,
-        '--init',
-        path.join(first, 'weights'),
-        '--lr-scale',
-        '0.5',
-        '--quiet',
-      ],
-      { stdio: 'ignore' },
-    );
+    await nsynthOk([
+      'train',
+      '--config',
+      microJson,
+      '--data',
+      data,
+      '--steps',
+      '2',
+      '--crop',
+      '64',
+      '--out',
+      tuned,
+      '--init',
+      path.join(first, 'weights'),
+      '--lr-scale',
+      '0.5',
+      '--quiet',
+    ]);
     const start = readWeightsDir(path.join(first, 'weights')).get('logits/W').data;
     const after = readWeightsDir(path.join(tuned, 'weights')).get('logits/W').data;
     let maxStep = 0;
@@ -388,31 +378,26 @@ describe('checkpoints survive a crash', () => {
     expect(maxStep).toBeLessThan(3e-4);
   });
 
-  it('`nsynth train --json` prints one JSON line per logged step with the contract fields', () => {
-    const out = execFileSync(
-      process.execPath,
-      [
-        BIN,
-        'train',
-        '--config',
-        microJson,
-        '--data',
-        data,
-        '--steps',
-        '6',
-        '--crop',
-        '64',
-        '--out',
-        path.join(tmp, 'json'),
-        '--log-every',
-        '2',
-        '--eval-every',
-        '3',
-        '--json',
-        '--quiet',
-      ],
-      { encoding: 'utf8' },
-    );
+  it('`nsynth train --json` prints one JSON line per logged step with the contract fields', async () => {
+    const out = await nsynthOk([
+      'train',
+      '--config',
+      microJson,
+      '--data',
+      data,
+      '--steps',
+      '6',
+      '--crop',
+      '64',
+      '--out',
+      path.join(tmp, 'json'),
+      '--log-every',
+      '2',
+      '--eval-every',
+      '3',
+      '--json',
+      '--quiet',
+    ]);
     const lines = out
       .trim()
       .split('\n')
@@ -426,23 +411,18 @@ describe('checkpoints survive a crash', () => {
       expect(l.lr).toBe(2e-4);
     }
     expect(lines[1].evalLoss).toBeGreaterThan(0);
-    expect(() =>
-      execFileSync(
-        process.execPath,
-        [
-          BIN,
-          'train',
-          '--config',
-          'tiny',
-          '--data',
-          path.join(tmp, 'nope'),
-          '--steps',
-          '1',
-          '--out',
-          path.join(tmp, 'x'),
-        ],
-        { stdio: 'pipe' },
-      ),
-    ).toThrow(/nope: no such file or folder/);
+    const missing = await nsynth([
+      'train',
+      '--config',
+      'tiny',
+      '--data',
+      path.join(tmp, 'nope'),
+      '--steps',
+      '1',
+      '--out',
+      path.join(tmp, 'x'),
+    ]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/nope: no such file or folder/);
   });
 });

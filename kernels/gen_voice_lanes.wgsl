@@ -1,4 +1,8 @@
 enable subgroups;
+// Every lane reads the voice's step and inputs from `state` itself, so the compiler cannot prove them
+// uniform; they are (all lanes read the same words, and the subgroup is the whole workgroup), and
+// carrying them in registers spares a workgroup barrier per step.
+diagnostic(off, subgroup_uniformity);
 // Fast generation on CPU adapters: one subgroup of 8 lanes per voice runs whole steps, `nsteps` of
 // them per dispatch, with no workgroup memory and no barriers inside a step (on lavapipe a
 // subgroup is one SIMD register, and a barrier or a per-lane read of workgroup memory is costly).
@@ -27,8 +31,6 @@ const MAX_SK: u32 = 4u;
 @group(0) @binding(6) var<storage, read_write> classes: array<u32>;
 @group(0) @binding(7) var<storage, read> teacher: array<u32>;
 @group(0) @binding(8) var<storage, read_write> step_logits: array<vec4<f32>>;
-
-var<workgroup> tsh: u32;  // this voice's step, shared so that it is uniform
 
 // Every lane's v, in lane order (subgroupBroadcast takes only constant lane indices). The five
 // matrix-vector products below are written out, each with its own loops: one helper taking the
@@ -61,13 +63,15 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_id) lane:
   // per-lane gather, lavapipe took 80-150 s to compile this kernel on its first dispatch.
   let rolled8 = p.R / (4u * RK);
   let rolled4 = p.R / (8u * RK);
+  // The step and the last three inputs live in registers for the whole dispatch; lane 0 writes
+  // them back to `state` after every step (feed_back) for the next dispatch and the other paths.
+  let t0 = state[b];
+  var x0 = bitcast<f32>(state[p.B + b * 4u + ((t0 + 1u) % 4u)]);  // input of step t - 2
+  var x1 = bitcast<f32>(state[p.B + b * 4u + ((t0 + 2u) % 4u)]);  // t - 1
+  var x2 = bitcast<f32>(state[p.B + b * 4u + ((t0 + 3u) % 4u)]);  // t
   for (var j = 0u; j < q.nsteps; j++) {
-    if (lane == 0u) { tsh = state[b]; }
-    let t = workgroupUniformLoad(&tsh);
+    let t = t0 + j;
     if (t >= p.steps) { break; }
-    let x0 = bitcast<f32>(state[p.B + b * 4u + ((t + 1u) % 4u)]);
-    let x1 = bitcast<f32>(state[p.B + b * 4u + ((t + 2u) % 4u)]);
-    let x2 = bitcast<f32>(state[p.B + b * 4u + ((t + 3u) % 4u)]);
     // start conv, then skip_start
     var lv: array<vec4<f32>, MAX_RK>;
     for (var k = 0u; k < RK; k++) {
@@ -202,7 +206,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_id) lane:
     }
     let choice = sample_lanes(lg, lane, p.temperature, uniform01(p.seed, p.voice_base + b, t));
     if (lane == 0u) { feed_back(b, t, choice); }
-    storageBarrier();
+    var next = choice;
+    if ((p.flags & 1u) != 0u) { next = teacher[pos]; }
+    x0 = x1;
+    x1 = x2;
+    x2 = f32(i32(next) - 128) / 128.0;  // as feed_back stores it
   }
 }
 

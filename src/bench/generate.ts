@@ -35,6 +35,8 @@ export interface GenerateBenchRow {
   realtimeFactor: number;
   dispatchesPerStep: number;
   path: string;
+  /** How the path stores its weights: 'f16' where voice-lanes reads exact f16 pairs, else 'f32'. */
+  weightStorage: 'f32' | 'f16';
   naiveSamplesPerSecond: number;
   speedupOverNaive: number;
   weightGBps: number;
@@ -102,7 +104,8 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
     // the layered kernels read the weights once per voice tile; the voice-loop path once per voice
     const path = choosePath(c, 'auto', B, lanesOf(engine));
     const reads = path === 'layered' ? Math.ceil(B / VOICE_TILE) : B;
-    const weightGBps = (weightBytes * reads * (T / s)) / 1e9;
+    const weightStorage = path === 'voice-lanes' && resources.gen.allF16 ? 'f16' : 'f32';
+    const weightGBps = ((weightStorage === 'f16' ? weightBytes / 2 : weightBytes) * reads * (T / s)) / 1e9;
     const np = numpyStep(
       c.decoder.residual,
       c.decoder.skip,
@@ -120,6 +123,7 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
       realtimeFactor: perVoice / c.sampleRate,
       dispatchesPerStep: dispatchesPerStep(c, 'auto', B, lanesOf(engine)),
       path,
+      weightStorage,
       naiveSamplesPerSecond: naivePerVoice,
       speedupOverNaive: (perVoice * B) / naivePerVoice,
       weightGBps,
@@ -137,11 +141,11 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
     console.log(ceilingsHeader(engine.adapter.name, ceilings));
     console.log(`config ${c.name}; ${o.seconds} s per batch size`);
     console.log(
-      'batch  path        samples/s/voice  aggregate  realtime  dispatches/step  weights GB/s (of read ceiling)  naive (1 voice)  speed-up  NumPy samples/s/voice  ratio',
+      'batch  path             samples/s/voice  aggregate  realtime  dispatches/step  weights GB/s (of read ceiling)  naive (1 voice)  speed-up  NumPy samples/s/voice  ratio',
     );
     for (const r of rows) {
       console.log(
-        `${String(r.batch).padStart(5)}  ${r.path.padEnd(10)}  ${r.samplesPerSecond.toFixed(1).padStart(15)}  ${r.aggregateSamplesPerSecond.toFixed(1).padStart(9)}  ${r.realtimeFactor.toFixed(4).padStart(8)}  ` +
+        `${String(r.batch).padStart(5)}  ${`${r.path}${r.weightStorage === 'f16' ? ' f16' : ''}`.padEnd(15)}  ${r.samplesPerSecond.toFixed(1).padStart(15)}  ${r.aggregateSamplesPerSecond.toFixed(1).padStart(9)}  ${r.realtimeFactor.toFixed(4).padStart(8)}  ` +
           `${(r.dispatchesPerStep < 1 ? r.dispatchesPerStep.toFixed(3) : String(r.dispatchesPerStep)).padStart(15)}  ${r.weightGBps.toFixed(2).padStart(12)} (${(100 * r.weightBandwidthFraction).toFixed(0)}%)`.padEnd(
             33,
           ) +

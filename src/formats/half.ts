@@ -45,3 +45,14 @@ export function fromHalf(h: number): number {
   if (e === 0x1f) return m ? NaN : sign * Infinity;
   return sign * (1 + m / 1024) * 2 ** (e - 15);
 }
+
+/**
+ * `src` as f16 pairs in u32 words (element 2i in the low half, as WGSL's unpack2x16float reads it),
+ * or null if any element is not exactly an f16 (so storing it so would change a result).
+ */
+export function exactHalfPairs(src: Float32Array): Uint32Array | null {
+  const halves = new Uint16Array(src.length + (src.length % 2));
+  halves.set(floatsToHalf(src));
+  for (let i = 0; i < src.length; i++) if (fromHalf(halves[i]) !== src[i] && !Number.isNaN(src[i])) return null;
+  return new Uint32Array(halves.buffer);
+}

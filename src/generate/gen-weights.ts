@@ -6,6 +6,7 @@ import type { Engine } from '../gpu/engine.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { conditioningWidth, decoderLayers, type ModelConfig } from '../model/config.js';
 import type { Weights } from '../model/weights.js';
+import { exactHalfPairs } from '../formats/half.js';
 import type { AllWeightOffsets, SmallWeightOffsets } from '../ops/gen-step.js';
 
 export interface GenWeights {
@@ -20,6 +21,12 @@ export interface GenWeights {
   smallOffsets: SmallWeightOffsets;
   /** Everything above in one buffer, for the one-workgroup-per-voice path (small configs only). */
   all: Tensor | null;
+  /**
+   * `all` as f16 pairs for gen_voice_lanes_f16, where the config fits the voice-lanes kernel and every
+   * weight is exactly an f16 (a model stored as f16, like the shipped one): the same values, half
+   * the bytes to read. Null otherwise.
+   */
+  allF16: Tensor | null;
   allOffsets: AllWeightOffsets;
   /** [1, 1, E, L*2R + S]: cond_map_1..L then cond_map_out1. */
   condW: Tensor;
@@ -125,6 +132,7 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     small: wPast.length + wCur.length + wResSkip.length,
   };
   let all: Tensor | null = null;
+  let allF16: Tensor | null = null;
   // (every config the voice-lanes path serves fits the voice loop too)
   if (voiceLoopFits(c)) {
     const packed = new Float32Array(allOffsets.small + small.length);
@@ -133,6 +141,8 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     packed.set(wResSkip, allOffsets.wResSkip);
     packed.set(small, allOffsets.small);
     all = engine.upload(packed, [packed.length], 'gen/all');
+    const pairs = voiceLanesFit(c) ? exactHalfPairs(packed) : null;
+    if (pairs) allF16 = engine.upload(pairs, [pairs.length], 'gen/all_f16');
   }
   const cond = packConditioning(w);
   const t = {
@@ -147,9 +157,10 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     ...t,
     smallOffsets,
     all,
+    allF16,
     allOffsets,
     release: () => {
-      for (const x of [...Object.values(t), ...(all ? [all] : [])]) x.release();
+      for (const x of [...Object.values(t), ...(all ? [all] : []), ...(allF16 ? [allF16] : [])]) x.release();
     },
   };
 }

@@ -127,9 +127,15 @@ export async function buildInstance(
   const common = { B, classes, stepLogits, setup, stateBuffers: [state, hist, past, lAndS, gated] };
   if (spec.path === 'voice-loop' || spec.path === 'voice-lanes') {
     if (!gen.all) throw new Error(`config ${c.name}: no packed weights for the ${spec.path} path`);
-    const kernel = spec.path === 'voice-lanes' ? genVoiceLanes : genVoiceLoop;
-    const many = await kernel(engine, p, VOICE_LOOP_STEPS, gen.all.buffer, gen.allOffsets, buffers);
-    const one = await kernel(engine, p, 1, gen.all.buffer, gen.allOffsets, buffers);
+    // voice-lanes reads f16 pairs where every weight is exactly an f16 (same values, half the bytes)
+    const make = (steps: number) =>
+      spec.path === 'voice-lanes'
+        ? gen.allF16
+          ? genVoiceLanes(engine, p, steps, gen.allF16.buffer, gen.allOffsets, buffers, 'f16')
+          : genVoiceLanes(engine, p, steps, gen.all!.buffer, gen.allOffsets, buffers)
+        : genVoiceLoop(engine, p, steps, gen.all!.buffer, gen.allOffsets, buffers);
+    const many = await make(VOICE_LOOP_STEPS);
+    const one = await make(1);
     return {
       ...common,
       dispatches: [setup, many, one],

@@ -38,12 +38,13 @@ export function choosePath(
 }
 
 /**
- * Batches up to which `auto` takes the voice-lanes path on CPU adapters. `nsynth bench generate
- * --model weights/default` (h32_pitch, 2-core lavapipe): voice-lanes 1,876 / 1,895 / 1,935 / 2,267
- * samples/s in all at batch 1 / 2 / 4 / 16, the voice loop and layered paths 844 / 984 / 1,872 /
- * 3,188: lanes win to batch 4, the layered kernels' voice tiles beyond.
+ * Batches up to which `auto` takes the voice-lanes path on CPU adapters: as far as measured.
+ * `nsynth bench generate --config default --batch 1,2,4,8,16,32` (h32_pitch, 2-core lavapipe):
+ * voice-lanes (f16 weights) 4,715 / 4,574 / 4,881 / 5,158 / 5,294 / 5,992 samples/s in all, the
+ * voice loop and layered paths 815 / 950 / 2,135 / 2,439 / 3,001 / 3,362; with f32 weights
+ * (random h32_pitch) voice-lanes 4,632 and layered 3,339 at batch 64.
  */
-export const VOICE_LANES_MAX_BATCH = 4;
+export const VOICE_LANES_MAX_BATCH = 64;
 
 /** Bytes of weights one generation step reads (f32). */
 export function stepWeightBytes(c: ModelConfig): number {

@@ -201,7 +201,8 @@ export interface AllWeightOffsets {
 
 /**
  * kernels/gen_voice_lanes.wgsl: the voice loop with one 8-lane subgroup per voice (CPU adapters),
- * specialised to the config's widths by its override constants. Same bindings as genVoiceLoop.
+ * specialised to the config's widths by its override constants. Same bindings as genVoiceLoop;
+ * with `storage` 'f16', `all` holds the weights as f16 pairs (gen_voice_lanes_f16.wgsl).
  */
 export async function genVoiceLanes(
   engine: Engine,
@@ -210,13 +211,15 @@ export async function genVoiceLanes(
   all: GPUBuffer,
   at: AllWeightOffsets,
   s: GenStepBuffers,
+  storage: 'f32' | 'f16' = 'f32',
 ): Promise<Dispatch> {
   // (the small tensors' offsets p.at_* are then divisible by 4 too: they are sums of multiples of R and S)
   if (p.R % 32 !== 0 || p.S % 32 !== 0 || p.R > 64 || p.S > 128)
     throw new Error(`gen_voice_lanes: widths R ${p.R}, S ${p.S} must be divisible by 32, at most 64 and 128`);
   for (const [name, offset] of Object.entries(at))
     if (offset % 4 !== 0) throw new Error(`gen_voice_lanes: packed weights ${name} at ${offset}, not divisible by 4`);
-  const k = await engine.kernel('gen_voice_lanes', { RK: p.R / 32, SK: p.S / 32 });
+  const name = storage === 'f16' ? 'gen_voice_lanes_f16' : 'gen_voice_lanes';
+  const k = await engine.kernel(name, { RK: p.R / 32, SK: p.S / 32 });
   return voiceLoopDispatch(k, p, steps, all, at, s);
 }
 

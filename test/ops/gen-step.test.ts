@@ -1,22 +1,38 @@
 // The generation step kernels (kernels/gen_*.wgsl, src/ops/gen-step.ts) against their reference, the
 // teacher-forced decoder: fed the true classes, every step's logits equal the full-sequence decoder's
-// (itself checked against the graph's float64 evaluation), on both the layered and the voice-loop path.
+// (itself checked against the graph's float64 evaluation), on every path, voice-lanes with its
+// weights in f32 and, for a model stored in f16, as f16 pairs.
 import { describe, it, expect } from 'vitest';
 import { testEngine, expectClose } from '../helpers.js';
 import { collect, expectSameDraws, note } from '../generate-helpers.js';
 import { modelFromWeights } from '../../src/nsynth.js';
 import { lanesSupported } from '../../src/gpu/lanes.js';
 import { getConfig } from '../../src/model/config.js';
-import { initWeights } from '../../src/model/weights.js';
+import { initWeights, type Weights } from '../../src/model/weights.js';
+import { fromHalf, toHalf } from '../../src/formats/half.js';
 import { muLawQuantizeArray } from '../../src/ops/mu-law.js';
 
+/** Every weight rounded to f16, as a model stored in f16 (the shipped one) loads. */
+function roundedToHalf(w: Weights): Weights {
+  for (const t of w.tensors.values()) t.data.set(Float32Array.from(t.data, (v) => fromHalf(toHalf(v))));
+  return w;
+}
+
 describe('fast generator, teacher-forced, equals the full-sequence decoder', () => {
-  for (const path of ['layered', 'voice-loop', 'voice-lanes'] as const)
-    it(`tiny, ${path} path, 2 voices of different notes, every step within 1e-4`, async (ctx) => {
+  const cases = [
+    ['layered', 'f32'],
+    ['voice-loop', 'f32'],
+    ['voice-lanes', 'f32'],
+    ['voice-lanes', 'f16'],
+  ] as const;
+  for (const [path, storage] of cases)
+    it(`tiny, ${path} path, ${storage} weights, 2 voices of different notes, every step within 1e-4`, async (ctx) => {
       const e = await testEngine();
       if (path === 'voice-lanes' && !lanesSupported(e)) ctx.skip('the adapter has no subgroups of 8+ lanes');
       const w = initWeights(getConfig('tiny'), 41, { biasScale: 0.1 });
-      const model = await modelFromWeights(e, w);
+      const model = await modelFromWeights(e, storage === 'f16' ? roundedToHalf(w) : w);
+      // voice-lanes reads f16 pairs exactly when every weight is an f16
+      expect(model.generatorResources().gen.allF16 !== null).toBe(storage === 'f16');
       const T = 1024;
       const notes = [note(1, T), note(2, T)];
       const emb = await model.encode(notes);

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { Weights } from '../model/weights.js';
 import { floatsToHalf } from '../formats/half.js';
+import { TFJS_GENERATED_BY } from '../formats/output-folder.js';
 
 export interface TfjsWeightSpec {
   name: string;
@@ -254,7 +255,7 @@ export function writeTfjsWeights(
   }
   const modelJson = {
     format: 'weights-manifest',
-    generatedBy: 'nsynth-webgpu',
+    generatedBy: TFJS_GENERATED_BY,
     convertedBy: 'nsynth convert --to tfjs',
     userDefinedMetadata: { nsynthConfig: w.config },
     weightsManifest: [{ paths, weights: specs }],

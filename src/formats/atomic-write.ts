@@ -16,8 +16,17 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   fs.renameSync(tmp, file);
 }
 
-/** Writes a folder atomically: into a temporary sibling, then renamed over the target. */
-export function writeDirAtomic(dir: string, write: (tmp: string) => void): void {
+/**
+ * Writes a folder atomically: into a temporary sibling, then renamed over the target. An existing
+ * target is replaced only if `mayReplace` says so (by default: only an empty folder); the check runs
+ * before any writing and again just before the rename.
+ */
+export function writeDirAtomic(
+  dir: string,
+  write: (tmp: string) => void,
+  mayReplace: (existing: string) => void = refuseNonEmpty,
+): void {
+  mayReplace(dir);
   const parent = path.dirname(path.resolve(dir));
   fs.mkdirSync(parent, { recursive: true });
   const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${process.pid}`);
@@ -25,6 +34,7 @@ export function writeDirAtomic(dir: string, write: (tmp: string) => void): void 
   fs.mkdirSync(tmp);
   try {
     write(tmp);
+    mayReplace(dir);
     const old = fs.existsSync(dir) ? path.join(parent, `.${path.basename(dir)}.old-${process.pid}`) : null;
     if (old) fs.renameSync(dir, old);
     fs.renameSync(tmp, dir);
@@ -33,4 +43,15 @@ export function writeDirAtomic(dir: string, write: (tmp: string) => void): void 
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+function refuseNonEmpty(dir: string): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new Error(`${dir} exists and is not a folder`);
+  }
+  if (entries.length) throw new Error(`${dir} exists and is not empty; choose another folder, or remove it first`);
 }

@@ -120,6 +120,25 @@ export function listCheckpoints(out: string): { step: number; dir: string }[] {
     .sort((a, b) => a.step - b.step);
 }
 
+/**
+ * What of an earlier training run the folder `out` holds (checkpoints, latest.json, the final
+ * weights/ and ema/), described for a message; null if none. A new run there would overwrite it.
+ */
+export function earlierRun(out: string): string | null {
+  const found: string[] = [];
+  const cks = listCheckpoints(out);
+  if (cks.length) found.push(`${cks.length} checkpoint(s), the newest at step ${cks[cks.length - 1].step}`);
+  else if (fs.existsSync(path.join(checkpointsDir(out), 'latest.json'))) found.push('checkpoints/latest.json');
+  for (const d of ['weights', 'ema']) if (fs.existsSync(path.join(out, d))) found.push(`${d}/`);
+  return found.length ? found.join(', ') : null;
+}
+
+/** Removes an earlier run's checkpoints and final weights from `out` (nothing else in it). */
+export function clearEarlierRun(out: string): void {
+  for (const d of [checkpointsDir(out), path.join(out, 'weights'), path.join(out, 'ema')])
+    fs.rmSync(d, { recursive: true, force: true });
+}
+
 /** Removes temporary folders left by a run that was killed while writing. */
 export function sweepTemporary(out: string): string[] {
   const root = checkpointsDir(out);

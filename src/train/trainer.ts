@@ -8,6 +8,9 @@ import { initWeights, type Weights } from '../model/weights.js';
 import { ADAM_DEFAULTS, emaDecay, type AdamHyper } from '../ops/adam-update.js';
 import type { NoteFilter, NoteSource } from '../dataset/nsynth.js';
 import {
+  checkpointsDir,
+  clearEarlierRun,
+  earlierRun,
   loadLatestCheckpoint,
   sweepTemporary,
   writeCheckpoint,
@@ -36,6 +39,11 @@ export interface TrainOptions {
   maxGradNorm?: number;
   emaDecay?: number;
   resume?: boolean;
+  /**
+   * Start a new run in an `out` that holds an earlier one, deleting its checkpoints and final weights
+   * first. Without it (and without `resume`) such an `out` is refused: it would be overwritten.
+   */
+  overwrite?: boolean;
   /** Start from these weights instead of a fresh initialisation (fine-tuning). */
   init?: Weights;
   checkpointEvery?: number;
@@ -96,11 +104,29 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
   const logEvery = o.logEvery ?? 10;
   const evalEvery = o.evalEvery ?? every;
 
-  // State: a checkpoint, given weights, or Magenta's initialisation.
+  // State: a checkpoint, given weights, or Magenta's initialisation. An earlier run in `out` is
+  // continued (resume), replaced on request (overwrite), or left alone with an error.
+  if (o.resume && o.overwrite) throw new Error('resume and overwrite exclude each other: pick one');
+  const earlier = o.resume ? null : earlierRun(o.out);
+  if (earlier && !o.overwrite)
+    throw new Error(
+      `${o.out} already holds a training run (${earlier}); pass --resume to continue it, or --overwrite to ` +
+        `start a new run there (deleting those)`,
+    );
+  if (earlier) {
+    clearEarlierRun(o.out);
+    info(`--overwrite: removed the earlier run in ${o.out} (${earlier})`);
+  }
   const swept = sweepTemporary(o.out);
   if (swept.length) info(`removed ${swept.length} unfinished checkpoint folder(s) left by a killed run`);
   const problems: string[] = [];
   const ck = o.resume ? loadLatestCheckpoint(o.out, problems) : null;
+  if (o.resume && !ck && problems.length)
+    // Starting from step 0 here would let retention delete the damaged checkpoints: stop instead.
+    throw new Error(
+      `${checkpointsDir(o.out)}: no checkpoint loads (${problems.join('; ')}); nothing was changed. ` +
+        `Repair or move them, or start a new run with --overwrite`,
+    );
   for (const p of problems) info(`skipped a checkpoint: ${p}`);
   if (o.resume && !ck) info(`no checkpoint in ${o.out}; starting from step 0`);
   if (ck) checkResumable(ck.state, o.config, run);

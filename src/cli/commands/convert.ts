@@ -6,6 +6,7 @@ import { convertToWeights, readNameMap } from '../../convert/convert.js';
 import { writeTfjsWeights } from '../../convert/tfjs.js';
 import { writeWeightsDir } from '../../formats/weights-node.js';
 import { writeDirAtomic, writeFileAtomic } from '../../formats/atomic-write.js';
+import { assertReplaceable } from '../../formats/output-folder.js';
 import { int } from '../options.js';
 
 export interface ConvertCliOptions {
@@ -21,6 +22,8 @@ export interface ConvertCliOptions {
 export async function runConvert(input: string, o: ConvertCliOptions): Promise<string> {
   if (o.dtype !== 'f32' && o.dtype !== 'f16') throw new Error(`--dtype must be f32 or f16, got ${o.dtype}`);
   if (o.to !== 'nsynth' && o.to !== 'tfjs') throw new Error(`--to must be nsynth or tfjs, got ${o.to}`);
+  // Before any work: --out may replace only a model folder of ours (or an empty one).
+  assertReplaceable(o.out);
   const bar =
     o.quiet || !process.stderr.isTTY
       ? null
@@ -45,11 +48,17 @@ export async function runConvert(input: string, o: ConvertCliOptions): Promise<s
   bar?.stop();
   const meta = { convertedFrom: report.source, kind: report.kind, ema: !!o.ema };
   if (o.to === 'tfjs') {
-    writeDirAtomic(o.out, (tmp) =>
-      writeTfjsWeights(tmp, weights, { dtype: o.dtype as 'f32' | 'f16', writeFile: writeFileAtomic }),
+    writeDirAtomic(
+      o.out,
+      (tmp) => writeTfjsWeights(tmp, weights, { dtype: o.dtype as 'f32' | 'f16', writeFile: writeFileAtomic }),
+      (dir) => assertReplaceable(dir),
     );
   } else {
-    writeDirAtomic(o.out, (tmp) => writeWeightsDir(tmp, weights, o.dtype as 'f32' | 'f16', meta));
+    writeDirAtomic(
+      o.out,
+      (tmp) => writeWeightsDir(tmp, weights, o.dtype as 'f32' | 'f16', meta),
+      (dir) => assertReplaceable(dir),
+    );
   }
   const skipped = report.skipped
     ? `; skipped ${report.skipped.optimizer.length} optimizer slots, ${report.skipped.ema.length + report.skipped.raw.length} ${o.ema ? 'raw variables' : 'EMA shadows'}${report.skipped.other.length ? `, ${report.skipped.other.length} other tensors` : ''}`

@@ -1,5 +1,6 @@
 // `nsynth init`: a randomly initialised model written as a weights folder.
 import { Command } from 'commander';
+import { assertReplaceable } from '../../formats/output-folder.js';
 import { writeWeightsDir } from '../../formats/weights-node.js';
 import { CONFIGS, getConfig } from '../../model/config.js';
 import { initWeights, parameterCount } from '../../model/weights.js';
@@ -15,6 +16,7 @@ export function initCommand(): Command {
     .action((o: { config: string; seed: number; out: string; dtype: string }) => {
       const config = getConfig(o.config);
       if (o.dtype !== 'f32' && o.dtype !== 'f16') throw new Error(`--dtype must be f32 or f16, got ${o.dtype}`);
+      assertReplaceable(o.out); // a folder of someone else's is never written into
       const w = initWeights(config, o.seed);
       writeWeightsDir(o.out, w, o.dtype, { createdBy: 'nsynth init', seed: o.seed });
       console.log(

@@ -33,6 +33,7 @@ export interface TrainCliOptions {
   batch: number;
   out: string;
   resume?: boolean;
+  overwrite?: boolean;
   lrScale: number;
   seed: number;
   crop: number;
@@ -109,6 +110,7 @@ export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void
       maxGradNorm: o.clip,
       emaDecay: o.emaDecay,
       resume: o.resume,
+      overwrite: o.overwrite,
       init,
       checkpointEvery: o.checkpointEvery,
       keepCheckpoints: o.keep,
@@ -166,6 +168,7 @@ export function trainCommand(): Command {
     .option('--batch <n>', 'crops per step (Magenta: 32 over 32 GPUs)', int('--batch'), 1)
     .requiredOption('--out <dir>', 'run folder: checkpoints/, and weights/ + ema/ at the end')
     .option('--resume', 'continue from the newest checkpoint in --out')
+    .option('--overwrite', 'start a new run in an --out that holds one, deleting its checkpoints and weights')
     .option('--lr-scale <x>', "multiply Magenta's learning rates", num('--lr-scale'), 1)
     .option('--seed <n>', 'seed of the initialisation and of the data order', int('--seed'), 0)
     .option('--crop <samples>', 'training crop length (Magenta: 6144)', int('--crop'), 6144)

@@ -5,6 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { testEngine } from './helpers.js';
+import { nsynth } from './cli-run.js';
+import { inspect } from '../src/convert/inspect.js';
 import { loadModel, loadWeights, randomModel } from '../src/nsynth.js';
 import { readWeightsDir, writeWeightsDir } from '../src/formats/weights-node.js';
 import { initWeights } from '../src/model/weights.js';
@@ -85,6 +87,24 @@ describe('weights folders', () => {
     );
   });
 
+  it('`nsynth inspect` on a truncated or NaN-holding folder names the failing tensors and exits 1', async () => {
+    const dir = copyOf('inspect-truncated');
+    const f = path.join(dir, 'weights.bin');
+    fs.truncateSync(f, fs.statSync(f).size - 100);
+    const report = await inspect(dir);
+    const failing = report.rows.filter((r) => r.crc.startsWith('error'));
+    expect(failing.length).toBeGreaterThan(0);
+    expect(failing[0].crc).toMatch(/error: the data file ends at byte \d+, this tensor needs bytes \d+-\d+/);
+    expect(report.rows.filter((r) => r.crc === 'ok').length).toBe(report.rows.length - failing.length);
+    expect(report.problems![0]).toMatch(/weights\.bin: \d+ bytes, the manifest says \d+ \(truncated\)/);
+    const r = await nsynth(['inspect', dir]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`${failing.length + 1} failures`));
+    expect(r.stderr).toMatch(/fail their checks/);
+    const json = JSON.parse((await nsynth(['inspect', dir, '--json'])).stdout);
+    expect(json.failures).toBe(failing.length + 1);
+  });
+
   it('a flipped byte is caught by the checksum of the tensor that holds it', () => {
     const dir = copyOf('flipped');
     const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
@@ -94,6 +114,30 @@ describe('weights folders', () => {
     bytes[victim.offset + 17] ^= 0x10;
     fs.writeFileSync(f, bytes);
     expect(() => readWeightsDir(dir)).toThrow(/weights\.bin: tensor "res_3\/W" fails its checksum/);
+  });
+
+  it('NaN or infinite weights with valid checksums are refused at load, and never written', async () => {
+    const dir = copyOf('nan');
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    const victim = m.tensors.find((t: ManifestTensor) => t.name === 'res_3/W');
+    const f = path.join(dir, 'weights.bin');
+    const bytes = fs.readFileSync(f);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    view.setFloat32(victim.offset + 4 * 4, Number.NaN, true);
+    view.setFloat32(victim.offset + 4 * 9, Number.POSITIVE_INFINITY, true);
+    fs.writeFileSync(f, bytes);
+    victim.crc32c = crc32c(bytes.subarray(victim.offset, victim.offset + victim.bytes));
+    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(m));
+    expect((await inspect(dir)).rows.find((r) => r.name === 'res_3/W')!.crc).toBe('error: holds NaN at element 4');
+    expect(() => readWeightsDir(dir)).toThrow(
+      /weights\.bin: tensor "res_3\/W" holds NaN at element 4 \(2 non-finite of \d+\): the weights are unusable/,
+    );
+    const w = initWeights(getConfig('tiny'), 3);
+    w.get('logits/biases').data[7] = Number.NEGATIVE_INFINITY;
+    expect(() => writeWeightsDir(path.join(tmp, 'never'), w)).toThrow(
+      /tensor "logits\/biases" holds -Infinity at element 7/,
+    );
+    expect(fs.existsSync(path.join(tmp, 'never', 'manifest.json'))).toBe(false);
   });
 
   it('manifest damage: bad JSON, wrong shape, range past the end, missing tensor, unknown tensor', () => {

@@ -74,6 +74,20 @@ export class Weights {
     for (const name of this.tensors.keys()) {
       if (!expected.has(name)) throw new Error(`${where}: unexpected tensor "${name}" for config ${this.config.name}`);
     }
+    // A NaN or infinite weight (a diverged run, a damaged file with valid checksums) would make every
+    // logit NaN and every generated sample constant: refused wherever weights are loaded or written.
+    for (const [name, t] of this.tensors) {
+      const d = t.data;
+      for (let i = 0; i < d.length; i++) {
+        if (Number.isFinite(d[i])) continue;
+        let count = 0;
+        for (let j = i; j < d.length; j++) if (!Number.isFinite(d[j])) count++;
+        throw new Error(
+          `${where}: tensor "${name}" holds ${d[i]} at element ${i} (${count} non-finite of ${d.length}): ` +
+            'the weights are unusable',
+        );
+      }
+    }
   }
 }
 

@@ -1,11 +1,12 @@
 // `nsynth inspect`: every tensor of a TF checkpoint, tfjs model or weights folder with its checksum
-// status; exits 1 when any tensor fails its check.
+// status; exits 1 when any tensor (or the data file as a whole) fails its check.
 import { Command } from 'commander';
 import { inspect } from '../../convert/inspect.js';
 
 export async function runInspect(p: string, json: boolean): Promise<number> {
   const r = await inspect(p);
-  const failures = r.rows.filter((x) => x.crc.startsWith('error')).length;
+  const problems = r.problems ?? [];
+  const failures = r.rows.filter((x) => x.crc.startsWith('error')).length + problems.length;
   if (json) {
     console.log(JSON.stringify({ ...r, failures }, null, 1));
   } else {
@@ -16,9 +17,8 @@ export async function runInspect(p: string, json: boolean): Promise<number> {
         `${x.name.padEnd(w)}  ${x.dtype.padEnd(8)} ${`[${x.shape.join(', ')}]`.padEnd(22)} ` +
           `${String(x.bytes).padStart(10)}  ${x.crc}${x.extra ? `  ${x.extra}` : ''}`,
       );
-    console.log(
-      `${r.rows.length} tensors, ${r.rows.reduce((n, x) => n + x.bytes, 0)} bytes, ${failures} checksum failures`,
-    );
+    for (const p of problems) console.log(`error: ${p}`);
+    console.log(`${r.rows.length} tensors, ${r.rows.reduce((n, x) => n + x.bytes, 0)} bytes, ${failures} failures`);
   }
   return failures;
 }
@@ -32,6 +32,6 @@ export function inspectCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (p: string, o: { json?: boolean }) => {
       const failures = await runInspect(p, !!o.json);
-      if (failures > 0) throw new Error(`${failures} tensor(s) fail their checksum`);
+      if (failures > 0) throw new Error(`${p}: ${failures} tensor(s) or file(s) fail their checks`);
     });
 }

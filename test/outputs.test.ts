@@ -8,6 +8,8 @@ import { nsynth, nsynthOk } from './cli-run.js';
 import { testEngine } from './helpers.js';
 import { MICRO } from './micro-config.js';
 import { whyNotReplaceable } from '../src/formats/output-folder.js';
+import { writeFilesAtomic } from '../src/formats/atomic-write.js';
+import { encodeWav } from '../src/formats/wav.js';
 import { writeWeightsDir, readWeightsDir } from '../src/formats/weights-node.js';
 import { initWeights } from '../src/model/weights.js';
 import { getConfig } from '../src/model/config.js';
@@ -68,15 +70,63 @@ describe('output folders', () => {
     }
     // No temporary folder was left beside it either.
     expect(fs.readdirSync(tmp).filter((n) => n.includes('.tmp'))).toEqual([]);
+    // What a killed conversion leaves beside its target (a temporary of a process that is gone) is swept.
+    const stale = path.join(tmp, '.converted.tmp-999999999');
+    fs.mkdirSync(stale);
+    fs.writeFileSync(path.join(stale, 'weights.bin'), 'partial');
     // A converted folder (ours) is replaced by the next conversion, in either format.
     const converted = path.join(tmp, 'converted');
     await nsynthOk(['convert', model, '--out', converted, '--quiet']);
     await nsynthOk(['convert', model, '--out', converted, '--dtype', 'f16', '--quiet']);
     expect(readWeightsDir(converted).config.name).toBe('tiny');
+    expect(fs.existsSync(stale)).toBe(false);
     const exported = path.join(tmp, 'exported');
     await nsynthOk(['convert', model, '--to', 'tfjs', '--out', exported, '--quiet']);
     await nsynthOk(['convert', model, '--to', 'tfjs', '--out', exported, '--quiet']);
     expect(fs.existsSync(path.join(exported, 'model.json'))).toBe(true);
+  });
+});
+
+describe('output files', () => {
+  it('a batch of files is written whole or not at all, leaving no temporary behind', () => {
+    const dir = path.join(tmp, 'batch');
+    fs.mkdirSync(path.join(dir, 'v-1.wav'), { recursive: true }); // a folder where voice 1 should go
+    const files = [0, 1, 2].map((i) => ({ file: path.join(dir, `v-${i}.wav`), data: `voice ${i}` }));
+    expect(() => writeFilesAtomic(files)).toThrow(/v-1\.wav: is a folder/);
+    expect(fs.readdirSync(dir)).toEqual(['v-1.wav']);
+    fs.rmdirSync(path.join(dir, 'v-1.wav'));
+    writeFilesAtomic(files);
+    expect(fs.readdirSync(dir).sort()).toEqual(['v-0.wav', 'v-1.wav', 'v-2.wav']);
+  });
+
+  it('`generate` checks its outputs before generating: a missing folder is made, a folder as --out is refused', async () => {
+    const common = [
+      '--model',
+      'random:tiny',
+      '--embedding',
+      path.join(tmp, 'emb.npy'),
+      '--seconds',
+      '0.032',
+      '--quiet',
+    ];
+    await nsynthOk([
+      'encode',
+      path.join(tmp, 'tone.wav'),
+      '--model',
+      'random:tiny',
+      '--out',
+      path.join(tmp, 'emb.npy'),
+    ]);
+    const nested = path.join(tmp, 'new', 'deeper', 'x.wav');
+    await nsynthOk(['generate', ...common, '--out', nested]);
+    expect(fs.statSync(nested).size).toBeGreaterThan(44);
+    const folder = path.join(tmp, 'a-folder');
+    fs.mkdirSync(folder);
+    const r = await nsynth(['generate', ...common, '--out', folder]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/a-folder: is a folder/);
+    expect(r.stderr).not.toMatch(/generating/);
+    expect(fs.readdirSync(tmp).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 });
 
@@ -147,3 +197,7 @@ describe('training run folders', () => {
 });
 
 fs.writeFileSync(path.join(tmp, 'micro.json'), JSON.stringify(MICRO));
+fs.writeFileSync(
+  path.join(tmp, 'tone.wav'),
+  encodeWav(Float32Array.from({ length: 2048 }, (_, t) => 0.4 * Math.sin(t / 9))),
+);

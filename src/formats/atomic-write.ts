@@ -5,15 +5,55 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
+  writeFilesAtomic([{ file, data }]);
+}
+
+/**
+ * Writes several files as one: every file goes to a temporary name first, and only when all of them
+ * are written are they renamed into place. A failure leaves none of them and no temporary behind
+ * (a batch of voices is either all there or not at all).
+ */
+export function writeFilesAtomic(files: { file: string; data: Uint8Array | string }[]): void {
+  const written: string[] = [];
   try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    for (const { file, data } of files) {
+      if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new Error(`${file}: is a folder`);
+      const tmp = `${file}.${process.pid}.tmp`;
+      const fd = fs.openSync(tmp, 'w');
+      written.push(tmp);
+      try {
+        fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    files.forEach(({ file }, i) => fs.renameSync(written[i], file));
+  } catch (e) {
+    for (const tmp of written) fs.rmSync(tmp, { force: true });
+    const err = e as NodeJS.ErrnoException;
+    if (err.code && err.path) throw new Error(`${err.path.replace(/\.\d+\.tmp$/, '')}: cannot write (${err.code})`);
+    throw e;
   }
-  fs.renameSync(tmp, file);
+}
+
+/**
+ * Checks before any work that `file` can be written: its folder is created if missing (as every
+ * command does), and the file itself must not be a folder.
+ */
+export function prepareOutputFile(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new Error(`${file}: cannot create its folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new Error(`${file}: is a folder`);
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch {
+    throw new Error(`${file}: its folder is not writable`);
+  }
 }
 
 /**
@@ -29,6 +69,7 @@ export function writeDirAtomic(
   mayReplace(dir);
   const parent = path.dirname(path.resolve(dir));
   fs.mkdirSync(parent, { recursive: true });
+  sweepStaleSiblings(parent, path.basename(dir));
   const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${process.pid}`);
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp);
@@ -54,4 +95,26 @@ function refuseNonEmpty(dir: string): void {
     throw new Error(`${dir} exists and is not a folder`);
   }
   if (entries.length) throw new Error(`${dir} exists and is not empty; choose another folder, or remove it first`);
+}
+
+/**
+ * Removes the temporary folders (`.NAME.tmp-PID`, `.NAME.old-PID`) that a killed writer of `NAME`
+ * left in `parent`, where that process is gone: five killed conversions once left 438 MB.
+ */
+function sweepStaleSiblings(parent: string, name: string): void {
+  const pattern = /^\.(.+)\.(?:tmp|old)-(\d+)$/;
+  for (const entry of fs.readdirSync(parent)) {
+    const m = pattern.exec(entry);
+    if (!m || m[1] !== name || Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
+    fs.rmSync(path.join(parent, entry), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
 }

@@ -1,4 +1,5 @@
 // `nsynth encode`: a 16 kHz WAV -> its embedding [frames, 16] as a float32 .npy.
+import { prepareOutputFile } from '../../formats/atomic-write.js';
 import { Command } from 'commander';
 import { readWav16k } from '../../formats/wav.js';
 import type { LengthPolicy } from '../../model/inputs.js';
@@ -13,6 +14,7 @@ export function encodeCommand(): Command {
     .addOption(lengthOption())
     .action(async (input: string, o: { model?: string; out: string; lengthPolicy: LengthPolicy }, cmd: Command) => {
       const audio = readWav16k(input);
+      prepareOutputFile(o.out);
       await withEngine(cmd, async (engine) => {
         const model = await openModel(engine, o.model);
         const emb = await model.encode(audio, { lengthPolicy: o.lengthPolicy });

@@ -5,7 +5,8 @@ import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import type { NSynthModel } from '../../nsynth.js';
 import type { HostTensor } from '../../model/inputs.js';
-import { readWav16k, writeWav } from '../../formats/wav.js';
+import { encodeWav, readWav16k } from '../../formats/wav.js';
+import { prepareOutputFile, writeFilesAtomic } from '../../formats/atomic-write.js';
 import { int, modelOption, openModel, readNpy, withEngine } from '../options.js';
 
 export interface GenerateCliOptions {
@@ -42,6 +43,15 @@ export async function runGenerate(model: NSynthModel, o: GenerateCliOptions): Pr
     emb = fitFrames(emb, Math.max(1, Math.round((o.seconds * c.sampleRate) / c.hop)));
   }
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
+  // The outputs are checked (and their folder made) before generating, not after.
+  const files =
+    o.batch === 1
+      ? [o.out]
+      : Array.from({ length: o.batch }, (_, i) => {
+          const ext = path.extname(o.out) || '.wav';
+          return path.join(path.dirname(o.out), `${path.basename(o.out, ext)}-${i}${ext}`);
+        });
+  for (const f of files) prepareOutputFile(f);
   const frames = emb.shape[0];
   const total = frames * c.hop;
   const voices = Array.from({ length: o.batch }, () => emb);
@@ -73,16 +83,8 @@ export async function runGenerate(model: NSynthModel, o: GenerateCliOptions): Pr
     bar?.stop();
     process.off('SIGINT', onSigint);
   }
-  const files =
-    o.batch === 1
-      ? [o.out]
-      : audio.map((_, i) => {
-          const ext = path.extname(o.out) || '.wav';
-          return path.join(path.dirname(o.out), `${path.basename(o.out, ext)}-${i}${ext}`);
-        });
-  audio.forEach((a, i) => {
-    writeWav(files[i], a, c.sampleRate);
-  });
+  // Every voice's file, or none of them.
+  writeFilesAtomic(files.map((file, i) => ({ file, data: encodeWav(audio[i], c.sampleRate) })));
   return files;
 }
 

@@ -1,4 +1,5 @@
 // `nsynth logits`: the teacher-forced decoder's logits [T, 256] of a 16 kHz WAV as a float32 .npy.
+import { prepareOutputFile } from '../../formats/atomic-write.js';
 import { Command } from 'commander';
 import { readWav16k } from '../../formats/wav.js';
 import type { LengthPolicy } from '../../model/inputs.js';
@@ -21,6 +22,7 @@ export function logitsCommand(): Command {
       ) => {
         const audio = readWav16k(input);
         const emb = o.embedding ? readNpy(o.embedding) : null;
+        prepareOutputFile(o.out);
         await withEngine(cmd, async (engine) => {
           const model = await openModel(engine, o.model);
           const logits = await model.teacherForcedLogits(audio, emb, { lengthPolicy: o.lengthPolicy, pitch: o.pitch });

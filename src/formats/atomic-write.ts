@@ -28,7 +28,7 @@ export function writeFilesAtomic(files: { file: string; data: Uint8Array | strin
         fs.closeSync(fd);
       }
     }
-    files.forEach(({ file }, i) => fs.renameSync(written[i], file));
+    for (let i = 0; i < files.length; i++) fs.renameSync(written[i], files[i].file);
   } catch (e) {
     for (const tmp of written) fs.rmSync(tmp, { force: true });
     const err = e as NodeJS.ErrnoException;

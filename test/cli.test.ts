@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { testEngine } from './helpers.js';
-import { nsynth, nsynthOk, runNode } from './cli-run.js';
+import { BIN, nsynth, nsynthOk, runNode } from './cli-run.js';
+import { spawn } from 'node:child_process';
 import { loadModel } from '../src/nsynth.js';
 import { decodeNpy } from '../src/formats/npy.js';
 import { encodeWav, readWav16k } from '../src/formats/wav.js';
@@ -141,6 +142,30 @@ describe('nsynth CLI', () => {
         expect(meta[k], `manifest meta.${k}`).toBeDefined();
       expect(meta.steps).toBeGreaterThan(0);
     }
+  });
+
+  it('Ctrl-C during generate says it is cancelling, stops, writes nothing and exits 130', async () => {
+    const out = path.join(tmp, 'cancelled.wav');
+    const wav = path.join(tmp, 'note3.wav');
+    fs.writeFileSync(wav, encodeWav(Float32Array.from({ length: 2048 }, (_, t) => 0.3 * Math.sin(t / 5))));
+    const child = spawn(
+      process.execPath,
+      [BIN, 'generate', '--model', 'random:tiny', '--input', wav, '--seconds', '600', '--out', out, '--quiet'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // Well into the generation (600 s of audio: far from done), past a cold machine's kernel compiles.
+    await new Promise((r) => setTimeout(r, 12000));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/cancelling/);
+    expect(stderr).toMatch(/cancelled; nothing was written/);
+    expect(fs.existsSync(out)).toBe(false);
+    expect(fs.readdirSync(tmp).filter((n) => n.startsWith('cancelled'))).toEqual([]);
   });
 
   it('bad input exits 1 with a message naming the file', async () => {

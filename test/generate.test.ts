@@ -47,6 +47,31 @@ describe('sampling', () => {
   });
 });
 
+describe('cancelling', () => {
+  it('stops after the submit in progress, not at the end of the chunk: progress comes per submit', async () => {
+    const e = await testEngine();
+    const model = await modelFromWeights(e, initWeights(getConfig('tiny'), 44));
+    const emb = await model.encode(note(6, 4096));
+    const ac = new AbortController();
+    const progress: number[] = [];
+    const run = model.generate(emb, {
+      path: 'layered',
+      chunkSize: 4096,
+      firstChunkSize: 4096,
+      stepsPerSubmit: 16,
+      signal: ac.signal,
+      onProgress: (p) => {
+        progress.push(p.done);
+        ac.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    // One chunk of 4096 steps, submitted 16 at a time: the first submit reports, the abort lands,
+    // and the next finished submit stops the run.
+    expect(progress).toEqual([16]);
+  });
+});
+
 describe('resources', () => {
   it('a cancelled stream frees its buffers; bad embeddings are refused before GPU work', async () => {
     const e = await testEngine();

@@ -53,6 +53,11 @@ export async function main(argv: string[]): Promise<number> {
     await buildCli().parseAsync(argv);
     return 0;
   } catch (e) {
+    // Ctrl-C during generation: the work stopped and nothing was written; 130 as a shell reports SIGINT.
+    if ((e as Error).name === 'AbortError') {
+      console.error('nsynth: cancelled; nothing was written');
+      return 130;
+    }
     console.error(`nsynth: ${(e as Error).message}`);
     if (process.env.NSYNTH_DEBUG) console.error(e);
     return 1;

@@ -19,7 +19,7 @@ export interface GenerateOptions {
   firstChunkSize?: number;
   /** `generate` only: most voices run together; more embeddings are generated batch after batch. */
   batch?: number;
-  /** Steps encoded per queue submit (default: about 4096 dispatches' worth). */
+  /** Steps encoded per queue submit (default: about 1024 dispatches' worth; a cancel waits for at most a few submits). */
   stepsPerSubmit?: number;
   /**
    * `layered`: 2L + 2 dispatches per step, every voice group spread over the GPU (large configs).

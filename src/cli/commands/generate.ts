@@ -68,7 +68,11 @@ export async function runGenerate(model: NSynthModel, o: GenerateCliOptions): Pr
       );
   bar?.start(total, 0, { rate: '-' });
   const ac = new AbortController();
-  const onSigint = () => ac.abort();
+  const onSigint = () => {
+    bar?.stop();
+    console.error('nsynth generate: cancelling (stops within a few seconds)');
+    ac.abort();
+  };
   process.once('SIGINT', onSigint);
   let audio: Float32Array[];
   try {

@@ -15,7 +15,7 @@ import {
 import { encodeTfRecords, TfRecordReader } from '../src/dataset/tfrecord.js';
 import { decodeExample, encodeExample, type Feature } from '../src/dataset/tf-example.js';
 import { decodeNpy } from '../src/formats/npy.js';
-import { CropSampler, splitNotes, evalBatches } from '../src/train/data.js';
+import { CropSampler, checkNotesReadable, splitNotes, evalBatches } from '../src/train/data.js';
 import { writeSyntheticDataset, synthesizeNote, SYNTH_KINDS } from '../src/dataset/synthetic-notes.js';
 
 const NSYNTH = path.resolve(__dirname, '../../shared/data/nsynth');
@@ -70,6 +70,42 @@ describe('NSynth JSON/WAV release layout', () => {
     expect(() => new JsonWavSource(dir)).toThrow(/examples\.json: note "a_b_000_060_100": field "pitch" is undefined/);
     fs.writeFileSync(path.join(dir, 'examples.json'), '{"x": ');
     expect(() => new JsonWavSource(dir)).toThrow(/examples\.json: cannot read/);
+  });
+
+  it('checks what it can when opened: every WAV present, MIDI ranges, note names that stay in the folder', () => {
+    const dir = path.join(tmp, 'checked');
+    writeSyntheticDataset(dir, { notes: 4, seed: 1, samples: 500 });
+    const json = path.join(dir, 'examples.json');
+    const good = JSON.parse(fs.readFileSync(json, 'utf8'));
+    const names = Object.keys(good);
+    const edit = (f: (ex: Record<string, Record<string, unknown>>) => void) => {
+      const ex = JSON.parse(JSON.stringify(good));
+      f(ex);
+      fs.writeFileSync(json, JSON.stringify(ex));
+    };
+    edit((ex) => {
+      ex.ghost_acoustic_000_060_100 = { ...ex[names[0]] };
+    });
+    expect(() => new JsonWavSource(dir)).toThrow(
+      /examples\.json: 1 note\(s\) have no WAV, e\.g\. .*audio\/ghost_acoustic_000_060_100\.wav/,
+    );
+    edit((ex) => {
+      ex[names[1]].pitch = 1000;
+    });
+    expect(() => new JsonWavSource(dir)).toThrow(new RegExp(`note "${names[1]}": pitch 1000 is outside MIDI's 0-127`));
+    edit((ex) => {
+      ex['../../etc/passwd'] = { ...ex[names[0]] };
+    });
+    expect(() => new JsonWavSource(dir)).toThrow(/note name "\.\.\/\.\.\/etc\/passwd" is not a plain file name/);
+    edit(() => {});
+    expect(new JsonWavSource(dir).notes.length).toBe(4);
+    // A WAV cut short (its header promises more) is an error naming it, not a shorter note.
+    const wav = path.join(dir, 'audio', `${names[2]}.wav`);
+    fs.truncateSync(wav, fs.statSync(wav).size - 100);
+    const src = new JsonWavSource(dir);
+    expect(() => src.audio(2)).toThrow(/the header promises \d+ bytes of samples, the file holds \d+ \(truncated\)/);
+    // ... and training reads every note before step 1, so it stops there, naming the file.
+    expect(() => checkNotesReadable(src, [0, 1, 2, 3])).toThrow(new RegExp(`${names[2]}\\.wav: the header promises`));
   });
 });
 

@@ -5,6 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { encodeNpy, decodeNpy } from '../src/formats/npy.js';
 import { decodeWav, encodeWav, readWav16k } from '../src/formats/wav.js';
+import wavefilePkg from 'wavefile';
+
+const { WaveFile } = wavefilePkg as unknown as { WaveFile: typeof import('wavefile').WaveFile };
 
 const NSYNTH = path.resolve(__dirname, '../../shared/data/nsynth');
 const haveData = fs.existsSync(NSYNTH);
@@ -58,5 +61,46 @@ describe('wav', () => {
     fs.writeFileSync(junk, new Uint8Array(100).fill(7));
     expect(() => readWav16k(junk)).toThrow(/junk\.wav: not a readable WAV file/);
     expect(() => readWav16k(path.join(tmp, 'missing.wav'))).toThrow(/missing\.wav: cannot read \(ENOENT\)/);
+  });
+
+  it("decodes 16-bit PCM and float WAVs (mono and stereo) exactly as wavefile's generic conversion does", () => {
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (const [depth, channels] of [
+      ['16', 1],
+      ['16', 2],
+      ['32f', 1],
+      ['32f', 3],
+      ['24', 2], // not a fast path: still decoded, through wavefile
+    ] as const) {
+      const frames = 777;
+      const interleaved =
+        depth === '16'
+          ? Int16Array.from({ length: frames * channels }, (_, i) =>
+              i < 4 ? [-32768, 32767, 0, -1][i] : Math.round((rand() * 2 - 1) * 32767),
+            )
+          : depth === '24'
+            ? Int32Array.from({ length: frames * channels }, () => Math.round((rand() * 2 - 1) * 8388607))
+            : Float32Array.from({ length: frames * channels }, () => rand() * 2 - 1);
+      const perChannel = Array.from({ length: channels }, (_, c) =>
+        Array.from({ length: frames }, (_, i) => interleaved[i * channels + c]),
+      );
+      const wav = new WaveFile();
+      wav.fromScratch(channels, 16000, depth, channels === 1 ? perChannel[0] : perChannel);
+      const bytes = wav.toBuffer();
+      const ours = decodeWav(bytes, 'x.wav').samples;
+      // the generic path: toBitDepth('32f'), then channels averaged in float32
+      const generic = new WaveFile();
+      generic.fromBuffer(bytes);
+      if (generic.bitDepth !== '32f') generic.toBitDepth('32f');
+      const raw = generic.getSamples(false, Float64Array) as unknown as Float64Array | Float64Array[];
+      const chans = Array.isArray(raw) ? raw : [raw];
+      const want = new Float32Array(frames);
+      for (const ch of chans) for (let i = 0; i < frames; i++) want[i] += ch[i] / chans.length;
+      expect(ours, `${depth}-bit, ${channels} channel(s)`).toEqual(want);
+    }
   });
 });

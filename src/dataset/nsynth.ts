@@ -91,6 +91,19 @@ function int(v: unknown, where: string, field: string): number {
   return v;
 }
 
+/** MIDI pitch and velocity are 0-127: a pitch beyond would index past a pitch-conditioned model's one-hot. */
+function midi(v: number, where: string, field: string): number {
+  if (v < 0 || v > 127) throw new Error(`${where}: ${field} ${v} is outside MIDI's 0-127`);
+  return v;
+}
+
+/** A note_str names its WAV: a plain name, never a path that could reach outside the dataset folder. */
+function plainNoteName(key: string, where: string): string {
+  if (!/^[\w.+-]+$/.test(key) || key === '.' || key === '..' || key.startsWith('.'))
+    throw new Error(`${where}: note name ${JSON.stringify(key)} is not a plain file name`);
+  return key;
+}
+
 /** examples.json + audio/<note_str>.wav (WAVs beside examples.json are accepted too). */
 export class JsonWavSource implements NoteSource {
   readonly notes: NoteMeta[] = [];
@@ -116,9 +129,9 @@ export class JsonWavSource implements NoteSource {
       if (raw.sample_rate !== undefined && raw.sample_rate !== 16000)
         throw new Error(`${w}: sample_rate ${raw.sample_rate}, expected 16000`);
       this.notes.push({
-        noteStr: key,
-        pitch: int(raw.pitch, w, 'pitch'),
-        velocity: int(raw.velocity, w, 'velocity'),
+        noteStr: plainNoteName(key, json),
+        pitch: midi(int(raw.pitch, w, 'pitch'), w, 'pitch'),
+        velocity: midi(int(raw.velocity, w, 'velocity'), w, 'velocity'),
         family: int(raw.instrument_family, w, 'instrument_family'),
         source: int(raw.instrument_source, w, 'instrument_source'),
         instrument: String(raw.instrument_str ?? key.replace(/-\d+-\d+$/, '')),
@@ -127,10 +140,26 @@ export class JsonWavSource implements NoteSource {
     }
     const sub = path.join(dir, 'audio');
     this.audioDir = fs.existsSync(sub) ? sub : dir;
+    // Every note's WAV, checked now rather than when training first draws it.
+    const missing = this.notes.filter((n) => !fs.existsSync(this.wavOf(n)));
+    if (missing.length)
+      throw new Error(
+        `${json}: ${missing.length} note(s) have no WAV, e.g. ${this.wavOf(missing[0])}` +
+          (missing.length > 1
+            ? ` (and ${missing
+                .slice(1, 3)
+                .map((n) => `"${n.noteStr}"`)
+                .join(', ')}${missing.length > 3 ? ', ...' : ''})`
+            : ''),
+      );
+  }
+
+  private wavOf(n: NoteMeta): string {
+    return path.join(this.audioDir, `${n.noteStr}.wav`);
   }
 
   audio(index: number): Float32Array {
-    return readWav16k(path.join(this.audioDir, `${this.notes[index].noteStr}.wav`));
+    return readWav16k(this.wavOf(this.notes[index]));
   }
 
   close(): void {}
@@ -198,8 +227,8 @@ function metaFromExample(f: Map<string, Feature>, where: string): NoteMeta {
   const q = f.get('qualities');
   return {
     noteStr,
-    pitch: one('pitch'),
-    velocity: one('velocity'),
+    pitch: midi(one('pitch'), where, 'pitch'),
+    velocity: midi(one('velocity'), where, 'velocity'),
     family: one('instrument_family'),
     source: one('instrument_source'),
     instrument: str('instrument_str') ?? noteStr.replace(/-\d+-\d+$/, ''),

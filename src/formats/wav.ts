@@ -21,6 +21,13 @@ export function decodeWav(bytes: Uint8Array, where: string): Audio {
   // Copy the format out first: toBitDepth rebuilds the fmt chunk in place.
   const { numChannels, sampleRate } = wav.fmt as { numChannels: number; sampleRate: number };
   if (!numChannels || !sampleRate) throw new Error(`${where}: WAV has no format chunk`);
+  const data = wav.data as { chunkSize?: number; samples?: Uint8Array };
+  if (data.chunkSize !== undefined && data.samples && data.samples.byteLength < data.chunkSize)
+    throw new Error(
+      `${where}: the header promises ${data.chunkSize} bytes of samples, the file holds ${data.samples.byteLength} (truncated)`,
+    );
+  const fast = fastSamples(wav, numChannels);
+  if (fast) return { samples: fast, sampleRate };
   try {
     if (wav.bitDepth !== '32f') wav.toBitDepth('32f');
   } catch (e) {
@@ -32,6 +39,36 @@ export function decodeWav(bytes: Uint8Array, where: string): Audio {
   const samples = new Float32Array(n);
   for (const ch of channels) for (let i = 0; i < n; i++) samples[i] += ch[i] / channels.length;
   return { samples, sampleRate };
+}
+
+/**
+ * 16-bit PCM and 32-bit float, the formats of NSynth and of our own outputs, decoded directly from the
+ * data chunk: wavefile's generic toBitDepth takes ~250 ms per 4 s note (reading NSynth's 900 training
+ * notes took 4 minutes), this ~1 ms. The values are exactly toBitDepth's (int16 over 32768 below
+ * zero, over 32767 above; channels averaged in float32 as below). Null for other formats.
+ */
+function fastSamples(wav: InstanceType<typeof WaveFile>, channels: number): Float32Array | null {
+  const data = (wav.data as { samples?: Uint8Array }).samples;
+  const fmt = wav.fmt as { audioFormat: number };
+  const pcm16 = wav.bitDepth === '16' && fmt.audioFormat === 1;
+  const f32 = wav.bitDepth === '32f' && fmt.audioFormat === 3;
+  if (!data || !(pcm16 || f32)) return null;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const width = pcm16 ? 2 : 4;
+  const n = Math.floor(data.byteLength / (width * channels));
+  const out = new Float32Array(n);
+  for (let c = 0; c < channels; c++) {
+    for (let i = 0; i < n; i++) {
+      const at = (i * channels + c) * width;
+      let v: number;
+      if (pcm16) {
+        const x = view.getInt16(at, true);
+        v = Math.fround(x < 0 ? x / 32768 : x / 32767); // toBitDepth stores it as a float32
+      } else v = view.getFloat32(at, true);
+      out[i] += v / channels;
+    }
+  }
+  return out;
 }
 
 /** Reads a note for the model: 16 kHz required (resample elsewhere; we never do it silently). */

@@ -62,6 +62,17 @@ export function crop(audio: Float32Array, offset: number, length: number, out: F
 }
 
 /** Decoded notes kept in memory, least recently used dropped first. */
+/**
+ * Reads every listed note once, before step 1, so that a damaged or empty WAV (or record) stops the
+ * run at once with its name instead of at the step that first draws it.
+ */
+export function checkNotesReadable(source: NoteSource, notes: number[]): void {
+  for (const i of notes) {
+    const a = source.audio(i); // errors name the file (or the record)
+    if (a.length === 0) throw new Error(`${source.where}: note "${source.notes[i].noteStr}" has no samples`);
+  }
+}
+
 class AudioCache {
   private readonly map = new Map<number, Float32Array>();
   constructor(

@@ -18,7 +18,7 @@ import {
   type TrajectoryOptions,
   CHECKPOINT_FORMAT,
 } from './checkpoint.js';
-import { CropSampler, evalBatches, splitNotes } from './data.js';
+import { CropSampler, checkNotesReadable, evalBatches, splitNotes } from './data.js';
 import { learningRate, MAGENTA_STEPS } from './schedule.js';
 import { TrainPlan } from './train-plan.js';
 import { ParamLayout } from './params.js';
@@ -153,6 +153,8 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
       `The checkpoint was trained on ${ck.state.trainNotes} notes, this run selects ${trainNotes.length} ` +
         `(resume with the same data, filters and --eval-fraction / --eval-data)`,
     );
+  checkNotesReadable(o.source, trainNotes);
+  if (o.evalSource) checkNotesReadable(o.evalSource, evaluation);
   const sampler = new CropSampler(o.source, trainNotes, run.crop, run.seed, ck?.state.sampler);
   const evalSet = evaluation.length ? evalBatches(evalFrom, evaluation, run.batch, run.crop, o.evalBatches ?? 4) : [];
 

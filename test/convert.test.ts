@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { testEngine, rng } from './helpers.js';
-import { nsynthOk } from './cli-run.js';
+import { nsynth, nsynthOk } from './cli-run.js';
 import { writeBundle, writeBundleBytes, f32Bytes, resealBlock, type BundleTensor } from './tf-bundle-writer.js';
 import { TfBundle, resolveBundlePrefix } from '../src/convert/tf-bundle.js';
 import { readTfjsModel, dilatedConvs, writeTfjsWeights } from '../src/convert/tfjs.js';
@@ -315,6 +315,22 @@ describe('tfjs export and import', () => {
     await expect(readTfjsModel(dir)).rejects.toThrow(
       /tfjs-short\/model\.json: group 0's manifest needs \d+ bytes, its shards \(group1-shard1of1\.bin\) hold \d+: it points past the end/,
     );
+  });
+
+  it('a manifest that describes less than its shards hold (a float32 tensor declared uint8-quantised) is refused', async () => {
+    const dir = path.join(tmp, 'tfjs-misread');
+    writeTfjsWeights(dir, w, { writeFile: writeFileAtomic });
+    const file = path.join(dir, 'model.json');
+    const m = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const spec = m.weightsManifest[0].weights.find((s: { name: string }) => s.name === 'logits/W');
+    spec.quantization = { dtype: 'uint8', scale: 0.01, min: -1 };
+    fs.writeFileSync(file, JSON.stringify(m));
+    await expect(readTfjsModel(dir)).rejects.toThrow(
+      /tfjs-misread\/model\.json: group 0's manifest describes \d+ bytes, its shards \(group1-shard1of1\.bin\) hold \d+: a weight's dtype, shape or quantisation does not match/,
+    );
+    const r = await nsynth(['convert', dir, '--out', path.join(tmp, 'never-converted')]);
+    expect(r.status).toBe(1);
+    expect(fs.existsSync(path.join(tmp, 'never-converted'))).toBe(false);
   });
 });
 

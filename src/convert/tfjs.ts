@@ -142,6 +142,13 @@ export async function readTfjsModel(p: string): Promise<TfjsModel> {
         `${file}: group ${g}'s manifest needs ${need} bytes, its shards (${group.paths.join(', ')}) hold ${total}: ` +
           `it points past the end of the data`,
       );
+    // More data than the manifest describes means the manifest misreads it (a float32 tensor
+    // declared uint8-quantised decodes to garbage): refused, not converted.
+    if (need < total)
+      throw new Error(
+        `${file}: group ${g}'s manifest describes ${need} bytes, its shards (${group.paths.join(', ')}) hold ${total}: ` +
+          `a weight's dtype, shape or quantisation does not match the data`,
+      );
     const buffer = new Uint8Array(total);
     let at = 0;
     for (const s of shards) {

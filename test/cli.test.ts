@@ -179,6 +179,50 @@ describe('nsynth CLI', () => {
     ]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/nsynth: .*absent\.wav: cannot read \(ENOENT\)/);
+    // Absurd values are refused with the accepted range, before any work.
+    const gen = [
+      'generate',
+      '--model',
+      'random:tiny',
+      '--embedding',
+      path.join(tmp, 'none.npy'),
+      '--out',
+      path.join(tmp, 'z.wav'),
+    ];
+    for (const [args, message] of [
+      [[...gen, '--batch', '0'], /--batch must be an integer from 1 to 4096, got "0"/],
+      [[...gen, '--batch', '100000'], /--batch must be an integer from 1 to 4096, got "100000"/],
+      [[...gen, '--seconds', '1e9'], /--seconds must be a number above 0 and at most 3600, got "1e9"/],
+      [[...gen, '--seconds', 'NaN'], /--seconds must be a number above 0/],
+      [[...gen, '--seed', '-1'], /--seed must be an integer from 0 to 4294967295, got "-1"/],
+      [[...gen, '--seed', '4294967296'], /--seed must be an integer from 0 to 4294967295/],
+      [
+        ['synth-data', '--notes', '-3', '--out', path.join(tmp, 'sd')],
+        /--notes must be an integer of at least 1, got "-3"/,
+      ],
+      [['synth-data', '--seconds', '0', '--out', path.join(tmp, 'sd')], /--seconds must be a number above 0/],
+      [['bench', 'train', '--steps', '0'], /--steps must be an integer of at least 1, got "0"/],
+      [['bench', 'generate', '--seconds', '-1'], /--seconds must be a number above 0/],
+    ] as const) {
+      const r = await nsynth([...args]);
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(message);
+    }
+    fs.writeFileSync(path.join(tmp, 'q.wav'), encodeWav(new Float32Array(1024)));
+    const pitchless = await nsynth([
+      'generate',
+      '--model',
+      'random:tiny',
+      '--input',
+      path.join(tmp, 'q.wav'),
+      '--pitch',
+      '60',
+      '--out',
+      path.join(tmp, 'q-out.wav'),
+    ]);
+    expect(pitchless.status).toBe(1);
+    expect(pitchless.stderr).toMatch(/--pitch 60: config tiny is not pitch-conditioned/);
+    expect(fs.existsSync(path.join(tmp, 'sd'))).toBe(false);
     const r2 = await nsynth(['init', '--config', 'huge', '--out', path.join(tmp, 'y')]);
     expect(r2.status).toBe(1);
     expect(r2.stderr).toMatch(/Unknown config "huge"/);

@@ -51,7 +51,8 @@ export function buildCli(): Command {
 export async function main(argv: string[]): Promise<number> {
   try {
     await buildCli().parseAsync(argv);
-    return 0;
+    // A command that stopped on Ctrl-C after saving its state (train) reports it as a shell would.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     // Ctrl-C during generation: the work stopped and nothing was written; 130 as a shell reports SIGINT.
     if ((e as Error).name === 'AbortError') {

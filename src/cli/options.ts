@@ -9,27 +9,46 @@ import { decodeNpy, encodeNpy, type NpyArray } from '../formats/npy.js';
 import { loadModel, randomModel, type NSynthModel } from '../nsynth.js';
 import { packageRoot } from '../util/package-root.js';
 
-/** A commander parser for an option that must be an integer. */
-export function int(flag: string): (v: string) => number {
+/**
+ * A commander parser for an option that must be an integer, from `min` to `max` when given: an absurd
+ * value (`--batch 0`, `--seed -1`, `--steps 1e12`) is refused with the accepted range before any work.
+ */
+export function int(flag: string, min = -Infinity, max = Infinity): (v: string) => number {
   return (v) => {
     const n = Number(v);
-    if (!Number.isInteger(n)) throw new Error(`${flag} must be an integer, got "${v}"`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new Error(`${flag} must be an integer${range(min, max)}, got "${v}"`);
     return n;
   };
 }
 
-/** A commander parser for an option that must be a finite number. */
-export function num(flag: string): (v: string) => number {
+/** A commander parser for a finite number within [min, max] (`above`: strictly greater than min). */
+export function num(flag: string, min = -Infinity, max = Infinity, above = false): (v: string) => number {
   return (v) => {
     const n = Number(v);
-    if (!Number.isFinite(n)) throw new Error(`${flag} must be a number, got "${v}"`);
+    if (!Number.isFinite(n) || n < min || n > max || (above && n === min))
+      throw new Error(
+        `${flag} must be a number${above ? ` above ${min}${max < Infinity ? ` and at most ${max}` : ''}` : range(min, max)}, got "${v}"`,
+      );
     return n;
   };
 }
+
+function range(min: number, max: number): string {
+  if (min > -Infinity && max < Infinity) return ` from ${min} to ${max}`;
+  if (min > -Infinity) return ` of at least ${min}`;
+  if (max < Infinity) return ` of at most ${max}`;
+  return '';
+}
+
+/** Seeds are 32-bit: a larger one would be taken modulo 2^32 without a word. */
+export const MAX_SEED = 2 ** 32 - 1;
+/** Longest audio a command generates or evaluates in one go (an hour: minutes of GPU time per second on a CPU). */
+export const MAX_SECONDS = 3600;
 
 /** A commander parser for a comma-separated list of integers. */
-export function intList(flag: string): (v: string) => number[] {
-  const one = int(flag);
+export function intList(flag: string, min = -Infinity, max = Infinity): (v: string) => number[] {
+  const one = int(flag, min, max);
   return (v) => v.split(',').map(one);
 }
 
@@ -97,4 +116,13 @@ export function readNpy(file: string): NpyArray {
 export function writeNpy(file: string, data: Float32Array, shape: number[]): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   writeFileAtomic(file, encodeNpy(data, shape));
+}
+
+/** --pitch on a model without pitch conditioning would be ignored without a word: refused instead. */
+export function refusePitchWithout(
+  config: { name: string; pitchConditioning: boolean },
+  pitch: number | undefined,
+): void {
+  if (pitch !== undefined && !config.pitchConditioning)
+    throw new Error(`--pitch ${pitch}: config ${config.name} is not pitch-conditioned (it takes no pitch)`);
 }

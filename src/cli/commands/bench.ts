@@ -6,14 +6,14 @@ import { getConfig } from '../../model/config.js';
 import { runForwardBench } from '../../bench/forward.js';
 import { runGenerateBench } from '../../bench/generate.js';
 import { runTrainBench } from '../../bench/train.js';
-import { benchConfigName, defaultModelDir, int, intList, num, withEngine } from '../options.js';
+import { benchConfigName, defaultModelDir, int, intList, num, withEngine, MAX_SECONDS } from '../options.js';
 
 function forward(): Command {
   return new Command('forward')
     .description("encoder and teacher-forced decoder throughput, with the adapter's own ceilings")
     .option('--config <names>', 'comma-separated configs', 'tiny,h512_bo16')
-    .option('--seconds <s>', 'audio length per run', num('--seconds'), 1)
-    .option('--batch <n>', 'notes per batch', int('--batch'), 1)
+    .option('--seconds <s>', 'audio length per run', num('--seconds', 0, MAX_SECONDS, true), 1)
+    .option('--batch <n>', 'notes per batch', int('--batch', 1, 4096), 1)
     .option('--json', 'print JSON instead of a table')
     .action(async (o: { config: string; seconds: number; batch: number; json?: boolean }, cmd: Command) => {
       await withEngine(cmd, (engine) =>
@@ -32,9 +32,9 @@ function generate(): Command {
     .description('fast generation speed per batch, against the naive generator in the same run')
     .option('--config <name>', "model config ('default': the shipped default model)", 'tiny')
     .option('--model <dir>', 'measure this weights folder instead of a random model of --config')
-    .option('--batch <list>', 'comma-separated batch sizes', intList('--batch'), [1, 4, 16])
-    .option('--seconds <s>', 'audio generated per batch size', num('--seconds'), 0.25)
-    .option('--naive-steps <n>', 'samples the naive generator makes (it is slow)', int('--naive-steps'), 8)
+    .option('--batch <list>', 'comma-separated batch sizes', intList('--batch', 1, 4096), [1, 4, 16])
+    .option('--seconds <s>', 'audio generated per batch size', num('--seconds', 0, MAX_SECONDS, true), 0.25)
+    .option('--naive-steps <n>', 'samples the naive generator makes (it is slow)', int('--naive-steps', 1), 8)
     .option('--json', 'print JSON instead of a table')
     .action(
       async (
@@ -60,9 +60,9 @@ function train(): Command {
   return new Command('train')
     .description('training samples/s (forward + backward + Adam) per config, against the forward pass alone')
     .option('--config <list>', 'comma-separated configs', 'tiny,h512_bo16')
-    .option('--batch <n>', 'crops per step', int('--batch'), 1)
-    .option('--crop <samples>', 'crop length (Magenta: 6144)', int('--crop'), 6144)
-    .option('--steps <n>', 'timed steps per config (best reported)', int('--steps'), 2)
+    .option('--batch <n>', 'crops per step', int('--batch', 1, 4096), 1)
+    .option('--crop <samples>', 'crop length (Magenta: 6144)', int('--crop', 1), 6144)
+    .option('--steps <n>', 'timed steps per config (best reported)', int('--steps', 1), 2)
     .option('--json', 'print JSON instead of a table')
     .action(async (o: { config: string; batch: number; crop: number; steps: number; json?: boolean }, cmd: Command) => {
       await withEngine(cmd, (engine) =>
@@ -83,8 +83,8 @@ function convTiles(): Command {
       'the variants (wide, narrow tiles; lanes on CPU adapters) of the three convolution kernels, as ms and % of the FMA probe',
     )
     .option('--config <name>', "the distinct convolutions of this config's encoder and decoder (instead of --columns)")
-    .option('--rows <n>', 'rows (batch x time)', int('--rows'), 4096)
-    .option('--reduction <n>', '1x1 convolutions: input channels', int('--reduction'), 96)
+    .option('--rows <n>', 'rows (batch x time)', int('--rows', 1), 4096)
+    .option('--reduction <n>', '1x1 convolutions: input channels', int('--reduction', 1), 96)
     .option('--columns <list>', '1x1 convolutions: output channels to try', intList('--columns'), [16, 32, 64, 128])
     .option('--json', 'print JSON instead of a table')
     .action(

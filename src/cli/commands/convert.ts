@@ -80,7 +80,7 @@ export function convertCommand(): Command {
     .option(
       '--layers-per-stage <n>',
       'dilation stage length, when it is not 10 (it is not stored in checkpoints)',
-      int('--layers-per-stage'),
+      int('--layers-per-stage', 1),
     )
     .option('--quiet', 'no progress bar')
     .action(async (input: string, o: ConvertCliOptions) => {

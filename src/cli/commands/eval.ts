@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { openNoteSource } from '../../dataset/nsynth.js';
 import { evaluateNoise, evaluateNotes, type EvalRow, type EvalSummary } from '../../eval/evaluate.js';
-import { int, modelOption, num, openModel, withEngine } from '../options.js';
+import { int, modelOption, num, openModel, withEngine, MAX_SEED, MAX_SECONDS } from '../options.js';
 
 interface EvalFlags {
   data: string;
@@ -24,10 +24,14 @@ export function evalCommand(): Command {
       'after',
       '\n--model noise measures plain mu-law noise instead of a model (8 bits per sample): the floor to beat.',
     )
-    .option('--notes <n>', 'evaluate only the first N notes (in name order)', int('--notes'))
-    .option('--seconds <s>', 'evaluate the first S seconds of each note (default: whole notes)', num('--seconds'))
-    .option('--batch <n>', 'notes generated together', int('--batch'), 8)
-    .option('--seed <n>', 'random seed of the sampling', int('--seed'), 0)
+    .option('--notes <n>', 'evaluate only the first N notes (in name order)', int('--notes', 1))
+    .option(
+      '--seconds <s>',
+      'evaluate the first S seconds of each note (default: whole notes)',
+      num('--seconds', 0, MAX_SECONDS, true),
+    )
+    .option('--batch <n>', 'notes generated together', int('--batch', 1, 4096), 8)
+    .option('--seed <n>', 'random seed of the sampling', int('--seed', 0, MAX_SEED), 0)
     .option('--json', 'print JSON: the model, every note and the summary')
     .action(async (o: EvalFlags, cmd: Command) => {
       const source = openNoteSource(o.data);

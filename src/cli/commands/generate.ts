@@ -7,7 +7,17 @@ import type { NSynthModel } from '../../nsynth.js';
 import type { HostTensor } from '../../model/inputs.js';
 import { encodeWav, readWav16k } from '../../formats/wav.js';
 import { prepareOutputFile, writeFilesAtomic } from '../../formats/atomic-write.js';
-import { int, modelOption, openModel, readNpy, withEngine } from '../options.js';
+import {
+  int,
+  MAX_SECONDS,
+  MAX_SEED,
+  modelOption,
+  num,
+  openModel,
+  readNpy,
+  refusePitchWithout,
+  withEngine,
+} from '../options.js';
 
 export interface GenerateCliOptions {
   input?: string;
@@ -31,6 +41,7 @@ export function fitFrames(e: HostTensor, frames: number): HostTensor {
 
 export async function runGenerate(model: NSynthModel, o: GenerateCliOptions): Promise<string[]> {
   const c = model.config;
+  refusePitchWithout(c, o.pitch);
   let emb: HostTensor;
   if (o.input) emb = await model.encode(readWav16k(o.input));
   else if (o.embedding) {
@@ -99,11 +110,15 @@ export function generateCommand(): Command {
     .option('--input <note.wav>', '16 kHz note to encode and resynthesise')
     .option('--embedding <emb.npy>', 'embedding [frames, 16]')
     .requiredOption('--out <out.wav>', 'output WAV (float32, 16 kHz); with --batch B > 1, OUT-0.wav ... OUT-(B-1).wav')
-    .option('--seconds <s>', 'length: the embedding is cut or zero-padded to this many seconds', Number)
-    .option('--batch <n>', 'voices generated together (each with its own random stream)', int('--batch'), 1)
-    .option('--seed <n>', 'random seed', int('--seed'), 0)
+    .option(
+      '--seconds <s>',
+      'length: the embedding is cut or zero-padded to this many seconds',
+      num('--seconds', 0, MAX_SECONDS, true),
+    )
+    .option('--batch <n>', 'voices generated together (each with its own random stream)', int('--batch', 1, 4096), 1)
+    .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 0)
     .option('--temperature <t>', 'softmax temperature (1 = Magenta, 0 = argmax)', Number, 1)
-    .option('--pitch <midi>', 'MIDI pitch, for pitch-conditioned configs', int('--pitch'))
+    .option('--pitch <midi>', 'MIDI pitch, for pitch-conditioned configs', int('--pitch', 0, 127))
     .option('--quiet', 'no progress bar')
     .action(async (o: GenerateFlags, cmd: Command) => {
       if (!o.input && !o.embedding) throw new Error('give --input note.wav or --embedding emb.npy');

@@ -4,13 +4,13 @@ import { assertReplaceable } from '../../formats/output-folder.js';
 import { writeWeightsDir } from '../../formats/weights-node.js';
 import { CONFIGS, getConfig } from '../../model/config.js';
 import { initWeights, parameterCount } from '../../model/weights.js';
-import { int } from '../options.js';
+import { int, MAX_SEED } from '../options.js';
 
 export function initCommand(): Command {
   return new Command('init')
     .description("write a randomly initialised model (Magenta's initialisation) to a weights folder")
     .requiredOption('--config <name>', `model config (${Object.keys(CONFIGS).join(', ')})`)
-    .option('--seed <n>', 'random seed', int('--seed'), 0)
+    .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 0)
     .requiredOption('--out <dir>', 'output folder (manifest.json + weights.bin)')
     .option('--dtype <dtype>', 'stored precision: f32 or f16', 'f32')
     .action((o: { config: string; seed: number; out: string; dtype: string }) => {

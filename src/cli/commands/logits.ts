@@ -3,7 +3,16 @@ import { prepareOutputFile } from '../../formats/atomic-write.js';
 import { Command } from 'commander';
 import { readWav16k } from '../../formats/wav.js';
 import type { LengthPolicy } from '../../model/inputs.js';
-import { int, lengthOption, modelOption, openModel, readNpy, withEngine, writeNpy } from '../options.js';
+import {
+  int,
+  lengthOption,
+  modelOption,
+  openModel,
+  readNpy,
+  withEngine,
+  writeNpy,
+  refusePitchWithout,
+} from '../options.js';
 
 export function logitsCommand(): Command {
   return new Command('logits')
@@ -12,7 +21,7 @@ export function logitsCommand(): Command {
     .addOption(modelOption())
     .requiredOption('--out <logits.npy>', 'output .npy')
     .option('--embedding <emb.npy>', 'use this embedding [frames, 16] instead of encoding the audio')
-    .option('--pitch <midi>', 'MIDI pitch, for pitch-conditioned configs', int('--pitch'))
+    .option('--pitch <midi>', 'MIDI pitch, for pitch-conditioned configs', int('--pitch', 0, 127))
     .addOption(lengthOption())
     .action(
       async (
@@ -25,6 +34,7 @@ export function logitsCommand(): Command {
         prepareOutputFile(o.out);
         await withEngine(cmd, async (engine) => {
           const model = await openModel(engine, o.model);
+          refusePitchWithout(model.config, o.pitch);
           const logits = await model.teacherForcedLogits(audio, emb, { lengthPolicy: o.lengthPolicy, pitch: o.pitch });
           writeNpy(o.out, logits.data, logits.shape);
           console.log(`wrote ${o.out}: logits [${logits.shape}] (${engine.adapter.name})`);

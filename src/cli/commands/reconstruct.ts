@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { cents, f0ErrorCents, medianF0, yinF0 } from '../../dsp/f0.js';
 import { readWav16k } from '../../formats/wav.js';
-import { int, modelOption, num, openModel, withEngine } from '../options.js';
+import { int, modelOption, num, openModel, withEngine, MAX_SEED, MAX_SECONDS, refusePitchWithout } from '../options.js';
 import { runGenerate } from './generate.js';
 
 /** The MIDI pitch an NSynth file name carries (`guitar_acoustic_010-060-127.wav` -> 60), if any. */
@@ -61,16 +61,17 @@ export function reconstructCommand(): Command {
     .option(
       '--pitch <midi>',
       'MIDI pitch for pitch-conditioned models (default: file name, examples.json, or f0)',
-      int('--pitch'),
+      int('--pitch', 0, 127),
     )
-    .option('--seconds <s>', 'reconstruct only the first S seconds', num('--seconds'))
-    .option('--seed <n>', 'random seed', int('--seed'), 0)
-    .option('--temperature <t>', 'softmax temperature (1 = Magenta, 0 = argmax)', num('--temperature'), 1)
+    .option('--seconds <s>', 'reconstruct only the first S seconds', num('--seconds', 0, MAX_SECONDS, true))
+    .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 0)
+    .option('--temperature <t>', 'softmax temperature (1 = Magenta, 0 = argmax)', num('--temperature', 0), 1)
     .option('--quiet', 'no progress bar')
     .action(async (input: string, o: ReconstructFlags, cmd: Command) => {
       const original = readWav16k(input);
       await withEngine(cmd, async (engine) => {
         const model = await openModel(engine, o.model, o.seed);
+        refusePitchWithout(model.config, o.pitch);
         const pitch = model.config.pitchConditioning ? notePitch(input, original, o.pitch) : undefined;
         const t0 = performance.now();
         const [file] = await runGenerate(model, {

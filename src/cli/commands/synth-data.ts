@@ -1,17 +1,17 @@
 // `nsynth synth-data`: synthetic NSynth-like notes in the release's JSON/WAV layout.
 import { Command } from 'commander';
 import { writeSyntheticDataset } from '../../dataset/synthetic-notes.js';
-import { int, num } from '../options.js';
+import { int, num, MAX_SEED, MAX_SECONDS } from '../options.js';
 
 export function synthDataCommand(): Command {
   return new Command('synth-data')
     .description("write synthetic NSynth-like notes in the release's JSON/WAV layout (data for tests and first models)")
     .requiredOption('--out <dir>', 'output folder (examples.json + audio/)')
-    .option('--notes <n>', 'number of notes', int('--notes'), 100)
-    .option('--seed <n>', 'random seed', int('--seed'), 0)
-    .option('--seconds <s>', 'length of each note (NSynth: 4)', num('--seconds'), 4)
-    .option('--pitch-min <midi>', 'lowest MIDI pitch', int('--pitch-min'), 36)
-    .option('--pitch-max <midi>', 'highest MIDI pitch', int('--pitch-max'), 84)
+    .option('--notes <n>', 'number of notes', int('--notes', 1), 100)
+    .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 0)
+    .option('--seconds <s>', 'length of each note (NSynth: 4)', num('--seconds', 0, MAX_SECONDS, true), 4)
+    .option('--pitch-min <midi>', 'lowest MIDI pitch', int('--pitch-min', 0, 127), 36)
+    .option('--pitch-max <midi>', 'highest MIDI pitch', int('--pitch-max', 0, 127), 84)
     .action((o: { out: string; notes: number; seed: number; seconds: number; pitchMin: number; pitchMax: number }) => {
       const metas = writeSyntheticDataset(o.out, {
         notes: o.notes,

@@ -9,7 +9,7 @@ import { CONFIGS, getConfig, validateConfig, type ModelConfig } from '../../mode
 import { readWeightsDir, writeWeightsDir } from '../../formats/weights-node.js';
 import { FAMILIES, SOURCES, openNoteSource, parseLabelList, type NoteFilter } from '../../dataset/nsynth.js';
 import { train, type TrainLog } from '../../train/trainer.js';
-import { int, num, withEngine } from '../options.js';
+import { int, num, withEngine, MAX_SEED } from '../options.js';
 
 /** A config name, or a path to a config JSON (the `config` object of a weights manifest). */
 export function resolveConfig(spec: string): ModelConfig {
@@ -141,6 +141,7 @@ export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void
       writeWeightsDir(path.join(o.out, 'weights'), result.weights, 'f32', meta);
       writeWeightsDir(path.join(o.out, 'ema'), result.ema, 'f32', { ...meta, ema: o.emaDecay });
     }
+    if (result.stopped) process.exitCode = 130; // interrupted, though its checkpoint is safe
     if (result.stopped)
       say(
         `interrupted at step ${result.step}; checkpoint ${result.checkpoint ?? '(none: no step ran)'}; continue with ` +
@@ -164,30 +165,30 @@ export function trainCommand(): Command {
     .description("train (or fine-tune) the autoencoder: Adam, Magenta's schedule, EMA, crash-safe checkpoints")
     .requiredOption('--config <name>', `model config (${Object.keys(CONFIGS).join(', ')}) or a config .json`)
     .requiredOption('--data <path>', 'NSynth data: a folder with examples.json (+ audio/), or a .tfrecord file')
-    .requiredOption('--steps <n>', 'total training steps (a resumed run stops at the same total)', int('--steps'))
-    .option('--batch <n>', 'crops per step (Magenta: 32 over 32 GPUs)', int('--batch'), 1)
+    .requiredOption('--steps <n>', 'total training steps (a resumed run stops at the same total)', int('--steps', 1))
+    .option('--batch <n>', 'crops per step (Magenta: 32 over 32 GPUs)', int('--batch', 1, 4096), 1)
     .requiredOption('--out <dir>', 'run folder: checkpoints/, and weights/ + ema/ at the end')
     .option('--resume', 'continue from the newest checkpoint in --out')
     .option('--overwrite', 'start a new run in an --out that holds one, deleting its checkpoints and weights')
-    .option('--lr-scale <x>', "multiply Magenta's learning rates", num('--lr-scale'), 1)
-    .option('--seed <n>', 'seed of the initialisation and of the data order', int('--seed'), 0)
-    .option('--crop <samples>', 'training crop length (Magenta: 6144)', int('--crop'), 6144)
+    .option('--lr-scale <x>', "multiply Magenta's learning rates", num('--lr-scale', 0, Infinity, true), 1)
+    .option('--seed <n>', 'seed of the initialisation and of the data order', int('--seed', 0, MAX_SEED), 0)
+    .option('--crop <samples>', 'training crop length (Magenta: 6144)', int('--crop', 1), 6144)
     .option('--init <dir>', 'start from these weights (fine-tuning) instead of a fresh initialisation')
     .option(
       '--schedule-length <n>',
       "stretch Magenta's 200k-step schedule over n steps (e.g. your --steps)",
-      int('--schedule-length'),
+      int('--schedule-length', 1),
     )
-    .option('--clip <norm>', 'clip the gradient to this global L2 norm (0: off, as Magenta)', num('--clip'), 0)
+    .option('--clip <norm>', 'clip the gradient to this global L2 norm (0: off, as Magenta)', num('--clip', 0), 0)
     .option(
       '--ema-decay <d>',
       'moving-average decay of the weights (Magenta: 0.9999; 0: off)',
-      num('--ema-decay'),
+      num('--ema-decay', 0, 1),
       0.9999,
     )
-    .option('--checkpoint-every <n>', 'steps between checkpoints', int('--checkpoint-every'), 500)
-    .option('--keep <n>', 'checkpoints kept', int('--keep'), 2)
-    .option('--log-every <n>', 'steps per logged line', int('--log-every'), 10)
+    .option('--checkpoint-every <n>', 'steps between checkpoints', int('--checkpoint-every', 1), 500)
+    .option('--keep <n>', 'checkpoints kept', int('--keep', 1), 2)
+    .option('--log-every <n>', 'steps per logged line', int('--log-every', 1), 10)
     .option(
       '--eval-every <n>',
       'steps between evaluations on held-out notes (default: --checkpoint-every)',
@@ -201,8 +202,8 @@ export function trainCommand(): Command {
     )
     .option('--families <list>', 'keep only these instrument families (names or ids, comma-separated)')
     .option('--sources <list>', 'keep only these sources (acoustic, electronic, synthetic)')
-    .option('--pitch-min <midi>', 'lowest MIDI pitch kept', int('--pitch-min'))
-    .option('--pitch-max <midi>', 'highest MIDI pitch kept', int('--pitch-max'))
+    .option('--pitch-min <midi>', 'lowest MIDI pitch kept', int('--pitch-min', 0, 127))
+    .option('--pitch-max <midi>', 'highest MIDI pitch kept', int('--pitch-max', 0, 127))
     .option('--velocities <list>', 'keep only these velocities (comma-separated)')
     .option(
       '--json',

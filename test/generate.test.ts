@@ -5,6 +5,7 @@ import { testEngine } from './helpers.js';
 import { modelFromWeights } from '../src/nsynth.js';
 import { getConfig } from '../src/model/config.js';
 import { initWeights } from '../src/model/weights.js';
+import { lanesSupported } from '../src/gpu/lanes.js';
 import { collect, expectSameDraws, note } from './generate-helpers.js';
 
 describe('batches larger than one binding', () => {
@@ -42,6 +43,33 @@ describe('sampling', () => {
         for (let k = 1; k < 256; k++) if (L[i * 256 + k] > L[i * 256 + best]) best = k;
         expect(ch.classes[0][i]).toBe(best);
       }
+    }
+    model.dispose();
+  });
+});
+
+describe('determinism', () => {
+  it("a voice's audio depends on its seed and index only: not on chunk sizes, submit sizes or its batch-mates", async () => {
+    const e = await testEngine();
+    const model = await modelFromWeights(e, initWeights(getConfig('tiny'), 47, { biasScale: 0.1 }));
+    const [a, b, c] = await Promise.all([note(20, 1024), note(21, 1024), note(22, 1024)].map((n) => model.encode(n)));
+    const pair = (x: typeof a, y: typeof a) => ({
+      data: Float32Array.of(...x.data, ...y.data),
+      shape: [2, x.shape[0], x.shape[1]],
+    });
+    const paths = ['layered', 'voice-loop', ...(lanesSupported(e) ? (['voice-lanes'] as const) : [])] as const;
+    for (const path of paths) {
+      const ab = (await model.generate(pair(a, b), { seed: 3, path })) as Float32Array[];
+      const ac = (await model.generate(pair(a, c), { seed: 3, path })) as Float32Array[];
+      expect(ac[0], `${path}: voice 0 beside another voice 1`).toEqual(ab[0]);
+      const chunked = (await model.generate(pair(a, b), {
+        seed: 3,
+        path,
+        chunkSize: 100,
+        firstChunkSize: 7,
+        stepsPerSubmit: 5,
+      })) as Float32Array[];
+      expect(chunked, `${path}: other chunk and submit sizes`).toEqual(ab);
     }
     model.dispose();
   });

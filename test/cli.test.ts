@@ -51,6 +51,10 @@ describe('nsynth CLI', () => {
     const ours = await m.encode(audio);
     expect(E.data).toEqual(ours.data);
     expect(L.data).toEqual((await m.teacherForcedLogits(audio, ours)).data);
+    // generate: the CLI's audio is the library's, sample for sample, for the same seed
+    const gen = path.join(tmp, 'same.wav');
+    await run('generate', '--model', model, '--embedding', emb, '--seed', '5', '--out', gen, '--quiet');
+    expect(readWav16k(gen)).toEqual(await m.generate(ours, { seed: 5 }));
     m.dispose();
   });
 

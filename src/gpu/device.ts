@@ -155,7 +155,19 @@ async function acquireNode(choice: string, wanted: GPUFeatureName[]): Promise<Ac
   for (const [k, v] of Object.entries(webgpu.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
-  let gpu: GPU | undefined = webgpu.create(['backend=vulkan']);
+  // One Dawn instance per process and driver, shared by every engine: with two instances on
+  // lavapipe, destroying one crashed the process later ("futex facility returned an unexpected
+  // error code"). It lives while an engine uses it.
+  const key = process.env.VK_ICD_FILENAMES ?? '';
+  if (!sharedInstance || sharedInstance.key !== key) {
+    if (sharedInstance && sharedInstance.users > 0)
+      throw new Error(
+        `An engine on another Vulkan driver (${sharedInstance.key || 'auto'}) is alive in this process; destroy it first`,
+      );
+    sharedInstance = { key, gpu: webgpu.create(['backend=vulkan']), users: 0 };
+  }
+  const instance = sharedInstance;
+  const gpu = instance.gpu;
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new Error(INSTALL_HINT);
   const adapterInfo = describe(adapter, 'Vulkan');
@@ -165,15 +177,22 @@ async function acquireNode(choice: string, wanted: GPUFeatureName[]): Promise<Ac
     );
   }
   const device = await deviceFrom(adapter, wanted);
+  instance.users++;
+  let released = false;
   return {
     device,
     adapterInfo,
     features: new Set(device.features),
     release() {
-      gpu = undefined; // Dawn's instance lives as long as this reference (see the webgpu README).
+      if (released) return;
+      released = true;
+      // Dawn's instance lives as long as a reference to it (see the webgpu README): the last engine drops it.
+      if (--instance.users === 0 && sharedInstance === instance) sharedInstance = null;
     },
   };
 }
+
+let sharedInstance: { key: string; gpu: GPU; users: number } | null = null;
 
 function hardwareIcdPresent(fs: typeof import('node:fs')): boolean {
   const dirs = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];

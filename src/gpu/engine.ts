@@ -46,8 +46,7 @@ export class PendingRead {
       this.staging.unmap();
       return copy;
     } catch (e) {
-      this.engine.checkHealthy();
-      throw e;
+      throw (await this.engine.lossAfterFailure()) ?? e;
     } finally {
       this.release();
     }
@@ -68,6 +67,8 @@ export class Engine {
   /** A second placeholder, for an unused writable binding beside another (writable bindings may not alias). */
   readonly dummyOut: GPUBuffer;
   private failure: Error | null = null;
+  private destroyedByUs = false;
+  private readonly lost: Promise<GPUDeviceLostInfo>;
 
   constructor(
     readonly device: GPUDevice,
@@ -84,15 +85,29 @@ export class Engine {
       const err = (ev as GPUUncapturedErrorEvent).error;
       this.failure ??= new Error(`WebGPU error: ${err.message}`);
     });
-    device.lost.then((info) => {
-      if (info.reason !== 'destroyed')
-        this.failure ??= new Error(`WebGPU device lost (${info.reason}): ${info.message}`);
+    this.lost = device.lost.then((info) => {
+      // Our own destroy() is not a failure; anything else (a GPU reset, a driver crash, a page that
+      // destroys the device under us) is, and every pending call reports it.
+      if (!this.destroyedByUs)
+        this.failure ??= new Error(
+          `WebGPU device lost (${info.reason}${info.message ? `: ${info.message}` : ''}); create a new engine to continue`,
+        );
+      return info;
     });
   }
 
   /** Throws the first recorded device loss or validation error, if any. */
   checkHealthy(): void {
     if (this.failure) throw this.failure;
+  }
+
+  /**
+   * After a GPU call failed: the device-loss error if the device was lost (its `lost` promise may
+   * settle just after the failed call, so it is given `waitMs`), else null.
+   */
+  async lossAfterFailure(waitMs = 200): Promise<Error | null> {
+    await Promise.race([this.lost, new Promise((r) => setTimeout(r, waitMs))]);
+    return this.failure;
   }
 
   /** A kernel of kernels/ by name; `constants` sets its WGSL `override` constants. */
@@ -196,6 +211,7 @@ export class Engine {
   }
 
   destroy(): void {
+    this.destroyedByUs = true;
     this.pool.trim();
     this.dummy.destroy();
     this.dummyOut.destroy();

@@ -18,6 +18,7 @@ export function writeFilesAtomic(files: { file: string; data: Uint8Array | strin
   try {
     for (const { file, data } of files) {
       if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new Error(`${file}: is a folder`);
+      sweepStaleFiles(file);
       const tmp = `${file}.${process.pid}.tmp`;
       const fd = fs.openSync(tmp, 'w');
       written.push(tmp);
@@ -107,6 +108,24 @@ function sweepStaleSiblings(parent: string, name: string): void {
     const m = pattern.exec(entry);
     if (!m || m[1] !== name || Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
     fs.rmSync(path.join(parent, entry), { recursive: true, force: true });
+  }
+}
+
+/** Removes `FILE.PID.tmp` left beside `file` by a writer that was killed (its process is gone). */
+function sweepStaleFiles(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  const base = path.basename(file);
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return; // the write itself will report the folder
+  }
+  for (const entry of entries) {
+    if (!entry.startsWith(`${base}.`) || !entry.endsWith('.tmp')) continue;
+    const pid = Number(entry.slice(base.length + 1, -4));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid))
+      fs.rmSync(path.join(dir, entry), { force: true });
   }
 }
 

@@ -71,6 +71,13 @@ describe('determinism', () => {
       })) as Float32Array[];
       expect(chunked, `${path}: other chunk and submit sizes`).toEqual(ab);
     }
+    // Two generations at once on one engine give what each gives alone.
+    const [x, y] = await Promise.all([
+      model.generate(a, { seed: 1, chunkSize: 256 }),
+      model.generate(b, { seed: 2, chunkSize: 300 }),
+    ]);
+    expect(x).toEqual(await model.generate(a, { seed: 1 }));
+    expect(y).toEqual(await model.generate(b, { seed: 2 }));
     model.dispose();
   });
 });

@@ -6,6 +6,7 @@ import { getConfig } from '../../model/config.js';
 import { runForwardBench } from '../../bench/forward.js';
 import { runGenerateBench } from '../../bench/generate.js';
 import { runTrainBench } from '../../bench/train.js';
+import { runSoak } from '../../bench/soak.js';
 import { benchConfigName, defaultModelDir, int, intList, num, withEngine, MAX_SECONDS } from '../options.js';
 
 function forward(): Command {
@@ -106,5 +107,39 @@ export function benchCommand(): Command {
     .addCommand(forward())
     .addCommand(generate())
     .addCommand(train())
-    .addCommand(convTiles());
+    .addCommand(convTiles())
+    .addCommand(soak());
+}
+
+function soak(): Command {
+  return new Command('soak')
+    .description(
+      'a long generation and a long training run on one engine, sampling GPU buffers, the pool and RSS: flat after warm-up?',
+    )
+    .option('--model <dir>', "generating model (default: the shipped default model; 'random:CONFIG' for a random one)")
+    .option('--seconds <s>', 'seconds of audio generated', num('--seconds', 0, MAX_SECONDS, true), 60)
+    .option('--steps <n>', 'training steps', int('--steps', 1), 10000)
+    .option('--train-config <name>', 'config trained', 'tiny')
+    .option('--samples <n>', 'samples taken per phase', int('--samples', 2, 10000), 20)
+    .option('--json', 'print JSON instead of a table')
+    .action(
+      async (
+        o: { model?: string; seconds: number; steps: number; trainConfig: string; samples: number; json?: boolean },
+        cmd: Command,
+      ) => {
+        const random = o.model?.startsWith('random:') ? o.model.slice('random:'.length) : null;
+        const report = await withEngine(cmd, (engine) =>
+          runSoak(engine, {
+            model: random ? null : (o.model ?? defaultModelDir()),
+            generateConfig: random ?? 'tiny',
+            seconds: o.seconds,
+            trainConfig: o.trainConfig,
+            steps: o.steps,
+            samples: o.samples,
+            json: !!o.json,
+          }),
+        );
+        if (!report.phases.every((p) => p.flat)) process.exitCode = 1;
+      },
+    );
 }

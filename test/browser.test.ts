@@ -39,6 +39,19 @@ window.runModel = async () => {
   return { adapter: engine.adapter.name, embShape: emb.shape, emb: Array.from(emb.data), logitsShape: logits.shape, logits: Array.from(logits.data), bad,
     stepLogits: Array.from(stepLogits), chunks, sampledLength: sampled.length, sampledFinite: sampled.every(Number.isFinite) };
 };
+// The device lost mid-stream (as a GPU reset would): the stream rejects naming it; a retry on a new engine works.
+window.loseDevice = async () => {
+  const engine = await createEngine();
+  const model = await loadModel(engine, '/model/');
+  const emb = await model.encode(new Float32Array(${T}).map((_, t) => Math.sin(t / 5) * 0.3));
+  let lost = null;
+  try { for await (const c of model.stream(emb, { chunkSize: 256, firstChunkSize: 256 })) engine.device.destroy(); }
+  catch (e) { lost = e.message; }
+  const retryEngine = await createEngine();
+  const retry = await loadModel(retryEngine, '/model/');
+  const audio = await retry.generate(await retry.encode(new Float32Array(${T})), { seed: 1 });
+  return { lost, retryLength: audio.length, retryFinite: audio.every(Number.isFinite) };
+};
 window.ready = true;
 </script>`;
 
@@ -115,5 +128,15 @@ describe('browser bundle in headless Chromium', () => {
       nodeSteps.set(c.logits![0], c.start * 256);
     expectClose(got.stepLogits, nodeSteps, 1e-4, 1e-4, 'browser generation step logits');
     model.dispose();
+    // losing the device mid-stream: a named error, and a retry on a new engine in the same page
+    const lost = (await page.evaluate('window.loseDevice()')) as {
+      lost: string;
+      retryLength: number;
+      retryFinite: boolean;
+    };
+    expect(lost.lost).toMatch(/WebGPU device lost \(destroyed.*\); create a new engine to continue/);
+    expect(lost.retryLength).toBe(T);
+    expect(lost.retryFinite).toBe(true);
+    expect(errors).toEqual([]);
   });
 });

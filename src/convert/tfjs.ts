@@ -70,12 +70,25 @@ const VALUE_BYTES: Record<string, number> = {
 
 function specBytes(s: TfjsWeightSpec, where: string): number {
   const n = s.shape.reduce((a, b) => a * b, 1);
-  const per = VALUE_BYTES[s.quantization?.dtype ?? s.dtype];
+  const dtype = s.quantization?.dtype ?? s.dtype;
+  // Own keys only: a corrupted dtype such as "constructor" must not find Object's prototype.
+  const per = typeof dtype === 'string' && Object.hasOwn(VALUE_BYTES, dtype) ? VALUE_BYTES[dtype] : undefined;
   if (per === undefined)
     throw new Error(
-      `${where}: weight "${s.name}" has dtype ${s.quantization?.dtype ?? s.dtype}, which is not supported`,
+      `${where}: weight "${s.name}" has dtype ${typeof dtype === 'string' ? dtype : shallowJson(dtype)}, which is not supported`,
     );
   return n * per;
+}
+
+/**
+ * A model.json value for an error message, nested lists and objects shown as "…": a corrupted file
+ * may nest thousands of levels deep, where JSON.stringify would overflow the stack.
+ */
+function shallowJson(v: unknown): string {
+  const text = JSON.stringify(v, function (this: unknown, key: string, x: unknown) {
+    return key !== '' && this !== v && typeof x === 'object' && x !== null ? '…' : x;
+  });
+  return String(text).slice(0, 120);
 }
 
 /** `dir/model.json`, or a path to any tfjs .json file. */
@@ -98,6 +111,8 @@ export async function readTfjsModel(p: string): Promise<TfjsModel> {
       `${file}: not a readable TensorFlow.js model.json (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
     );
   }
+  if (typeof json !== 'object' || json === null)
+    throw new Error(`${file}: not a TensorFlow.js model.json (${json === null ? 'null' : typeof json}, not an object)`);
   // A bare weights manifest (the oldest format) is an array of groups.
   const manifest = (Array.isArray(json) ? json : json.weightsManifest) as
     | { paths: string[]; weights: TfjsWeightSpec[] }[]
@@ -118,7 +133,7 @@ export async function readTfjsModel(p: string): Promise<TfjsModel> {
       throw new Error(`${file}: weights group ${g} needs "paths" and "weights" lists`);
     const shards = group.paths.map((rel) => {
       if (typeof rel !== 'string' || rel.includes('..'))
-        throw new Error(`${file}: group ${g} has a bad shard path ${JSON.stringify(rel)}`);
+        throw new Error(`${file}: group ${g} has a bad shard path ${shallowJson(rel)}`);
       const f = path.join(dir, rel);
       try {
         return new Uint8Array(fs.readFileSync(f));
@@ -131,10 +146,20 @@ export async function readTfjsModel(p: string): Promise<TfjsModel> {
     const total = shards.reduce((n, s) => n + s.length, 0);
     const specs = group.weights;
     let need = 0;
+    const names = new Set<string>();
     for (const s of specs) {
-      if (typeof s?.name !== 'string' || !Array.isArray(s.shape) || s.shape.some((d) => !Number.isInteger(d) || d < 0))
-        throw new Error(`${file}: group ${g} has a malformed weight entry ${JSON.stringify(s)?.slice(0, 120)}`);
+      if (
+        typeof s?.name !== 'string' ||
+        !Array.isArray(s.shape) ||
+        s.shape.some((d) => !Number.isInteger(d) || d < 0) ||
+        typeof s.dtype !== 'string' ||
+        (s.quantization !== undefined && (typeof s.quantization !== 'object' || s.quantization === null))
+      )
+        throw new Error(`${file}: group ${g} has a malformed weight entry ${shallowJson(s)}`);
       if (s.dtype === 'string') throw new Error(`${file}: weight "${s.name}" is a string tensor (not supported)`);
+      // tfjs decodes a group into an object keyed by name: a second entry would overwrite the first.
+      if (names.has(s.name)) throw new Error(`${file}: group ${g} lists weight "${s.name}" twice`);
+      names.add(s.name);
       need += specBytes(s, file);
     }
     if (need > total)
@@ -155,7 +180,14 @@ export async function readTfjsModel(p: string): Promise<TfjsModel> {
       buffer.set(s, at);
       at += s.length;
     }
-    const decoded = tf.io.decodeWeights(buffer.buffer, specs as tf.io.WeightsManifestEntry[]);
+    let decoded: tf.NamedTensorMap;
+    try {
+      decoded = tf.io.decodeWeights(buffer.buffer, specs as tf.io.WeightsManifestEntry[]);
+    } catch (e) {
+      // tfjs refuses combinations we do not check (float16 quantisation of an int32 weight, uint8
+      // without min and scale): its message names the weight, ours adds the file.
+      throw new Error(`${file}: group ${g}: ${(e as Error).message}`);
+    }
     for (const s of specs) {
       const t = decoded[s.name];
       const values = t.dataSync() as Float32Array | Int32Array | Uint8Array;
@@ -171,16 +203,23 @@ export async function readTfjsModel(p: string): Promise<TfjsModel> {
       t.dispose();
     }
   }
-  return { modelJson: file, format, tensors, uses: graphUses(json), json: Array.isArray(json) ? {} : json };
+  return { modelJson: file, format, tensors, uses: graphUses(json, file), json: Array.isArray(json) ? {} : json };
 }
 
 /** For graph models: which node reads each constant, and as which input. */
-function graphUses(json: unknown): Map<string, GraphUse[]> {
+function graphUses(json: unknown, file: string): Map<string, GraphUse[]> {
   const uses = new Map<string, GraphUse[]>();
-  const nodes =
-    (json as { modelTopology?: { node?: { name: string; op: string; input?: string[] }[] } }).modelTopology?.node ?? [];
-  for (const n of nodes) {
-    (n.input ?? []).forEach((inp, i) => {
+  const nodes = (json as { modelTopology?: { node?: unknown } }).modelTopology?.node ?? [];
+  if (!Array.isArray(nodes)) throw new Error(`${file}: modelTopology.node is not a list`);
+  for (const [k, n] of nodes.entries()) {
+    // A NodeDef has a string name and op, and its inputs are node names.
+    if (
+      typeof n?.name !== 'string' ||
+      typeof n.op !== 'string' ||
+      (n.input !== undefined && (!Array.isArray(n.input) || n.input.some((inp: unknown) => typeof inp !== 'string')))
+    )
+      throw new Error(`${file}: modelTopology node ${k} is malformed ${shallowJson(n)}`);
+    ((n.input as string[] | undefined) ?? []).forEach((inp, i) => {
       if (inp.startsWith('^')) return; // control dependency
       const name = inp.replace(/:\d+$/, '');
       const list = uses.get(name) ?? [];

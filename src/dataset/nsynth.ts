@@ -85,9 +85,24 @@ export function parseLabelList(text: string, vocabulary: string[], what: string)
     });
 }
 
+/**
+ * A JSON value for an error message, not descended into: a corrupted file may nest a value thousands
+ * of levels deep (JSON.stringify would overflow the stack) or hold an object that has no string form.
+ */
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' && v !== null ? 'an object' : String(JSON.stringify(v));
+}
+
 function int(v: unknown, where: string, field: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v))
-    throw new Error(`${where}: field "${field}" is ${JSON.stringify(v)}, expected an integer`);
+    throw new Error(`${where}: field "${field}" is ${describe(v)}, expected an integer`);
+  return v;
+}
+
+/** A label converted with String() or Number(): lists and objects have no such form, they are refused. */
+function primitive(v: unknown, where: string, field: string): unknown {
+  if (typeof v === 'object' && v !== null) throw new Error(`${where}: field "${field}" is ${describe(v)}`);
   return v;
 }
 
@@ -127,15 +142,15 @@ export class JsonWavSource implements NoteSource {
       const w = `${json}: note "${key}"`;
       if (typeof raw !== 'object' || raw === null) throw new Error(`${w}: not an object`);
       if (raw.sample_rate !== undefined && raw.sample_rate !== 16000)
-        throw new Error(`${w}: sample_rate ${raw.sample_rate}, expected 16000`);
+        throw new Error(`${w}: sample_rate ${describe(raw.sample_rate)}, expected 16000`);
       this.notes.push({
         noteStr: plainNoteName(key, json),
         pitch: midi(int(raw.pitch, w, 'pitch'), w, 'pitch'),
         velocity: midi(int(raw.velocity, w, 'velocity'), w, 'velocity'),
         family: int(raw.instrument_family, w, 'instrument_family'),
         source: int(raw.instrument_source, w, 'instrument_source'),
-        instrument: String(raw.instrument_str ?? key.replace(/-\d+-\d+$/, '')),
-        qualities: Array.isArray(raw.qualities) ? raw.qualities.map(Number) : [],
+        instrument: String(primitive(raw.instrument_str, w, 'instrument_str') ?? key.replace(/-\d+-\d+$/, '')),
+        qualities: Array.isArray(raw.qualities) ? raw.qualities.map((q) => Number(primitive(q, w, 'qualities'))) : [],
       });
     }
     const sub = path.join(dir, 'audio');

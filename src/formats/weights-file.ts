@@ -3,7 +3,7 @@
 // range and checksum on the host before any GPU memory is allocated; errors name file and tensor.
 import { crc32c } from '../util/crc32c.js';
 import { floatsToHalf, fromHalf } from './half.js';
-import { validateConfig, type ModelConfig } from '../model/config.js';
+import { decoderLayers, encoderLayers, validateConfig, type ModelConfig } from '../model/config.js';
 import { Weights, weightSpecs } from '../model/weights.js';
 
 export const WEIGHTS_FORMAT = 'nsynth-webgpu-weights';
@@ -79,6 +79,10 @@ export function parseManifest(text: string, where: string): Manifest {
   } catch (e) {
     throw new Error(`${where}: not valid JSON (${(e as Error).message})`);
   }
+  // Describing or comparing a value recurses (JSON.stringify, Array.join, validateConfig's messages):
+  // a corrupted file nested thousands of levels deep would overflow the stack there.
+  if (nestingDepth(m) > MAX_MANIFEST_DEPTH)
+    throw new Error(`${where}: nested more than ${MAX_MANIFEST_DEPTH} levels deep (not a weights manifest)`);
   if (m?.format !== WEIGHTS_FORMAT)
     throw new Error(`${where}: not an nsynth-webgpu weights manifest (format is ${JSON.stringify(m?.format)})`);
   if (m.version !== 1) throw new Error(`${where}: unsupported version ${JSON.stringify(m.version)}`);
@@ -88,29 +92,39 @@ export function parseManifest(text: string, where: string): Manifest {
   if (!Number.isSafeInteger(m.data.bytes) || m.data.bytes < 0)
     throw new Error(`${where}: data.bytes is ${JSON.stringify(m.data.bytes)}`);
   if (!Array.isArray(m.tensors)) throw new Error(`${where}: tensors is not a list`);
+  // validateConfig allows a million stages of a million layers; listing the weights of such a config
+  // would exhaust memory. Every layer has at least one tensor, so a config with more layers than the
+  // manifest lists tensors is refused before its weights are listed.
+  const layers = encoderLayers(m.config) + decoderLayers(m.config);
+  if (layers > m.tensors.length)
+    throw new Error(
+      `${where}: config ${m.config.name} has ${layers} layers, the manifest lists only ${m.tensors.length} tensors`,
+    );
   const specs = new Map(weightSpecs(m.config).map((s) => [s.name, s.shape]));
   const seen = new Set<string>();
-  for (const t of m.tensors) {
-    const name = String(t?.name);
+  for (const [index, t] of m.tensors.entries()) {
+    // A non-string name (an object with a `toString` key cannot even be converted) is refused as such.
+    if (typeof t?.name !== 'string') throw new Error(`${where}: tensors[${index}] has no name`);
+    const name = t.name;
     const tw = `${where}: tensor "${name}"`;
     if (seen.has(name)) throw new Error(`${tw} is listed twice`);
     seen.add(name);
     const shape = specs.get(name);
     if (!shape) throw new Error(`${tw} is not part of config ${m.config.name}`);
-    if (!Array.isArray(t.shape) || t.shape.join() !== shape.join())
+    if (!Array.isArray(t.shape) || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
       throw new Error(`${tw} has shape ${JSON.stringify(t.shape)}, config ${m.config.name} needs [${shape}]`);
     if (t.dtype !== 'f32' && t.dtype !== 'f16')
       throw new Error(`${tw} has unsupported dtype ${JSON.stringify(t.dtype)}`);
     const want = shape.reduce((a, b) => a * b, 1) * BYTES[t.dtype];
-    if (t.bytes !== want) throw new Error(`${tw} claims ${t.bytes} bytes, its shape and dtype need ${want}`);
-    if (
-      !Number.isSafeInteger(t.offset) ||
-      t.offset < 0 ||
-      t.offset % BYTES[t.dtype] !== 0 ||
-      t.offset + t.bytes > m.data.bytes
-    ) {
+    if (t.bytes !== want)
+      throw new Error(`${tw} claims ${JSON.stringify(t.bytes)} bytes, its shape and dtype need ${want}`);
+    if (Number.isSafeInteger(t.offset) && t.offset >= 0 && t.offset % BYTES[t.dtype] !== 0)
       throw new Error(
-        `${tw} at offset ${t.offset} (+${t.bytes} bytes) lies outside the ${m.data.bytes}-byte data file`,
+        `${tw} at offset ${t.offset} is misaligned: ${t.dtype} data starts at multiples of ${BYTES[t.dtype]}`,
+      );
+    if (!Number.isSafeInteger(t.offset) || t.offset < 0 || t.offset + t.bytes > m.data.bytes) {
+      throw new Error(
+        `${tw} at offset ${JSON.stringify(t.offset)} (+${t.bytes} bytes) lies outside the ${m.data.bytes}-byte data file`,
       );
     }
     if (!Number.isInteger(t.crc32c) || t.crc32c < 0 || t.crc32c > 0xffffffff)
@@ -118,6 +132,21 @@ export function parseManifest(text: string, where: string): Manifest {
   }
   for (const name of specs.keys()) if (!seen.has(name)) throw new Error(`${where}: tensor "${name}" is missing`);
   return m;
+}
+
+/** Far deeper than a manifest (config and meta included) ever nests, far shallower than a stack overflow. */
+const MAX_MANIFEST_DEPTH = 64;
+
+/** How deeply a parsed JSON value nests, measured without recursion. */
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    deepest = Math.max(deepest, depth);
+    if (typeof v === 'object' && v !== null) for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 /** Checks the data bytes against the manifest and builds host weights (f16 is widened to f32). */

@@ -61,6 +61,18 @@ describe('wav', () => {
     fs.writeFileSync(junk, new Uint8Array(100).fill(7));
     expect(() => readWav16k(junk)).toThrow(/junk\.wav: not a readable WAV file/);
     expect(() => readWav16k(path.join(tmp, 'missing.wav'))).toThrow(/missing\.wav: cannot read \(ENOENT\)/);
+    // A format chunk with 0 channels or a rate of 0 is named as such (bytes 22-23 and 24-27 of the header).
+    const header = (offset: number, bytes: number) => {
+      const b = new Uint8Array(encodeWav(s));
+      const view = new DataView(b.buffer);
+      if (bytes === 2) view.setUint16(offset, 0, true);
+      else view.setUint32(offset, 0, true);
+      return b;
+    };
+    expect(() => decodeWav(header(22, 2), 'mono.wav')).toThrow(/mono\.wav: the format chunk says 0 channels/);
+    expect(() => decodeWav(header(24, 4), 'rate.wav')).toThrow(
+      /rate\.wav: the format chunk says a sample rate of 0 Hz/,
+    );
   });
 
   it("decodes 16-bit PCM and float WAVs (mono and stereo) exactly as wavefile's generic conversion does", () => {

@@ -20,7 +20,9 @@ export function decodeWav(bytes: Uint8Array, where: string): Audio {
   }
   // Copy the format out first: toBitDepth rebuilds the fmt chunk in place.
   const { numChannels, sampleRate } = wav.fmt as { numChannels: number; sampleRate: number };
-  if (!numChannels || !sampleRate) throw new Error(`${where}: WAV has no format chunk`);
+  if (numChannels === undefined || sampleRate === undefined) throw new Error(`${where}: WAV has no format chunk`);
+  if (!(numChannels > 0)) throw new Error(`${where}: the format chunk says ${numChannels} channels`);
+  if (!(sampleRate > 0)) throw new Error(`${where}: the format chunk says a sample rate of ${sampleRate} Hz`);
   const data = wav.data as { chunkSize?: number; samples?: Uint8Array };
   if (data.chunkSize !== undefined && data.samples && data.samples.byteLength < data.chunkSize)
     throw new Error(

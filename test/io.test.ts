@@ -61,6 +61,12 @@ describe('wav', () => {
     fs.writeFileSync(junk, new Uint8Array(100).fill(7));
     expect(() => readWav16k(junk)).toThrow(/junk\.wav: not a readable WAV file/);
     expect(() => readWav16k(path.join(tmp, 'missing.wav'))).toThrow(/missing\.wav: cannot read \(ENOENT\)/);
+    // A file over the limit is refused from its size, before it is read (a sparse file: no disk used).
+    const huge = path.join(tmp, 'huge.wav');
+    fs.writeFileSync(huge, '');
+    fs.truncateSync(huge, 2 ** 30 + 1);
+    expect(() => readWav16k(huge)).toThrow(/huge\.wav: 1024 MB, over the 1024 MB read at once/);
+    fs.rmSync(huge);
     // A format chunk with 0 channels or a rate of 0 is named as such (bytes 22-23 and 24-27 of the header).
     const header = (offset: number, bytes: number) => {
       const b = new Uint8Array(encodeWav(s));

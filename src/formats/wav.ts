@@ -74,12 +74,22 @@ function fastSamples(wav: InstanceType<typeof WaveFile>, channels: number): Floa
 }
 
 /** Reads a note for the model: 16 kHz required (resample elsewhere; we never do it silently). */
+/** Larger WAVs are refused before reading: an hour of 16 kHz audio is 115 MB as 16-bit mono. */
+export const MAX_WAV_BYTES = 2 ** 30;
+
 export function readWav16k(file: string): Float32Array {
   let bytes: Uint8Array;
   try {
+    const size = fs.statSync(file).size;
+    if (size > MAX_WAV_BYTES)
+      throw new Error(
+        `${file}: ${(size / 2 ** 20).toFixed(0)} MB, over the ${MAX_WAV_BYTES / 2 ** 20} MB read at once (hours of audio): cut it first`,
+      );
     bytes = fs.readFileSync(file);
   } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (!code) throw e;
+    throw new Error(`${file}: cannot read (${code})`);
   }
   const a = decodeWav(bytes, file);
   if (a.sampleRate !== 16000)

@@ -29,7 +29,7 @@ if [ -e "$run/checkpoints/latest.json" ]; then resume=(--resume); fi
 node bin/nsynth.js train --config "$config" --data "$data/train" --eval-data "$data/valid" \
   --steps "$steps" --schedule-length 20000 --lr-scale 5 --clip 1 --ema-decay 0.999 --seed 1 \
   --out "$run" --checkpoint-every 25 --keep 1 --log-every 5 --eval-every 50 --eval-batches 8 \
-  --json "${resume[@]}" | tee -a "$run/log.jsonl"
+  --json "${resume[@]}" | tee -a "$run/log.jsonl" || [ "${PIPESTATUS[0]}" = 130 ] # 130: Ctrl-C, checkpointed
 
 node tools/ship-default.mjs "$run" "$data"
 if [ "${SAVE_RESUME:-0}" = 1 ]; then

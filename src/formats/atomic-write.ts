@@ -99,22 +99,10 @@ function refuseNonEmpty(dir: string): void {
 }
 
 /**
- * Removes the temporary folders (`.NAME.tmp-PID`, `.NAME.old-PID`) that a killed writer of `NAME`
- * left in `parent`, where that process is gone: five killed conversions once left 438 MB.
+ * Removes what writers that were killed left in `dir` (their processes are gone): the entries for
+ * which `pidOf` names a writer's PID. Five killed conversions once left 438 MB.
  */
-function sweepStaleSiblings(parent: string, name: string): void {
-  const pattern = /^\.(.+)\.(?:tmp|old)-(\d+)$/;
-  for (const entry of fs.readdirSync(parent)) {
-    const m = pattern.exec(entry);
-    if (!m || m[1] !== name || Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
-    fs.rmSync(path.join(parent, entry), { recursive: true, force: true });
-  }
-}
-
-/** Removes `FILE.PID.tmp` left beside `file` by a writer that was killed (its process is gone). */
-function sweepStaleFiles(file: string): void {
-  const dir = path.dirname(path.resolve(file));
-  const base = path.basename(file);
+function sweepDeadTemporaries(dir: string, pidOf: (entry: string) => number | null): void {
   let entries: string[];
   try {
     entries = fs.readdirSync(dir);
@@ -122,11 +110,27 @@ function sweepStaleFiles(file: string): void {
     return; // the write itself will report the folder
   }
   for (const entry of entries) {
-    if (!entry.startsWith(`${base}.`) || !entry.endsWith('.tmp')) continue;
-    const pid = Number(entry.slice(base.length + 1, -4));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid))
-      fs.rmSync(path.join(dir, entry), { force: true });
+    const pid = pidOf(entry);
+    if (pid === null || pid === process.pid || alive(pid)) continue;
+    fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
   }
+}
+
+/** The folders `.NAME.tmp-PID` and `.NAME.old-PID` of writeDirAtomic. */
+function sweepStaleSiblings(parent: string, name: string): void {
+  sweepDeadTemporaries(parent, (entry) => {
+    const m = /^\.(.+)\.(?:tmp|old)-(\d+)$/.exec(entry);
+    return m && m[1] === name ? Number(m[2]) : null;
+  });
+}
+
+/** The files `FILE.PID.tmp` of writeFilesAtomic. */
+function sweepStaleFiles(file: string): void {
+  const base = path.basename(file);
+  sweepDeadTemporaries(path.dirname(path.resolve(file)), (entry) => {
+    const m = /^(.+)\.(\d+)\.tmp$/.exec(entry);
+    return m && m[1] === base ? Number(m[2]) : null;
+  });
 }
 
 function alive(pid: number): boolean {

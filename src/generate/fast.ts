@@ -21,12 +21,6 @@ function abortError(): Error {
 }
 
 /**
- * One generation run: B voices of `frames` frames, `condInput` [B, frames, E] (embedding and
- * pitch). Voices are split into instances that fit the adapter's binding limit and advance in
- * lock-step in the same submits. The generator owns every buffer it allocates and frees them when
- * the iterator finishes, throws or is returned early.
- */
-/**
  * Dispatches per submit, and submits queued ahead of the newest finished one. h512_bo16 on lavapipe
  * (62 dispatches per step, ~10 samples/s) then submits 16 steps, about 1.6 s of work, so a cancel
  * waits for a few seconds at most; faster configs and GPUs go through many units per second.
@@ -34,6 +28,12 @@ function abortError(): Error {
 const DISPATCHES_PER_SUBMIT = 1024;
 const MAX_IN_FLIGHT = 3;
 
+/**
+ * One generation run: B voices of `frames` frames, `condInput` [B, frames, E] (embedding and
+ * pitch). Voices are split into instances that fit the adapter's binding limit and advance in
+ * lock-step in the same submits. The generator owns every buffer it allocates and frees them when
+ * the iterator finishes, throws or is returned early.
+ */
 export async function* generateChunks(
   resources: GeneratorResources,
   B: number,

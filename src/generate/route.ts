@@ -6,12 +6,6 @@ import type { GenerationPath, ResolvedPath } from './types.js';
 
 export { VOICE_LOOP_STEPS, VOICE_TILE } from '../ops/gen-step.js';
 
-/**
- * The measured choice (README, "Fast generation"; lavapipe): one workgroup per voice is 2.2x
- * faster than the layered path for `tiny` (0.6 MB of step weights) at batch 1, but slower at
- * batch 4, and slower for `h128_bo16` (15 MB) even at batch 1 (91 vs 123 samples/s): it pays off
- * only while the step's weights stay close to one core or compute unit.
- */
 /** What the adapter allows of the lanes kernels (src/gpu/lanes.ts, lanesOf): may they run, and are they preferred. */
 export interface LanesChoice {
   supported: boolean;
@@ -19,6 +13,13 @@ export interface LanesChoice {
 }
 const NO_LANES: LanesChoice = { supported: false, preferred: false };
 
+/**
+ * The path for a config at a batch. On CPU adapters with subgroups, voice-lanes (see
+ * VOICE_LANES_MAX_BATCH). Otherwise the measured choice (README, "Fast generation"; lavapipe): one
+ * workgroup per voice is 2.2x faster than the layered path for `tiny` (0.6 MB of step weights) at
+ * batch 1, but slower at batch 4, and slower for `h128_bo16` (15 MB) even at batch 1 (91 vs 123
+ * samples/s): it pays off only while the step's weights stay close to one core or compute unit.
+ */
 export function choosePath(
   c: ModelConfig,
   requested: GenerationPath = 'auto',

@@ -106,7 +106,9 @@ export class Engine {
    * settle just after the failed call, so it is given `waitMs`), else null.
    */
   async lossAfterFailure(waitMs = 200): Promise<Error | null> {
-    await Promise.race([this.lost, new Promise((r) => setTimeout(r, waitMs))]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.lost, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
     return this.failure;
   }
 

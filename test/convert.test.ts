@@ -255,6 +255,23 @@ describe('Magenta checkpoint -> our weights', () => {
     const p3 = path.join(tmp, 'extra');
     writeBundle(p3, t3);
     await expect(convertToWeights(p3)).rejects.toThrow(/unexpected model tensor\(s\) for config tiny: extra_layer\/W/);
+    // A renamed tensor is named with its shape, and the --map entry that fixes it is given and works.
+    const t4 = magentaTensors(raw, ema);
+    t4.set('res_2/Weights', t4.get('res_2/W')!);
+    t4.delete('res_2/W');
+    const p4 = path.join(tmp, 'renamed');
+    writeBundle(p4, t4);
+    const err = await convertToWeights(p4).then(
+      () => null,
+      (e: Error) => e.message,
+    );
+    expect(err).toMatch(
+      /missing 1 tensor\(s\) of config tiny: res_2\/W \[1,1,32,32\]; the source has 1 tensor\(s\) that config does not use: res_2\/Weights \[1,1,32,32\] \(same shape and a near name: renamed\?/,
+    );
+    const map = JSON.parse(/holding (\{.*\})\)$/.exec(err ?? '')![1]);
+    expect(map).toEqual({ 'res_2/Weights': 'res_2/W' });
+    const fixed = await convertToWeights(p4, { map });
+    expect(fixed.weights.get('res_2/W').data).toEqual(raw.get('res_2/W').data);
   });
 });
 

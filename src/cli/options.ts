@@ -1,9 +1,11 @@
 // What every command shares: number parsers, the --length-policy option, the engine's life cycle
 // (the global --adapter option), --model resolution, and NPY files.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Command, Option } from 'commander';
 import { createEngine, type Engine } from '../gpu/engine.js';
+import { formatBytes } from '../gpu/tensor.js';
 import { writeFileAtomic } from '../formats/atomic-write.js';
 import { decodeNpy, encodeNpy, type NpyArray } from '../formats/npy.js';
 import { loadModel, randomModel, type NSynthModel } from '../nsynth.js';
@@ -125,4 +127,16 @@ export function refusePitchWithout(
 ): void {
   if (pitch !== undefined && !config.pitchConditioning)
     throw new Error(`--pitch ${pitch}: config ${config.name} is not pitch-conditioned (it takes no pitch)`);
+}
+
+/**
+ * Refuses, before any work, a command whose results would not fit in host memory (an hour of audio
+ * in 4,096 voices is terabytes): `bytes` against half of this machine's memory, with both named.
+ */
+export function refuseHostMemory(bytes: number, what: string, hint: string): void {
+  const limit = os.totalmem() / 2;
+  if (bytes > limit)
+    throw new Error(
+      `${what} would take ${formatBytes(bytes)} of memory, over half of this machine's ${formatBytes(os.totalmem())}: ${hint}`,
+    );
 }

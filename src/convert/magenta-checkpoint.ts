@@ -68,17 +68,67 @@ export function planMagentaMapping(tensors: SourceTensor[], where: string, o: Ma
     byOurName.delete(s.name);
   }
   const kind = o.ema ? 'EMA shadow (--ema) ' : '';
-  if (missing.length)
+  if (missing.length) {
+    const spec = new Map(specs.map((s) => [s.name, s.shape]));
     throw new Error(
       `${where}: missing ${missing.length} ${kind}tensor(s) of config ${config.name}: ` +
-        `${missing.slice(0, 12).join(', ')}${missing.length > 12 ? ', ...' : ''}`,
+        `${missing
+          .slice(0, 12)
+          .map((n) => `${n} [${spec.get(n)}]`)
+          .join(', ')}${missing.length > 12 ? ', ...' : ''}` +
+        renamedHint(missing, spec, [...byOurName.values()]),
     );
+  }
   if (wrong.length) throw new Error(`${where}: ${wrong.join('; ')}`);
   const unexpected = [...byOurName.values()].map((t) => t.name).filter((n) => /\/(W|biases)$/.test(o.map?.[n] ?? n));
   if (unexpected.length)
     throw new Error(`${where}: unexpected model tensor(s) for config ${config.name}: ${unexpected.join(', ')}`);
   skipped.other.push(...[...byOurName.values()].map((t) => t.name));
   return { config, sources, skipped };
+}
+
+/**
+ * For tensors a source lacks, the unused tensors it has instead: where one has the same shape and
+ * a near name, it was most likely renamed, and the hint gives the --map entry that fixes it.
+ */
+function renamedHint(missing: string[], spec: Map<string, number[]>, unused: SourceTensor[]): string {
+  const candidates = unused.filter((t) => !OPTIMIZER.test(t.name));
+  if (!candidates.length) return '';
+  const guesses: Record<string, string> = {};
+  const taken = new Set<string>();
+  for (const name of missing) {
+    let best: SourceTensor | null = null;
+    let bestDistance = Number.POSITIVE_INFINITY;
+    for (const t of candidates) {
+      if (taken.has(t.name) || !sameLayout(t.shape, spec.get(name) ?? [])) continue;
+      const d = editDistance(t.name, name);
+      if (d < bestDistance) [best, bestDistance] = [t, d];
+    }
+    if (best && bestDistance <= Math.max(4, Math.max(name.length, best.name.length) / 2)) {
+      guesses[best.name] = name;
+      taken.add(best.name);
+    }
+  }
+  const listed = candidates
+    .slice(0, 12)
+    .map((t) => `${t.name} [${t.shape}]`)
+    .join(', ');
+  let hint = `; the source has ${candidates.length} tensor(s) that config does not use: ${listed}${candidates.length > 12 ? ', ...' : ''}`;
+  if (Object.keys(guesses).length)
+    hint += ` (same shape and a near name: renamed? pass --map FILE, a JSON file holding ${JSON.stringify(guesses)})`;
+  return hint;
+}
+
+/** Levenshtein distance (names are short: the plain dynamic programme). */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
 }
 
 /**

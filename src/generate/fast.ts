@@ -6,11 +6,12 @@
 // runs the chunk loop; instance.ts builds the per-step work, route.ts chooses the path and
 // generator.ts batches voices over it.
 import { lanesOf } from '../gpu/lanes.js';
-import type { PendingRead, ReadRange } from '../gpu/engine.js';
+import type { Engine, PendingRead, ReadRange } from '../gpu/engine.js';
 import { destroyDispatches } from '../gpu/registry.js';
-import type { Tensor } from '../gpu/tensor.js';
+import { formatBytes, type Tensor } from '../gpu/tensor.js';
+import type { ModelConfig } from '../model/config.js';
 import { MU_LAW_DECODE_TABLE } from '../ops/mu-law.js';
-import { buildInstance, type Instance, maxVoicesPerInstance } from './instance.js';
+import { buildInstance, type Instance, maxVoicesPerInstance, voiceBytes } from './instance.js';
 import { choosePath } from './route.js';
 import type { AudioChunk, GenerateOptions, GeneratorInternals, GeneratorResources } from './types.js';
 
@@ -27,6 +28,41 @@ function abortError(): Error {
  */
 const DISPATCHES_PER_SUBMIT = 1024;
 const MAX_IN_FLIGHT = 3;
+
+/**
+ * Most voices of `frames` frames that fit in the engine's GPU memory budget at once, beside what
+ * it already holds (Generator.generate runs larger batches in groups of this size).
+ */
+export function voicesInMemory(
+  engine: Engine,
+  c: ModelConfig,
+  frames: number,
+  o: { teacher?: boolean; recordLogits?: boolean } = {},
+): number {
+  return Math.floor(engine.pool.available() / voiceBytes(c, frames, o));
+}
+
+/** Refuses, before allocating anything, a run whose voices would pass the memory budget. */
+function checkGenerationMemory(
+  engine: Engine,
+  c: ModelConfig,
+  B: number,
+  frames: number,
+  o: { teacher?: boolean; recordLogits?: boolean },
+): void {
+  const fit = voicesInMemory(engine, c, frames, o);
+  if (B <= fit) return;
+  const need = B * voiceBytes(c, frames, o);
+  const seconds = (frames * c.hop) / c.sampleRate;
+  throw new Error(
+    `${B} voice${B === 1 ? '' : 's'} of ${seconds.toFixed(2)} s of ${c.name} need ${formatBytes(need)} of GPU memory; ` +
+      `${formatBytes(Math.max(0, engine.pool.available()))} is free within the budget of ${formatBytes(engine.memoryBudget)}: ` +
+      (fit >= 1
+        ? `generate at most ${fit} voices at once (Generator.generate and the CLI run larger batches in groups)`
+        : 'generate a shorter note') +
+      ', or raise the budget with NSYNTH_GPU_MEMORY',
+  );
+}
 
 /**
  * One generation run: B voices of `frames` frames, `condInput` [B, frames, E] (embedding and
@@ -67,6 +103,7 @@ export async function* generateChunks(
         !!o.recordLogits,
       ),
     );
+    checkGenerationMemory(engine, c, B, frames, { teacher: !!o.teacher, recordLogits: !!o.recordLogits });
     const E = condInput.length / (B * frames);
     const path = choosePath(c, o.path, B, lanesOf(engine));
     for (let v0 = 0; v0 < B; v0 += per) {

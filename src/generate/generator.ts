@@ -3,7 +3,7 @@
 import type { Engine } from '../gpu/engine.js';
 import { conditioningInput, type EmbeddingInput, embeddingVoices, notePitches, padVoices } from '../model/inputs.js';
 import type { Weights } from '../model/weights.js';
-import { generateChunks } from './fast.js';
+import { generateChunks, voicesInMemory } from './fast.js';
 import { type GenWeights, packGenWeights } from './gen-weights.js';
 import type { AudioChunk, GenerateOptions, GeneratorInternals, GeneratorResources } from './types.js';
 
@@ -44,8 +44,13 @@ export class Generator {
     const voices = embeddingVoices(embedding, bn);
     const lengths = voices.map((v) => (v.length / bn) * c.hop);
     const out = lengths.map((n) => new Float32Array(n));
-    const batch = o.batch ?? voices.length;
-    if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch must be a positive integer, got ${batch}`);
+    const asked = o.batch ?? voices.length;
+    if (!Number.isInteger(asked) || asked < 1) throw new Error(`batch must be a positive integer, got ${asked}`);
+    // Groups that fit the GPU memory budget (a voice's audio does not depend on its group).
+    this.resources();
+    const longest = Math.max(...voices.map((v) => v.length / bn));
+    const fit = voicesInMemory(this.engine, c, longest, { teacher: !!o.teacher, recordLogits: !!o.recordLogits });
+    const batch = Math.max(1, Math.min(asked, fit));
     const pitches = notePitches(c, o.pitch, voices.length);
     for (let v0 = 0; v0 < voices.length; v0 += batch) {
       const group = voices.slice(v0, v0 + batch).map((v) => ({ data: v, shape: [v.length / bn, bn] }));

@@ -3,7 +3,7 @@
 import type { Engine } from '../gpu/engine.js';
 import { type Dispatch, encodeDispatch } from '../gpu/registry.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { decoderLayers, dilation, type ModelConfig } from '../model/config.js';
+import { conditioningWidth, decoderLayers, dilation, type ModelConfig } from '../model/config.js';
 import { conv1d } from '../ops/conv1d.js';
 import {
   type GenStepBuffers,
@@ -55,6 +55,30 @@ export function maxVoicesPerInstance(c: ModelConfig, frames: number, limitBytes:
         `${limitBytes}`,
     );
   return n;
+}
+
+/**
+ * GPU memory one voice of `frames` frames takes in an instance (the buffers buildInstance
+ * allocates, per voice): checked against the engine's budget before anything is allocated.
+ */
+export function voiceBytes(
+  c: ModelConfig,
+  frames: number,
+  o: { teacher?: boolean; recordLogits?: boolean } = {},
+): number {
+  const L = decoderLayers(c);
+  const { residual: R, skip: S } = c.decoder;
+  const T = frames * c.hop;
+  const floats =
+    frames * (conditioningWidth(c) + L * 2 * R + S) + // conditioning input and its per-layer projections
+    5 + // step state
+    ringRows(c) * R + // dilation queues
+    L * 2 * R + // the two past taps of every layer
+    2 * R +
+    S + // residual, skip and gate scratch
+    T * (o.teacher ? 2 : 1) + // classes (and teacher-forced ones)
+    (o.recordLogits ? T * 256 : 0);
+  return floats * 4;
 }
 
 /** What one instance serves: its voices [voiceBase, voiceBase + B) and their conditioning input [B, frames, E]. */

@@ -10,6 +10,34 @@ export interface EngineOptions extends DeviceOptions {
   kernelSource?: KernelSource;
   /** Use an existing device instead of acquiring one. */
   device?: GPUDevice;
+  /**
+   * Bytes of GPU memory the engine may hold at once (see BufferPool). Default: NSYNTH_GPU_MEMORY
+   * in Node (bytes, or a number with K/M/G), else half the host memory (a software adapter's GPU
+   * memory is host memory; WebGPU cannot report a GPU's), or in a browser half of
+   * navigator.deviceMemory (2 GiB where it is not reported).
+   */
+  memoryBudget?: number;
+}
+
+/** "8G", "512MiB", "1e9" -> bytes; throws on anything else. */
+export function parseByteSize(text: string, what = 'NSYNTH_GPU_MEMORY'): number {
+  const m = /^\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
+  const n = m ? Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase()) : Number.NaN;
+  if (!(n >= 2 ** 20) || !Number.isFinite(n))
+    throw new Error(`${what}="${text}": give a size of at least 1M, as bytes or with K/M/G/T (e.g. 8G)`);
+  return Math.floor(n);
+}
+
+async function defaultMemoryBudget(): Promise<number> {
+  const proc = typeof process !== 'undefined' ? process : undefined;
+  if (proc?.versions?.node && typeof window === 'undefined') {
+    const env = proc.env.NSYNTH_GPU_MEMORY;
+    if (env) return parseByteSize(env);
+    const os = await import('node:os');
+    return Math.floor(os.totalmem() / 2);
+  }
+  const gib = (globalThis as unknown as { navigator?: { deviceMemory?: number } }).navigator?.deviceMemory;
+  return gib ? (gib / 2) * 2 ** 30 : 2 ** 31;
 }
 
 export type TypedArray = Float32Array | Uint32Array | Int32Array;
@@ -94,6 +122,11 @@ export class Engine {
         );
       return info;
     });
+  }
+
+  /** Bytes of GPU memory this engine may hold at once (its pool's budget). */
+  get memoryBudget(): number {
+    return this.pool.budget;
   }
 
   /** Throws the first recorded device loss or validation error, if any. */
@@ -236,6 +269,12 @@ async function nodeKernelSource(): Promise<KernelSource> {
 }
 
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const engine = await newEngine(options);
+  engine.pool.budget = options.memoryBudget ?? (await defaultMemoryBudget());
+  return engine;
+}
+
+async function newEngine(options: EngineOptions): Promise<Engine> {
   const source = options.kernelSource ?? (await nodeKernelSource());
   if (options.device) {
     return new Engine(

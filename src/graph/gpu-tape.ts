@@ -50,7 +50,6 @@ export class Tape implements GraphOps<GpuValue> {
   readonly stats: Tensor;
   private readonly records: (() => Promise<void>)[] = [];
   private readonly pool: BufferPool;
-  private readonly buffers = new Set<GPUBuffer>();
   private readonly written = new Set<string>();
   private scratchFloats = 0;
   private scratch: Tensor | null = null;
@@ -62,7 +61,8 @@ export class Tape implements GraphOps<GpuValue> {
     /** [B] u32 MIDI pitches (pitch-conditioned configs). */
     private readonly pitches: Tensor | null = null,
   ) {
-    this.pool = new BufferPool(engine.device);
+    // Its own pool (gradients are recycled within a pass), on the engine's memory account.
+    this.pool = new BufferPool(engine.device, engine.pool.account);
     this.stats = this.alloc([4]);
   }
 
@@ -73,7 +73,6 @@ export class Tape implements GraphOps<GpuValue> {
 
   private alloc(shape: number[]): Tensor {
     const buffer = this.pool.take(numel(shape) * 4, 'tape');
-    this.buffers.add(buffer);
     return new Tensor(buffer, shape, 'f32', this.pool);
   }
 
@@ -268,7 +267,6 @@ export class Tape implements GraphOps<GpuValue> {
   dispose(): void {
     destroyDispatches(this.forward);
     destroyDispatches(this.backwardList);
-    for (const b of this.buffers) b.destroy();
-    this.buffers.clear();
+    this.pool.destroyAll();
   }
 }

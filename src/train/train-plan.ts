@@ -4,7 +4,7 @@
 // gradients, Adam's moments and the moving average live in flat buffers (params.ts).
 import type { Engine } from '../gpu/engine.js';
 import { destroyDispatches, type Dispatch } from '../gpu/registry.js';
-import type { Tensor } from '../gpu/tensor.js';
+import { MemoryBudgetError, type Tensor } from '../gpu/tensor.js';
 import { PITCH_CLASSES, type ModelConfig } from '../model/config.js';
 import { adamHyperValues, adamUpdate, HYPER_NORM_SLOT, type AdamHyper } from '../ops/adam-update.js';
 import { MU_LAW_EDGES, muLawQuantize } from '../ops/mu-law.js';
@@ -67,39 +67,57 @@ export class TrainPlan {
       );
     }
     const p = new TrainPlan(engine, config, B, T);
-    p.load(init);
-    const x = p.own([B, T, 1]);
-    const classes = p.own([B * T], 'u32');
-    const edges = p.own([MU_LAW_EDGES.length]);
+    try {
+      await p.prepare(init);
+    } catch (e) {
+      p.dispose();
+      if (e instanceof MemoryBudgetError)
+        throw new Error(
+          `A training batch of ${B} x ${T} samples of ${config.name} does not fit the GPU memory budget (${e.message}): ` +
+            'use a smaller --batch or --crop',
+        );
+      throw e;
+    }
+    return p;
+  }
+
+  /** Uploads the parameters and records every dispatch of a step (allocating the tape's activations). */
+  private async prepare(init: FlatState): Promise<void> {
+    const { engine, config, B, T } = this;
+    this.load(init);
+    const x = this.own([B, T, 1]);
+    const classes = this.own([B * T], 'u32');
+    const edges = this.own([MU_LAW_EDGES.length]);
     engine.write(edges, MU_LAW_EDGES);
     const slot = (name: string) => ({
-      value: p.layout.view(p.flat.params, name),
-      grad: p.layout.view(p.flat.grads, name),
+      value: this.layout.view(this.flat.params, name),
+      grad: this.layout.view(this.flat.grads, name),
     });
-    p.tape = new Tape(engine, slot, classes, config.pitchConditioning ? p.pitch : null);
-    const quantize = await muLawQuantize(engine, p.audio, edges, x, classes);
-    await autoencoderLoss(p.tape, config, p.tape.input(x));
-    await p.tape.backward();
-    p.trained = p.tape.reached();
+    this.tape = new Tape(engine, slot, classes, config.pitchConditioning ? this.pitch : null);
+    const quantize = await muLawQuantize(engine, this.audio, edges, x, classes);
+    await autoencoderLoss(this.tape, config, this.tape.input(x));
+    await this.tape.backward();
+    this.trained = this.tape.reached();
     // Squared gradient norm per binding-sized chunk, then Adam + EMA per chunk.
     const update: Dispatch[] = [];
-    const chunks = p.layout.chunks(engine);
+    const chunks = this.layout.chunks(engine);
     for (const [i, c] of chunks.entries()) {
       update.push(
-        await reduceSum(engine, p.flat.grads.view(c.offset, [c.numel]), p.hyper, {
+        await reduceSum(engine, this.flat.grads.view(c.offset, [c.numel]), this.hyper, {
           slot: HYPER_NORM_SLOT + i,
           squares: true,
         }),
       );
     }
     for (const c of chunks) {
-      const v = (name: FlatName | 'grads') => p.flat[name].view(c.offset, [c.numel]);
-      update.push(await adamUpdate(engine, p.hyper, p.normSlots, v('grads'), v('params'), v('m'), v('v'), v('ema')));
+      const v = (name: FlatName | 'grads') => this.flat[name].view(c.offset, [c.numel]);
+      update.push(
+        await adamUpdate(engine, this.hyper, this.normSlots, v('grads'), v('params'), v('m'), v('v'), v('ema')),
+      );
     }
-    p.ownDispatches.push(quantize, ...update);
-    p.evalList.push(quantize, ...p.tape.forward);
-    p.stepList.push(quantize, ...p.tape.forward, ...p.tape.backwardList, ...update);
-    return p;
+    this.ownDispatches.push(quantize, ...update);
+    this.evalList.push(quantize, ...this.tape.forward);
+    this.stepList.push(quantize, ...this.tape.forward, ...this.tape.backwardList, ...update);
   }
 
   /** A tensor that lives as long as the plan. */

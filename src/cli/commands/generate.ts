@@ -16,6 +16,7 @@ import {
   openModel,
   readNpy,
   refusePitchWithout,
+  refuseHostMemory,
   withEngine,
 } from '../options.js';
 
@@ -42,6 +43,17 @@ export function fitFrames(e: HostTensor, frames: number): HostTensor {
 export async function runGenerate(model: NSynthModel, o: GenerateCliOptions): Promise<string[]> {
   const c = model.config;
   refusePitchWithout(c, o.pitch);
+  if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
+  if (o.seconds !== undefined && !(o.seconds > 0)) throw new Error(`--seconds must be positive, got ${o.seconds}`);
+  const wanted = o.seconds === undefined ? undefined : Math.max(1, Math.round((o.seconds * c.sampleRate) / c.hop));
+  // Every voice is held as samples and as its WAV until all are written together: checked before any work.
+  const refuseSize = (frames: number) =>
+    refuseHostMemory(
+      o.batch * frames * c.hop * 8,
+      `${o.batch} voices of ${frames * c.hop} samples`,
+      'use a smaller --batch or --seconds',
+    );
+  if (wanted !== undefined) refuseSize(wanted);
   let emb: HostTensor;
   if (o.input) emb = await model.encode(readWav16k(o.input));
   else if (o.embedding) {
@@ -49,11 +61,8 @@ export async function runGenerate(model: NSynthModel, o: GenerateCliOptions): Pr
       throw new Error(`--embedding must be [frames, ${c.bottleneck}], got [${o.embedding.shape}]`);
     emb = o.embedding;
   } else throw new Error('give --input note.wav or --embedding emb.npy');
-  if (o.seconds !== undefined) {
-    if (!(o.seconds > 0)) throw new Error(`--seconds must be positive, got ${o.seconds}`);
-    emb = fitFrames(emb, Math.max(1, Math.round((o.seconds * c.sampleRate) / c.hop)));
-  }
-  if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
+  if (wanted !== undefined) emb = fitFrames(emb, wanted);
+  refuseSize(emb.shape[0]);
   // The outputs are checked (and their folder made) before generating, not after.
   const files =
     o.batch === 1
@@ -62,9 +71,9 @@ export async function runGenerate(model: NSynthModel, o: GenerateCliOptions): Pr
           const ext = path.extname(o.out) || '.wav';
           return path.join(path.dirname(o.out), `${path.basename(o.out, ext)}-${i}${ext}`);
         });
-  for (const f of files) prepareOutputFile(f);
   const frames = emb.shape[0];
   const total = frames * c.hop;
+  for (const f of files) prepareOutputFile(f);
   const voices = Array.from({ length: o.batch }, () => emb);
   const bar = o.quiet
     ? null

@@ -12,6 +12,7 @@ import {
   withEngine,
   writeNpy,
   refusePitchWithout,
+  refuseHostMemory,
 } from '../options.js';
 
 export function logitsCommand(): Command {
@@ -30,6 +31,12 @@ export function logitsCommand(): Command {
         cmd: Command,
       ) => {
         const audio = readWav16k(input);
+        // 256 logits of 4 bytes per sample, held and then encoded as NPY.
+        refuseHostMemory(
+          audio.length * 256 * 4 * 2,
+          `the logits of ${input} (${audio.length} samples)`,
+          'give a shorter note',
+        );
         const emb = o.embedding ? readNpy(o.embedding) : null;
         prepareOutputFile(o.out);
         await withEngine(cmd, async (engine) => {

@@ -34,3 +34,17 @@ export { uniform01, sampleCategorical } from './ops/sample-categorical.js';
 export { yinF0, medianF0, f0ErrorCents, cents, midiToHz, type F0Options, type F0Track } from './dsp/f0.js';
 export { logSpectralDistance, powerSpectrogram, type StftOptions } from './dsp/spectral.js';
 export { bitsPerSample } from './dsp/nll.js';
+export {
+  stft,
+  istft,
+  hann,
+  power,
+  logMagnitudeScale,
+  magnitudeFromScaled,
+  type Spectrogram,
+  type LogMagnitudeOptions,
+} from './dsp/stft.js';
+export { griffinLim, spectralConvergence, type GriffinLimOptions, type GriffinLimResult } from './dsp/griffin-lim.js';
+export { cqt, C2_HZ, type Cqt, type CqtOptions } from './dsp/cqt.js';
+export { instantaneousFrequency } from './dsp/instantaneous-frequency.js';
+export { rainbowgram, rainbowColour, type Rainbowgram, type RainbowgramOptions } from './dsp/rainbowgram.js';

@@ -9,6 +9,7 @@ import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
 import { inspectCommand } from './commands/inspect.js';
 import { logitsCommand } from './commands/logits.js';
+import { rainbowgramCommand } from './commands/rainbowgram.js';
 import { reconstructCommand } from './commands/reconstruct.js';
 import { synthDataCommand } from './commands/synth-data.js';
 import { trainCommand } from './commands/train.js';
@@ -20,6 +21,7 @@ const COMMANDS: (() => Command)[] = [
   logitsCommand,
   generateCommand,
   reconstructCommand,
+  rainbowgramCommand,
   evalCommand,
   trainCommand,
   synthDataCommand,

@@ -1,20 +1,16 @@
 // Spectral distances on the CPU (fft.js): log-magnitude STFT frames and the log-spectral distance
 // between two notes, the measure of how close a reconstruction sounds to its original beyond pitch.
 import FFT from 'fft.js';
+import { hann, type StftOptions } from './stft.js';
 
-export interface StftOptions {
-  /** FFT size and Hann window length. Default 1024. */
-  nFft?: number;
-  /** Samples between frames. Default 256. */
-  hop?: number;
-}
+export type { StftOptions };
 
 /** Power spectra |X|^2 of Hann-windowed frames [frames][nFft / 2 + 1] (frames start every hop samples). */
 export function powerSpectrogram(audio: Float32Array, o: StftOptions = {}): Float64Array[] {
   const n = o.nFft ?? 1024;
   const hop = o.hop ?? 256;
   const fft = new FFT(n);
-  const window = Float64Array.from({ length: n }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n));
+  const window = hann(n);
   const frame = new Float64Array(n);
   const out = fft.createComplexArray() as number[];
   const frames: Float64Array[] = [];

@@ -7,6 +7,7 @@ import { encodeCommand } from './commands/encode.js';
 import { evalCommand } from './commands/eval.js';
 import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
+import { interpolateCommand } from './commands/interpolate.js';
 import { inspectCommand } from './commands/inspect.js';
 import { logitsCommand } from './commands/logits.js';
 import { rainbowgramCommand } from './commands/rainbowgram.js';
@@ -21,6 +22,7 @@ const COMMANDS: (() => Command)[] = [
   logitsCommand,
   generateCommand,
   reconstructCommand,
+  interpolateCommand,
   rainbowgramCommand,
   evalCommand,
   trainCommand,

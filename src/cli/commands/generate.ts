@@ -75,6 +75,22 @@ export async function runGenerate(model: NSynthModel, o: GenerateCliOptions): Pr
   const total = frames * c.hop;
   for (const f of files) prepareOutputFile(f);
   const voices = Array.from({ length: o.batch }, () => emb);
+  const audio = await generateVoices(model, voices, total, o);
+  // Every voice's file, or none of them.
+  writeFilesAtomic(files.map((file, i) => ({ file, data: encodeWav(audio[i], c.sampleRate) })));
+  return files;
+}
+
+/**
+ * Generates every voice with a progress bar on stderr (unless `quiet`); Ctrl-C cancels within a
+ * few seconds (the CLI then exits 130 and writes nothing).
+ */
+export async function generateVoices(
+  model: NSynthModel,
+  voices: HostTensor[],
+  samples: number,
+  o: { seed: number; temperature: number; pitch?: number | number[]; quiet?: boolean },
+): Promise<Float32Array[]> {
   const bar = o.quiet
     ? null
     : new cliProgress.SingleBar(
@@ -86,17 +102,16 @@ export async function runGenerate(model: NSynthModel, o: GenerateCliOptions): Pr
         },
         cliProgress.Presets.shades_classic,
       );
-  bar?.start(total, 0, { rate: '-' });
+  bar?.start(samples, 0, { rate: '-' });
   const ac = new AbortController();
   const onSigint = () => {
     bar?.stop();
-    console.error('nsynth generate: cancelling (stops within a few seconds)');
+    console.error('nsynth: cancelling (stops within a few seconds)');
     ac.abort();
   };
   process.once('SIGINT', onSigint);
-  let audio: Float32Array[];
   try {
-    audio = (await model.generate(voices, {
+    return (await model.generate(voices, {
       seed: o.seed,
       temperature: o.temperature,
       pitch: o.pitch,
@@ -107,9 +122,6 @@ export async function runGenerate(model: NSynthModel, o: GenerateCliOptions): Pr
     bar?.stop();
     process.off('SIGINT', onSigint);
   }
-  // Every voice's file, or none of them.
-  writeFilesAtomic(files.map((file, i) => ({ file, data: encodeWav(audio[i], c.sampleRate) })));
-  return files;
 }
 
 export function generateCommand(): Command {

@@ -46,6 +46,7 @@ interface ReconstructFlags {
   model?: string;
   out: string;
   pitch?: number;
+  pitchShift?: number;
   seconds?: number;
   seed: number;
   temperature: number;
@@ -63,6 +64,11 @@ export function reconstructCommand(): Command {
       'MIDI pitch for pitch-conditioned models (default: file name, examples.json, or f0)',
       int('--pitch', 0, 127),
     )
+    .option(
+      '--pitch-shift <semitones>',
+      "pitch-conditioned models: decode at the note's pitch plus this many semitones (the paper's pitch experiment)",
+      int('--pitch-shift', -127, 127),
+    )
     .option('--seconds <s>', 'reconstruct only the first S seconds', num('--seconds', 0, MAX_SECONDS, true))
     .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 0)
     .option('--temperature <t>', 'softmax temperature (1 = Magenta, 0 = argmax)', num('--temperature', 0), 1)
@@ -72,7 +78,19 @@ export function reconstructCommand(): Command {
       await withEngine(cmd, async (engine) => {
         const model = await openModel(engine, o.model, o.seed);
         refusePitchWithout(model.config, o.pitch);
+        if (o.pitchShift !== undefined && !model.config.pitchConditioning)
+          throw new Error(`--pitch-shift: config ${model.config.name} is not pitch-conditioned (it takes no pitch)`);
         const pitch = model.config.pitchConditioning ? notePitch(input, original, o.pitch) : undefined;
+        const shift = o.pitchShift ?? 0;
+        if (pitch && shift) {
+          const shifted = pitch.pitch + shift;
+          if (shifted < 0 || shifted > 127)
+            throw new Error(
+              `--pitch-shift ${shift}: pitch ${pitch.pitch} + ${shift} = ${shifted} is outside MIDI 0-127`,
+            );
+          pitch.pitch = shifted;
+          pitch.from += ` shifted ${shift > 0 ? '+' : ''}${shift}`;
+        }
         const t0 = performance.now();
         const [file] = await runGenerate(model, {
           input,
@@ -89,7 +107,9 @@ export function reconstructCommand(): Command {
         const err = f0ErrorCents(recon, original.subarray(0, recon.length));
         const pitchNote = pitch ? `, pitch ${pitch.pitch} from ${pitch.from}` : '';
         const f0Note =
-          err === null ? 'no clear f0 to compare' : `f0 ${err >= 0 ? '+' : ''}${err.toFixed(0)} cents from the input`;
+          err === null
+            ? 'no clear f0 to compare'
+            : `f0 ${err >= 0 ? '+' : ''}${err.toFixed(0)} cents from the input${shift ? ` (asked ${shift > 0 ? '+' : ''}${shift * 100})` : ''}`;
         console.log(`wrote ${file} in ${s.toFixed(1)} s (${engine.adapter.name}${pitchNote}): ${f0Note}`);
         model.dispose();
       });

@@ -1,0 +1,120 @@
+// `nsynth interpolate A.wav B.wav --mix 0.5 --out OUT.wav`: NSynth's timbre morph. Both notes are
+// encoded, their embeddings mixed frame by frame and the mix generated; the plain waveform mix is
+// written beside it for comparison. `--mix 0,0.25,0.5,0.75,1` renders a sweep in one batch.
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { prepareOutputFile, writeFilesAtomic } from '../../formats/atomic-write.js';
+import { encodeWav, readWav16k } from '../../formats/wav.js';
+import { interpolateEmbeddings, mixWaveforms } from '../../model/interpolate.js';
+import {
+  int,
+  MAX_SEED,
+  modelOption,
+  num,
+  openModel,
+  refuseHostMemory,
+  refusePitchWithout,
+  withEngine,
+} from '../options.js';
+import { generateVoices } from './generate.js';
+import { notePitch } from './reconstruct.js';
+
+interface InterpolateFlags {
+  model?: string;
+  out: string;
+  mix: number[];
+  pitch?: number;
+  seed: number;
+  temperature: number;
+  quiet?: boolean;
+}
+
+/** `0.5` or `0,0.25,0.5`: mixes from 0 (all A) to 1 (all B). */
+function mixList(v: string): number[] {
+  const one = num('--mix', 0, 1);
+  const list = v.split(',').map((s) => one(s.trim()));
+  if (list.length > 64) throw new Error(`--mix: at most 64 mixes in one call, got ${list.length}`);
+  return list;
+}
+
+/** OUT.wav for one mix; OUT-mix0.25.wav for each of a sweep. The waveform mix: the same with -waveform. */
+export function interpolationFiles(out: string, mixes: number[]): { embedding: string; waveform: string }[] {
+  const ext = path.extname(out) || '.wav';
+  const stem = path.join(path.dirname(out), path.basename(out, ext));
+  return mixes.map((m) => {
+    const tag = mixes.length === 1 ? '' : `-mix${m}`;
+    return { embedding: `${stem}${tag}${ext}`, waveform: `${stem}${tag}-waveform${ext}` };
+  });
+}
+
+export function interpolateCommand(): Command {
+  return new Command('interpolate')
+    .description(
+      "morph between two notes: mix their embeddings and generate (NSynth's timbre interpolation), with the plain waveform mix beside it",
+    )
+    .argument('<a.wav>', 'first 16 kHz note (mix 0)')
+    .argument('<b.wav>', 'second 16 kHz note (mix 1)')
+    .requiredOption(
+      '--out <out.wav>',
+      'output WAV; OUT-waveform.wav gets the waveform mix; a sweep writes OUT-mixM.wav',
+    )
+    .option('--mix <m[,m...]>', 'share of B, from 0 to 1; a comma-separated list renders a sweep', mixList, [0.5])
+    .addOption(modelOption())
+    .option(
+      '--pitch <midi>',
+      "MIDI pitch for pitch-conditioned models (default: the notes' own, from file name, examples.json or f0, the nearer note's for each mix)",
+      int('--pitch', 0, 127),
+    )
+    .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 0)
+    .option('--temperature <t>', 'softmax temperature (1 = Magenta, 0 = argmax)', num('--temperature', 0), 1)
+    .option('--quiet', 'no progress bar')
+    .action(async (aFile: string, bFile: string, o: InterpolateFlags, cmd: Command) => {
+      const a = readWav16k(aFile);
+      const b = readWav16k(bFile);
+      const files = interpolationFiles(o.out, o.mix);
+      refuseHostMemory(
+        o.mix.length * Math.min(a.length, b.length) * 16,
+        `${o.mix.length} mixes`,
+        'use fewer --mix values',
+      );
+      for (const f of files) prepareOutputFile(f.embedding);
+      await withEngine(cmd, async (engine) => {
+        const model = await openModel(engine, o.model, o.seed);
+        const c = model.config;
+        refusePitchWithout(c, o.pitch);
+        // A pitch-conditioned model takes one pitch per voice: --pitch, else the nearer note's.
+        let pitches: number[] | undefined;
+        let pitchNote = '';
+        if (c.pitchConditioning) {
+          const pa = notePitch(aFile, a, o.pitch);
+          const pb = notePitch(bFile, b, o.pitch);
+          pitches = o.mix.map((m) => (m <= 0.5 ? pa.pitch : pb.pitch));
+          pitchNote =
+            pa.pitch === pb.pitch
+              ? `, pitch ${pa.pitch}`
+              : `, pitch ${pa.pitch} (A) / ${pb.pitch} (B), the nearer note's`;
+        }
+        const [za, zb] = [await model.encode(a), await model.encode(b)];
+        const voices = o.mix.map((m) => interpolateEmbeddings(za, zb, m));
+        const samples = voices[0].shape[0] * c.hop;
+        const t0 = performance.now();
+        const audio = await generateVoices(model, voices, samples, {
+          seed: o.seed,
+          temperature: o.temperature,
+          pitch: pitches,
+          quiet: o.quiet || !process.stderr.isTTY,
+        });
+        writeFilesAtomic(
+          files.flatMap((f, i) => [
+            { file: f.embedding, data: encodeWav(audio[i], c.sampleRate) },
+            { file: f.waveform, data: encodeWav(mixWaveforms(a, b, o.mix[i]).subarray(0, samples), c.sampleRate) },
+          ]),
+        );
+        const s = (performance.now() - t0) / 1000;
+        console.log(
+          `wrote ${files.map((f) => f.embedding).join(', ')} (and the waveform mixes beside them) in ${s.toFixed(1)} s (${engine.adapter.name}${pitchNote})`,
+        );
+        model.dispose();
+      });
+    });
+}

@@ -1,0 +1,33 @@
+// Interpolation in the embedding space, NSynth's timbre morph: z = (1 - mix) z_a + mix z_b frame by
+// frame (mix 0 is a, mix 1 is b), beside the plain waveform mix it is compared with. Notes of
+// different lengths meet over the shorter one (an embedding frame of silence is not zeros, so
+// padding would add a sound of its own).
+import type { HostTensor } from './inputs.js';
+
+function checkMix(mix: number): void {
+  if (!Number.isFinite(mix)) throw new Error(`mix must be a finite number, got ${mix}`);
+}
+
+/** Frame-by-frame linear interpolation of two embeddings [frames, channels] over the shorter one's frames. */
+export function interpolateEmbeddings(a: HostTensor, b: HostTensor, mix: number): HostTensor {
+  checkMix(mix);
+  const ca = a.shape[a.shape.length - 1];
+  const cb = b.shape[b.shape.length - 1];
+  if (a.shape.length !== 2 || b.shape.length !== 2 || ca !== cb)
+    throw new Error(
+      `interpolateEmbeddings: embeddings must both be [frames, channels], got [${a.shape}] and [${b.shape}]`,
+    );
+  const frames = Math.min(a.shape[0], b.shape[0]);
+  const data = new Float32Array(frames * ca);
+  for (let i = 0; i < data.length; i++) data[i] = (1 - mix) * a.data[i] + mix * b.data[i];
+  return { data, shape: [frames, ca] };
+}
+
+/** The waveform mix (1 - mix) a + mix b over the shorter note: what embedding interpolation is compared with. */
+export function mixWaveforms(a: Float32Array, b: Float32Array, mix: number): Float32Array {
+  checkMix(mix);
+  const n = Math.min(a.length, b.length);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (1 - mix) * a[i] + mix * b[i];
+  return out;
+}

@@ -1,13 +1,14 @@
 // evaluateNotes (src/eval/evaluate.ts) and `nsynth eval`: per-note measures of a model's
 // reconstructions and their summary.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluateNoise, evaluateNotes } from '../src/eval/evaluate.js';
 import { getConfig } from '../src/model/config.js';
 import { initWeights } from '../src/model/weights.js';
 import { modelFromWeights } from '../src/nsynth.js';
-import { nsynthOk } from './cli-run.js';
+import { nsynth, nsynthOk } from './cli-run.js';
 import { testEngine } from './helpers.js';
 
 const NSYNTH = path.resolve(__dirname, '../../shared/data/nsynth');
@@ -99,5 +100,32 @@ describe('evaluation', () => {
     expect(noise.model).toBe('noise');
     expect(noise.summary.meanBitsPerSample).toBe(8);
     expect(noise.notes.map((n: { note: string }) => n.note)).toEqual(r.notes.map((n: { note: string }) => n.note));
+  });
+
+  it('`nsynth eval --out DIR` writes the report of several models beside noise, and checks the folder first', async (ctx) => {
+    if (!fs.existsSync(NSYNTH)) {
+      console.warn(`skipped: ${NSYNTH} is absent`);
+      ctx.skip();
+    }
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-eval-report-'));
+    const args = ['eval', '--data', NSYNTH, '--notes', '4', '--seconds', '0.064', '--pictures', '1'];
+    const out = path.join(root, 'report');
+    await nsynthOk([...args, '--model', 'random:tiny', '--model', 'random:tiny_pitch', '--out', out]);
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
+    expect(json.subjects.map((s: { label: string }) => s.label)).toEqual([
+      'random:tiny',
+      'random:tiny_pitch',
+      'mu-law noise',
+    ]);
+    expect(json.subjects[1].pitch.rows.length).toBe(8);
+    expect(fs.readdirSync(path.join(out, 'pictures')).length).toBe(3); // a reconstruction, a pair, the pitch shifts
+    // an unrelated folder is refused before any work; several models without --out are refused
+    fs.writeFileSync(path.join(root, 'notes.txt'), 'mine');
+    const refused = await nsynth([...args, '--model', 'random:tiny', '--out', root]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/is not an nsynth eval report/);
+    expect(refused.stderr).not.toMatch(/eval: random:tiny: reconstruction/);
+    const two = await nsynth([...args, '--model', 'random:tiny', '--model', 'noise']);
+    expect(two.stderr).toMatch(/several --model need --out REPORT_DIR/);
   });
 });

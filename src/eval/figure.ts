@@ -13,7 +13,7 @@ export interface FigurePanel {
 }
 
 export interface FigureOptions extends RainbowgramOptions {
-  /** Screen pixels per CQT frame (x) and per bin (y). Default 2 and 2. */
+  /** Screen pixels per CQT frame (x) and per bin (y). Default 2 (more for clips under 240 frames) and 2. */
   pxPerFrame?: number;
   pxPerBin?: number;
 }
@@ -44,9 +44,10 @@ export function figureLayout(
   bins: number,
   o: FigureOptions = {},
 ): { width: number; height: number; panels: PanelLayout[] } {
-  const pxPerFrame = o.pxPerFrame ?? 2;
-  const pxPerBin = o.pxPerBin ?? 2;
   const widest = Math.max(...frames);
+  // 2 px per frame (a 4-second note is 502 px wide); short clips are stretched to about 480 px.
+  const pxPerFrame = o.pxPerFrame ?? Math.max(2, Math.floor(480 / widest));
+  const pxPerBin = o.pxPerBin ?? 2;
   const panelHeight = MARGIN.top + bins * pxPerBin + MARGIN.bottom;
   const panels = frames.map((f, i) => ({
     left: MARGIN.left,

@@ -100,9 +100,17 @@ export function readWav16k(file: string): Float32Array {
   return a.samples;
 }
 
-export function encodeWav(samples: Float32Array, sampleRate = 16000): Uint8Array {
+/** A mono WAV: 32-bit float (default, exact) or 16-bit PCM (half the size; clipped to [-1, 1]). */
+export function encodeWav(samples: Float32Array, sampleRate = 16000, depth: '32f' | '16' = '32f'): Uint8Array {
   const wav = new WaveFile();
-  wav.fromScratch(1, sampleRate, '32f', Float64Array.from(samples));
+  if (depth === '16')
+    wav.fromScratch(
+      1,
+      sampleRate,
+      '16',
+      Int16Array.from(samples, (v) => Math.round(Math.max(-1, Math.min(1, v)) * 32767)),
+    );
+  else wav.fromScratch(1, sampleRate, '32f', Float64Array.from(samples));
   return wav.toBuffer();
 }
 

@@ -1,13 +1,22 @@
 // `nsynth eval --data DIR`: a model's reconstructions of NSynth notes, measured per note and in
-// summary (bits per sample, f0 error, log-spectral distance); `--json` for scripts.
+// summary (bits per sample, f0 error, log-spectral distance); `--json` for scripts. With
+// `--out REPORT_DIR`, the paper's three experiments for every `--model` (and plain noise beside
+// them) written as a report with rainbowgrams and audio.
 import { Command } from 'commander';
 import { openNoteSource } from '../../dataset/nsynth.js';
-import { evaluateNoise, evaluateNotes, type EvalRow, type EvalSummary } from '../../eval/evaluate.js';
-import { int, modelOption, num, openModel, withEngine, MAX_SEED, MAX_SECONDS } from '../options.js';
+import * as path from 'node:path';
+import { evaluateNoise, evaluateNotes, type EvalNote, type EvalRow, type EvalSummary } from '../../eval/evaluate.js';
+import { noiseSubject, runExperiments, type Subject, wavenetSubject } from '../../eval/experiments.js';
+import { replaceableReport, writeReport } from '../../eval/report.js';
+import type { NSynthModel } from '../../nsynth.js';
+import { int, num, openModel, withEngine, MAX_SEED, MAX_SECONDS } from '../options.js';
 
 interface EvalFlags {
   data: string;
-  model?: string;
+  model: string[];
+  out?: string;
+  pairs?: number;
+  pictures: number;
   notes?: number;
   seconds?: number;
   batch: number;
@@ -19,7 +28,18 @@ export function evalCommand(): Command {
   return new Command('eval')
     .description('reconstruct NSynth notes and measure them: bits per sample, f0 error (cents), log-spectral distance')
     .requiredOption('--data <path>', 'NSynth notes: a folder with examples.json (+ audio/), or a .tfrecord file')
-    .addOption(modelOption())
+    .option(
+      '--model <dir>',
+      'weights folder, random:CONFIG or noise (default: the shipped weights/default); repeat it to compare models in a report',
+      (v: string, list: string[]) => [...list, v],
+      [],
+    )
+    .option(
+      '--out <dir>',
+      'write a report of the three experiments (reconstruction, timbre and pitch interpolation) here',
+    )
+    .option('--pairs <n>', 'report: timbre pairs (default: half the notes)', int('--pairs', 0))
+    .option('--pictures <n>', 'report: notes and pairs drawn as rainbowgrams, with audio', int('--pictures', 0, 20), 3)
     .addHelpText(
       'after',
       '\n--model noise measures plain mu-law noise instead of a model (8 bits per sample): the floor to beat.',
@@ -42,12 +62,18 @@ export function evalCommand(): Command {
         const onNote = o.json
           ? undefined
           : (done: number, total: number) => process.stderr.write(`\reval: ${done}/${total} notes`);
-        if (o.model === 'noise') {
+        if (o.out) {
+          await writeEvalReport(cmd, o, notes, source.where);
+          return;
+        }
+        if (o.model.length > 1) throw new Error('several --model need --out REPORT_DIR (a report compares them)');
+        const spec = o.model[0];
+        if (spec === 'noise') {
           report(o, source.where, 'none (host)', evaluateNoise(notes, { seconds: o.seconds, seed: o.seed }));
           return;
         }
         await withEngine(cmd, async (engine) => {
-          const model = await openModel(engine, o.model, o.seed);
+          const model = await openModel(engine, spec, o.seed);
           try {
             const result = await evaluateNotes(model, notes, {
               seconds: o.seconds,
@@ -73,7 +99,9 @@ function report(
   { rows, summary }: { rows: EvalRow[]; summary: EvalSummary },
 ): void {
   if (o.json) {
-    console.log(JSON.stringify({ model: o.model ?? 'weights/default', adapter, data, notes: rows, summary }, null, 1));
+    console.log(
+      JSON.stringify({ model: o.model[0] ?? 'weights/default', adapter, data, notes: rows, summary }, null, 1),
+    );
     return;
   }
   process.stderr.write('\n');
@@ -91,4 +119,41 @@ function report(
       `${summary.clearF0} with a clear f0; median log-spectral distance ${summary.medianLogSpectralDistance.toFixed(2)} dB; ` +
       `${summary.meanBitsPerSample.toFixed(3)} bits per sample`,
   );
+}
+
+/** The three experiments for every --model, plus mu-law noise as the floor, written as a report. */
+async function writeEvalReport(cmd: Command, o: EvalFlags, notes: EvalNote[], data: string): Promise<void> {
+  const out = o.out as string;
+  replaceableReport(out); // before minutes of work, not after
+  const specs = o.model.length ? o.model : [undefined];
+  await withEngine(cmd, async (engine) => {
+    const models: NSynthModel[] = [];
+    try {
+      const subjects: Subject[] = [];
+      for (const spec of specs) {
+        if (spec === 'noise') continue;
+        const model = await openModel(engine, spec, o.seed);
+        models.push(model);
+        const label = `${spec ?? 'weights/default'}${spec?.startsWith('random:') ? '' : ` (${model.config.name})`}`;
+        subjects.push(wavenetSubject(model, label, { batch: o.batch, seed: o.seed }));
+      }
+      subjects.push(noiseSubject(o.seed));
+      const t0 = performance.now();
+      const results = await runExperiments(subjects, notes, {
+        seconds: o.seconds,
+        pairs: o.pairs,
+        keep: o.pictures,
+        onStage: o.json ? undefined : (who, stage) => process.stderr.write(`eval: ${who}: ${stage}\n`),
+      });
+      const files = writeReport(out, results, { data, adapter: engine.adapter.name });
+      const s = (performance.now() - t0) / 1000;
+      if (o.json) console.log(JSON.stringify({ report: out, files }, null, 1));
+      else
+        console.log(
+          `wrote ${path.join(out, 'report.html')} and report.md (${files.length} files) in ${s.toFixed(0)} s (${engine.adapter.name})`,
+        );
+    } finally {
+      for (const m of models) m.dispose();
+    }
+  });
 }

@@ -21,7 +21,7 @@ import {
   writeCheckpoint,
   checkpointsDir,
 } from '../src/train/checkpoint.js';
-import { initWeights, type Weights } from '../src/model/weights.js';
+import { type AnyConfig, initWeights, type Weights } from '../src/model/weights.js';
 import { learningRate } from '../src/train/schedule.js';
 import { encodeExample } from '../src/dataset/tf-example.js';
 import { encodeTfRecords } from '../src/dataset/tfrecord.js';
@@ -32,7 +32,7 @@ writeSyntheticDataset(data, { notes: 12, seed: 2, samples: 2000, pitchMin: 50, p
 const microJson = path.join(tmp, 'micro.json');
 fs.writeFileSync(microJson, JSON.stringify(MICRO));
 
-function expectSameWeights(a: Weights, b: Weights): void {
+function expectSameWeights(a: Weights<AnyConfig>, b: Weights<AnyConfig>): void {
   for (const [name, t] of a.tensors) expect(b.get(name).data, name).toEqual(t.data);
 }
 

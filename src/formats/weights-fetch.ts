@@ -1,8 +1,14 @@
 // Loading a weights folder over HTTP(S) (the browser, or Node given a URL).
 import { decodeWeights, parseManifest, MANIFEST_NAME } from './weights-file.js';
-import type { Weights } from '../model/weights.js';
+import { type AnyConfig, type Weights, waveNetWeights } from '../model/weights.js';
 
+/** A WaveNet weights folder over HTTP(S) (a baseline's is refused by name). */
 export async function fetchWeights(base: string): Promise<Weights> {
+  return waveNetWeights(await fetchAnyWeights(base), base);
+}
+
+/** A weights folder of either architecture over HTTP(S). */
+export async function fetchAnyWeights(base: string): Promise<Weights<AnyConfig>> {
   // Relative URLs resolve against the page, as fetch() would.
   const page = (globalThis as { location?: { href: string } }).location?.href;
   const root = new URL(base.endsWith('/') ? base : `${base}/`, page).toString();

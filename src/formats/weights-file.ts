@@ -3,8 +3,9 @@
 // range and checksum on the host before any GPU memory is allocated; errors name file and tensor.
 import { crc32c } from '../util/crc32c.js';
 import { floatsToHalf, fromHalf } from './half.js';
-import { decoderLayers, encoderLayers, validateConfig, type ModelConfig } from '../model/config.js';
-import { Weights, weightSpecs } from '../model/weights.js';
+import { isBaselineConfig, validateBaselineConfig } from '../model/baseline-config.js';
+import { decoderLayers, encoderLayers, validateConfig } from '../model/config.js';
+import { type AnyConfig, specsOf, Weights } from '../model/weights.js';
 
 export const WEIGHTS_FORMAT = 'nsynth-webgpu-weights';
 export const MANIFEST_NAME = 'manifest.json';
@@ -24,7 +25,7 @@ export interface ManifestTensor {
 export interface Manifest {
   format: typeof WEIGHTS_FORMAT;
   version: 1;
-  config: ModelConfig;
+  config: AnyConfig;
   data: { file: string; bytes: number };
   tensors: ManifestTensor[];
   meta?: Record<string, unknown>;
@@ -34,12 +35,12 @@ const BYTES: Record<StoredDType, number> = { f32: 4, f16: 2 };
 
 /** Serialises weights: returns the manifest and the data bytes (tensors in spec order, 4-byte aligned). */
 export function encodeWeights(
-  w: Weights,
+  w: Weights<AnyConfig>,
   dtype: StoredDType = 'f32',
   meta?: Record<string, unknown>,
 ): { manifest: Manifest; data: Uint8Array } {
   w.validate();
-  const specs = weightSpecs(w.config);
+  const specs = specsOf(w.config);
   let total = 0;
   for (const s of specs) total += align4(w.get(s.name).data.length * BYTES[dtype]);
   const data = new Uint8Array(total);
@@ -86,7 +87,9 @@ export function parseManifest(text: string, where: string): Manifest {
   if (m?.format !== WEIGHTS_FORMAT)
     throw new Error(`${where}: not an nsynth-webgpu weights manifest (format is ${JSON.stringify(m?.format)})`);
   if (m.version !== 1) throw new Error(`${where}: unsupported version ${JSON.stringify(m.version)}`);
-  validateConfig(m.config, where);
+  // Either architecture: the spectrogram baseline says so with arch: 'baseline'.
+  if (isBaselineConfig(m.config)) validateBaselineConfig(m.config, where);
+  else validateConfig(m.config, where);
   if (!m.data || typeof m.data.file !== 'string' || !/^[\w.-]+$/.test(m.data.file))
     throw new Error(`${where}: data.file must be a plain file name`);
   if (!Number.isSafeInteger(m.data.bytes) || m.data.bytes < 0)
@@ -95,12 +98,13 @@ export function parseManifest(text: string, where: string): Manifest {
   // validateConfig allows a million stages of a million layers; listing the weights of such a config
   // would exhaust memory. Every layer has at least one tensor, so a config with more layers than the
   // manifest lists tensors is refused before its weights are listed.
-  const layers = encoderLayers(m.config) + decoderLayers(m.config);
+  const c = m.config;
+  const layers = isBaselineConfig(c) ? c.encoder.length + c.decoder.length : encoderLayers(c) + decoderLayers(c);
   if (layers > m.tensors.length)
     throw new Error(
       `${where}: config ${m.config.name} has ${layers} layers, the manifest lists only ${m.tensors.length} tensors`,
     );
-  const specs = new Map(weightSpecs(m.config).map((s) => [s.name, s.shape]));
+  const specs = new Map(specsOf(m.config).map((s) => [s.name, s.shape]));
   const seen = new Set<string>();
   for (const [index, t] of m.tensors.entries()) {
     // A non-string name (an object with a `toString` key cannot even be converted) is refused as such.
@@ -150,14 +154,14 @@ function nestingDepth(value: unknown): number {
 }
 
 /** Checks the data bytes against the manifest and builds host weights (f16 is widened to f32). */
-export function decodeWeights(m: Manifest, data: Uint8Array, dataWhere: string): Weights {
+export function decodeWeights(m: Manifest, data: Uint8Array, dataWhere: string): Weights<AnyConfig> {
   if (data.length !== m.data.bytes) {
     throw new Error(
       `${dataWhere}: ${data.length} bytes, the manifest says ${m.data.bytes} ` +
         `(${data.length < m.data.bytes ? 'truncated' : 'extra bytes'})`,
     );
   }
-  const w = new Weights(m.config);
+  const w = new Weights<AnyConfig>(m.config);
   for (const t of m.tensors) {
     const bytes = data.subarray(t.offset, t.offset + t.bytes);
     const got = crc32c(bytes);

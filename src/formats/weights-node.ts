@@ -3,10 +3,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decodeWeights, encodeWeights, parseManifest, MANIFEST_NAME, type StoredDType } from './weights-file.js';
-import type { Weights } from '../model/weights.js';
+import { type AnyConfig, type Weights, waveNetWeights } from '../model/weights.js';
 import { writeFileAtomic } from './atomic-write.js';
 
+/** A WaveNet weights folder (a baseline's is refused by name). */
 export function readWeightsDir(dir: string): Weights {
+  return waveNetWeights(readAnyWeightsDir(dir), dir);
+}
+
+/** A weights folder of either architecture. */
+export function readAnyWeightsDir(dir: string): Weights<AnyConfig> {
   const manifestPath = path.join(dir, MANIFEST_NAME);
   if (!fs.existsSync(manifestPath))
     throw new Error(`${manifestPath}: no weights manifest here (is ${dir} a model folder?)`);
@@ -29,7 +35,7 @@ export function readWeightsDir(dir: string): Weights {
 
 export function writeWeightsDir(
   dir: string,
-  w: Weights,
+  w: Weights<AnyConfig>,
   dtype: StoredDType = 'f32',
   meta?: Record<string, unknown>,
 ): void {

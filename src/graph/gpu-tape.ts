@@ -48,18 +48,18 @@ export class Tape implements GraphOps<GpuValue> {
   readonly backwardList: Dispatch[] = [];
   /** Written by the loss: [0] mean cross-entropy of the batch. */
   readonly stats: Tensor;
-  private readonly records: (() => Promise<void>)[] = [];
-  private readonly pool: BufferPool;
-  private readonly written = new Set<string>();
-  private scratchFloats = 0;
-  private scratch: Tensor | null = null;
+  protected readonly records: (() => Promise<void>)[] = [];
+  protected readonly pool: BufferPool;
+  protected readonly written = new Set<string>();
+  protected scratchFloats = 0;
+  protected scratch: Tensor | null = null;
 
   constructor(
-    private readonly engine: Engine,
-    private readonly params: (name: string) => ParamSlot,
+    protected readonly engine: Engine,
+    protected readonly params: (name: string) => ParamSlot,
     private readonly labels: Tensor,
     /** [B] u32 MIDI pitches (pitch-conditioned configs). */
-    private readonly pitches: Tensor | null = null,
+    protected readonly pitches: Tensor | null = null,
   ) {
     // Its own pool (gradients are recycled within a pass), on the engine's memory account.
     this.pool = new BufferPool(engine.device, engine.pool.account);
@@ -71,22 +71,22 @@ export class Tape implements GraphOps<GpuValue> {
     return { t, requiresGrad: false, grad: null, ownsGrad: false };
   }
 
-  private alloc(shape: number[]): Tensor {
+  protected alloc(shape: number[]): Tensor {
     const buffer = this.pool.take(numel(shape) * 4, 'tape');
     return new Tensor(buffer, shape, 'f32', this.pool);
   }
 
-  private value(shape: number[]): GpuValue {
+  protected value(shape: number[]): GpuValue {
     return { t: this.alloc(shape), requiresGrad: true, grad: null, ownsGrad: false };
   }
 
-  private push(d: Dispatch | Dispatch[]): void {
+  protected push(d: Dispatch | Dispatch[]): void {
     if (Array.isArray(d)) this.backwardList.push(...d);
     else this.backwardList.push(d);
   }
 
   /** Adds a gradient contribution to v: `make(dst, accumulate)` prepares the kernel that writes it. */
-  private async contribute(
+  protected async contribute(
     v: GpuValue,
     make: (dst: Tensor, accumulate: boolean) => Promise<Dispatch | Dispatch[]>,
     canAccumulate = true,
@@ -110,7 +110,7 @@ export class Tape implements GraphOps<GpuValue> {
    * v's gradient gets g unchanged (the residual sum). g is a buffer this op owns: it becomes v's
    * gradient when v has none yet, else it is added in.
    */
-  private async passOn(v: GpuValue, g: Tensor): Promise<boolean> {
+  protected async passOn(v: GpuValue, g: Tensor): Promise<boolean> {
     if (!v.requiresGrad) return false;
     if (!v.grad) {
       v.grad = g;
@@ -121,7 +121,7 @@ export class Tape implements GraphOps<GpuValue> {
     return false;
   }
 
-  private done(y: GpuValue): void {
+  protected done(y: GpuValue): void {
     if (y.grad && y.ownsGrad) y.grad.release();
     y.ownsGrad = false;
   }

@@ -13,7 +13,7 @@ import { concatOneHotReference, channelSliceReference } from '../ops/concat-one-
 import { logSoftmaxNllBackwardReference, logSoftmaxNllReference } from '../ops/log-softmax-nll.js';
 import type { Arr } from '../ops/common.js';
 import { muLawQuantizeArray } from '../ops/mu-law.js';
-import type { Weights } from '../model/weights.js';
+import type { AnyConfig, Weights } from '../model/weights.js';
 import type { ConvOp, GraphOps } from './ops.js';
 import { decoder, encoder } from './wavenet.js';
 
@@ -47,14 +47,14 @@ export class ReferenceTape implements GraphOps<RefValue> {
     private readonly params: Map<string, RefParam>,
     private readonly labels: ArrayLike<number>,
     /** MIDI pitch per batch item (pitch-conditioned configs). */
-    private readonly pitches: ArrayLike<number> = [],
+    protected readonly pitches: ArrayLike<number> = [],
     o: ReferenceOptions = {},
   ) {
     this.record = o.record ?? true;
   }
 
   /** Parameters by name from a weights container (float32, read as float64). */
-  static paramsOf(w: Weights): Map<string, RefParam> {
+  static paramsOf(w: Weights<AnyConfig>): Map<string, RefParam> {
     return new Map([...w.tensors].map(([name, t]) => [name, { shape: t.shape, data: t.data }]));
   }
 
@@ -63,7 +63,7 @@ export class ReferenceTape implements GraphOps<RefValue> {
   }
 
   /** Lets pending events run when the host has been computing for a while (setImmediate where there is one). */
-  private async breathe(): Promise<void> {
+  protected async breathe(): Promise<void> {
     const now = performance.now();
     if (now - this.lastYield < YIELD_EVERY_MS) return;
     await new Promise<void>((resolve) =>
@@ -72,22 +72,22 @@ export class ReferenceTape implements GraphOps<RefValue> {
     this.lastYield = performance.now();
   }
 
-  private later(backward: () => void): void {
+  protected later(backward: () => void): void {
     if (this.record) this.backwards.push(backward);
   }
 
-  private param(name: string): RefParam {
+  protected param(name: string): RefParam {
     const p = this.params.get(name);
     if (!p) throw new Error(`reference tape: no parameter ${name}`);
     return p;
   }
 
-  private addGrad(v: RefValue, g: ArrayLike<number>): void {
+  protected addGrad(v: RefValue, g: ArrayLike<number>): void {
     if (!v.grad) v.grad = new Float64Array(v.data.length);
     for (let i = 0; i < g.length; i++) v.grad[i] += g[i];
   }
 
-  private addParamGrad(name: string, g: Float64Array): void {
+  protected addParamGrad(name: string, g: Float64Array): void {
     const cur = this.grads.get(name);
     if (!cur) this.grads.set(name, Float64Array.from(g));
     else for (let i = 0; i < g.length; i++) cur[i] += g[i];

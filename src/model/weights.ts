@@ -1,7 +1,11 @@
 // The weights container, in Magenta's names and layouts (`dilatedconv_7/W` is [1, 3, 512, 1024],
 // flattened as (k*Cin + ci)*Cout + co), so a converted TensorFlow checkpoint is a copy, not a reshuffle.
 import { Rng } from '../util/rng.js';
+import { type BaselineConfig, baselineWeightSpecs, isBaselineConfig } from './baseline-config.js';
 import { conditioningWidth, decoderLayers, encoderLayers, type ModelConfig } from './config.js';
+
+/** A WaveNet autoencoder's config or the spectrogram baseline's (`arch: 'baseline'`). */
+export type AnyConfig = ModelConfig | BaselineConfig;
 
 export interface TensorSpec {
   name: string;
@@ -39,13 +43,27 @@ export function weightSpecs(c: ModelConfig): TensorSpec[] {
   return specs;
 }
 
-export function parameterCount(c: ModelConfig): number {
-  return weightSpecs(c).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+/** Weights of a WaveNet autoencoder, or an error naming `where` if they are the spectrogram baseline's. */
+export function waveNetWeights(w: Weights<AnyConfig>, where: string): Weights {
+  if (isBaselineConfig(w.config))
+    throw new Error(
+      `${where} holds the spectrogram baseline (config ${w.config.name}), not a WaveNet autoencoder: use it where a baseline is taken (nsynth eval --model)`,
+    );
+  return w as Weights;
 }
 
-export class Weights {
+/** Every tensor of either architecture. */
+export function specsOf(c: AnyConfig): TensorSpec[] {
+  return isBaselineConfig(c) ? baselineWeightSpecs(c) : weightSpecs(c);
+}
+
+export function parameterCount(c: AnyConfig): number {
+  return specsOf(c).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+export class Weights<C extends AnyConfig = ModelConfig> {
   readonly tensors = new Map<string, HostWeight>();
-  constructor(readonly config: ModelConfig) {}
+  constructor(readonly config: C) {}
 
   get(name: string): HostWeight {
     const t = this.tensors.get(name);
@@ -59,7 +77,7 @@ export class Weights {
 
   /** Every expected tensor present with its expected shape, nothing else. Errors name the tensor. */
   validate(where = 'weights'): void {
-    const specs = weightSpecs(this.config);
+    const specs = specsOf(this.config);
     const expected = new Set(specs.map((s) => s.name));
     for (const s of specs) {
       const t = this.tensors.get(s.name);

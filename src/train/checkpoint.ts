@@ -6,10 +6,11 @@
 // leaves either the previous checkpoint or the new one; temporary folders are swept on the next start.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readWeightsDir, writeWeightsDir } from '../formats/weights-node.js';
+import { readAnyWeightsDir, writeWeightsDir } from '../formats/weights-node.js';
 import { writeFileAtomic } from '../formats/atomic-write.js';
-import { validateConfig, type ModelConfig } from '../model/config.js';
-import type { Weights } from '../model/weights.js';
+import { isBaselineConfig, validateBaselineConfig } from '../model/baseline-config.js';
+import { validateConfig } from '../model/config.js';
+import type { AnyConfig, Weights } from '../model/weights.js';
 import type { SamplerState } from './data.js';
 
 export const CHECKPOINT_FORMAT = 'nsynth-webgpu-checkpoint';
@@ -29,7 +30,7 @@ export interface CheckpointState {
   format: typeof CHECKPOINT_FORMAT;
   version: 1;
   step: number;
-  config: ModelConfig;
+  config: AnyConfig;
   sampler: SamplerState;
   run: TrajectoryOptions;
   /** Data the run was started on (informational; a different path is allowed, e.g. a moved dataset). */
@@ -43,10 +44,10 @@ export interface CheckpointState {
 
 export interface Checkpoint {
   state: CheckpointState;
-  weights: Weights;
-  ema: Weights;
-  m: Weights;
-  v: Weights;
+  weights: Weights<AnyConfig>;
+  ema: Weights<AnyConfig>;
+  m: Weights<AnyConfig>;
+  v: Weights<AnyConfig>;
 }
 
 const PARTS = ['weights', 'ema', 'adam-m', 'adam-v'] as const;
@@ -82,7 +83,7 @@ export function writeCheckpoint(out: string, ck: Checkpoint, keep = 2, hooks: Wr
   const tmp = path.join(root, `.tmp-${name}-${process.pid}`);
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp);
-  const parts: Record<(typeof PARTS)[number], Weights> = {
+  const parts: Record<(typeof PARTS)[number], Weights<AnyConfig>> = {
     weights: ck.weights,
     ema: ck.ema,
     'adam-m': ck.m,
@@ -162,11 +163,12 @@ export function readCheckpoint(dir: string): Checkpoint {
     throw new Error(`${statePath}: not a version-1 ${CHECKPOINT_FORMAT} state file`);
   if (!Number.isInteger(state.step) || state.step < 0)
     throw new Error(`${statePath}: bad step ${JSON.stringify(state.step)}`);
-  validateConfig(state.config, statePath);
+  if (isBaselineConfig(state.config)) validateBaselineConfig(state.config, statePath);
+  else validateConfig(state.config, statePath);
   const s = state.sampler;
   if (!s || ![s.epoch, s.position, s.rng].every((v) => Number.isInteger(v) && v >= 0))
     throw new Error(`${statePath}: bad sampler state ${JSON.stringify(s)}`);
-  const [weights, ema, m, v] = PARTS.map((p) => readWeightsDir(path.join(dir, p)));
+  const [weights, ema, m, v] = PARTS.map((p) => readAnyWeightsDir(path.join(dir, p)));
   for (const [p, w] of [
     ['weights', weights],
     ['ema', ema],

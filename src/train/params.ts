@@ -5,7 +5,7 @@
 import type { Engine } from '../gpu/engine.js';
 import type { Tensor } from '../gpu/tensor.js';
 import type { ModelConfig } from '../model/config.js';
-import { weightSpecs, Weights } from '../model/weights.js';
+import { type AnyConfig, specsOf, Weights } from '../model/weights.js';
 
 const ALIGN = 64; // floats: 256 bytes, WebGPU's storage-buffer offset alignment
 
@@ -16,15 +16,15 @@ export interface ParamEntry {
   numel: number;
 }
 
-export class ParamLayout {
+export class ParamLayout<C extends AnyConfig = ModelConfig> {
   readonly entries: ParamEntry[] = [];
   readonly byName = new Map<string, ParamEntry>();
   /** Floats in the flat buffer, padding included. */
   readonly total: number;
 
-  constructor(readonly config: ModelConfig) {
+  constructor(readonly config: C) {
     let at = 0;
-    for (const s of weightSpecs(config)) {
+    for (const s of specsOf(config)) {
       const n = s.shape.reduce((a, b) => a * b, 1);
       const e = { name: s.name, shape: s.shape, offset: at, numel: n };
       this.entries.push(e);
@@ -46,19 +46,19 @@ export class ParamLayout {
   }
 
   /** Packs host weights (validated against the config) into one flat array. */
-  pack(w: Weights): Float32Array {
+  pack(w: Weights<C>): Float32Array {
     w.validate();
     const flat = new Float32Array(this.total);
     for (const e of this.entries) flat.set(w.get(e.name).data, e.offset);
     return flat;
   }
 
-  unpack(flat: Float32Array): Weights {
+  unpack(flat: Float32Array): Weights<C> {
     if (flat.length !== this.total)
       throw new Error(
         `Flat parameters hold ${flat.length} floats, the layout of ${this.config.name} needs ${this.total}`,
       );
-    const w = new Weights(this.config);
+    const w = new Weights<C>(this.config);
     for (const e of this.entries) w.set(e.name, e.shape, flat.slice(e.offset, e.offset + e.numel));
     return w;
   }

@@ -1,11 +1,19 @@
 // One training step on the GPU for a fixed batch shape: quantise the audio, the autoencoder's
 // forward pass, its backward pass (both from the tape), the gradient norm and the fused Adam + EMA
-// update, all prepared once and submitted as one command buffer per step. The parameters, their
+// update, all prepared once and submitted as one command buffer per step. The spectrogram baseline
+// trains through the same plan: its input spectrograms are made on the host (one STFT per note),
+// its batch norms' moving averages are updated in the step. The parameters, their
 // gradients, Adam's moments and the moving average live in flat buffers (params.ts).
 import type { Engine } from '../gpu/engine.js';
 import { destroyDispatches, type Dispatch } from '../gpu/registry.js';
 import { MemoryBudgetError, type Tensor } from '../gpu/tensor.js';
+import { type BaselineConfig, isBaselineConfig } from '../model/baseline-config.js';
 import { PITCH_CLASSES, type ModelConfig } from '../model/config.js';
+import type { AnyConfig } from '../model/weights.js';
+import { baselineInput } from '../dsp/baseline-spectrogram.js';
+import { baselineLoss } from '../graph/baseline.js';
+import { BaselineTape } from '../graph/gpu-tape-baseline.js';
+import { frequencyWeights } from '../ops/sigmoid-weighted-mse.js';
 import { adamHyperValues, adamUpdate, HYPER_NORM_SLOT, type AdamHyper } from '../ops/adam-update.js';
 import { MU_LAW_EDGES, muLawQuantize } from '../ops/mu-law.js';
 import { reduceSum } from '../ops/reduce-sum.js';
@@ -23,11 +31,13 @@ export interface FlatState {
 }
 
 export class TrainPlan {
-  readonly layout: ParamLayout;
+  readonly layout: ParamLayout<AnyConfig>;
   private readonly flat: Record<FlatName | 'grads', Tensor>;
   private readonly owned: Tensor[] = [];
   private readonly audio: Tensor;
   private readonly pitch: Tensor;
+  /** The baseline's input log magnitudes [B, F, T, 1], written by the host. */
+  private spectrogram: Tensor | null = null;
   private readonly hyper: Tensor;
   private readonly normSlots: number;
   /** Every dispatch of one step, in order (benchmarks count them). */
@@ -40,7 +50,7 @@ export class TrainPlan {
 
   private constructor(
     private readonly engine: Engine,
-    readonly config: ModelConfig,
+    readonly config: AnyConfig,
     readonly B: number,
     readonly T: number,
   ) {
@@ -54,18 +64,9 @@ export class TrainPlan {
     this.hyper = t([HYPER_NORM_SLOT + this.normSlots]);
   }
 
-  static async build(engine: Engine, config: ModelConfig, B: number, T: number, init: FlatState): Promise<TrainPlan> {
-    if (T % config.hop !== 0) throw new Error(`Training crops must be a multiple of ${config.hop} samples, got ${T}`);
-    // Every activation is bound whole by some kernel: the widest must fit the adapter's binding limit.
-    const widest = Math.max(2 * config.decoder.residual, config.decoder.skip, config.numClasses, config.encoder.width);
-    const limit = engine.device.limits.maxStorageBufferBindingSize;
-    if (B * T * widest * 4 > limit) {
-      const maxB = Math.floor(limit / (T * widest * 4));
-      throw new Error(
-        `A training batch of ${B} x ${T} samples needs ${((B * T * widest * 4) / 2 ** 20).toFixed(0)} MiB ` +
-          `activations of ${config.name}, over this adapter's ${(limit / 2 ** 20).toFixed(0)} MiB binding limit: use a batch of at most ${maxB} at this crop, or a shorter crop`,
-      );
-    }
+  static async build(engine: Engine, config: AnyConfig, B: number, T: number, init: FlatState): Promise<TrainPlan> {
+    if (isBaselineConfig(config)) checkBaselineBatch(engine, config, B, T);
+    else checkWaveNetBatch(engine, config, B, T);
     const p = new TrainPlan(engine, config, B, T);
     try {
       await p.prepare(init);
@@ -85,20 +86,51 @@ export class TrainPlan {
   private async prepare(init: FlatState): Promise<void> {
     const { engine, config, B, T } = this;
     this.load(init);
+    if (isBaselineConfig(config)) return this.prepareBaseline(config);
     const x = this.own([B, T, 1]);
     const classes = this.own([B * T], 'u32');
     const edges = this.own([MU_LAW_EDGES.length]);
     engine.write(edges, MU_LAW_EDGES);
-    const slot = (name: string) => ({
-      value: this.layout.view(this.flat.params, name),
-      grad: this.layout.view(this.flat.grads, name),
-    });
-    this.tape = new Tape(engine, slot, classes, config.pitchConditioning ? this.pitch : null);
+    this.tape = new Tape(engine, (name) => this.slot(name), classes, config.pitchConditioning ? this.pitch : null);
     const quantize = await muLawQuantize(engine, this.audio, edges, x, classes);
     await autoencoderLoss(this.tape, config, this.tape.input(x));
     await this.tape.backward();
     this.trained = this.tape.reached();
-    // Squared gradient norm per binding-sized chunk, then Adam + EMA per chunk.
+    const update = await this.optimiserUpdate();
+    this.ownDispatches.push(quantize, ...update);
+    this.evalList.push(quantize, ...this.tape.forward);
+    this.stepList.push(quantize, ...this.tape.forward, ...this.tape.backwardList, ...update);
+  }
+
+  /** The baseline's step: host spectrograms in, the weighted MSE, backward, moving averages, Adam. */
+  private async prepareBaseline(config: BaselineConfig): Promise<void> {
+    const { engine, B } = this;
+    const x = this.own([B, config.freqBins, config.timeFrames, 1]);
+    this.spectrogram = x;
+    const tape = new BaselineTape(engine, (name) => this.slot(name), this.pitch);
+    this.tape = tape;
+    const weights = frequencyWeights(config.freqBins, {
+      sampleRate: config.sampleRate,
+      nFft: config.nFft,
+      coeff: config.fwLossCoeff,
+      cutoffHz: config.fwLossCutoff,
+    });
+    await baselineLoss(tape, config, tape.input(x), weights);
+    await tape.backward();
+    this.trained = tape.reached();
+    const update = await this.optimiserUpdate();
+    this.ownDispatches.push(...update);
+    this.evalList.push(...tape.forward);
+    this.stepList.push(...tape.forward, ...tape.backwardList, ...tape.movingUpdates, ...update);
+  }
+
+  private slot(name: string): { value: Tensor; grad: Tensor } {
+    return { value: this.layout.view(this.flat.params, name), grad: this.layout.view(this.flat.grads, name) };
+  }
+
+  /** Squared gradient norm per binding-sized chunk, then Adam + EMA per chunk. */
+  private async optimiserUpdate(): Promise<Dispatch[]> {
+    const { engine } = this;
     const update: Dispatch[] = [];
     const chunks = this.layout.chunks(engine);
     for (const [i, c] of chunks.entries()) {
@@ -115,9 +147,7 @@ export class TrainPlan {
         await adamUpdate(engine, this.hyper, this.normSlots, v('grads'), v('params'), v('m'), v('v'), v('ema')),
       );
     }
-    this.ownDispatches.push(quantize, ...update);
-    this.evalList.push(quantize, ...this.tape.forward);
-    this.stepList.push(quantize, ...this.tape.forward, ...this.tape.backwardList, ...update);
+    return update;
   }
 
   /** A tensor that lives as long as the plan. */
@@ -162,7 +192,7 @@ export class TrainPlan {
   private writeInputs(audio: Float32Array, pitch?: ArrayLike<number>): void {
     if (audio.length !== this.B * this.T)
       throw new Error(`Training batch holds ${audio.length} samples, expected ${this.B} x ${this.T}`);
-    if (this.config.pitchConditioning) {
+    if (isBaselineConfig(this.config) || this.config.pitchConditioning) {
       if (!pitch || pitch.length !== this.B)
         throw new Error(
           `Config ${this.config.name} is pitch-conditioned: give one MIDI pitch per batch item (${this.B})`,
@@ -172,6 +202,15 @@ export class TrainPlan {
           throw new Error(`Pitch ${pitch[i]} is not a MIDI note number 0..127`);
       }
       this.engine.write(this.pitch, Uint32Array.from(pitch));
+    }
+    if (this.spectrogram && isBaselineConfig(this.config)) {
+      const c = this.config;
+      const cells = c.freqBins * c.timeFrames;
+      const all = new Float32Array(this.B * cells);
+      for (let b = 0; b < this.B; b++)
+        all.set(baselineInput(audio.subarray(b * this.T, (b + 1) * this.T), c), b * cells);
+      this.engine.write(this.spectrogram, all);
+      return;
     }
     this.engine.write(this.audio, audio);
   }
@@ -199,4 +238,42 @@ export class TrainPlan {
     for (const t of this.owned) t.release();
     this.owned.length = 0;
   }
+}
+
+/** Every WaveNet activation is bound whole by some kernel: the widest must fit the adapter's binding limit. */
+function checkWaveNetBatch(engine: Engine, config: ModelConfig, B: number, T: number): void {
+  if (T % config.hop !== 0) throw new Error(`Training crops must be a multiple of ${config.hop} samples, got ${T}`);
+  const widest = Math.max(2 * config.decoder.residual, config.decoder.skip, config.numClasses, config.encoder.width);
+  const limit = engine.device.limits.maxStorageBufferBindingSize;
+  if (B * T * widest * 4 > limit) {
+    const maxB = Math.floor(limit / (T * widest * 4));
+    throw new Error(
+      `A training batch of ${B} x ${T} samples needs ${((B * T * widest * 4) / 2 ** 20).toFixed(0)} MiB ` +
+        `activations of ${config.name}, over this adapter's ${(limit / 2 ** 20).toFixed(0)} MiB binding limit: use a batch of at most ${maxB} at this crop, or a shorter crop`,
+    );
+  }
+}
+
+/** The baseline takes whole notes of config.samples; its largest activation must fit one binding. */
+function checkBaselineBatch(engine: Engine, config: BaselineConfig, B: number, T: number): void {
+  if (T !== config.samples)
+    throw new Error(
+      `The baseline ${config.name} trains on whole notes of ${config.samples} samples, got crops of ${T}`,
+    );
+  let [h, w] = [config.freqBins, config.timeFrames];
+  let widest = h * w;
+  for (const l of config.encoder) {
+    [h, w] = [Math.ceil(h / l.stride[0]), Math.ceil(w / l.stride[1])];
+    widest = Math.max(widest, h * w * l.channels);
+  }
+  for (const l of config.decoder) {
+    [h, w] = [h * l.stride[0], w * l.stride[1]];
+    widest = Math.max(widest, h * w * l.channels);
+  }
+  const limit = engine.device.limits.maxStorageBufferBindingSize;
+  if (B * widest * 4 > limit)
+    throw new Error(
+      `A baseline batch of ${B} needs a ${((B * widest * 4) / 2 ** 20).toFixed(0)} MiB activation of ${config.name}, ` +
+        `over this adapter's ${(limit / 2 ** 20).toFixed(0)} MiB binding limit: use a batch of at most ${Math.max(1, Math.floor(limit / (widest * 4)))}`,
+    );
 }

@@ -3,8 +3,9 @@
 // clean stop (checkpoint first) when the signal aborts. A run resumed from a checkpoint continues
 // the exact trajectory of an uninterrupted one: same parameters, moments, sampler state and step.
 import type { Engine } from '../gpu/engine.js';
-import type { ModelConfig } from '../model/config.js';
-import { initWeights, type Weights } from '../model/weights.js';
+import { isBaselineConfig } from '../model/baseline-config.js';
+import { initBaselineWeights } from '../model/baseline-weights.js';
+import { type AnyConfig, initWeights, type Weights } from '../model/weights.js';
 import { ADAM_DEFAULTS, emaDecay, type AdamHyper } from '../ops/adam-update.js';
 import type { NoteFilter, NoteSource } from '../dataset/nsynth.js';
 import {
@@ -24,7 +25,8 @@ import { TrainPlan } from './train-plan.js';
 import { ParamLayout } from './params.js';
 
 export interface TrainOptions {
-  config: ModelConfig;
+  /** A WaveNet config, or the spectrogram baseline's (which trains on whole notes of its `samples`). */
+  config: AnyConfig;
   source: NoteSource;
   /** Total steps of the run (a resumed run stops at the same total). */
   steps: number;
@@ -45,7 +47,7 @@ export interface TrainOptions {
    */
   overwrite?: boolean;
   /** Start from these weights instead of a fresh initialisation (fine-tuning). */
-  init?: Weights;
+  init?: Weights<AnyConfig>;
   checkpointEvery?: number;
   keepCheckpoints?: number;
   logEvery?: number;
@@ -80,15 +82,15 @@ export interface TrainResult {
   lastLoss: number;
   evalLoss: number | null;
   checkpoint: string | null;
-  weights: Weights;
-  ema: Weights;
+  weights: Weights<AnyConfig>;
+  ema: Weights<AnyConfig>;
 }
 
 export async function train(engine: Engine, o: TrainOptions): Promise<TrainResult> {
   const info = o.onInfo ?? (() => {});
   const run: TrajectoryOptions = {
     batch: o.batch ?? 1,
-    crop: o.crop ?? 6144,
+    crop: o.crop ?? (isBaselineConfig(o.config) ? o.config.samples : 6144),
     seed: o.seed ?? 0,
     lrScale: o.lrScale ?? 1,
     scheduleLength: o.scheduleLength ?? MAGENTA_STEPS,
@@ -98,6 +100,10 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
   for (const [k, v] of Object.entries({ steps: o.steps, batch: run.batch, crop: run.crop })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`Training option ${k} must be a positive integer, got ${v}`);
   }
+  if (isBaselineConfig(o.config) && run.crop !== o.config.samples)
+    throw new Error(
+      `The baseline ${o.config.name} trains on whole notes: crop must be ${o.config.samples}, got ${run.crop}`,
+    );
   if (run.crop % o.config.hop !== 0)
     throw new Error(`Training crop ${run.crop} must be a multiple of the frame length ${o.config.hop}`);
   const every = o.checkpointEvery ?? 500;
@@ -130,7 +136,10 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
   for (const p of problems) info(`skipped a checkpoint: ${p}`);
   if (o.resume && !ck) info(`no checkpoint in ${o.out}; starting from step 0`);
   if (ck) checkResumable(ck.state, o.config, run);
-  const weights = ck?.weights ?? o.init ?? initWeights(o.config, run.seed);
+  const weights =
+    ck?.weights ??
+    o.init ??
+    (isBaselineConfig(o.config) ? initBaselineWeights(o.config, run.seed) : initWeights(o.config, run.seed));
   if (weights.config.name !== o.config.name)
     throw new Error(`Initial weights are config ${weights.config.name}, training config is ${o.config.name}`);
 
@@ -272,7 +281,7 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
 }
 
 /** A checkpoint continues only the run it came from: same config and the options that shape the trajectory. */
-function checkResumable(s: CheckpointState, config: ModelConfig, run: TrajectoryOptions): void {
+function checkResumable(s: CheckpointState, config: AnyConfig, run: TrajectoryOptions): void {
   if (JSON.stringify(s.config) !== JSON.stringify(config))
     throw new Error(`The checkpoint is config ${s.config.name}, this run is ${config.name}`);
   for (const k of Object.keys(run) as (keyof TrajectoryOptions)[]) {

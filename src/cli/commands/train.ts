@@ -5,15 +5,26 @@ import * as path from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import type { Engine } from '../../gpu/engine.js';
-import { CONFIGS, getConfig, validateConfig, type ModelConfig } from '../../model/config.js';
-import { readWeightsDir, writeWeightsDir } from '../../formats/weights-node.js';
+import {
+  BASELINE_CONFIGS,
+  getBaselineConfig,
+  isBaselineConfig,
+  validateBaselineConfig,
+} from '../../model/baseline-config.js';
+import { CONFIGS, getConfig, validateConfig } from '../../model/config.js';
+import type { AnyConfig } from '../../model/weights.js';
+import { readAnyWeightsDir, writeWeightsDir } from '../../formats/weights-node.js';
 import { FAMILIES, SOURCES, openNoteSource, parseLabelList, type NoteFilter } from '../../dataset/nsynth.js';
 import { train, type TrainLog } from '../../train/trainer.js';
 import { int, num, withEngine, MAX_SEED } from '../options.js';
 
-/** A config name, or a path to a config JSON (the `config` object of a weights manifest). */
-export function resolveConfig(spec: string): ModelConfig {
+/**
+ * A config name (a WaveNet's or a spectrogram baseline's), or a path to a config JSON (the `config`
+ * object of a weights manifest).
+ */
+export function resolveConfig(spec: string): AnyConfig {
   if (CONFIGS[spec]) return getConfig(spec);
+  if (BASELINE_CONFIGS[spec]) return getBaselineConfig(spec);
   if (fs.existsSync(spec)) {
     let parsed: unknown;
     try {
@@ -21,13 +32,31 @@ export function resolveConfig(spec: string): ModelConfig {
     } catch (e) {
       throw new Error(`${spec}: not a readable config JSON (${(e as Error).message})`);
     }
-    return validateConfig(parsed, spec);
+    return isBaselineConfig(parsed) ? validateBaselineConfig(parsed, spec) : validateConfig(parsed, spec);
   }
-  throw new Error(`Unknown config "${spec}" (known: ${Object.keys(CONFIGS).join(', ')}, or a path to a config .json)`);
+  throw new Error(
+    `Unknown config "${spec}" (known: ${[...Object.keys(CONFIGS), ...Object.keys(BASELINE_CONFIGS)].join(', ')}, or a path to a config .json)`,
+  );
+}
+
+/** --arch and --config together: the architecture's default config, or a check that they agree. */
+export function configFor(arch: string | undefined, config: string | undefined): AnyConfig {
+  if (arch !== undefined && arch !== 'wavenet' && arch !== 'baseline')
+    throw new Error(`--arch must be wavenet or baseline, got "${arch}"`);
+  if (config === undefined) {
+    if (arch === 'baseline') return getBaselineConfig('baseline');
+    throw new Error('give --config NAME (or --arch baseline for the spectrogram baseline)');
+  }
+  const c = resolveConfig(config);
+  const isBaseline = isBaselineConfig(c);
+  if (arch !== undefined && isBaseline !== (arch === 'baseline'))
+    throw new Error(`--config ${config} is a ${isBaseline ? 'baseline' : 'WaveNet'} config, --arch is ${arch}`);
+  return c;
 }
 
 export interface TrainCliOptions {
-  config: string;
+  config?: string;
+  arch?: string;
   data: string;
   steps: number;
   batch: number;
@@ -58,8 +87,8 @@ export interface TrainCliOptions {
 }
 
 export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void> {
-  const config = resolveConfig(o.config);
-  const init = o.init ? readWeightsDir(o.init) : undefined;
+  const config = configFor(o.arch, o.config);
+  const init = o.init ? readAnyWeightsDir(o.init) : undefined;
   if (init && JSON.stringify(init.config) !== JSON.stringify(config))
     throw new Error(`${o.init}: weights are config ${init.config.name}, --config is ${config.name}`);
   const filter: NoteFilter = {
@@ -163,7 +192,11 @@ export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void
 export function trainCommand(): Command {
   return new Command('train')
     .description("train (or fine-tune) the autoencoder: Adam, Magenta's schedule, EMA, crash-safe checkpoints")
-    .requiredOption('--config <name>', `model config (${Object.keys(CONFIGS).join(', ')}) or a config .json`)
+    .option(
+      '--config <name>',
+      `model config (${[...Object.keys(CONFIGS), ...Object.keys(BASELINE_CONFIGS)].join(', ')}) or a config .json`,
+    )
+    .option('--arch <arch>', "wavenet or baseline (the spectrogram baseline; without --config: the paper's config)")
     .requiredOption('--data <path>', 'NSynth data: a folder with examples.json (+ audio/), or a .tfrecord file')
     .requiredOption('--steps <n>', 'total training steps (a resumed run stops at the same total)', int('--steps', 1))
     .option('--batch <n>', 'crops per step (Magenta: 32 over 32 GPUs)', int('--batch', 1, 4096), 1)

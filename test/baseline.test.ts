@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { baselineAudio, baselineInput } from '../src/dsp/baseline-spectrogram.js';
 import { logSpectralDistance } from '../src/dsp/spectral.js';
 import { baselineLoss } from '../src/graph/baseline.js';
-import { BaselineReferenceTape } from '../src/graph/reference-baseline.js';
+import { BaselineModel } from '../src/autoencoder/baseline.js';
+import { baselineSubject } from '../src/eval/experiments.js';
+import { BaselineReferenceTape, baselineReconstructReference } from '../src/graph/reference-baseline.js';
 import { ReferenceTape } from '../src/graph/reference.js';
 import {
   BASELINE_CONFIGS,
@@ -178,5 +180,39 @@ describe('baseline spectrogram front end', () => {
     const back = baselineAudio(m, c, { iterations: 30, peak: 0.5 });
     expect(back.length).toBe(c.samples);
     expect(logSpectralDistance(back, audio)).toBeLessThan(6);
+  });
+});
+
+describe('baseline inference', () => {
+  it('BaselineModel decodes what the float64 reference decodes (moving-average batch norm), and the eval subject runs', async () => {
+    const e = await testEngine();
+    const w = initBaselineWeights(MICRO, 6, { betaScale: 0.2 });
+    // moving statistics away from 0 / 1, so inference mode is told apart from training mode
+    for (const [name, t] of w.tensors) {
+      if (name.endsWith('moving_mean')) t.data.forEach((_, i) => (t.data[i] = 0.1 * Math.sin(i + 1)));
+      if (name.endsWith('moving_variance')) t.data.forEach((_, i) => (t.data[i] = 0.5 + 0.25 * Math.cos(i)));
+    }
+    const model = new BaselineModel(e, w);
+    const B = 2;
+    const audio = notes(B, MICRO.samples, 7);
+    const pitches = [50, 70];
+    const x = spectrograms(audio, B);
+    const codes = await model.encodeSpectrograms(Float32Array.from(x), B);
+    expect(codes.length).toBe(B * MICRO.latent);
+    const gpu = await model.decodeCodes(codes, pitches);
+    const ref = await baselineReconstructReference(w, Float32Array.from(x), pitches);
+    let worst = 0;
+    for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(gpu[i] - ref[i]));
+    expect(worst).toBeLessThan(1e-5);
+    // through the subject: lengths and peaks as asked
+    const subject = baselineSubject(model, 'micro', { iterations: 3 });
+    const long = [audio.subarray(0, MICRO.samples), Float32Array.from({ length: 100 }, (_, i) => 0.3 * Math.sin(i))];
+    const out = await subject.reconstruct(long, pitches);
+    expect(out.map((a) => a.length)).toEqual([MICRO.samples, 100]);
+    const peak = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(peak(out[0])).toBeCloseTo(peak(long[0]), 5);
+    const morph = await subject.interpolate([[long[0], long[1]]], 0.5, [60]);
+    expect(morph[0].length).toBe(MICRO.samples);
+    model.dispose();
   });
 });

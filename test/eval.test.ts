@@ -110,14 +110,18 @@ describe('evaluation', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-eval-report-'));
     const args = ['eval', '--data', NSYNTH, '--notes', '4', '--seconds', '0.064', '--pictures', '1'];
     const out = path.join(root, 'report');
-    await nsynthOk([...args, '--model', 'random:tiny', '--model', 'random:tiny_pitch', '--out', out]);
+    const models = ['--model', 'random:tiny', '--model', 'random:tiny_pitch', '--model', 'random:baseline_micro'];
+    await nsynthOk([...args, ...models, '--griffin-lim', '2', '--out', out]);
     const json = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
     expect(json.subjects.map((s: { label: string }) => s.label)).toEqual([
       'random:tiny',
       'random:tiny_pitch',
+      'random:baseline_micro',
       'mu-law noise',
     ]);
     expect(json.subjects[1].pitch.rows.length).toBe(8);
+    expect(json.subjects[2].pitch.rows.length).toBe(8); // the baseline always takes a pitch
+    expect(json.subjects[2].reconstruction.summary.meanBitsPerSample).toBeNull();
     expect(fs.readdirSync(path.join(out, 'pictures')).length).toBe(3); // a reconstruction, a pair, the pitch shifts
     // an unrelated folder is refused before any work; several models without --out are refused
     fs.writeFileSync(path.join(root, 'notes.txt'), 'mine');

@@ -31,9 +31,16 @@ const s = ck.state;
 const previous = fs.existsSync(path.join(out, 'manifest.json'))
   ? JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')).meta
   : undefined;
+// The same shipping serves the spectrogram baseline (tools/train-baseline.sh); its loss is a weighted
+// MSE, not nats, so no bits per sample are derived from it.
+const baseline = ck.state.config.arch === 'baseline';
 const meta = {
-  description: 'The default model of nsynth-webgpu, trained here by tools/train-default.sh',
-  createdBy: 'tools/train-default.sh (nsynth train), shipped by tools/ship-default.mjs',
+  description: baseline
+    ? "The spectrogram baseline of nsynth-webgpu (the NSynth paper's comparison), trained here by tools/train-baseline.sh"
+    : 'The default model of nsynth-webgpu, trained here by tools/train-default.sh',
+  createdBy: baseline
+    ? 'tools/train-baseline.sh (nsynth train --arch baseline), shipped by tools/ship-default.mjs'
+    : 'tools/train-default.sh (nsynth train), shipped by tools/ship-default.mjs',
   data: {
     train: `${path.basename(data)}/train: 900 NSynth notes (test split, 36 instruments), CC BY 4.0`,
     validation: `${path.basename(data)}/valid: 80 notes of 5 other instruments`,
@@ -49,7 +56,9 @@ const meta = {
   weights: 'exponential moving average',
   trainSeconds: Math.round(s.trainSeconds ?? 0),
   trainedAt: s.savedAt,
-  validationBitsPerSample: lastEval ? Number((lastEval.evalLoss / Math.log(2)).toFixed(4)) : null,
+  ...(baseline
+    ? { validationWeightedMse: lastEval ? Number(lastEval.evalLoss.toFixed(5)) : null }
+    : { validationBitsPerSample: lastEval ? Number((lastEval.evalLoss / Math.log(2)).toFixed(4)) : null }),
   // Figures of the generated reconstructions (tools/evaluate-default.sh) belong to one set of weights.
   ...(previous?.validation && previous.steps === s.step ? { validation: previous.validation } : {}),
 };

@@ -7,6 +7,7 @@ import { cents, medianF0, yinF0 } from '../dsp/f0.js';
 import { bitsPerSample } from '../dsp/nll.js';
 import { logSpectralDistance, multiScaleSpectralDistance } from '../dsp/spectral.js';
 import { interpolateEmbeddings, mixWaveforms } from '../model/interpolate.js';
+import type { BaselineModel } from '../autoencoder/baseline.js';
 import type { NSynthModel } from '../nsynth.js';
 import { muLawDecodeReference, muLawQuantizeArray } from '../ops/mu-law.js';
 import { Rng } from '../util/rng.js';
@@ -49,6 +50,64 @@ export function wavenetSubject(model: NSynthModel, label: string, o: { batch?: n
     async bitsPerSample(note, pitch) {
       const logits = await model.teacherForcedLogits(note, null, { pitch: c.pitchConditioning ? pitch : undefined });
       return bitsPerSample(logits.data, muLawQuantizeArray(note).classes, c.numClasses);
+    },
+  };
+}
+
+/**
+ * The spectrogram baseline as a subject: notes through its spectrogram, code and decoder, audio
+ * back by Griffin-Lim (`iterations`, 1,000 as the paper by default) at each original's peak level
+ * (the log magnitudes keep only relative levels). Always pitch-conditioned (its learned embedding).
+ */
+export function baselineSubject(
+  model: BaselineModel,
+  label: string,
+  o: { iterations?: number; seed?: number; batch?: number } = {},
+): Subject {
+  const peak = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const latent = model.config.latent;
+  const batch = o.batch ?? 8;
+  const decode = async (codes: Float32Array, pitches: number[], lengths: number[], peaks: number[]) => {
+    const out: Float32Array[] = [];
+    for (let i = 0; i < pitches.length; i += batch) {
+      const n = Math.min(batch, pitches.length - i);
+      out.push(
+        ...(await model.decodeAudio(codes.subarray(i * latent, (i + n) * latent), pitches.slice(i, i + n), {
+          lengths: lengths.slice(i, i + n),
+          peaks: peaks.slice(i, i + n),
+          iterations: o.iterations,
+          seed: (o.seed ?? 0) + i,
+        })),
+      );
+    }
+    return out;
+  };
+  const encode = async (notes: Float32Array[]) => {
+    const codes = new Float32Array(notes.length * latent);
+    for (let i = 0; i < notes.length; i += batch) codes.set(await model.encode(notes.slice(i, i + batch)), i * latent);
+    return codes;
+  };
+  return {
+    label,
+    pitchConditioned: true,
+    async reconstruct(notes, pitches) {
+      return decode(
+        await encode(notes),
+        pitches,
+        notes.map((n) => n.length),
+        notes.map(peak),
+      );
+    },
+    async interpolate(pairs, mix, pitches) {
+      const a = await encode(pairs.map((p) => p[0]));
+      const b = await encode(pairs.map((p) => p[1]));
+      const mixed = Float32Array.from(a, (v, i) => (1 - mix) * v + mix * b[i]);
+      return decode(
+        mixed,
+        pitches,
+        pairs.map(([x, y]) => Math.min(x.length, y.length)),
+        pairs.map(([x, y]) => (1 - mix) * peak(x) + mix * peak(y)),
+      );
     },
   };
 }

@@ -230,6 +230,11 @@ export class BaselineTape extends Tape implements BaselineOps<GpuValue> {
     return loss;
   }
 
+  override dispose(): void {
+    super.dispose();
+    this.labels.release(); // the placeholder made in the constructor
+  }
+
   /** Inference only (training measures its sigmoid inside the loss). */
   async sigmoid(z: GpuValue): Promise<GpuValue> {
     const y = this.value(z.t.shape);

@@ -57,7 +57,7 @@ export class Tape implements GraphOps<GpuValue> {
   constructor(
     protected readonly engine: Engine,
     protected readonly params: (name: string) => ParamSlot,
-    private readonly labels: Tensor,
+    protected readonly labels: Tensor,
     /** [B] u32 MIDI pitches (pitch-conditioned configs). */
     protected readonly pitches: Tensor | null = null,
   ) {

@@ -95,7 +95,7 @@ function paperShape(name: string, w: number): BaselineConfig {
 
 export const BASELINE_CONFIGS: Record<string, BaselineConfig> = {
   baseline: paperShape('baseline', 1),
-  baseline_small: paperShape('baseline_small', 1 / 8),
+  baseline_small: paperShape('baseline_small', 1 / 16),
   // 16 x 8 spectrogram cells (nFft 32, hop 8, 57 samples), 2-4 channels: small enough to differentiate numerically.
   baseline_micro: {
     arch: 'baseline',

@@ -4,11 +4,21 @@
 // them) written as a report with rainbowgrams and audio.
 import { Command } from 'commander';
 import { openNoteSource } from '../../dataset/nsynth.js';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { BaselineModel } from '../../autoencoder/baseline.js';
+import { readAnyWeightsDir } from '../../formats/weights-node.js';
+import {
+  BASELINE_CONFIGS,
+  type BaselineConfig,
+  getBaselineConfig,
+  isBaselineConfig,
+} from '../../model/baseline-config.js';
+import { initBaselineWeights } from '../../model/baseline-weights.js';
+import type { Weights } from '../../model/weights.js';
 import { evaluateNoise, evaluateNotes, type EvalNote, type EvalRow, type EvalSummary } from '../../eval/evaluate.js';
-import { noiseSubject, runExperiments, type Subject, wavenetSubject } from '../../eval/experiments.js';
+import { baselineSubject, noiseSubject, runExperiments, type Subject, wavenetSubject } from '../../eval/experiments.js';
 import { replaceableReport, writeReport } from '../../eval/report.js';
-import type { NSynthModel } from '../../nsynth.js';
 import { int, num, openModel, withEngine, MAX_SEED, MAX_SECONDS } from '../options.js';
 
 interface EvalFlags {
@@ -17,6 +27,7 @@ interface EvalFlags {
   out?: string;
   pairs?: number;
   pictures: number;
+  griffinLim: number;
   notes?: number;
   seconds?: number;
   batch: number;
@@ -40,6 +51,12 @@ export function evalCommand(): Command {
     )
     .option('--pairs <n>', 'report: timbre pairs (default: half the notes)', int('--pairs', 0))
     .option('--pictures <n>', 'report: notes and pairs drawn as rainbowgrams, with audio', int('--pictures', 0, 20), 3)
+    .option(
+      '--griffin-lim <rounds>',
+      "report: Griffin-Lim rounds rebuilding a spectrogram baseline's audio (the paper: 1000)",
+      int('--griffin-lim', 0, 100000),
+      1000,
+    )
     .addHelpText(
       'after',
       '\n--model noise measures plain mu-law noise instead of a model (8 bits per sample): the floor to beat.',
@@ -127,11 +144,19 @@ async function writeEvalReport(cmd: Command, o: EvalFlags, notes: EvalNote[], da
   replaceableReport(out); // before minutes of work, not after
   const specs = o.model.length ? o.model : [undefined];
   await withEngine(cmd, async (engine) => {
-    const models: NSynthModel[] = [];
+    const models: { dispose(): void }[] = [];
     try {
       const subjects: Subject[] = [];
       for (const spec of specs) {
         if (spec === 'noise') continue;
+        const baseline = openBaseline(spec, o.seed);
+        if (baseline && spec) {
+          const model = new BaselineModel(engine, baseline);
+          models.push(model);
+          const label = spec.startsWith('random:') ? spec : `${spec} (${baseline.config.name})`;
+          subjects.push(baselineSubject(model, label, { iterations: o.griffinLim, seed: o.seed, batch: o.batch }));
+          continue;
+        }
         const model = await openModel(engine, spec, o.seed);
         models.push(model);
         const label = `${spec ?? 'weights/default'}${spec?.startsWith('random:') ? '' : ` (${model.config.name})`}`;
@@ -145,7 +170,11 @@ async function writeEvalReport(cmd: Command, o: EvalFlags, notes: EvalNote[], da
         keep: o.pictures,
         onStage: o.json ? undefined : (who, stage) => process.stderr.write(`eval: ${who}: ${stage}\n`),
       });
-      const files = writeReport(out, results, { data, adapter: engine.adapter.name });
+      const files = writeReport(out, results, {
+        data,
+        adapter: engine.adapter.name,
+        notes: `Baseline audio by Griffin-Lim, ${o.griffinLim} rounds, at each original's peak level.`,
+      });
       const s = (performance.now() - t0) / 1000;
       if (o.json) console.log(JSON.stringify({ report: out, files }, null, 1));
       else
@@ -156,4 +185,15 @@ async function writeEvalReport(cmd: Command, o: EvalFlags, notes: EvalNote[], da
       for (const m of models) m.dispose();
     }
   });
+}
+
+/** A spectrogram baseline's weights for `--model` (a folder whose config says so, or random:baseline_*), else null. */
+function openBaseline(spec: string | undefined, seed: number): Weights<BaselineConfig> | null {
+  if (spec === undefined) return null;
+  const m = /^random:(.+)$/.exec(spec);
+  if (m) return BASELINE_CONFIGS[m[1]] ? initBaselineWeights(getBaselineConfig(m[1]), seed) : null;
+  const manifest = path.join(spec, 'manifest.json');
+  if (!fs.existsSync(manifest)) return null;
+  const w = readAnyWeightsDir(spec);
+  return isBaselineConfig(w.config) ? (w as Weights<BaselineConfig>) : null;
 }

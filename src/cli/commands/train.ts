@@ -65,7 +65,7 @@ export interface TrainCliOptions {
   overwrite?: boolean;
   lrScale: number;
   seed: number;
-  crop: number;
+  crop?: number;
   init?: string;
   checkpointEvery: number;
   keep: number;
@@ -205,7 +205,11 @@ export function trainCommand(): Command {
     .option('--overwrite', 'start a new run in an --out that holds one, deleting its checkpoints and weights')
     .option('--lr-scale <x>', "multiply Magenta's learning rates", num('--lr-scale', 0, Infinity, true), 1)
     .option('--seed <n>', 'seed of the initialisation and of the data order', int('--seed', 0, MAX_SEED), 0)
-    .option('--crop <samples>', 'training crop length (Magenta: 6144)', int('--crop', 1), 6144)
+    .option(
+      '--crop <samples>',
+      'training crop length (WaveNet; Magenta: 6144; default 6144, the baseline takes whole notes)',
+      int('--crop', 1),
+    )
     .option('--init <dir>', 'start from these weights (fine-tuning) instead of a fresh initialisation')
     .option(
       '--schedule-length <n>',

@@ -189,8 +189,8 @@ describe('baseline inference', () => {
     const w = initBaselineWeights(MICRO, 6, { betaScale: 0.2 });
     // moving statistics away from 0 / 1, so inference mode is told apart from training mode
     for (const [name, t] of w.tensors) {
-      if (name.endsWith('moving_mean')) t.data.forEach((_, i) => (t.data[i] = 0.1 * Math.sin(i + 1)));
-      if (name.endsWith('moving_variance')) t.data.forEach((_, i) => (t.data[i] = 0.5 + 0.25 * Math.cos(i)));
+      if (name.endsWith('moving_mean')) t.data.set(t.data.map((_, i) => 0.1 * Math.sin(i + 1)));
+      if (name.endsWith('moving_variance')) t.data.set(t.data.map((_, i) => 0.5 + 0.25 * Math.cos(i)));
     }
     const model = new BaselineModel(e, w);
     const B = 2;

@@ -87,3 +87,33 @@ describe.skipIf(!haveData)('nsynth reconstruct --pitch-shift (the pitch experime
     expect(plain.stderr).toMatch(/--pitch-shift: config tiny is not pitch-conditioned/);
   });
 });
+
+describe.skipIf(!haveData)('the spectrogram baseline from the CLI', () => {
+  it('interpolate and reconstruct take a baseline model (--griffin-lim rounds), pitch shifts included', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-baseline-cli-'));
+    const guitar = path.join(DATA, 'guitar_acoustic_010-060-127.wav');
+    const flute = path.join(DATA, 'flute_synthetic_000-060-025.wav');
+    const model = ['--model', 'random:baseline_micro', '--griffin-lim', '2'];
+    await nsynthOk(['interpolate', guitar, flute, '--mix', '0,0.5', '--out', path.join(dir, 'm.wav'), ...model]);
+    expect(fs.readdirSync(dir).sort()).toEqual([
+      'm-mix0-waveform.wav',
+      'm-mix0.5-waveform.wav',
+      'm-mix0.5.wav',
+      'm-mix0.wav',
+    ]);
+    // the micro baseline's notes are 57 samples: its morphs and mixes are cut to them
+    expect(decodeWav(fs.readFileSync(path.join(dir, 'm-mix0.5.wav')), 'm').samples.length).toBe(57);
+    const out = await nsynthOk([
+      'reconstruct',
+      guitar,
+      '--out',
+      path.join(dir, 'r.wav'),
+      '--pitch-shift',
+      '2',
+      ...model,
+    ]);
+    expect(out).toMatch(
+      /baseline baseline_micro, pitch 62 from the file name shifted \+2, Griffin-Lim 2 rounds; the baseline takes/,
+    );
+  });
+});

@@ -8,6 +8,15 @@ import { createEngine, type Engine } from '../gpu/engine.js';
 import { formatBytes } from '../gpu/tensor.js';
 import { writeFileAtomic } from '../formats/atomic-write.js';
 import { decodeNpy, encodeNpy, type NpyArray } from '../formats/npy.js';
+import { readAnyWeightsDir } from '../formats/weights-node.js';
+import {
+  BASELINE_CONFIGS,
+  type BaselineConfig,
+  getBaselineConfig,
+  isBaselineConfig,
+} from '../model/baseline-config.js';
+import { initBaselineWeights } from '../model/baseline-weights.js';
+import type { Weights } from '../model/weights.js';
 import { loadModel, randomModel, type NSynthModel } from '../nsynth.js';
 import { packageRoot } from '../util/package-root.js';
 
@@ -103,6 +112,19 @@ export async function openModel(engine: Engine, spec: string | undefined, seed =
     return loadModel(engine, dir);
   }
   return loadModel(engine, spec);
+}
+
+/**
+ * A spectrogram baseline's weights for `--model` (a folder whose config says so, or
+ * random:baseline_*), else null (the spec is a WaveNet's, for openModel).
+ */
+export function openBaseline(spec: string | undefined, seed = 0): Weights<BaselineConfig> | null {
+  if (spec === undefined) return null;
+  const m = /^random:(.+)$/.exec(spec);
+  if (m) return BASELINE_CONFIGS[m[1]] ? initBaselineWeights(getBaselineConfig(m[1]), seed) : null;
+  if (!fs.existsSync(path.join(spec, 'manifest.json'))) return null;
+  const w = readAnyWeightsDir(spec);
+  return isBaselineConfig(w.config) ? (w as Weights<BaselineConfig>) : null;
 }
 
 export function readNpy(file: string): NpyArray {

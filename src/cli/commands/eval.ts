@@ -4,22 +4,12 @@
 // them) written as a report with rainbowgrams and audio.
 import { Command } from 'commander';
 import { openNoteSource } from '../../dataset/nsynth.js';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BaselineModel } from '../../autoencoder/baseline.js';
-import { readAnyWeightsDir } from '../../formats/weights-node.js';
-import {
-  BASELINE_CONFIGS,
-  type BaselineConfig,
-  getBaselineConfig,
-  isBaselineConfig,
-} from '../../model/baseline-config.js';
-import { initBaselineWeights } from '../../model/baseline-weights.js';
-import type { Weights } from '../../model/weights.js';
 import { evaluateNoise, evaluateNotes, type EvalNote, type EvalRow, type EvalSummary } from '../../eval/evaluate.js';
 import { baselineSubject, noiseSubject, runExperiments, type Subject, wavenetSubject } from '../../eval/experiments.js';
 import { replaceableReport, writeReport } from '../../eval/report.js';
-import { int, num, openModel, withEngine, MAX_SEED, MAX_SECONDS } from '../options.js';
+import { int, num, openBaseline, openModel, withEngine, MAX_SEED, MAX_SECONDS } from '../options.js';
 
 interface EvalFlags {
   data: string;
@@ -185,15 +175,4 @@ async function writeEvalReport(cmd: Command, o: EvalFlags, notes: EvalNote[], da
       for (const m of models) m.dispose();
     }
   });
-}
-
-/** A spectrogram baseline's weights for `--model` (a folder whose config says so, or random:baseline_*), else null. */
-function openBaseline(spec: string | undefined, seed: number): Weights<BaselineConfig> | null {
-  if (spec === undefined) return null;
-  const m = /^random:(.+)$/.exec(spec);
-  if (m) return BASELINE_CONFIGS[m[1]] ? initBaselineWeights(getBaselineConfig(m[1]), seed) : null;
-  const manifest = path.join(spec, 'manifest.json');
-  if (!fs.existsSync(manifest)) return null;
-  const w = readAnyWeightsDir(spec);
-  return isBaselineConfig(w.config) ? (w as Weights<BaselineConfig>) : null;
 }

@@ -3,6 +3,8 @@
 // written beside it for comparison. `--mix 0,0.25,0.5,0.75,1` renders a sweep in one batch.
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { BaselineModel } from '../../autoencoder/baseline.js';
+import { baselineSubject } from '../../eval/experiments.js';
 import { prepareOutputFile, writeFilesAtomic } from '../../formats/atomic-write.js';
 import { encodeWav, readWav16k } from '../../formats/wav.js';
 import { interpolateEmbeddings, mixWaveforms } from '../../model/interpolate.js';
@@ -11,6 +13,7 @@ import {
   MAX_SEED,
   modelOption,
   num,
+  openBaseline,
   openModel,
   refuseHostMemory,
   refusePitchWithout,
@@ -27,6 +30,7 @@ interface InterpolateFlags {
   seed: number;
   temperature: number;
   quiet?: boolean;
+  griffinLim: number;
 }
 
 /** `0.5` or `0,0.25,0.5`: mixes from 0 (all A) to 1 (all B). */
@@ -68,6 +72,12 @@ export function interpolateCommand(): Command {
     .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 0)
     .option('--temperature <t>', 'softmax temperature (1 = Magenta, 0 = argmax)', num('--temperature', 0), 1)
     .option('--quiet', 'no progress bar')
+    .option(
+      '--griffin-lim <rounds>',
+      'spectrogram baseline models: Griffin-Lim rounds rebuilding the audio (the paper: 1000)',
+      int('--griffin-lim', 0, 100000),
+      1000,
+    )
     .action(async (aFile: string, bFile: string, o: InterpolateFlags, cmd: Command) => {
       const a = readWav16k(aFile);
       const b = readWav16k(bFile);
@@ -79,6 +89,14 @@ export function interpolateCommand(): Command {
       );
       for (const f of files) prepareOutputFile(f.embedding);
       await withEngine(cmd, async (engine) => {
+        const baseline = openBaseline(o.model, o.seed);
+        if (baseline) {
+          await interpolateWithBaseline(new BaselineModel(engine, baseline), aFile, bFile, a, b, files, o);
+          console.log(
+            `wrote ${files.map((f) => f.embedding).join(', ')} (and the waveform mixes beside them) (${engine.adapter.name}, baseline ${baseline.config.name}, Griffin-Lim ${o.griffinLim} rounds)`,
+          );
+          return;
+        }
         const model = await openModel(engine, o.model, o.seed);
         const c = model.config;
         refusePitchWithout(c, o.pitch);
@@ -117,4 +135,34 @@ export function interpolateCommand(): Command {
         model.dispose();
       });
     });
+}
+
+/** The baseline's morphs: codes mixed per --mix, decoded at the nearer note's pitch, audio by Griffin-Lim. */
+async function interpolateWithBaseline(
+  model: BaselineModel,
+  aFile: string,
+  bFile: string,
+  a: Float32Array,
+  b: Float32Array,
+  files: { embedding: string; waveform: string }[],
+  o: InterpolateFlags,
+): Promise<void> {
+  try {
+    const pa = notePitch(aFile, a, o.pitch).pitch;
+    const pb = notePitch(bFile, b, o.pitch).pitch;
+    const subject = baselineSubject(model, model.config.name, { iterations: o.griffinLim, seed: o.seed });
+    const n = Math.min(a.length, b.length, model.config.samples);
+    const [ca, cb] = [a.subarray(0, n), b.subarray(0, n)];
+    const out: { file: string; data: Uint8Array }[] = [];
+    for (const [i, m] of o.mix.entries()) {
+      const [morph] = await subject.interpolate([[ca, cb]], m, [m <= 0.5 ? pa : pb]);
+      out.push(
+        { file: files[i].embedding, data: encodeWav(morph) },
+        { file: files[i].waveform, data: encodeWav(mixWaveforms(ca, cb, m)) },
+      );
+    }
+    writeFilesAtomic(out);
+  } finally {
+    model.dispose();
+  }
 }

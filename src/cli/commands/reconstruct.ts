@@ -4,8 +4,22 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { cents, f0ErrorCents, medianF0, yinF0 } from '../../dsp/f0.js';
-import { readWav16k } from '../../formats/wav.js';
-import { int, modelOption, num, openModel, withEngine, MAX_SEED, MAX_SECONDS, refusePitchWithout } from '../options.js';
+import { BaselineModel } from '../../autoencoder/baseline.js';
+import { baselineSubject } from '../../eval/experiments.js';
+import { prepareOutputFile } from '../../formats/atomic-write.js';
+import { readWav16k, writeWav } from '../../formats/wav.js';
+import type { Engine } from '../../gpu/engine.js';
+import {
+  int,
+  MAX_SECONDS,
+  MAX_SEED,
+  modelOption,
+  num,
+  openBaseline,
+  openModel,
+  refusePitchWithout,
+  withEngine,
+} from '../options.js';
 import { runGenerate } from './generate.js';
 
 /** The MIDI pitch an NSynth file name carries (`guitar_acoustic_010-060-127.wav` -> 60), if any. */
@@ -48,6 +62,7 @@ interface ReconstructFlags {
   pitch?: number;
   pitchShift?: number;
   seconds?: number;
+  griffinLim: number;
   seed: number;
   temperature: number;
   quiet?: boolean;
@@ -73,24 +88,28 @@ export function reconstructCommand(): Command {
     .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 0)
     .option('--temperature <t>', 'softmax temperature (1 = Magenta, 0 = argmax)', num('--temperature', 0), 1)
     .option('--quiet', 'no progress bar')
+    .option(
+      '--griffin-lim <rounds>',
+      'spectrogram baseline models: Griffin-Lim rounds rebuilding the audio (the paper: 1000)',
+      int('--griffin-lim', 0, 100000),
+      1000,
+    )
     .action(async (input: string, o: ReconstructFlags, cmd: Command) => {
       const original = readWav16k(input);
       await withEngine(cmd, async (engine) => {
+        const baseline = openBaseline(o.model, o.seed);
+        if (baseline) {
+          await reconstructWithBaseline(engine, new BaselineModel(engine, baseline), input, original, o);
+          return;
+        }
         const model = await openModel(engine, o.model, o.seed);
         refusePitchWithout(model.config, o.pitch);
         if (o.pitchShift !== undefined && !model.config.pitchConditioning)
           throw new Error(`--pitch-shift: config ${model.config.name} is not pitch-conditioned (it takes no pitch)`);
-        const pitch = model.config.pitchConditioning ? notePitch(input, original, o.pitch) : undefined;
+        const pitch = model.config.pitchConditioning
+          ? shiftedPitch(notePitch(input, original, o.pitch), o.pitchShift)
+          : undefined;
         const shift = o.pitchShift ?? 0;
-        if (pitch && shift) {
-          const shifted = pitch.pitch + shift;
-          if (shifted < 0 || shifted > 127)
-            throw new Error(
-              `--pitch-shift ${shift}: pitch ${pitch.pitch} + ${shift} = ${shifted} is outside MIDI 0-127`,
-            );
-          pitch.pitch = shifted;
-          pitch.from += ` shifted ${shift > 0 ? '+' : ''}${shift}`;
-        }
         const t0 = performance.now();
         const [file] = await runGenerate(model, {
           input,
@@ -114,4 +133,48 @@ export function reconstructCommand(): Command {
         model.dispose();
       });
     });
+}
+
+/** The note's pitch moved by --pitch-shift, refused outside MIDI 0-127. */
+function shiftedPitch(p: { pitch: number; from: string }, shift = 0): { pitch: number; from: string } {
+  if (!shift) return p;
+  const shifted = p.pitch + shift;
+  if (shifted < 0 || shifted > 127)
+    throw new Error(`--pitch-shift ${shift}: pitch ${p.pitch} + ${shift} = ${shifted} is outside MIDI 0-127`);
+  return { pitch: shifted, from: `${p.from} shifted ${shift > 0 ? '+' : ''}${shift}` };
+}
+
+/** The spectrogram baseline's round trip: its code, decoded at the note's (shifted) pitch, audio by Griffin-Lim. */
+async function reconstructWithBaseline(
+  engine: Engine,
+  model: BaselineModel,
+  input: string,
+  original: Float32Array,
+  o: ReconstructFlags,
+): Promise<void> {
+  try {
+    const c = model.config;
+    const limit = Math.min(original.length, c.samples, o.seconds ? Math.round(o.seconds * c.sampleRate) : Infinity);
+    const note = original.subarray(0, limit);
+    const pitch = shiftedPitch(notePitch(input, original, o.pitch), o.pitchShift);
+    prepareOutputFile(o.out);
+    const t0 = performance.now();
+    const subject = baselineSubject(model, c.name, { iterations: o.griffinLim, seed: o.seed });
+    const [audio] = await subject.reconstruct([note], [pitch.pitch]);
+    writeWav(o.out, audio);
+    const s = (performance.now() - t0) / 1000;
+    const err = f0ErrorCents(audio, note);
+    const shift = o.pitchShift ?? 0;
+    const cut =
+      original.length > c.samples ? `; the baseline takes ${c.samples / c.sampleRate} s notes, the rest was cut` : '';
+    const f0Note =
+      err === null
+        ? 'no clear f0 to compare'
+        : `f0 ${err >= 0 ? '+' : ''}${err.toFixed(0)} cents from the input${shift ? ` (asked ${shift > 0 ? '+' : ''}${shift * 100})` : ''}`;
+    console.log(
+      `wrote ${o.out} in ${s.toFixed(1)} s (${engine.adapter.name}, baseline ${c.name}, pitch ${pitch.pitch} from ${pitch.from}, Griffin-Lim ${o.griffinLim} rounds${cut}): ${f0Note}`,
+    );
+  } finally {
+    model.dispose();
+  }
 }

@@ -132,4 +132,17 @@ describe('evaluation', () => {
     const two = await nsynth([...args, '--model', 'random:tiny', '--model', 'noise']);
     expect(two.stderr).toMatch(/several --model need --out REPORT_DIR/);
   });
+
+  it('`--stride K` takes every K-th note in name order, before --notes', async (ctx) => {
+    if (!fs.existsSync(NSYNTH)) {
+      console.warn(`skipped: ${NSYNTH} is absent`);
+      ctx.skip();
+    }
+    const args = ['eval', '--data', NSYNTH, '--model', 'noise', '--seconds', '0.064', '--json'];
+    const all = JSON.parse(await nsynthOk(args)).notes.map((n: { note: string }) => n.note);
+    const strided = JSON.parse(await nsynthOk([...args, '--stride', '3'])).notes.map((n: { note: string }) => n.note);
+    expect(strided).toEqual([all[0], all[3], all[6]]);
+    const first = JSON.parse(await nsynthOk([...args, '--stride', '3', '--notes', '2'])).notes;
+    expect(first.map((n: { note: string }) => n.note)).toEqual([all[0], all[3]]);
+  });
 });

@@ -13,6 +13,7 @@ import { int, num, openBaseline, openModel, withEngine, MAX_SEED, MAX_SECONDS } 
 
 interface EvalFlags {
   data: string;
+  stride: number;
   model: string[];
   out?: string;
   pairs?: number;
@@ -53,6 +54,12 @@ export function evalCommand(): Command {
     )
     .option('--notes <n>', 'evaluate only the first N notes (in name order)', int('--notes', 1))
     .option(
+      '--stride <k>',
+      'take every K-th note in name order (before --notes): a spread across instruments',
+      int('--stride', 1),
+      1,
+    )
+    .option(
       '--seconds <s>',
       'evaluate the first S seconds of each note (default: whole notes)',
       num('--seconds', 0, MAX_SECONDS, true),
@@ -64,7 +71,9 @@ export function evalCommand(): Command {
       const source = openNoteSource(o.data);
       try {
         const order = source.notes.map((n, i) => ({ n, i })).sort((a, b) => a.n.noteStr.localeCompare(b.n.noteStr));
-        const chosen = order.slice(0, o.notes ?? order.length);
+        // Every K-th note (a spread across instruments), then the first N of those.
+        const strided = order.filter((_, i) => i % o.stride === 0);
+        const chosen = strided.slice(0, o.notes ?? strided.length);
         const notes = chosen.map(({ n, i }) => ({ name: n.noteStr, pitch: n.pitch, audio: source.audio(i) }));
         const onNote = o.json
           ? undefined

@@ -1,10 +1,12 @@
 // 2-D convolution, NHWC, TensorFlow 'SAME' padding (the spectrogram baseline's strided convs):
 //   y[b, oh, ow, co] (+)= bias[co] + sum_{i < kh, j < kw, ci < Cin} x[b, oh*sh + i - pad_top, ow*sw + j - pad_left, ci] * w[i, j, ci, co]
 // with x [B, H, W, Cin], w [kh, kw, Cin, Cout], y [B, OH, OW, Cout]; taps outside the input read 0.
-// One thread per output element, co fastest, so neighbouring threads read neighbouring weights and
-// the same input value. Faster would be a register-tiled implicit GEMM (rows b*OH*OW, columns Cout,
-// reduction kh*kw*Cin through workgroup memory), and splitting the reduction when the output is
-// small (the 1x1 convs on 1x1 maps have only B*Cout outputs, each a sum over up to 2112 channels).
+// Each thread owns one output pixel and CB output channels (co0 = CB * workgroup y, so every
+// weight read is the same address across the workgroup); each x it reads serves CB products.
+// kernels/conv2d_lanes.wgsl is the CPU-adapter variant (lavapipe reads even those same-address
+// weights once per lane, so there the subgroup shares them instead).
+
+override CB: u32 = 8u;  // output channels per thread, 1..8, divides Cout
 
 struct Params {
   H: u32,
@@ -19,7 +21,7 @@ struct Params {
   sw: u32,
   pad_top: u32,
   pad_left: u32,
-  total: u32,      // B * OH * OW * Cout
+  pixels: u32,     // B * OH * OW
   flags: u32,      // 1 add bias, 2 accumulate into y
 }
 
@@ -30,34 +32,48 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+fn main(
+  @builtin(global_invocation_id) gid: vec3u,
+  @builtin(workgroup_id) wg: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+) {
   let H = i32(params.H);
   let W = i32(params.W);
-  for (var idx = gid.x; idx < params.total; idx += nwg.x * 64u) {
-    let co = idx % params.cout;
-    let pix = idx / params.cout;           // (b * OH + oh) * OW + ow
+  let cin = params.cin;
+  let cout = params.cout;
+  let co0 = wg.y * CB;
+  let tap_stride = cin * cout;
+  for (var pix = gid.x; pix < params.pixels; pix += nwg.x * 64u) {
     let ow = pix % params.OW;
     let bh = pix / params.OW;              // b * OH + oh
     let oh = bh % params.OH;
     let b = bh / params.OH;
     let ih0 = i32(oh * params.sh) - i32(params.pad_top);
     let iw0 = i32(ow * params.sw) - i32(params.pad_left);
-    var acc = 0.0;
+    // Zeroed explicitly: lavapipe kept the last iteration's values for a bare `var acc: array<f32, 8>;`.
+    var acc = array<f32, 8>();
     for (var i = 0u; i < params.kh; i++) {
       let ih = ih0 + i32(i);
       if (ih < 0 || ih >= H) { continue; }
+      let xrow = (b * params.H + u32(ih)) * params.W;
       for (var j = 0u; j < params.kw; j++) {
         let iw = iw0 + i32(j);
         if (iw < 0 || iw >= W) { continue; }
-        let xo = ((b * params.H + u32(ih)) * params.W + u32(iw)) * params.cin;
-        let wo = (i * params.kw + j) * params.cin * params.cout + co;
-        for (var ci = 0u; ci < params.cin; ci++) {
-          acc += x[xo + ci] * w[wo + ci * params.cout];
+        let xo = (xrow + u32(iw)) * cin;
+        var wo = (i * params.kw + j) * tap_stride + co0;
+        for (var ci = 0u; ci < cin; ci++) {
+          let xv = x[xo + ci];
+          for (var c = 0u; c < CB; c++) { acc[c] = fma(xv, w[wo + c], acc[c]); }
+          wo += cout;
         }
       }
     }
-    if ((params.flags & 1u) != 0u) { acc += bias[co]; }
-    if ((params.flags & 2u) != 0u) { acc += y[idx]; }
-    y[idx] = acc;
+    let yo = pix * cout + co0;
+    for (var c = 0u; c < CB; c++) {
+      var v = acc[c];
+      if ((params.flags & 1u) != 0u) { v += bias[co0 + c]; }
+      if ((params.flags & 2u) != 0u) { v += y[yo + c]; }
+      y[yo + c] = v;
+    }
   }
 }

@@ -2,8 +2,12 @@
 // (NHWC, weights [kh, kw, Cin, Cout] as TensorFlow, TF 'SAME' padding, any strides):
 // kernels/conv2d.wgsl (forward), kernels/conv2d_backward_input.wgsl (dx, which is also the forward
 // of a transposed conv) and kernels/conv2d_backward_weight.wgsl + conv2d_backward_weight_sum.wgsl
-// (dw and dbias, split over the output positions).
+// (dw and dbias, split over the output positions). Each has a `_lanes` variant for CPU adapters
+// (src/gpu/lanes.ts: chosen where lanesPreferred, for Cout divisible by 4), which passes the operand
+// all lanes share round by subgroupBroadcast instead of reading it per lane; the plain kernels give
+// each thread a block of up to 8 channels, for GPUs and every other shape.
 import type { Engine } from '../gpu/engine.js';
+import { lanesPreferred } from '../gpu/lanes.js';
 import type { Dispatch } from '../gpu/registry.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { expectNumel, grid1d, type Arr } from './common.js';
@@ -57,6 +61,24 @@ function geometryParams(s: Conv2dShape) {
   };
 }
 
+/** Invocations per workgroup of the lanes kernels (each owns two pixels of the forward and input gradient). */
+const LANES = 64;
+
+/**
+ * Whether to run the lanes kernels (kernels/conv2d*_lanes.wgsl): on CPU adapters with subgroups
+ * (lanesPreferred), when Cout is a multiple of 4 (all three read w or dy rows as vec4 of output
+ * channels). Cin may be anything: 8-channel blocks are masked at the edge.
+ */
+function useLanes(engine: Engine, cout: number): boolean {
+  return lanesPreferred(engine) && cout % 4 === 0;
+}
+
+/** Channels one thread owns: the largest divisor of n up to 8 (kernels keep 8 accumulators). */
+function channelBlock(n: number): number {
+  for (let c = Math.min(8, n); c > 1; c--) if (n % c === 0) return c;
+  return 1;
+}
+
 /** y (+)= bias + conv(x, w). bias may be null (no bias). */
 export async function conv2d(
   engine: Engine,
@@ -69,22 +91,20 @@ export async function conv2d(
 ): Promise<Dispatch> {
   checkShape('conv2d', s);
   const { OH, OW } = conv2dGeometry(s);
-  const total = s.B * OH * OW * s.cout;
+  const pixels = s.B * OH * OW;
   expectNumel('conv2d', 'x', x, s.B * s.H * s.W * s.cin);
   expectNumel('conv2d', 'w', w, s.kh * s.kw * s.cin * s.cout);
   if (bias) expectNumel('conv2d', 'bias', bias, s.cout);
-  expectNumel('conv2d', 'y', y, total);
-  const k = await engine.kernel('conv2d');
-  return k.prepare(
-    {
-      params: { ...geometryParams(s), total, flags: (bias ? 1 : 0) | (accumulate ? 2 : 0) },
-      x: x.binding,
-      w: w.binding,
-      bias: bias?.binding ?? engine.dummy,
-      y: y.binding,
-    },
-    [grid1d(total, 64)],
-  );
+  expectNumel('conv2d', 'y', y, pixels * s.cout);
+  const params = { ...geometryParams(s), pixels, flags: (bias ? 1 : 0) | (accumulate ? 2 : 0) };
+  const bindings = { x: x.binding, w: w.binding, bias: bias?.binding ?? engine.dummy, y: y.binding };
+  if (useLanes(engine, s.cout)) {
+    const k = await engine.kernel('conv2d_lanes', { CIN_VEC: s.cin % 4 === 0 ? 1 : 0 });
+    return k.prepare({ params, ...bindings }, [grid1d(pixels, 2 * LANES), Math.ceil(s.cout / 8)]);
+  }
+  const CB = channelBlock(s.cout);
+  const k = await engine.kernel('conv2d', { CB });
+  return k.prepare({ params, ...bindings }, [grid1d(pixels, 64), s.cout / CB]);
 }
 
 /**
@@ -106,16 +126,17 @@ export async function conv2dBackwardInput(
   expectNumel('conv2dBackwardInput', 'dy', dy, s.B * OH * OW * s.cout);
   expectNumel('conv2dBackwardInput', 'w', w, s.kh * s.kw * s.cin * s.cout);
   expectNumel('conv2dBackwardInput', 'dx', dx, total);
-  const k = await engine.kernel('conv2d_backward_input');
-  return k.prepare(
-    {
-      params: { ...geometryParams(s), total, accumulate: accumulate ? 1 : 0 },
-      dy: dy.binding,
-      w: w.binding,
-      dx: dx.binding,
-    },
-    [grid1d(total, 64)],
-  );
+  const params = { ...geometryParams(s), B: s.B, accumulate: accumulate ? 1 : 0 };
+  const bindings = { dy: dy.binding, w: w.binding, dx: dx.binding };
+  // Workgroup z is the stride phase; x covers the largest phase's pixels.
+  const phasePixels = s.B * Math.ceil(s.H / s.sh) * Math.ceil(s.W / s.sw);
+  if (useLanes(engine, s.cout)) {
+    const k = await engine.kernel('conv2d_backward_input_lanes');
+    return k.prepare({ params, ...bindings }, [grid1d(phasePixels, 2 * LANES), Math.ceil(s.cin / 8), s.sh * s.sw]);
+  }
+  const CB = channelBlock(s.cin);
+  const k = await engine.kernel('conv2d_backward_input', { CB });
+  return k.prepare({ params, ...bindings }, [grid1d(phasePixels, 64), s.cin / CB, s.sh * s.sw]);
 }
 
 /** Threads the chunked weight gradient aims for: about a full H200 (132 SMs x 2048 threads is 270K). */
@@ -126,14 +147,15 @@ const MIN_CHUNK = 64;
 const MAX_CHUNK = 4096;
 
 /**
- * How the weight gradient splits the B*OH*OW output positions: enough chunks that chunks x (weights +
- * biases) threads fill a GPU, none shorter than MIN_CHUNK, none longer than MAX_CHUNK. Depends on
- * the shape only (not on whether there is a bias), so the scratch size does too.
+ * How the weight gradient splits the B*OH*OW output positions: enough chunks that chunks x threads
+ * per chunk (a thread per weight row (i, j, ci) and the bias row, per block of up to 8 output
+ * channels) fill a GPU, none shorter than MIN_CHUNK, none longer than MAX_CHUNK. Depends on the
+ * shape only (not on whether there is a bias, nor on the kernel variant), so the scratch size does too.
  */
 function weightGradChunks(s: Conv2dShape): { chunks: number; chunk: number } {
   const { OH, OW } = conv2dGeometry(s);
   const rows = s.B * OH * OW;
-  const perChunk = s.kh * s.kw * s.cin * s.cout + s.cout;
+  const perChunk = (s.kh * s.kw * s.cin + 1) * Math.ceil(s.cout / 8);
   const wanted = Math.min(Math.ceil(WEIGHT_GRAD_THREADS / perChunk), Math.floor(rows / MIN_CHUNK));
   let chunks = Math.max(1, Math.ceil(rows / MAX_CHUNK), wanted);
   // Chunks are the grid's y dimension.
@@ -182,17 +204,25 @@ export async function conv2dBackwardWeight(
         `(conv2dWeightGradScratch) for ${chunks} chunks of ${chunk} output positions`,
     );
   const flags = (dbias ? 1 : 0) | (direct ? 2 : 0) | (accumulate ? 4 : 0);
-  const kPart = await engine.kernel('conv2d_backward_weight');
-  const part = kPart.prepare(
-    {
-      params: { ...geometryParams(s), rows, chunk, n_w: nW, flags },
-      x: x.binding,
-      dy: dy.binding,
-      dw: direct ? dw.binding : scratch!.binding,
-      dbias: direct && dbias ? dbias.binding : engine.dummyOut,
-    },
-    [grid1d(nW + (dbias ? s.cout : 0), 64), chunks],
-  );
+  const params = { ...geometryParams(s), rows, chunk, n_w: nW, flags };
+  const bindings = {
+    x: x.binding,
+    dy: dy.binding,
+    dw: direct ? dw.binding : scratch!.binding,
+    dbias: direct && dbias ? dbias.binding : engine.dummyOut,
+  };
+  let part: Dispatch;
+  if (useLanes(engine, s.cout)) {
+    const vec = s.cin % 4 === 0;
+    const laneRows = s.kh * s.kw * (vec ? s.cin / 4 : s.cin);
+    const kPart = await engine.kernel('conv2d_backward_weight_lanes', { CIN_VEC: vec ? 1 : 0 });
+    part = kPart.prepare({ params, ...bindings }, [Math.ceil(laneRows / 8), Math.ceil(s.cout / 8), chunks]);
+  } else {
+    const CB = channelBlock(s.cout);
+    const kPart = await engine.kernel('conv2d_backward_weight', { CB });
+    const threads = (s.kh * s.kw * s.cin + (dbias ? 1 : 0)) * (s.cout / CB);
+    part = kPart.prepare({ params, ...bindings }, [grid1d(threads, 64), chunks]);
+  }
   if (direct) return [part];
   const kSum = await engine.kernel('conv2d_backward_weight_sum');
   const sum = kSum.prepare(

@@ -3,8 +3,10 @@
 // same run: a backward pass costs about twice a forward one, so the ideal ratio is ~1/3) and the
 // adapter's FMA ceiling. `nsynth bench train [--json]`.
 import type { Engine } from '../gpu/engine.js';
+import { type BaselineConfig, BASELINE_CONFIGS, isBaselineConfig } from '../model/baseline-config.js';
+import { initBaselineWeights } from '../model/baseline-weights.js';
 import { getConfig } from '../model/config.js';
-import { initWeights } from '../model/weights.js';
+import { type AnyConfig, initWeights } from '../model/weights.js';
 import { ADAM_DEFAULTS } from '../ops/adam-update.js';
 import { ParamLayout } from '../train/params.js';
 import { TrainPlan } from '../train/train-plan.js';
@@ -42,14 +44,18 @@ export async function runTrainBench(
   const ceilings = await measureCeilings(engine);
   const rows: TrainBenchRow[] = [];
   for (const name of o.configs) {
-    const c = getConfig(name);
-    const layout = new ParamLayout(c);
+    // A spectrogram baseline config trains on whole notes (its crop is its note length).
+    const c: AnyConfig = name in BASELINE_CONFIGS ? BASELINE_CONFIGS[name] : getConfig(name);
+    const baseline = isBaselineConfig(c);
+    const crop = baseline ? c.samples : o.crop;
+    const layout = new ParamLayout<AnyConfig>(c);
     const t0 = performance.now();
-    const plan = await TrainPlan.build(engine, c, o.batch, o.crop, { params: layout.pack(initWeights(c, 1)) });
+    const init = isBaselineConfig(c) ? initBaselineWeights(c, 1) : initWeights(c, 1);
+    const plan = await TrainPlan.build(engine, c, o.batch, crop, { params: layout.pack(init) });
     const buildSeconds = (performance.now() - t0) / 1000;
-    const audio = Float32Array.from({ length: o.batch * o.crop }, (_, i) => 0.5 * Math.sin(i / 9) * Math.sin(i / 1700));
+    const audio = Float32Array.from({ length: o.batch * crop }, (_, i) => 0.5 * Math.sin(i / 9) * Math.sin(i / 1700));
     // Pitch-conditioned configs get a pitch per crop (MIDI 60: its value does not change the cost).
-    const pitch = c.pitchConditioning ? new Uint32Array(o.batch).fill(60) : undefined;
+    const pitch = isBaselineConfig(c) || c.pitchConditioning ? new Uint32Array(o.batch).fill(60) : undefined;
     const h = { lr: 2e-4, ...ADAM_DEFAULTS, emaDecay: 0.9999, maxGradNorm: 0 };
     let step = Infinity;
     for (let s = 1; s <= o.steps; s++) {
@@ -65,17 +71,22 @@ export async function runTrainBench(
       await plan.loss();
       fwd = Math.min(fwd, (performance.now() - ts) / 1000);
     }
-    const samples = o.batch * o.crop;
-    const m = macsPerSample(c);
+    const samples = o.batch * crop;
+    const macs = baseline
+      ? baselineMacsPerNote(c) * o.batch
+      : (() => {
+          const m = macsPerSample(c);
+          return (m.encoder + m.decoder) * samples;
+        })();
     rows.push({
       config: name,
       batch: o.batch,
-      crop: o.crop,
+      crop,
       stepSeconds: step,
       samplesPerSecond: samples / step,
       forwardSamplesPerSecond: samples / fwd,
       trainOverForward: fwd / step,
-      gflops: (3 * 2 * (m.encoder + m.decoder) * samples) / step / 1e9,
+      gflops: (3 * 2 * macs) / step / 1e9,
       dispatchesPerStep: plan.stepList.length,
       buildSeconds,
     });
@@ -99,4 +110,24 @@ export async function runTrainBench(
     }
   }
   return result;
+}
+
+/** Multiply-adds of one note through the baseline: every conv's output cells x kernel x channels (a transposed conv counted at its smaller side). */
+export function baselineMacsPerNote(c: BaselineConfig): number {
+  let [h, w] = [c.freqBins, c.timeFrames];
+  let cin = 1;
+  let macs = 0;
+  for (const l of c.encoder) {
+    [h, w] = [Math.ceil(h / l.stride[0]), Math.ceil(w / l.stride[1])];
+    macs += h * w * l.kernel[0] * l.kernel[1] * cin * l.channels;
+    cin = l.channels;
+  }
+  macs += cin * c.latent; // the 1x1 code
+  cin = c.latent + c.pitchDims;
+  for (const l of c.decoder) {
+    macs += h * w * l.kernel[0] * l.kernel[1] * cin * l.channels;
+    [h, w] = [h * l.stride[0], w * l.stride[1]];
+    cin = l.channels;
+  }
+  return macs + h * w * cin; // the 1x1 output
 }

@@ -216,3 +216,23 @@ describe('baseline inference', () => {
     model.dispose();
   });
 });
+
+describe('baseline limits', () => {
+  it("the paper's config past the adapter's binding limit is refused before allocating, with the batch that fits", async () => {
+    const e = await testEngine();
+    const c = getBaselineConfig('baseline');
+    const limit = e.device.limits.maxStorageBufferBindingSize;
+    const widest = 512 * 256 * 128 * 4; // the last transposed conv's output per note (64 MiB)
+    const fits = Math.floor(limit / widest); // 2 on lavapipe's 128 MiB bindings
+    const live = e.pool.stats().live;
+    await expect(TrainPlan.build(e, c, fits + 1, c.samples, { params: new Float32Array(0) })).rejects.toThrow(
+      new RegExp(
+        `baseline batch of ${fits + 1} needs a \\d+ MiB activation of baseline.*use a batch of at most ${fits}`,
+      ),
+    );
+    await expect(TrainPlan.build(e, c, 1, 6144, { params: new Float32Array(0) })).rejects.toThrow(
+      /trains on whole notes of 64000 samples, got crops of 6144/,
+    );
+    expect(e.pool.stats().live).toBe(live);
+  });
+});

@@ -21,6 +21,7 @@ import { ADAM_DEFAULTS } from '../src/ops/adam-update.js';
 import { frequencyWeights } from '../src/ops/sigmoid-weighted-mse.js';
 import { ParamLayout } from '../src/train/params.js';
 import { TrainPlan } from '../src/train/train-plan.js';
+import { liveStatistics } from '../src/train/trainer.js';
 import { rng, testEngine } from './helpers.js';
 
 const MICRO = getBaselineConfig('baseline_micro');
@@ -234,5 +235,21 @@ describe('baseline limits', () => {
       /trains on whole notes of 64000 samples, got crops of 6144/,
     );
     expect(e.pool.stats().live).toBe(live);
+  });
+});
+
+describe('baseline training limits', () => {
+  it('refuses a batch of 1 (its 1 x 1 batch norms would ignore the input) and keeps batch-norm statistics out of the weight average', async () => {
+    const e = await testEngine();
+    await expect(TrainPlan.build(e, MICRO, 1, MICRO.samples, { params: new Float32Array(0) })).rejects.toThrow(
+      /needs a batch of at least 2 notes/,
+    );
+    const w = initBaselineWeights(MICRO, 1);
+    const ema = initBaselineWeights(MICRO, 1);
+    w.get('encoder/0/BatchNorm/moving_mean').data.fill(0.5);
+    w.get('encoder/0/weights').data.fill(0.25);
+    const out = liveStatistics(ema, w);
+    expect(out.get('encoder/0/BatchNorm/moving_mean').data.every((v) => v === 0.5)).toBe(true);
+    expect(out.get('encoder/0/weights').data.every((v) => v === 0.25)).toBe(false); // the average stays
   });
 });

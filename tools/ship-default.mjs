@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeWeightsDir } from '../dist/src/formats/weights-node.js';
 import { loadLatestCheckpoint } from '../dist/src/train/checkpoint.js';
+import { liveStatistics } from '../dist/src/train/trainer.js';
 
 const [run, data, out = 'weights/default'] = process.argv.slice(2);
 if (!run || !data) {
@@ -62,7 +63,8 @@ const meta = {
   // Figures of the generated reconstructions (tools/evaluate-default.sh) belong to one set of weights.
   ...(previous?.validation && previous.steps === s.step ? { validation: previous.validation } : {}),
 };
-writeWeightsDir(out, ck.ema, 'f16', meta);
+// The batch norms' moving statistics come from the live weights, not from their moving average.
+writeWeightsDir(out, liveStatistics(ck.ema, ck.weights), 'f16', meta);
 console.log(
   `ship-default: ${out} from step ${s.step} of ${run} (${Math.round((s.trainSeconds ?? 0) / 60)} min of training)`,
 );

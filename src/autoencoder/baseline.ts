@@ -7,7 +7,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import { baselineDecoder, baselineEncoder } from '../graph/baseline.js';
 import type { GpuValue } from '../graph/gpu-tape.js';
 import { BaselineTape } from '../graph/gpu-tape-baseline.js';
-import { type BaselineConfig, checkBaselineGeometry } from '../model/baseline-config.js';
+import { type BaselineConfig, baselineWidestActivation, checkBaselineGeometry } from '../model/baseline-config.js';
 import { PITCH_CLASSES } from '../model/config.js';
 import type { Weights } from '../model/weights.js';
 
@@ -36,6 +36,15 @@ export class BaselineModel {
     return this.weights.config;
   }
 
+  /** Most notes one batch may hold: its largest activation must fit one storage binding. */
+  maxBatch(): number {
+    const limit = Math.min(
+      this.engine.device.limits.maxStorageBufferBindingSize,
+      this.engine.device.limits.maxBufferSize,
+    );
+    return Math.max(1, Math.floor(limit / (4 * baselineWidestActivation(this.config))));
+  }
+
   /** Inference reads parameters only; the gradient slot is never written. */
   private slot = (name: string) => {
     const t = this.tensors.get(name);
@@ -47,6 +56,10 @@ export class BaselineModel {
     const cache = kind === 'encoder' ? this.encoders : this.decoders;
     const have = cache.get(B);
     if (have) return have;
+    if (B > this.maxBatch())
+      throw new Error(
+        `baseline ${this.config.name}: a batch of ${B} notes exceeds this adapter's storage binding limit (at most ${this.maxBatch()})`,
+      );
     const c = this.config;
     const pitches = this.engine.tensor([B], 'u32');
     const tape = new BaselineTape(this.engine, this.slot, pitches, { batchNorm: 'moving' });

@@ -3,7 +3,12 @@
 // same run: a backward pass costs about twice a forward one, so the ideal ratio is ~1/3) and the
 // adapter's FMA ceiling. `nsynth bench train [--json]`.
 import type { Engine } from '../gpu/engine.js';
-import { type BaselineConfig, BASELINE_CONFIGS, isBaselineConfig } from '../model/baseline-config.js';
+import {
+  type BaselineConfig,
+  BASELINE_CONFIGS,
+  getBaselineConfig,
+  isBaselineConfig,
+} from '../model/baseline-config.js';
 import { initBaselineWeights } from '../model/baseline-weights.js';
 import { getConfig } from '../model/config.js';
 import { type AnyConfig, initWeights } from '../model/weights.js';
@@ -45,7 +50,7 @@ export async function runTrainBench(
   const rows: TrainBenchRow[] = [];
   for (const name of o.configs) {
     // A spectrogram baseline config trains on whole notes (its crop is its note length).
-    const c: AnyConfig = name in BASELINE_CONFIGS ? BASELINE_CONFIGS[name] : getConfig(name);
+    const c: AnyConfig = Object.hasOwn(BASELINE_CONFIGS, name) ? getBaselineConfig(name) : getConfig(name);
     const baseline = isBaselineConfig(c);
     const crop = baseline ? c.samples : o.crop;
     const layout = new ParamLayout<AnyConfig>(c);

@@ -121,10 +121,15 @@ export async function openModel(engine: Engine, spec: string | undefined, seed =
 export function openBaseline(spec: string | undefined, seed = 0): Weights<BaselineConfig> | null {
   if (spec === undefined) return null;
   const m = /^random:(.+)$/.exec(spec);
-  if (m) return BASELINE_CONFIGS[m[1]] ? initBaselineWeights(getBaselineConfig(m[1]), seed) : null;
-  if (!fs.existsSync(path.join(spec, 'manifest.json'))) return null;
-  const w = readAnyWeightsDir(spec);
-  return isBaselineConfig(w.config) ? (w as Weights<BaselineConfig>) : null;
+  if (m) return Object.hasOwn(BASELINE_CONFIGS, m[1]) ? initBaselineWeights(getBaselineConfig(m[1]), seed) : null;
+  // The manifest alone says which architecture a folder holds (a WaveNet's is then read by openModel).
+  let config: unknown;
+  try {
+    config = JSON.parse(fs.readFileSync(path.join(spec, 'manifest.json'), 'utf8'))?.config;
+  } catch {
+    return null; // not a readable manifest: openModel reports it
+  }
+  return isBaselineConfig(config) ? (readAnyWeightsDir(spec) as Weights<BaselineConfig>) : null;
 }
 
 export function readNpy(file: string): NpyArray {

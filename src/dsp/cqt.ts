@@ -80,7 +80,7 @@ function kernelBank(sampleRate: number, fmin: number, perOctave: number, bins: n
       filter[2 * (start + i) + 1] = w * Math.sin(phase);
     }
     fft.transform(spectrum, filter);
-    // Keep the bins holding all but a millionth of the filter's energy (the rest is window leakage).
+    // Keep the bins whose magnitude is over a thousandth of the peak (the rest is window leakage).
     let peak = 0;
     for (let j = 0; j <= fftSize / 2; j++) peak = Math.max(peak, Math.hypot(spectrum[2 * j], spectrum[2 * j + 1]));
     const keep: number[] = [];

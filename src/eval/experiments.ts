@@ -66,7 +66,7 @@ export function baselineSubject(
 ): Subject {
   const peak = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const latent = model.config.latent;
-  const batch = o.batch ?? 8;
+  const batch = Math.min(o.batch ?? 8, model.maxBatch());
   const decode = async (codes: Float32Array, pitches: number[], lengths: number[], peaks: number[]) => {
     const out: Float32Array[] = [];
     for (let i = 0; i < pitches.length; i += batch) {
@@ -186,6 +186,8 @@ export interface ReconstructionSummary {
 
 export interface InterpolationSummary {
   pairs: number;
+  /** Pairs where a parent has a clear f0 (the ones `keepsPitch` is a fraction of). */
+  judged: number;
   /** Of the pairs where a parent has a clear f0, the fraction of morphs within 50 cents of a parent's f0. */
   keepsPitch: number;
   medianLsdToNearerParent: number;
@@ -300,7 +302,7 @@ export async function runExperiments(
       for (const shift of shifts) {
         const moved = pitches.map((p) => Math.min(127, Math.max(0, p + shift)));
         const out = await s.reconstruct(audio, moved);
-        shifted.push({ shift, audio: out[0] });
+        if (keep > 0) shifted.push({ shift, audio: out[0] });
         out.forEach((a, i) => {
           const f = f0Of(a);
           const target = originalF0[i] * 2 ** ((moved[i] - pitches[i]) / 12);
@@ -351,6 +353,7 @@ export async function runExperiments(
         seconds: interpSeconds,
         summary: {
           pairs: interpRows.length,
+          judged: judged.length,
           keepsPitch: judged.length ? judged.filter((r) => r.keepsAParentsPitch).length / judged.length : 0,
           medianLsdToNearerParent: median(interpRows.map((r) => r.lsdToNearerParent)),
           medianLsdToWaveformMix: median(interpRows.map((r) => r.lsdToWaveformMix)),

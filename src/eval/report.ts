@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeDirAtomic } from '../formats/atomic-write.js';
 import { encodeWav } from '../formats/wav.js';
+import { mixWaveforms } from '../model/interpolate.js';
 import type { ExperimentResults, SubjectResult } from './experiments.js';
 import { rainbowgramFigure } from './figure.js';
 
@@ -83,7 +84,7 @@ function tables(r: ExperimentResults): { title: string; note: string; table: Tab
           const m = s.interpolation.summary;
           return [
             s.label,
-            `${pct(m.keepsPitch)} of ${m.pairs}`,
+            `${pct(m.keepsPitch)} of ${m.judged}`,
             fix(m.medianLsdToNearerParent),
             fix(m.medianLsdToWaveformMix),
             fix(s.interpolation.seconds, 1),
@@ -171,7 +172,7 @@ export function writeReport(dir: string, r: ExperimentResults, ctx: ReportContex
       for (let p = 0; p < keptPairs; p++) {
         const [i, j] = r.pairs[p];
         const [a, b] = [r.notes[i], r.notes[j]];
-        const mix = Float32Array.from(a.audio, (v, t) => 0.5 * v + 0.5 * (b.audio[t] ?? 0));
+        const mix = mixWaveforms(a.audio, b.audio, 0.5);
         picture(`interpolation-${p}.png`, `Timbre interpolation: ${a.name} and ${b.name} at 0.5`, [
           { title: `A: ${a.name}`, audio: a.audio, wav: `pair${p}-a.wav` },
           { title: `B: ${b.name}`, audio: b.audio, wav: `pair${p}-b.wav` },

@@ -269,8 +269,11 @@ async function nodeKernelSource(): Promise<KernelSource> {
 }
 
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  // Settled before a device exists, so a bad value leaves nothing behind.
+  const budget = options.memoryBudget ?? (await defaultMemoryBudget());
+  if (!(budget > 0)) throw new Error(`memoryBudget must be a positive number of bytes, got ${budget}`);
   const engine = await newEngine(options);
-  engine.pool.budget = options.memoryBudget ?? (await defaultMemoryBudget());
+  engine.pool.budget = budget;
   return engine;
 }
 

@@ -7,7 +7,7 @@
 // update of its moving averages in `movingUpdates`, which the training step runs and evaluation
 // does not; in 'moving' mode (inference) it uses the stored moving averages.
 import type { Engine } from '../gpu/engine.js';
-import type { Dispatch } from '../gpu/registry.js';
+import { destroyDispatches, type Dispatch } from '../gpu/registry.js';
 import type { Tensor } from '../gpu/tensor.js';
 import {
   BATCH_NORM_EPS,
@@ -232,6 +232,7 @@ export class BaselineTape extends Tape implements BaselineOps<GpuValue> {
 
   override dispose(): void {
     super.dispose();
+    destroyDispatches(this.movingUpdates);
     this.labels.release(); // the placeholder made in the constructor
   }
 

@@ -127,9 +127,9 @@ export function isBaselineConfig(c: unknown): c is BaselineConfig {
 }
 
 export function getBaselineConfig(name: string): BaselineConfig {
-  const c = BASELINE_CONFIGS[name];
-  if (!c) throw new Error(`Unknown baseline config "${name}" (have ${Object.keys(BASELINE_CONFIGS).join(', ')})`);
-  return c;
+  if (!Object.hasOwn(BASELINE_CONFIGS, name))
+    throw new Error(`Unknown baseline config "${name}" (have ${Object.keys(BASELINE_CONFIGS).join(', ')})`);
+  return structuredClone(BASELINE_CONFIGS[name]);
 }
 
 /** Every tensor of the baseline in Magenta's slim names (inferred; the released index was not available). */
@@ -161,6 +161,22 @@ export function baselineWeightSpecs(c: BaselineConfig): TensorSpec[] {
   }
   specs.push({ name: 'decoder/mag/weights', shape: [1, 1, cin, 1] }, { name: 'decoder/mag/biases', shape: [1] });
   return specs;
+}
+
+/** Floats of the largest activation of one note (what one storage binding must hold, times the batch). */
+export function baselineWidestActivation(c: BaselineConfig): number {
+  let [h, w] = [c.freqBins, c.timeFrames];
+  let widest = h * w;
+  for (const l of c.encoder) {
+    [h, w] = [Math.ceil(h / l.stride[0]), Math.ceil(w / l.stride[1])];
+    widest = Math.max(widest, h * w * l.channels);
+  }
+  widest = Math.max(widest, c.latent + c.pitchDims);
+  for (const l of c.decoder) {
+    [h, w] = [h * l.stride[0], w * l.stride[1]];
+    widest = Math.max(widest, h * w * l.channels);
+  }
+  return widest;
 }
 
 /** Checks that the encoder reaches 1 x 1 and the decoder comes back to the input's size. */

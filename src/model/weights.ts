@@ -47,7 +47,7 @@ export function weightSpecs(c: ModelConfig): TensorSpec[] {
 export function waveNetWeights(w: Weights<AnyConfig>, where: string): Weights {
   if (isBaselineConfig(w.config))
     throw new Error(
-      `${where} holds the spectrogram baseline (config ${w.config.name}), not a WaveNet autoencoder: use it with nsynth reconstruct, interpolate or eval --model`,
+      `${where} holds the spectrogram baseline (config ${w.config.name}), not a WaveNet autoencoder: use it with nsynth reconstruct, interpolate or eval --out`,
     );
   return w as Weights;
 }

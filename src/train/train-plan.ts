@@ -7,7 +7,7 @@
 import type { Engine } from '../gpu/engine.js';
 import { destroyDispatches, type Dispatch } from '../gpu/registry.js';
 import { MemoryBudgetError, type Tensor } from '../gpu/tensor.js';
-import { type BaselineConfig, isBaselineConfig } from '../model/baseline-config.js';
+import { type BaselineConfig, baselineWidestActivation, isBaselineConfig } from '../model/baseline-config.js';
 import { PITCH_CLASSES, type ModelConfig } from '../model/config.js';
 import type { AnyConfig } from '../model/weights.js';
 import { baselineInput } from '../dsp/baseline-spectrogram.js';
@@ -64,9 +64,14 @@ export class TrainPlan {
     this.hyper = t([HYPER_NORM_SLOT + this.normSlots]);
   }
 
-  static async build(engine: Engine, config: AnyConfig, B: number, T: number, init: FlatState): Promise<TrainPlan> {
+  /** Refuses, before anything is allocated, a batch shape the adapter cannot bind or the model cannot train on. */
+  static check(engine: Engine, config: AnyConfig, B: number, T: number): void {
     if (isBaselineConfig(config)) checkBaselineBatch(engine, config, B, T);
     else checkWaveNetBatch(engine, config, B, T);
+  }
+
+  static async build(engine: Engine, config: AnyConfig, B: number, T: number, init: FlatState): Promise<TrainPlan> {
+    TrainPlan.check(engine, config, B, T);
     const p = new TrainPlan(engine, config, B, T);
     try {
       await p.prepare(init);
@@ -75,7 +80,7 @@ export class TrainPlan {
       if (e instanceof MemoryBudgetError)
         throw new Error(
           `A training batch of ${B} x ${T} samples of ${config.name} does not fit the GPU memory budget (${e.message}): ` +
-            'use a smaller --batch or --crop',
+            (isBaselineConfig(config) ? 'use a smaller --batch' : 'use a smaller --batch or --crop'),
         );
       throw e;
     }
@@ -260,16 +265,13 @@ function checkBaselineBatch(engine: Engine, config: BaselineConfig, B: number, T
     throw new Error(
       `The baseline ${config.name} trains on whole notes of ${config.samples} samples, got crops of ${T}`,
     );
-  let [h, w] = [config.freqBins, config.timeFrames];
-  let widest = h * w;
-  for (const l of config.encoder) {
-    [h, w] = [Math.ceil(h / l.stride[0]), Math.ceil(w / l.stride[1])];
-    widest = Math.max(widest, h * w * l.channels);
-  }
-  for (const l of config.decoder) {
-    [h, w] = [h * l.stride[0], w * l.stride[1]];
-    widest = Math.max(widest, h * w * l.channels);
-  }
+  // Its innermost batch norms normalise 1 x 1 maps over the batch alone: one note would make them
+  // output their beta whatever the input, and pass no gradient to the encoder.
+  if (B < 2)
+    throw new Error(
+      `The baseline ${config.name} needs a batch of at least 2 notes (its batch norms on 1 x 1 maps normalise over the batch; the paper used 8)`,
+    );
+  const widest = baselineWidestActivation(config);
   const limit = engine.device.limits.maxStorageBufferBindingSize;
   if (B * widest * 4 > limit)
     throw new Error(

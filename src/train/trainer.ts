@@ -89,7 +89,8 @@ export interface TrainResult {
 export async function train(engine: Engine, o: TrainOptions): Promise<TrainResult> {
   const info = o.onInfo ?? (() => {});
   const run: TrajectoryOptions = {
-    batch: o.batch ?? 1,
+    // The baseline's batch norms on 1 x 1 maps need several notes a batch: the paper's 8 by default.
+    batch: o.batch ?? (isBaselineConfig(o.config) ? 8 : 1),
     crop: o.crop ?? (isBaselineConfig(o.config) ? o.config.samples : 6144),
     seed: o.seed ?? 0,
     lrScale: o.lrScale ?? 1,
@@ -104,8 +105,10 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
     throw new Error(
       `The baseline ${o.config.name} trains on whole notes: crop must be ${o.config.samples}, got ${run.crop}`,
     );
-  if (run.crop % o.config.hop !== 0)
+  if (!isBaselineConfig(o.config) && run.crop % o.config.hop !== 0)
     throw new Error(`Training crop ${run.crop} must be a multiple of the frame length ${o.config.hop}`);
+  // Shape limits before anything in `out` is touched (an --overwrite would otherwise delete first).
+  TrainPlan.check(engine, o.config, run.batch, run.crop);
   const every = o.checkpointEvery ?? 500;
   const logEvery = o.logEvery ?? 10;
   const evalEvery = o.evalEvery ?? every;
@@ -206,7 +209,7 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
     savedStep = step;
     return writeCheckpoint(
       o.out,
-      { state, weights: L.unpack(p), ema: L.unpack(e), m: L.unpack(m), v: L.unpack(v) },
+      { state, weights: L.unpack(p), ema: liveStatistics(L.unpack(e), L.unpack(p)), m: L.unpack(m), v: L.unpack(v) },
       o.keepCheckpoints ?? 2,
     );
   };
@@ -273,7 +276,7 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
       evalLoss: lastEval,
       checkpoint,
       weights: layout.unpack(await plan.read('params')),
-      ema: layout.unpack(await plan.read('ema')),
+      ema: liveStatistics(layout.unpack(await plan.read('ema')), layout.unpack(await plan.read('params'))),
     };
   } finally {
     plan.dispose();
@@ -290,4 +293,15 @@ function checkResumable(s: CheckpointState, config: AnyConfig, run: TrajectoryOp
         `The checkpoint was trained with ${k} = ${s.run[k]}, this run has ${run[k]} (pass the same options to resume)`,
       );
   }
+}
+
+/**
+ * The moving average of the weights, with the batch norms' moving statistics taken from the live
+ * parameters: those are averages already (updated in the step, not by Adam), and TensorFlow's
+ * weight average covers trainable variables only. WaveNet weights have none and pass unchanged.
+ */
+export function liveStatistics(ema: Weights<AnyConfig>, params: Weights<AnyConfig>): Weights<AnyConfig> {
+  for (const [name, t] of params.tensors)
+    if (/\/BatchNorm\/moving_(mean|variance)$/.test(name)) ema.set(name, t.shape, t.data);
+  return ema;
 }

@@ -84,6 +84,8 @@ export function evalCommand(): Command {
         }
         if (o.model.length > 1) throw new Error('several --model need --out REPORT_DIR (a report compares them)');
         const spec = o.model[0];
+        if (openBaseline(spec, o.seed))
+          throw new Error(`--model ${spec} is a spectrogram baseline: evaluate it with --out REPORT_DIR (the report)`);
         if (spec === 'noise') {
           report(o, source.where, 'none (host)', evaluateNoise(notes, { seconds: o.seconds, seed: o.seed }));
           return;

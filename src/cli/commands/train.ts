@@ -59,7 +59,7 @@ export interface TrainCliOptions {
   arch?: string;
   data: string;
   steps: number;
-  batch: number;
+  batch?: number;
   out: string;
   resume?: boolean;
   overwrite?: boolean;
@@ -199,7 +199,11 @@ export function trainCommand(): Command {
     .option('--arch <arch>', "wavenet or baseline (the spectrogram baseline; without --config: the paper's config)")
     .requiredOption('--data <path>', 'NSynth data: a folder with examples.json (+ audio/), or a .tfrecord file')
     .requiredOption('--steps <n>', 'total training steps (a resumed run stops at the same total)', int('--steps', 1))
-    .option('--batch <n>', 'crops per step (Magenta: 32 over 32 GPUs)', int('--batch', 1, 4096), 1)
+    .option(
+      '--batch <n>',
+      'crops per step (default 1; Magenta: 32 over 32 GPUs); the baseline: whole notes, default 8 as the paper',
+      int('--batch', 1, 4096),
+    )
     .requiredOption('--out <dir>', 'run folder: checkpoints/, and weights/ + ema/ at the end')
     .option('--resume', 'continue from the newest checkpoint in --out')
     .option('--overwrite', 'start a new run in an --out that holds one, deleting its checkpoints and weights')

@@ -12,13 +12,8 @@ run="${RUN:-runs/baseline-small}"
 data="${NSYNTH_DATA:-../shared/data/nsynth-subset}"
 state=training-state/baseline-small
 
-mkdir -p "$run"
-if [ ! -e "$run/checkpoints/latest.json" ] && [ -e "$state/latest.json" ]; then
-  echo "train-baseline: seeding $run from $state"
-  mkdir -p "$run/checkpoints"
-  cp -r "$state"/ckpt-* "$state/latest.json" "$run/checkpoints/"
-  cp "$state/log.jsonl" "$run/log.jsonl"
-fi
+source tools/lib/resumable-run.sh
+seed_run "$run" "$state"
 resume=()
 if [ -e "$run/checkpoints/latest.json" ]; then resume=(--resume); fi
 
@@ -29,11 +24,4 @@ node bin/nsynth.js train --arch baseline --config baseline_small --data "$data/t
   --json "${resume[@]}" | tee -a "$run/log.jsonl" || [ "${PIPESTATUS[0]}" = 130 ] # 130: Ctrl-C, checkpointed
 
 node tools/ship-default.mjs "$run" "$data" weights/baseline-small
-if [ "${SAVE_RESUME:-0}" = 1 ]; then
-  rm -rf "$state"
-  mkdir -p "$state"
-  latest=$(node -e "console.log(JSON.parse(require('fs').readFileSync('$run/checkpoints/latest.json','utf8')).dir)")
-  cp -r "$run/checkpoints/$latest" "$run/checkpoints/latest.json" "$state/"
-  cp "$run/log.jsonl" "$state/log.jsonl"
-  echo "train-baseline: resume state in $state ($(du -sh "$state" | cut -f1))"
-fi
+if [ "${SAVE_RESUME:-0}" = 1 ]; then save_state "$run" "$state"; fi

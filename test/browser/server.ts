@@ -1,4 +1,5 @@
-// A tiny static server on 127.0.0.1 (navigator.gpu needs a secure context; localhost is one).
+// A tiny static server on 127.0.0.1 (navigator.gpu needs a secure context; localhost is one), which
+// serves only files inside the folders it is given.
 import * as http from 'node:http';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,7 +12,26 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
-/** Serves `routes` (URL prefix -> folder) and `pages` (URL -> HTML text). */
+/**
+ * The file a URL path names inside `dir`, or null when it would leave it: the path is decoded (so
+ * `%2e%2e` and `%2f` count as what they mean), resolved, and must stay below `dir` itself (a sibling
+ * folder sharing its name's prefix does not count).
+ */
+export function insideFolder(dir: string, urlPath: string): string | null {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return null; // malformed escapes
+  }
+  if (decoded.includes('\0')) return null;
+  const root = path.resolve(dir);
+  const file = path.resolve(root, `.${path.sep}${decoded}`);
+  const rel = path.relative(root, file);
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? null : file;
+}
+
+/** Serves `routes` (URL prefix -> folder) and `pages` (URL -> HTML text), on 127.0.0.1 only. */
 export async function serve(
   routes: Record<string, string>,
   pages: Record<string, string>,
@@ -25,8 +45,8 @@ export async function serve(
     }
     for (const [prefix, dir] of Object.entries(routes)) {
       if (!url.pathname.startsWith(prefix)) continue;
-      const file = path.join(dir, path.normalize(url.pathname.slice(prefix.length)).replace(/^(\.\.[/\\])+/, ''));
-      if (!file.startsWith(dir) || !fs.existsSync(file) || !fs.statSync(file).isFile()) break;
+      const file = insideFolder(dir, url.pathname.slice(prefix.length));
+      if (!file || !fs.existsSync(file) || !fs.statSync(file).isFile()) break;
       const body = fs.readFileSync(file);
       res.writeHead(200, {
         'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',

@@ -2,7 +2,8 @@
 // the float64 reference, the GPU training tape and the GPU inference run these functions, so the
 // architecture lives in this file only. Input: Magenta's log magnitudes in [0, 1], [B, freq, time, 1].
 import { type BaselineConfig, LEAKY_RELU_ALPHA } from '../model/baseline-config.js';
-import type { BaselineOps } from './ops.js';
+import type { Conv2dShape } from '../ops/conv2d.js';
+import type { BaselineOps, Conv2dOp } from './ops.js';
 
 /** Spectrogram [B, F, T, 1] -> code [B, 1, 1, latent]. */
 export async function baselineEncoder<V>(g: BaselineOps<V>, c: BaselineConfig, x: V): Promise<V> {
@@ -37,4 +38,20 @@ export async function baselineLoss<V>(g: BaselineOps<V>, c: BaselineConfig, x: V
 /** Reconstruction: the decoded log magnitudes in [0, 1]. */
 export async function baselineReconstruct<V>(g: BaselineOps<V>, c: BaselineConfig, x: V): Promise<V> {
   return g.sigmoid(await baselineDecoder(g, c, await baselineEncoder(g, c, x)));
+}
+
+/** The underlying conv of a conv2d or conv2d_transpose op: x [B,H,W,cin] -> [B,OH,OW,cout] (transposed: the other way). */
+export function conv2dShapeOf(inShape: number[], o: Conv2dOp, weightShape: number[]): Conv2dShape {
+  const [B, H, W, C] = inShape;
+  const [kh, kw] = o.kernel;
+  const [sh, sw] = o.stride;
+  if (o.transpose) {
+    // A transposed conv is the adjoint of the conv from its (larger) output down to its input.
+    if (weightShape.join() !== [kh, kw, o.channels, C].join())
+      throw new Error(`conv2d_transpose: weights [${weightShape}], expected [${kh},${kw},${o.channels},${C}]`);
+    return { B, H: H * sh, W: W * sw, cin: o.channels, cout: C, kh, kw, sh, sw };
+  }
+  if (weightShape.join() !== [kh, kw, C, o.channels].join())
+    throw new Error(`conv2d: weights [${weightShape}], expected [${kh},${kw},${C},${o.channels}]`);
+  return { B, H, W, cin: C, cout: o.channels, kh, kw, sh, sw };
 }

@@ -36,7 +36,7 @@ import {
 } from '../ops/sigmoid-weighted-mse.js';
 import { type GpuValue, type ParamSlot, Tape } from './gpu-tape.js';
 import type { BaselineOps, Conv2dOp } from './ops.js';
-import { conv2dShapeOf } from './reference-baseline.js';
+import { conv2dShapeOf } from './baseline.js';
 
 export class BaselineTape extends Tape implements BaselineOps<GpuValue> {
   /** Moving-average updates of every batch norm ('batch' mode): part of a training step, not of evaluation. */

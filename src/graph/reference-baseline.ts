@@ -23,29 +23,13 @@ import { leakyReluBackwardReference, leakyReluReference } from '../ops/leaky-rel
 import { pitchEmbeddingBackwardReference, pitchEmbeddingReference } from '../ops/pitch-embedding.js';
 import { sigmoidReference } from '../ops/sigmoid.js';
 import { sigmoidWeightedMseBackwardReference, sigmoidWeightedMseReference } from '../ops/sigmoid-weighted-mse.js';
-import { baselineReconstruct } from './baseline.js';
+import { baselineReconstruct, conv2dShapeOf } from './baseline.js';
 import type { BaselineOps, Conv2dOp } from './ops.js';
 import { type RefParam, type RefValue, type ReferenceOptions, ReferenceTape } from './reference.js';
 
 export interface BaselineReferenceOptions extends ReferenceOptions {
   /** 'batch': batch statistics, as in training (default); 'moving': the stored moving averages. */
   batchNorm?: 'batch' | 'moving';
-}
-
-/** The underlying conv of a conv2d or conv2d_transpose op: x [B,H,W,cin] -> [B,OH,OW,cout] (transposed: the other way). */
-export function conv2dShapeOf(inShape: number[], o: Conv2dOp, weightShape: number[]): Conv2dShape {
-  const [B, H, W, C] = inShape;
-  const [kh, kw] = o.kernel;
-  const [sh, sw] = o.stride;
-  if (o.transpose) {
-    // A transposed conv is the adjoint of the conv from its (larger) output down to its input.
-    if (weightShape.join() !== [kh, kw, o.channels, C].join())
-      throw new Error(`conv2d_transpose: weights [${weightShape}], expected [${kh},${kw},${o.channels},${C}]`);
-    return { B, H: H * sh, W: W * sw, cin: o.channels, cout: C, kh, kw, sh, sw };
-  }
-  if (weightShape.join() !== [kh, kw, C, o.channels].join())
-    throw new Error(`conv2d: weights [${weightShape}], expected [${kh},${kw},${C},${o.channels}]`);
-  return { B, H, W, cin: C, cout: o.channels, kh, kw, sh, sw };
 }
 
 export class BaselineReferenceTape extends ReferenceTape implements BaselineOps<RefValue> {

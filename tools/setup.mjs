@@ -15,7 +15,7 @@ const say = (line) => console.error(`setup: ${line}`);
 /** Dependencies (all kinds npm ci installs) whose package.json is not under node_modules. */
 function missingPackages() {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-  const names = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies });
+  const names = Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.devDependencies });
   return names.filter((name) => !fs.existsSync(path.join(root, 'node_modules', name, 'package.json')));
 }
 

@@ -5,10 +5,12 @@
 // them. For graph models, weights also get names from the ops that consume them (`Conv2D:1` is a
 // conv's filter), since converted graphs often name their constants `Func/.../input/_81`.
 // Export writes our weights as a tfjs weights manifest + 4 MB shards (`tf.io.loadWeights` loads them).
+// tfjs is imported on first use, not with this module: it is an optional dependency, and loading it
+// takes over a second (1.6 s on a 2-core VM) that every `nsynth` command and every import of
+// nsynth-webgpu/convert would otherwise pay.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import type * as Tf from '@tensorflow/tfjs-core';
 import type { Weights } from '../model/weights.js';
 import { floatsToHalf } from '../formats/half.js';
 import { TFJS_GENERATED_BY } from '../formats/output-folder.js';
@@ -48,14 +50,29 @@ export interface TfjsModel {
   json: Record<string, unknown>;
 }
 
-let backendReady: Promise<void> | null = null;
-function cpuBackend(): Promise<void> {
-  // tfjs-core's decoder builds tensors, so it needs a backend; PROD silences its Node banner.
-  backendReady ??= (async () => {
+let tfReady: Promise<typeof Tf> | null = null;
+/** tfjs-core with its CPU backend, loaded once, on the first model read. */
+function loadTf(): Promise<typeof Tf> {
+  tfReady ??= (async () => {
+    let tf: typeof Tf;
+    try {
+      tf = await import('@tensorflow/tfjs-core');
+      await import('@tensorflow/tfjs-backend-cpu');
+    } catch (e) {
+      tfReady = null; // installing them and calling again works in the same process
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw e;
+      throw new Error(
+        'Reading TensorFlow.js models needs the optional dependencies @tensorflow/tfjs-core and ' +
+          `@tensorflow/tfjs-backend-cpu (npm install @tensorflow/tfjs-core @tensorflow/tfjs-backend-cpu): ${(e as Error).message}`,
+      );
+    }
+    // tfjs-core's decoder builds tensors, so it needs a backend; PROD silences its Node banner.
     tf.env().set('PROD', true);
     await tf.setBackend('cpu');
+    return tf;
   })();
-  return backendReady;
+  return tfReady;
 }
 
 const VALUE_BYTES: Record<string, number> = {
@@ -125,7 +142,7 @@ export async function readTfjsModel(p: string): Promise<TfjsModel> {
       : json.modelTopology && (json.modelTopology as Record<string, unknown>).node
         ? 'graph-model (no format key)'
         : 'layers-model (no format key)';
-  await cpuBackend();
+  const tf = await loadTf();
   const dir = path.dirname(file);
   const tensors: TfjsTensor[] = [];
   for (const [g, group] of manifest.entries()) {
@@ -180,9 +197,9 @@ export async function readTfjsModel(p: string): Promise<TfjsModel> {
       buffer.set(s, at);
       at += s.length;
     }
-    let decoded: tf.NamedTensorMap;
+    let decoded: Tf.NamedTensorMap;
     try {
-      decoded = tf.io.decodeWeights(buffer.buffer, specs as tf.io.WeightsManifestEntry[]);
+      decoded = tf.io.decodeWeights(buffer.buffer, specs as Tf.io.WeightsManifestEntry[]);
     } catch (e) {
       // tfjs refuses combinations we do not check (float16 quantisation of an int32 weight, uint8
       // without min and scale): its message names the weight, ours adds the file.

@@ -39,7 +39,7 @@ const YIELD_EVERY_MS = 50;
 export class ReferenceTape implements GraphOps<RefValue> {
   private readonly backwards: (() => void)[] = [];
   /** Parameter gradients by tensor name, filled by backward(). */
-  readonly grads = new Map<string, Float64Array>();
+  readonly grads: Map<string, Float64Array> = new Map();
   private readonly record: boolean;
   private lastYield = performance.now();
 

@@ -11,6 +11,7 @@ export {
   type RunOptions,
   type DecodeOptions,
   type ModelOptions,
+  type EmbeddingBatch,
 } from './nsynth.js';
 export { CONFIGS, getConfig, decoderReceptiveField, encoderReach, type ModelConfig } from './model/config.js';
 export {

@@ -12,6 +12,14 @@ import { type InitOptions, initWeights, type Weights } from './model/weights.js'
 
 export type { DecodeOptions, ModelOptions, RunOptions };
 
+/**
+ * Several embeddings in one tensor, [voices, frames, 16]: what `encode` gives for an array of notes.
+ * `generate` gives one Float32Array per voice for it (the shape's length tells the types).
+ */
+export interface EmbeddingBatch extends HostTensor {
+  shape: [number, number, number];
+}
+
 export class NSynthModel {
   readonly config: ModelConfig;
   private readonly autoencoder: Autoencoder;
@@ -37,6 +45,9 @@ export class NSynthModel {
    * Encodes 16 kHz mono audio into the embedding. One note gives [frames, 16]; an array of notes
    * gives [batch, frames, 16], shorter notes zero-padded to the longest (as Magenta batches them).
    */
+  encode(audio: Float32Array, o?: RunOptions): Promise<HostTensor>;
+  encode(audio: Float32Array[], o?: RunOptions): Promise<EmbeddingBatch>;
+  encode(audio: Float32Array | Float32Array[], o?: RunOptions): Promise<HostTensor>;
   encode(audio: Float32Array | Float32Array[], o: RunOptions = {}): Promise<HostTensor> {
     this.checkAlive();
     return this.autoencoder.encode(audio, o);
@@ -66,9 +77,17 @@ export class NSynthModel {
   }
 
   /**
-   * Generates audio from an embedding: one Float32Array for one voice ([frames, 16]), an array
-   * for several; each voice is as long as its own embedding (frames * 512 samples).
+   * Generates audio from embeddings: each voice is as long as its own embedding (frames * 512
+   * samples). An array of embeddings, or a batch [voices, frames, 16], gives one Float32Array per
+   * voice; one embedding ([frames, 16] or a flat Float32Array) gives its Float32Array. (The types
+   * tell a batch by its shape's type: a [voices, frames, 16] tensor built by hand is an
+   * EmbeddingBatch, or the voices go in an array.)
    */
+  generate(
+    embedding: EmbeddingBatch | (HostTensor | Float32Array)[],
+    o?: GenerateOptions & GeneratorInternals,
+  ): Promise<Float32Array[]>;
+  generate(embedding: HostTensor | Float32Array, o?: GenerateOptions & GeneratorInternals): Promise<Float32Array>;
   async generate(
     embedding: EmbeddingInput,
     o: GenerateOptions & GeneratorInternals = {},

@@ -10,7 +10,7 @@ import { loadModel } from '../src/nsynth.js';
 import { initWeights } from '../src/model/weights.js';
 import { getConfig } from '../src/model/config.js';
 import { writeWeightsDir } from '../src/formats/weights-node.js';
-import { serve } from './browser/server.js';
+import { serve } from '../src/cli/static-server.js';
 import { chromiumAvailable, launchChromium, CHROMIUM } from './browser/chromium.js';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -20,7 +20,7 @@ const audioFormula = (t: number) => 0.5 * Math.sin(t / 9) * Math.exp(-t / 2000) 
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>nsynth-webgpu test</title>
 <script type="module">
-import { createEngine, loadModel } from '/dist/nsynth.js';
+import { createEngine, loadModel, StreamPlayer, playStream } from '/dist/nsynth.js';
 window.runModel = async () => {
   const engine = await createEngine();
   const model = await loadModel(engine, '/model/');
@@ -51,6 +51,29 @@ window.loseDevice = async () => {
   const retry = await loadModel(retryEngine, '/model/');
   const audio = await retry.generate(await retry.encode(new Float32Array(${T})), { seed: 1 });
   return { lost, retryLength: audio.length, retryFinite: audio.every(Number.isFinite) };
+};
+// Live playback through the AudioWorklet in a 48 kHz context (the worklet resamples the 16 kHz
+// stream): 0.1 s, a gap the player must count as one underrun, 0.1 s more, then the end.
+window.playStreamed = async () => {
+  const context = new AudioContext({ sampleRate: 48000 });
+  const player = await StreamPlayer.create({ context, prebufferSeconds: 0.05 });
+  const tone = (n) => Float32Array.from({ length: n }, (_, i) => 0.3 * Math.sin(i / 5));
+  const first = tone(1600);
+  await player.push(first);
+  const pushedKept = first.length;
+  const until = async (ok) => { for (let i = 0; i < 200 && !ok(player.stats()); i++) await new Promise((r) => setTimeout(r, 25)); };
+  await until((s) => s.underruns > 0);
+  const gap = player.stats();
+  await player.push(tone(1600));
+  player.end();
+  const end = await player.done();
+  await player.close();
+  // playStream: the same over model.stream's chunks (here a stand-in), resolving once all has played.
+  const chunks = async function* () { for (let at = 0; at < 2400; at += 800) yield { start: at, end: at + 800, audio: [tone(2400).subarray(at, at + 800)] }; };
+  const streamed = await playStream(chunks(), { context, prebufferSeconds: 0.02 });
+  const sameAudio = streamed.audio.length === 2400 && streamed.audio.every((v, i) => v === tone(2400)[i]);
+  await context.close();
+  return { gap, end, pushedKept, streamed: streamed.stats, sameAudio };
 };
 window.ready = true;
 </script>`;
@@ -138,5 +161,34 @@ describe('browser bundle in headless Chromium', () => {
     expect(lost.retryLength).toBe(T);
     expect(lost.retryFinite).toBe(true);
     expect(errors).toEqual([]);
+  });
+
+  it('plays a stream through the AudioWorklet at another rate, counting an underrun once', async (ctx) => {
+    if (!run) ctx.skip();
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${server.url}/`);
+    await page.waitForFunction('window.ready === true', { timeout: 30_000 });
+    type Stats = { [k: string]: number | boolean };
+    const got = (await page.evaluate('window.playStreamed()')) as {
+      gap: Stats;
+      end: Stats;
+      pushedKept: number;
+      streamed: Stats;
+      sameAudio: boolean;
+    };
+    expect(errors).toEqual([]);
+    expect(got.pushedKept).toBe(1600); // push copies: the caller's array is not detached
+    expect(got.gap).toMatchObject({ contextSampleRate: 48000, sampleRate: 16000, started: true, underruns: 1 });
+    expect(got.gap.playedSeconds).toBeCloseTo(0.1, 9);
+    expect(got.end).toMatchObject({ underruns: 1, drained: true, bufferedSeconds: 0 });
+    expect(got.end.pushedSeconds).toBeCloseTo(0.2, 9);
+    expect(got.end.playedSeconds).toBeCloseTo(0.2, 9);
+    expect(got.end.starvedSeconds as number).toBeGreaterThan(0);
+    expect(got.sameAudio).toBe(true);
+    expect(got.streamed).toMatchObject({ drained: true, bufferedSeconds: 0 });
+    expect(got.streamed.playedSeconds).toBeCloseTo(0.15, 9);
+    await page.close();
   });
 });

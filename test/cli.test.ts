@@ -8,7 +8,7 @@ import { BIN, nsynth, nsynthOk, runNode } from './cli-run.js';
 import { spawn } from 'node:child_process';
 import { loadModel } from '../src/nsynth.js';
 import { decodeNpy } from '../src/formats/npy.js';
-import { encodeWav, readWav16k } from '../src/formats/wav.js';
+import { decodeWav, encodeWav, readWav16k } from '../src/formats/wav.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-cli-'));
 const run = (...args: string[]) => nsynthOk(args);
@@ -51,10 +51,15 @@ describe('nsynth CLI', () => {
     const ours = await m.encode(audio);
     expect(E.data).toEqual(ours.data);
     expect(L.data).toEqual((await m.teacherForcedLogits(audio, ours)).data);
-    // generate: the CLI's audio is the library's, sample for sample, for the same seed
+    // generate: the CLI's audio is the library's, sample for sample, for the same seed (exact with
+    // --float; the default 16-bit file holds it rounded to 16 bits)
     const gen = path.join(tmp, 'same.wav');
-    await run('generate', '--model', model, '--embedding', emb, '--seed', '5', '--out', gen, '--quiet');
-    expect(readWav16k(gen)).toEqual(await m.generate(ours, { seed: 5 }));
+    await run('generate', '--model', model, '--embedding', emb, '--seed', '5', '--out', gen, '--quiet', '--float');
+    const library = await m.generate(ours, { seed: 5 });
+    expect(readWav16k(gen)).toEqual(library);
+    const gen16 = path.join(tmp, 'same16.wav');
+    await run('generate', '--model', model, '--embedding', emb, '--seed', '5', '--out', gen16, '--quiet');
+    expect(readWav16k(gen16)).toEqual(decodeWav(encodeWav(library, 16000, '16'), gen16).samples);
     m.dispose();
   });
 

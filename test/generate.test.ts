@@ -2,7 +2,7 @@
 // kernels themselves are tested against the decoder in ops/gen-step.test.ts).
 import { describe, it, expect } from 'vitest';
 import { testEngine } from './helpers.js';
-import { modelFromWeights } from '../src/nsynth.js';
+import { type EmbeddingBatch, modelFromWeights } from '../src/nsynth.js';
 import { getConfig } from '../src/model/config.js';
 import { initWeights } from '../src/model/weights.js';
 import { lanesSupported } from '../src/gpu/lanes.js';
@@ -13,11 +13,11 @@ describe('batches larger than one binding', () => {
     const e = await testEngine();
     const model = await modelFromWeights(e, initWeights(getConfig('tiny'), 46, { biasScale: 0.1 }));
     const emb = await model.encode([note(10, 1024), note(11, 1024), note(12, 1024), note(13, 1024), note(14, 1024)]);
-    const whole = (await model.generate(emb, { seed: 9, path: 'layered' })) as Float32Array[];
-    const split = (await model.generate(emb, { seed: 9, path: 'layered', maxVoicesPerInstance: 2 })) as Float32Array[];
+    const whole = await model.generate(emb, { seed: 9, path: 'layered' });
+    const split = await model.generate(emb, { seed: 9, path: 'layered', maxVoicesPerInstance: 2 });
     expect(split).toEqual(whole);
     // the batch option runs the voices two at a time, each keeping its own random stream
-    const batched = (await model.generate(emb, { seed: 9, path: 'layered', batch: 2 })) as Float32Array[];
+    const batched = await model.generate(emb, { seed: 9, path: 'layered', batch: 2 });
     expect(batched).toEqual(whole);
     model.dispose();
   });
@@ -28,9 +28,9 @@ describe('sampling', () => {
     const e = await testEngine();
     const model = await modelFromWeights(e, initWeights(getConfig('tiny'), 42, { biasScale: 0.1 }));
     const emb = await model.encode(note(3, 1024));
-    const a = (await model.generate(emb, { seed: 7 })) as Float32Array;
-    const b = (await model.generate(emb, { seed: 7 })) as Float32Array;
-    const c = (await model.generate(emb, { seed: 8 })) as Float32Array;
+    const a = await model.generate(emb, { seed: 7 });
+    const b = await model.generate(emb, { seed: 7 });
+    const c = await model.generate(emb, { seed: 8 });
     expect(a.length).toBe(1024);
     expect(b).toEqual(a);
     expect(c).not.toEqual(a);
@@ -53,22 +53,22 @@ describe('determinism', () => {
     const e = await testEngine();
     const model = await modelFromWeights(e, initWeights(getConfig('tiny'), 47, { biasScale: 0.1 }));
     const [a, b, c] = await Promise.all([note(20, 1024), note(21, 1024), note(22, 1024)].map((n) => model.encode(n)));
-    const pair = (x: typeof a, y: typeof a) => ({
+    const pair = (x: typeof a, y: typeof a): EmbeddingBatch => ({
       data: Float32Array.of(...x.data, ...y.data),
       shape: [2, x.shape[0], x.shape[1]],
     });
     const paths = ['layered', 'voice-loop', ...(lanesSupported(e) ? (['voice-lanes'] as const) : [])] as const;
     for (const path of paths) {
-      const ab = (await model.generate(pair(a, b), { seed: 3, path })) as Float32Array[];
-      const ac = (await model.generate(pair(a, c), { seed: 3, path })) as Float32Array[];
+      const ab = await model.generate(pair(a, b), { seed: 3, path });
+      const ac = await model.generate(pair(a, c), { seed: 3, path });
       expect(ac[0], `${path}: voice 0 beside another voice 1`).toEqual(ab[0]);
-      const chunked = (await model.generate(pair(a, b), {
+      const chunked = await model.generate(pair(a, b), {
         seed: 3,
         path,
         chunkSize: 100,
         firstChunkSize: 7,
         stepsPerSubmit: 5,
-      })) as Float32Array[];
+      });
       expect(chunked, `${path}: other chunk and submit sizes`).toEqual(ab);
     }
     // Two generations at once on one engine give what each gives alone.

@@ -11,6 +11,7 @@ const SRC = path.resolve(__dirname, '..', 'src');
 const LAYERS = [
   'types',
   'util',
+  'stream',
   'gpu',
   'ops',
   'model',

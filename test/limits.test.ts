@@ -53,12 +53,10 @@ describe('the GPU memory budget', () => {
     const e = await testEngine();
     const model = await modelFromWeights(e, initWeights(getConfig('tiny'), 46, { biasScale: 0.1 }));
     const emb = await model.encode([note(10, 1024), note(11, 1024), note(12, 1024), note(13, 1024), note(14, 1024)]);
-    const whole = (await model.generate(emb, { seed: 9, path: 'layered' })) as Float32Array[];
+    const whole = await model.generate(emb, { seed: 9, path: 'layered' });
     const per = voiceBytes(model.config, 1024 / model.config.hop);
     // room for two voices and change (small buffers are rounded up to 256 bytes)
-    const grouped = (await withSpare(e, 2 * per + per / 2, () =>
-      model.generate(emb, { seed: 9, path: 'layered' }),
-    )) as Float32Array[];
+    const grouped = await withSpare(e, 2 * per + per / 2, () => model.generate(emb, { seed: 9, path: 'layered' }));
     expect(grouped).toEqual(whole);
     await withSpare(e, 2 * per + per / 2, async () => {
       const live = e.pool.stats().live;

@@ -1,12 +1,12 @@
-// The static server of the headless-browser tests (and the demo's): 127.0.0.1 only, and nothing
-// outside the folders it serves, whatever the URL (dot segments, encoded dots and slashes,
-// sibling folders sharing a prefix, NUL bytes).
+// The static server of the browser demo and the headless-browser tests (src/cli/static-server.ts):
+// 127.0.0.1 only, and nothing outside the folders it serves, whatever the URL (dot segments, encoded
+// dots and slashes, sibling folders sharing a prefix, NUL bytes, index files).
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insideFolder, serve } from './browser/server.js';
+import { insideFolder, serve } from '../src/cli/static-server.js';
 
 /** A raw GET (fetch would normalise the path before sending it). */
 function get(base: string, rawPath: string): Promise<{ status: number; body: string }> {
@@ -63,5 +63,39 @@ describe('static server', () => {
     expect(insideFolder(pub, '/sub/ok.js')).toBe(path.join(pub, 'sub', 'ok.js'));
     expect(insideFolder(pub, '../public-secret/x.txt')).toBeNull();
     expect(insideFolder(pub, '')).toBeNull();
+  });
+
+  it("serves a folder's index file where asked to, and still nothing outside", async () => {
+    fs.writeFileSync(path.join(pub, 'index.html'), 'INDEX');
+    fs.writeFileSync(path.join(root, 'index.html'), 'SECRET');
+    const site = await serve({ '/static/': pub, '/': pub }, {}, { index: 'index.html' });
+    try {
+      expect(await get(site.url, '/')).toEqual({ status: 200, body: 'INDEX' });
+      expect(await get(site.url, '/static/')).toEqual({ status: 200, body: 'INDEX' });
+      expect((await get(site.url, '/static/sub/')).status).toBe(404); // no index.html there
+      // Dot segments the URL parser resolves land on '/', pub's own index; encoded ones stay in the
+      // path, and the index file name appended to them must not carry them out of the folder.
+      for (const p of ['/static/../', '/%2e%2e/', '/static/..%2f/', '/..%2f/', '/static/%2e%2e%2f', '/%2e%2e%5c/']) {
+        const r = await get(site.url, p);
+        expect(r.body, p).not.toContain('SECRET');
+        expect(r.status === 404 || r.body === 'INDEX', `${p}: ${r.status} ${r.body}`).toBe(true);
+      }
+      expect((await get(site.url, '/static/..%2f/')).status).toBe(404);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('listens on the port it is given', async () => {
+    const probe = await serve({}, {});
+    const port = Number(new URL(probe.url).port);
+    await probe.close();
+    const site = await serve({}, { '/': 'here' }, { port });
+    try {
+      expect(site.url).toBe(`http://127.0.0.1:${port}`);
+      await expect(serve({}, {}, { port })).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await site.close();
+    }
   });
 });

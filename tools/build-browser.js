@@ -1,5 +1,7 @@
-// Builds dist/browser/nsynth.js: an ES module of the whole library for the browser, with the WGSL
-// kernels inlined as strings and Node-only modules replaced by stubs.
+// Builds the browser side: dist/browser/nsynth.js, an ES module of the whole library with the WGSL
+// kernels and the stream player's AudioWorklet inlined as strings and Node-only modules replaced by
+// stubs; and the demo page (demo/ -> dist/demo/: index.html, style.css and demo.js, the page's
+// code bundled with the library), which tools/demo-web.mjs serves.
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -7,8 +9,23 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const kernelsPlugin = {
-  name: 'kernels',
+// An AudioWorklet module is loaded on its own (from a Blob URL) and cannot import from the page's
+// bundle, so the processor is bundled first, by itself, and handed to the library as a string.
+const worklet = await esbuild.build({
+  entryPoints: [path.join(root, 'src/browser/stream-worklet.ts')],
+  bundle: true,
+  write: false,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  logLevel: 'warning',
+  metafile: true,
+});
+const workletSource = worklet.outputFiles[0].text;
+const workletInputs = Object.keys(worklet.metafile.inputs).map((f) => path.resolve(root, f));
+
+const virtualModules = {
+  name: 'virtual-modules',
   setup(build) {
     build.onResolve({ filter: /^virtual:kernels$/ }, () => ({ path: 'kernels', namespace: 'virtual-kernels' }));
     build.onLoad({ filter: /.*/, namespace: 'virtual-kernels' }, () => {
@@ -24,6 +41,12 @@ const kernelsPlugin = {
         watchFiles: files.map((f) => path.join(dir, f)),
       };
     });
+    build.onResolve({ filter: /^virtual:stream-worklet$/ }, () => ({ path: 'worklet', namespace: 'virtual-worklet' }));
+    build.onLoad({ filter: /.*/, namespace: 'virtual-worklet' }, () => ({
+      contents: `export default ${JSON.stringify(workletSource)};`,
+      loader: 'js',
+      watchFiles: workletInputs,
+    }));
     // Node-only modules: the file-system weights reader/writer.
     build.onResolve({ filter: /(weights-node|atomic-write|package-root)\.js$/ }, () => ({
       path: path.join(root, 'src/browser/node-stub.ts'),
@@ -31,9 +54,7 @@ const kernelsPlugin = {
   },
 };
 
-await esbuild.build({
-  entryPoints: [path.join(root, 'src/browser/index.ts')],
-  outfile: path.join(root, 'dist/browser/nsynth.js'),
+const common = {
   bundle: true,
   format: 'esm',
   platform: 'browser',
@@ -41,7 +62,23 @@ await esbuild.build({
   sourcemap: true,
   // Reached only through dynamic import() on Node code paths, never in a browser.
   external: ['webgpu', 'node:*'],
-  plugins: [kernelsPlugin],
+  plugins: [virtualModules],
   logLevel: 'warning',
+};
+
+await esbuild.build({
+  ...common,
+  entryPoints: [path.join(root, 'src/browser/index.ts')],
+  outfile: path.join(root, 'dist/browser/nsynth.js'),
 });
 console.log('built dist/browser/nsynth.js');
+
+const demoOut = path.join(root, 'dist/demo');
+await esbuild.build({
+  ...common,
+  entryPoints: [path.join(root, 'demo/main.ts')],
+  outfile: path.join(demoOut, 'demo.js'),
+});
+for (const file of ['index.html', 'style.css'])
+  fs.copyFileSync(path.join(root, 'demo', file), path.join(demoOut, file));
+console.log('built dist/demo/ (index.html, style.css, demo.js)');

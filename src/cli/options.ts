@@ -63,6 +63,19 @@ export function intList(flag: string, min = -Infinity, max = Infinity): (v: stri
   return (v) => v.split(',').map(one);
 }
 
+/**
+ * The end of a command's --help: commands to copy, one per line (`$ nsynth ...`). Every command has
+ * some (test/cli-help.test.ts parses each one against its command).
+ */
+export function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`;
+}
+
+/** What a JSON result calls the model: the --model given, or the shipped default. */
+export function modelLabel(spec: string | undefined): string {
+  return spec ?? 'weights/default';
+}
+
 export const lengthOption = (): Option =>
   new Option('--length-policy <policy>', 'a length that is not a multiple of 512: trim (as Magenta), pad or strict')
     .choices(['trim', 'pad', 'strict'])

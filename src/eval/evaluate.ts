@@ -72,7 +72,7 @@ export async function evaluateNotes(
     const pitches = notes.slice(i0, i0 + batch).map((n) => n.pitch);
     const pitch = c.pitchConditioning ? pitches : undefined;
     const embeddings = await Promise.all(group.map((a) => model.encode(a)));
-    const recon = (await model.generate(embeddings, { seed: o.seed ?? 0, pitch })) as Float32Array[];
+    const recon = await model.generate(embeddings, { seed: o.seed ?? 0, pitch });
     for (let j = 0; j < group.length; j++) {
       const a = group[j];
       const logits = await model.teacherForcedLogits(a, embeddings[j], { pitch: pitch?.[j] });

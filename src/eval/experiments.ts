@@ -40,12 +40,12 @@ export function wavenetSubject(model: NSynthModel, label: string, o: { batch?: n
     pitchConditioned: c.pitchConditioning,
     async reconstruct(notes, pitches) {
       const z = await Promise.all(notes.map((n) => model.encode(n)));
-      return (await model.generate(z, opts(pitches))) as Float32Array[];
+      return await model.generate(z, opts(pitches));
     },
     async interpolate(pairs, mix, pitches) {
       const z = [];
       for (const [a, b] of pairs) z.push(interpolateEmbeddings(await model.encode(a), await model.encode(b), mix));
-      return (await model.generate(z, opts(pitches))) as Float32Array[];
+      return await model.generate(z, opts(pitches));
     },
     async bitsPerSample(note, pitch) {
       const logits = await model.teacherForcedLogits(note, null, { pitch: c.pitchConditioning ? pitch : undefined });

@@ -1,14 +1,37 @@
-// WAV in and out through `wavefile`: any PCM or float WAV in, 16 kHz required, channels averaged to
-// mono; float32 WAV out (as Magenta's fastgen writes). Errors name the file.
+// WAV in and out. In: any PCM or float WAV through `wavefile` (16-bit and 32-bit float decoded
+// directly), channels averaged to mono; `readWav16k` takes 16 kHz only (the dataset readers: NSynth
+// is 16 kHz), `readWavResampled` converts any rate with libsamplerate and says what it did. Out:
+// 16-bit PCM (clipped to [-1, 1], rounded) or 32-bit float with a WAVE_FORMAT_EXTENSIBLE header and
+// a `fact` chunk, as the WAV specification asks of formats other than PCM. Errors name the file.
 import * as fs from 'node:fs';
 import wavefilePkg from 'wavefile';
 import { writeFileAtomic } from './atomic-write.js';
+import { resample } from './resample.js';
 
 const { WaveFile } = wavefilePkg as unknown as { WaveFile: typeof import('wavefile').WaveFile };
 
+/** The model's sample rate: what every note is read at and every output is written at. */
+export const MODEL_RATE = 16000;
+
 export interface Audio {
+  /** Mono: the channels averaged. */
   samples: Float32Array;
   sampleRate: number;
+  /** Channels in the file (averaged into `samples`). */
+  channels: number;
+}
+
+const WAVE_FORMAT_PCM = 1;
+const WAVE_FORMAT_IEEE_FLOAT = 3;
+const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
+
+/** The format code an extensible header's sub-format GUID stands for (its first two bytes), else null. */
+function extensibleFormat(fmt: { audioFormat: number; subformat?: number[] }): number | null {
+  if (fmt.audioFormat !== WAVE_FORMAT_EXTENSIBLE || !fmt.subformat?.length) return null;
+  // wavefile reads the 16-byte GUID as four uint32s; KSDATAFORMAT_SUBTYPE_PCM and _IEEE_FLOAT are
+  // 0000000X-0000-0010-8000-00aa00389b71 with X the plain format code.
+  const [d1, d2, d3, d4] = fmt.subformat;
+  return d2 === 0x00100000 && d3 === 0xaa000080 && d4 === 0x719b3800 ? d1 : null;
 }
 
 export function decodeWav(bytes: Uint8Array, where: string): Audio {
@@ -29,7 +52,7 @@ export function decodeWav(bytes: Uint8Array, where: string): Audio {
       `${where}: the header promises ${data.chunkSize} bytes of samples, the file holds ${data.samples.byteLength} (truncated)`,
     );
   const fast = fastSamples(wav, numChannels);
-  if (fast) return { samples: fast, sampleRate };
+  if (fast) return { samples: fast, sampleRate, channels: numChannels };
   try {
     if (wav.bitDepth !== '32f') wav.toBitDepth('32f');
   } catch (e) {
@@ -40,20 +63,22 @@ export function decodeWav(bytes: Uint8Array, where: string): Audio {
   const n = channels[0]?.length ?? 0;
   const samples = new Float32Array(n);
   for (const ch of channels) for (let i = 0; i < n; i++) samples[i] += ch[i] / channels.length;
-  return { samples, sampleRate };
+  return { samples, sampleRate, channels: numChannels };
 }
 
 /**
- * 16-bit PCM and 32-bit float, the formats of NSynth and of our own outputs, decoded directly from the
- * data chunk: wavefile's generic toBitDepth takes ~250 ms per 4 s note (reading NSynth's 900 training
- * notes took 4 minutes), this ~1 ms. The values are exactly toBitDepth's (int16 over 32768 below
- * zero, over 32767 above; channels averaged in float32 as below). Null for other formats.
+ * 16-bit PCM and 32-bit float, the formats of NSynth and of our own outputs (plain or extensible
+ * headers), decoded directly from the data chunk: wavefile's generic toBitDepth takes ~250 ms per 4 s
+ * note (reading NSynth's 900 training notes took 4 minutes), this ~1 ms. The values are exactly
+ * toBitDepth's (int16 over 32768 below zero, over 32767 above; channels averaged in float32 as
+ * below). Null for other formats.
  */
 function fastSamples(wav: InstanceType<typeof WaveFile>, channels: number): Float32Array | null {
   const data = (wav.data as { samples?: Uint8Array }).samples;
-  const fmt = wav.fmt as { audioFormat: number };
-  const pcm16 = wav.bitDepth === '16' && fmt.audioFormat === 1;
-  const f32 = wav.bitDepth === '32f' && fmt.audioFormat === 3;
+  const fmt = wav.fmt as { audioFormat: number; bitsPerSample: number; subformat?: number[] };
+  const format = extensibleFormat(fmt) ?? fmt.audioFormat;
+  const pcm16 = fmt.bitsPerSample === 16 && format === WAVE_FORMAT_PCM;
+  const f32 = fmt.bitsPerSample === 32 && format === WAVE_FORMAT_IEEE_FLOAT;
   if (!data || !(pcm16 || f32)) return null;
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const width = pcm16 ? 2 : 4;
@@ -73,11 +98,11 @@ function fastSamples(wav: InstanceType<typeof WaveFile>, channels: number): Floa
   return out;
 }
 
-/** Reads a note for the model: 16 kHz required (resample elsewhere; we never do it silently). */
 /** Larger WAVs are refused before reading: an hour of 16 kHz audio is 115 MB as 16-bit mono. */
 export const MAX_WAV_BYTES = 2 ** 30;
 
-export function readWav16k(file: string): Float32Array {
+/** A WAV file decoded (any rate, channels averaged), with the checks every reader shares. */
+export function readWavFile(file: string): Audio {
   let bytes: Uint8Array;
   try {
     const size = fs.statSync(file).size;
@@ -89,31 +114,124 @@ export function readWav16k(file: string): Float32Array {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (!code) throw e;
-    throw new Error(`${file}: cannot read (${code})`);
+    throw new Error(`${file}: cannot read (${code === 'EISDIR' ? 'a folder, not a WAV file' : code})`);
   }
   const a = decodeWav(bytes, file);
-  if (a.sampleRate !== 16000)
-    throw new Error(
-      `${file}: sample rate ${a.sampleRate} Hz, the model needs 16000 Hz (resample it first, e.g. sox IN -r 16000 OUT)`,
-    );
   if (a.samples.length === 0) throw new Error(`${file}: no samples`);
+  return a;
+}
+
+/** Reads a 16 kHz note; any other rate is refused (readWavResampled converts it). */
+export function readWav16k(file: string): Float32Array {
+  const a = readWavFile(file);
+  if (a.sampleRate !== MODEL_RATE)
+    throw new Error(
+      `${file}: sample rate ${a.sampleRate} Hz, the model needs ${MODEL_RATE} Hz (the nsynth commands resample it; or sox IN -r ${MODEL_RATE} OUT)`,
+    );
   return a.samples;
 }
 
-/** A mono WAV: 32-bit float (default, exact) or 16-bit PCM (half the size; clipped to [-1, 1]). */
-export function encodeWav(samples: Float32Array, sampleRate = 16000, depth: '32f' | '16' = '32f'): Uint8Array {
-  const wav = new WaveFile();
-  if (depth === '16')
-    wav.fromScratch(
-      1,
-      sampleRate,
-      '16',
-      Int16Array.from(samples, (v) => Math.round(Math.max(-1, Math.min(1, v)) * 32767)),
-    );
-  else wav.fromScratch(1, sampleRate, '32f', Float64Array.from(samples));
-  return wav.toBuffer();
+/** A note read for the model, and what was done to get it there (for the caller to say). */
+export interface ResampledAudio {
+  /** Mono at 16 kHz. */
+  samples: Float32Array;
+  /** The file's own rate and channel count. */
+  sampleRate: number;
+  channels: number;
+  /** Whether the samples were resampled (the file was not 16 kHz) and mixed down (not mono). */
+  resampled: boolean;
+  mixedDown: boolean;
 }
 
-export function writeWav(file: string, samples: Float32Array, sampleRate = 16000): void {
-  writeFileAtomic(file, encodeWav(samples, sampleRate));
+/** Reads a note at any rate: channels averaged to mono, then resampled to 16 kHz with libsamplerate. */
+export async function readWavResampled(file: string, toRate = MODEL_RATE): Promise<ResampledAudio> {
+  const a = readWavFile(file);
+  const resampled = a.sampleRate !== toRate;
+  let samples = a.samples;
+  if (resampled) {
+    try {
+      samples = await resample(a.samples, a.sampleRate, toRate);
+    } catch (e) {
+      throw new Error(`${file}: cannot resample ${a.sampleRate} Hz to ${toRate} Hz (${(e as Error).message})`);
+    }
+    if (samples.length === 0) throw new Error(`${file}: no samples left at ${toRate} Hz`);
+  }
+  return { samples, sampleRate: a.sampleRate, channels: a.channels, resampled, mixedDown: a.channels > 1 };
+}
+
+/** Sample formats a WAV is written in: 16-bit PCM, or 32-bit float (exact). */
+export type WavDepth = '16' | '32f';
+
+/** Samples as 16-bit integers: clipped to [-1, 1] and rounded, -1 to -32768 and 1 to 32767 (as read back). */
+export function toInt16(samples: Float32Array): Int16Array {
+  const out = new Int16Array(samples.length);
+  for (let i = 0; i < samples.length; i++) {
+    const v = samples[i];
+    const clipped = Math.min(1, Math.max(-1, v)); // NaN stays NaN, stored as 0 below
+    out[i] = Math.round(clipped < 0 ? clipped * 32768 : clipped * 32767);
+  }
+  return out;
+}
+
+/** Samples as raw 16-bit little-endian PCM (s16le), whatever the machine's byte order. */
+export function encodePcm16(samples: Float32Array): Uint8Array {
+  const ints = toInt16(samples);
+  const bytes = new Uint8Array(ints.length * 2);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < ints.length; i++) view.setInt16(2 * i, ints[i], true);
+  return bytes;
+}
+
+/** KSDATAFORMAT_SUBTYPE_IEEE_FLOAT, 00000003-0000-0010-8000-00aa00389b71, as stored (mixed-endian GUID). */
+const SUBTYPE_IEEE_FLOAT = Uint8Array.of(3, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71);
+/** SPEAKER_FRONT_CENTER: a mono file's one channel. */
+const SPEAKER_FRONT_CENTER = 0x4;
+
+/**
+ * A mono WAV: 32-bit float (`32f`, the default: exact; WAVE_FORMAT_EXTENSIBLE, 40-byte fmt chunk,
+ * `fact` chunk) or 16-bit PCM (`16`: half the size, plays everywhere; see toInt16).
+ */
+export function encodeWav(samples: Float32Array, sampleRate = MODEL_RATE, depth: WavDepth = '32f'): Uint8Array {
+  const float = depth === '32f';
+  const width = float ? 4 : 2;
+  const fmtSize = float ? 40 : 16;
+  const factSize = float ? 12 : 0;
+  const dataBytes = samples.length * width;
+  const pad = dataBytes % 2; // never, at 2 or 4 bytes a sample; RIFF chunks are word-aligned
+  const bytes = new Uint8Array(12 + 8 + fmtSize + factSize + 8 + dataBytes + pad);
+  const view = new DataView(bytes.buffer);
+  const ascii = (at: number, s: string) => {
+    for (let i = 0; i < s.length; i++) bytes[at + i] = s.charCodeAt(i);
+  };
+  ascii(0, 'RIFF');
+  view.setUint32(4, bytes.length - 8, true);
+  ascii(8, 'WAVE');
+  ascii(12, 'fmt ');
+  view.setUint32(16, fmtSize, true);
+  view.setUint16(20, float ? WAVE_FORMAT_EXTENSIBLE : WAVE_FORMAT_PCM, true);
+  view.setUint16(22, 1, true); // channels
+  view.setUint32(24, sampleRate, true);
+  view.setUint32(28, sampleRate * width, true); // bytes per second
+  view.setUint16(32, width, true); // block align
+  view.setUint16(34, width * 8, true); // bits per sample
+  let at = 36;
+  if (float) {
+    view.setUint16(36, 22, true); // extension size
+    view.setUint16(38, 32, true); // valid bits per sample
+    view.setUint32(40, SPEAKER_FRONT_CENTER, true);
+    bytes.set(SUBTYPE_IEEE_FLOAT, 44);
+    ascii(60, 'fact');
+    view.setUint32(64, 4, true);
+    view.setUint32(68, samples.length, true); // sample frames
+    at = 72;
+  }
+  ascii(at, 'data');
+  view.setUint32(at + 4, dataBytes, true);
+  if (float) for (let i = 0; i < samples.length; i++) view.setFloat32(at + 8 + 4 * i, samples[i], true);
+  else bytes.set(encodePcm16(samples), at + 8);
+  return bytes;
+}
+
+export function writeWav(file: string, samples: Float32Array, sampleRate = MODEL_RATE, depth: WavDepth = '32f'): void {
+  writeFileAtomic(file, encodeWav(samples, sampleRate, depth));
 }

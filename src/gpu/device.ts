@@ -50,6 +50,35 @@ const INSTALL_HINT =
   "mesa-vulkan-drivers`) or Debian's `chromium` package (SwiftShader). Then choose it with " +
   'NSYNTH_ADAPTER=lavapipe|swiftshader (see README).';
 
+/**
+ * What a web visitor can do when a page finds no WebGPU: `missing` when navigator.gpu is absent,
+ * `no-adapter` when requestAdapter() gives null. (Node's advice, INSTALL_HINT, is about drivers.)
+ */
+export function browserWebGpuHelp(why: 'missing' | 'no-adapter'): string {
+  const g = globalThis as unknown as { isSecureContext?: boolean; location?: { origin?: string } };
+  if (why === 'missing' && g.isSecureContext === false)
+    return (
+      `WebGPU needs a secure context, and this page (${g.location?.origin ?? 'this origin'}) is not one: open it ` +
+      'over https://, or from http://127.0.0.1 or http://localhost on this machine.'
+    );
+  const linux =
+    'On Linux, Chrome still has WebGPU behind flags: enable chrome://flags/#enable-unsafe-webgpu (and ' +
+    '#enable-vulkan), then relaunch.';
+  if (why === 'missing')
+    return (
+      'This browser has no WebGPU (navigator.gpu is missing). Use Chrome or Edge 113 or newer (Windows, macOS, ' +
+      `ChromeOS; Android from 121), Safari 26, or Firefox 141 or newer on Windows. ${linux} Firefox elsewhere: ` +
+      'set dom.webgpu.enabled to true in about:config.'
+    );
+  return (
+    'This browser has WebGPU but found no usable GPU adapter (navigator.gpu.requestAdapter() gave none): ' +
+    'graphics acceleration may be off, or the GPU blocklisted. Turn on "Use graphics acceleration when ' +
+    `available" in the browser's settings; in Chrome, chrome://gpu says why WebGPU is unavailable. ${linux} ` +
+    'Without a GPU, Chrome can run WebGPU in software (SwiftShader) when started with --enable-unsafe-webgpu ' +
+    '--enable-unsafe-swiftshader.'
+  );
+}
+
 const DEFAULT_FEATURES: GPUFeatureName[] = ['shader-f16', 'subgroups' as GPUFeatureName, 'timestamp-query'];
 
 function isNode(): boolean {
@@ -111,14 +140,9 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<Acquir
 
 async function acquireBrowser(wanted: GPUFeatureName[]): Promise<AcquiredDevice> {
   const gpu = (globalThis as unknown as { navigator?: { gpu?: GPU } }).navigator?.gpu;
-  if (!gpu) {
-    throw new Error(
-      'navigator.gpu is missing: this browser has no WebGPU, or the page is not a secure context ' +
-        '(serve it from https:// or http://127.0.0.1).',
-    );
-  }
+  if (!gpu) throw new Error(browserWebGpuHelp('missing'));
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error(`navigator.gpu.requestAdapter() returned null: ${INSTALL_HINT}`);
+  if (!adapter) throw new Error(browserWebGpuHelp('no-adapter'));
   const device = await deviceFrom(adapter, wanted);
   return { device, adapterInfo: describe(adapter, 'browser'), features: new Set(device.features), release() {} };
 }

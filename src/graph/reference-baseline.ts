@@ -13,7 +13,6 @@ import {
 import { channelPlaceReference } from '../ops/channel-place.js';
 import { channelSliceReference } from '../ops/concat-one-hot.js';
 import {
-  type Conv2dShape,
   conv2dBackwardInputReference,
   conv2dBackwardWeightReference,
   conv2dGeometry,

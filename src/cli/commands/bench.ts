@@ -7,7 +7,48 @@ import { runForwardBench } from '../../bench/forward.js';
 import { runGenerateBench } from '../../bench/generate.js';
 import { runTrainBench } from '../../bench/train.js';
 import { runSoak } from '../../bench/soak.js';
-import { benchConfigName, defaultModelDir, int, intList, num, withEngine, MAX_SECONDS } from '../options.js';
+import type { Engine } from '../../gpu/engine.js';
+import { benchConfigName, defaultModelDir, examples, int, intList, num, withEngine, MAX_SECONDS } from '../options.js';
+import { printJson } from '../output.js';
+import { runInfo } from '../run-info.js';
+
+/**
+ * Runs a benchmark and, with --json, prints its result with the provenance every row carries
+ * (package version, git commit, Node, adapter, start time). The benchmarks in src/bench/ print their
+ * own table with console.log (they run with json: false): under --json that table is for people, so it
+ * goes to stderr, and stdout holds the JSON alone.
+ */
+async function runBench<T extends object>(
+  cmd: Command,
+  json: boolean | undefined,
+  run: (engine: Engine) => Promise<T>,
+): Promise<T> {
+  return withEngine(cmd, async (engine) => {
+    if (!json) return run(engine);
+    const info = runInfo(engine.adapter.name);
+    const log = console.log;
+    console.log = console.error;
+    let result: T;
+    try {
+      result = await run(engine);
+    } finally {
+      console.log = log;
+    }
+    printJson(withRunInfo(result, info));
+    return result;
+  });
+}
+
+/** The result with `info` on every row (and at the top of an object result). */
+export function withRunInfo(result: object, info: object): object {
+  const tag = (row: unknown) => (row && typeof row === 'object' ? { ...row, ...info } : row);
+  if (Array.isArray(result)) return result.map(tag);
+  const rows = (result as { rows?: unknown }).rows;
+  return { ...info, ...result, ...(Array.isArray(rows) ? { rows: rows.map(tag) } : {}) };
+}
+
+const JSON_HELP =
+  'print JSON instead of a table (the table goes to stderr); every row carries the version, git commit, Node, adapter and time';
 
 function forward(): Command {
   return new Command('forward')
@@ -15,14 +56,21 @@ function forward(): Command {
     .option('--config <names>', 'comma-separated configs', 'tiny,h512_bo16')
     .option('--seconds <s>', 'audio length per run', num('--seconds', 0, MAX_SECONDS, true), 1)
     .option('--batch <n>', 'notes per batch', int('--batch', 1, 4096), 1)
-    .option('--json', 'print JSON instead of a table')
+    .option('--json', JSON_HELP)
+    .addHelpText(
+      'after',
+      examples(
+        'nsynth bench forward --config tiny --seconds 0.5',
+        'nsynth bench forward --config tiny,h512_bo16 --json',
+      ),
+    )
     .action(async (o: { config: string; seconds: number; batch: number; json?: boolean }, cmd: Command) => {
-      await withEngine(cmd, (engine) =>
+      await runBench(cmd, o.json, (engine) =>
         runForwardBench(engine, {
           configs: o.config.split(',').map(benchConfigName),
           seconds: o.seconds,
           batch: o.batch,
-          json: !!o.json,
+          json: false, // runBench prints the JSON, with the run's provenance
         }),
       );
     });
@@ -36,13 +84,20 @@ function generate(): Command {
     .option('--batch <list>', 'comma-separated batch sizes', intList('--batch', 1, 4096), [1, 4, 16])
     .option('--seconds <s>', 'audio generated per batch size', num('--seconds', 0, MAX_SECONDS, true), 0.25)
     .option('--naive-steps <n>', 'samples the naive generator makes (it is slow)', int('--naive-steps', 1), 8)
-    .option('--json', 'print JSON instead of a table')
+    .option('--json', JSON_HELP)
+    .addHelpText(
+      'after',
+      examples(
+        'nsynth bench generate --config tiny --batch 1,4,16 --seconds 0.25',
+        'nsynth bench generate --config default --batch 1 --seconds 1 --json',
+      ),
+    )
     .action(
       async (
         o: { config: string; model?: string; batch: number[]; seconds: number; naiveSteps: number; json?: boolean },
         cmd: Command,
       ) => {
-        await withEngine(cmd, (engine) =>
+        await runBench(cmd, o.json, (engine) =>
           runGenerateBench(engine, {
             // `--config default` measures the shipped default model itself.
             config: o.config === 'default' ? benchConfigName('default') : o.config,
@@ -50,7 +105,7 @@ function generate(): Command {
             batches: o.batch,
             seconds: o.seconds,
             naiveSteps: o.naiveSteps,
-            json: !!o.json,
+            json: false, // runBench prints the JSON, with the run's provenance
           }),
         );
       },
@@ -64,15 +119,22 @@ function train(): Command {
     .option('--batch <n>', 'crops per step', int('--batch', 1, 4096), 1)
     .option('--crop <samples>', 'crop length (Magenta: 6144)', int('--crop', 1), 6144)
     .option('--steps <n>', 'timed steps per config (best reported)', int('--steps', 1), 2)
-    .option('--json', 'print JSON instead of a table')
+    .option('--json', JSON_HELP)
+    .addHelpText(
+      'after',
+      examples(
+        'nsynth bench train --config tiny --steps 2',
+        'nsynth bench train --config baseline_small --batch 2 --json',
+      ),
+    )
     .action(async (o: { config: string; batch: number; crop: number; steps: number; json?: boolean }, cmd: Command) => {
-      await withEngine(cmd, (engine) =>
+      await runBench(cmd, o.json, (engine) =>
         runTrainBench(engine, {
           configs: o.config.split(',').map(benchConfigName),
           batch: o.batch,
           crop: o.crop,
           steps: o.steps,
-          json: !!o.json,
+          json: false, // runBench prints the JSON, with the run's provenance
         }),
       );
     });
@@ -87,7 +149,14 @@ function convTiles(): Command {
     .option('--rows <n>', 'rows (batch x time)', int('--rows', 1), 4096)
     .option('--reduction <n>', '1x1 convolutions: input channels', int('--reduction', 1), 96)
     .option('--columns <list>', '1x1 convolutions: output channels to try', intList('--columns'), [16, 32, 64, 128])
-    .option('--json', 'print JSON instead of a table')
+    .option('--json', JSON_HELP)
+    .addHelpText(
+      'after',
+      examples(
+        'nsynth bench conv-tiles --config tiny --rows 4096',
+        'nsynth bench conv-tiles --reduction 96 --columns 16,32,64,128 --json',
+      ),
+    )
     .action(
       async (
         o: { config?: string; rows: number; reduction: number; columns: number[]; json?: boolean },
@@ -96,7 +165,7 @@ function convTiles(): Command {
         const shapes = o.config
           ? configConvShapes(getConfig(benchConfigName(o.config)), o.rows)
           : o.columns.map((cout) => ({ rows: o.rows, cin: o.reduction, cout, taps: 1, dilation: 1 }));
-        await withEngine(cmd, (engine) => runConvTilesBench(engine, { shapes, json: !!o.json }));
+        await runBench(cmd, o.json, (engine) => runConvTilesBench(engine, { shapes, json: false }));
       },
     );
 }
@@ -108,7 +177,11 @@ export function benchCommand(): Command {
     .addCommand(generate())
     .addCommand(train())
     .addCommand(convTiles())
-    .addCommand(soak());
+    .addCommand(soak())
+    .addHelpText(
+      'after',
+      examples('nsynth bench generate --config tiny --batch 1,4 --seconds 0.25', 'nsynth bench forward --help'),
+    );
 }
 
 function soak(): Command {
@@ -121,14 +194,21 @@ function soak(): Command {
     .option('--steps <n>', 'training steps', int('--steps', 1), 10000)
     .option('--train-config <name>', 'config trained', 'tiny')
     .option('--samples <n>', 'samples taken per phase', int('--samples', 2, 10000), 20)
-    .option('--json', 'print JSON instead of a table')
+    .option('--json', JSON_HELP)
+    .addHelpText(
+      'after',
+      examples(
+        'nsynth bench soak --model random:tiny --seconds 5 --steps 200 --samples 5',
+        'nsynth bench soak --seconds 60 --steps 10000 --json',
+      ),
+    )
     .action(
       async (
         o: { model?: string; seconds: number; steps: number; trainConfig: string; samples: number; json?: boolean },
         cmd: Command,
       ) => {
         const random = o.model?.startsWith('random:') ? o.model.slice('random:'.length) : null;
-        const report = await withEngine(cmd, (engine) =>
+        const report = await runBench(cmd, o.json, (engine) =>
           runSoak(engine, {
             model: random ? null : (o.model ?? defaultModelDir()),
             generateConfig: random ?? 'tiny',
@@ -136,7 +216,7 @@ function soak(): Command {
             trainConfig: o.trainConfig,
             steps: o.steps,
             samples: o.samples,
-            json: !!o.json,
+            json: false, // runBench prints the JSON, with the run's provenance
           }),
         );
         if (!report.phases.every((p) => p.flat)) process.exitCode = 1;

@@ -1,13 +1,13 @@
 // `nsynth convert`: Magenta's TF checkpoint, a tfjs model or our weights -> our weights (or tfjs), with a
 // progress bar over bytes; the output folder is written atomically.
-import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { convertToWeights, readNameMap } from '../../convert/convert.js';
 import { writeTfjsWeights } from '../../convert/tfjs.js';
 import { writeWeightsDir } from '../../formats/weights-node.js';
 import { writeDirAtomic, writeFileAtomic } from '../../formats/atomic-write.js';
 import { assertReplaceable } from '../../formats/output-folder.js';
-import { int } from '../options.js';
+import { examples, int } from '../options.js';
+import { progressBar } from '../output.js';
 
 export interface ConvertCliOptions {
   out: string;
@@ -24,13 +24,7 @@ export async function runConvert(input: string, o: ConvertCliOptions): Promise<s
   if (o.to !== 'nsynth' && o.to !== 'tfjs') throw new Error(`--to must be nsynth or tfjs, got ${o.to}`);
   // Before any work: --out may replace only a model folder of ours (or an empty one).
   assertReplaceable(o.out);
-  const bar =
-    o.quiet || !process.stderr.isTTY
-      ? null
-      : new cliProgress.SingleBar(
-          { format: 'converting |{bar}| {percentage}% | {value}/{total} MB', hideCursor: true },
-          cliProgress.Presets.shades_classic,
-        );
+  const bar = progressBar('converting |{bar}| {percentage}% | {value}/{total} MB', o);
   let started = false;
   const { weights, report } = await convertToWeights(input, {
     ema: o.ema,
@@ -83,6 +77,13 @@ export function convertCommand(): Command {
       int('--layers-per-stage', 1),
     )
     .option('--quiet', 'no progress bar')
+    .addHelpText(
+      'after',
+      examples(
+        'nsynth convert wavenet-ckpt/model.ckpt-200000 --ema --out weights/magenta-h512',
+        'nsynth convert weights/magenta-h512 --to tfjs --dtype f16 --out tfjs/h512',
+      ),
+    )
     .action(async (input: string, o: ConvertCliOptions) => {
       console.log(await runConvert(input, o));
     });

@@ -9,7 +9,8 @@ import { BaselineModel } from '../../autoencoder/baseline.js';
 import { evaluateNoise, evaluateNotes, type EvalNote, type EvalRow, type EvalSummary } from '../../eval/evaluate.js';
 import { baselineSubject, noiseSubject, runExperiments, type Subject, wavenetSubject } from '../../eval/experiments.js';
 import { replaceableReport, writeReport } from '../../eval/report.js';
-import { int, num, openBaseline, openModel, withEngine, MAX_SEED, MAX_SECONDS } from '../options.js';
+import { examples, int, num, openBaseline, openModel, withEngine, MAX_SEED, MAX_SECONDS } from '../options.js';
+import { progressBar } from '../output.js';
 
 interface EvalFlags {
   data: string;
@@ -24,6 +25,7 @@ interface EvalFlags {
   batch: number;
   seed: number;
   json?: boolean;
+  quiet?: boolean;
 }
 
 export function evalCommand(): Command {
@@ -67,6 +69,15 @@ export function evalCommand(): Command {
     .option('--batch <n>', 'notes generated together', int('--batch', 1, 4096), 8)
     .option('--seed <n>', 'random seed of the sampling', int('--seed', 0, MAX_SEED), 0)
     .option('--json', 'print JSON: the model, every note and the summary')
+    .option('--quiet', 'no progress bar or stage messages')
+    .addHelpText(
+      'after',
+      examples(
+        'nsynth eval --data ../shared/data/nsynth --model random:tiny --notes 4 --seconds 0.5',
+        'nsynth eval --data nsynth-valid/ --model weights/default --model weights/baseline-small --stride 10 --out report/',
+        'nsynth eval --data nsynth-valid/ --model noise --json',
+      ),
+    )
     .action(async (o: EvalFlags, cmd: Command) => {
       const source = openNoteSource(o.data);
       try {
@@ -75,9 +86,6 @@ export function evalCommand(): Command {
         const strided = order.filter((_, i) => i % o.stride === 0);
         const chosen = strided.slice(0, o.notes ?? strided.length);
         const notes = chosen.map(({ n, i }) => ({ name: n.noteStr, pitch: n.pitch, audio: source.audio(i) }));
-        const onNote = o.json
-          ? undefined
-          : (done: number, total: number) => process.stderr.write(`\reval: ${done}/${total} notes`);
         if (o.out) {
           await writeEvalReport(cmd, o, notes, source.where);
           return;
@@ -92,15 +100,19 @@ export function evalCommand(): Command {
         }
         await withEngine(cmd, async (engine) => {
           const model = await openModel(engine, spec, o.seed);
+          const bar = progressBar('evaluating |{bar}| {value}/{total} notes | ETA {eta_formatted}', o);
           try {
+            bar?.start(notes.length, 0);
             const result = await evaluateNotes(model, notes, {
               seconds: o.seconds,
               batch: o.batch,
               seed: o.seed,
-              onNote,
+              onNote: (done) => bar?.update(done),
             });
+            bar?.stop();
             report(o, source.where, engine.adapter.name, result);
           } finally {
+            bar?.stop();
             model.dispose();
           }
         });
@@ -122,7 +134,6 @@ function report(
     );
     return;
   }
-  process.stderr.write('\n');
   const w = Math.max(4, ...rows.map((r) => r.note.length));
   console.log(`${'note'.padEnd(w)}  pitch  bits/sample  f0 error (cents)  log-spectral distance (dB)`);
   for (const r of rows) {
@@ -169,7 +180,7 @@ async function writeEvalReport(cmd: Command, o: EvalFlags, notes: EvalNote[], da
         seconds: o.seconds,
         pairs: o.pairs,
         keep: o.pictures,
-        onStage: o.json ? undefined : (who, stage) => process.stderr.write(`eval: ${who}: ${stage}\n`),
+        onStage: o.json || o.quiet ? undefined : (who, stage) => process.stderr.write(`eval: ${who}: ${stage}\n`),
       });
       const files = writeReport(out, results, {
         data,

@@ -1,27 +1,43 @@
-// `nsynth generate`: an embedding (or a WAV, encoded first) -> audio sampled on the GPU, with a progress
-// bar; Ctrl-C cancels cleanly.
+// `nsynth generate`: an embedding (or a note, or a folder of notes, encoded first) -> audio sampled
+// on the GPU, with a progress bar; Ctrl-C cancels cleanly. `--out -` streams raw 16-bit PCM to
+// stdout as it is generated, for a player at the other end of a pipe.
 import * as path from 'node:path';
-import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import type { NSynthModel } from '../../nsynth.js';
-import type { HostTensor } from '../../model/inputs.js';
-import { encodeWav, readWav16k } from '../../formats/wav.js';
 import { prepareOutputFile, writeFilesAtomic } from '../../formats/atomic-write.js';
+import { encodeWav } from '../../formats/wav.js';
+import type { HostTensor, LengthPolicy } from '../../model/inputs.js';
+import type { NSynthModel } from '../../nsynth.js';
 import {
+  fitNoteLength,
+  floatOption,
+  framesForSeconds,
+  listNotes,
+  outputsInFolder,
+  readNote,
+  wavDepth,
+} from '../audio.js';
+import {
+  examples,
   int,
+  lengthOption,
   MAX_SECONDS,
   MAX_SEED,
+  modelLabel,
   modelOption,
   num,
   openModel,
   readNpy,
-  refusePitchWithout,
   refuseHostMemory,
+  refusePitchWithout,
   withEngine,
 } from '../options.js';
+import { notice, printJson, progressBar, secondsSince } from '../output.js';
+import { type StreamReport, streamPcm } from '../stream-out.js';
 
 export interface GenerateCliOptions {
-  input?: string;
+  /** A note (16 kHz mono) to encode and resynthesise, and its name for the notes on stderr. */
+  audio?: Float32Array;
+  audioName?: string;
   embedding?: HostTensor;
   out: string;
   seconds?: number;
@@ -30,9 +46,13 @@ export interface GenerateCliOptions {
   temperature: number;
   pitch?: number;
   quiet?: boolean;
+  json?: boolean;
+  /** 32-bit float WAVs instead of 16-bit PCM. */
+  float?: boolean;
+  lengthPolicy?: LengthPolicy;
 }
 
-/** Fits an embedding [F, 16] to `seconds` (zero frames appended, or frames dropped). */
+/** Fits an embedding [F, 16] to `frames` (zero frames appended, or frames dropped). */
 export function fitFrames(e: HostTensor, frames: number): HostTensor {
   const bn = e.shape[e.shape.length - 1];
   const data = new Float32Array(frames * bn);
@@ -40,68 +60,115 @@ export function fitFrames(e: HostTensor, frames: number): HostTensor {
   return { data, shape: [frames, bn] };
 }
 
-export async function runGenerate(model: NSynthModel, o: GenerateCliOptions): Promise<string[]> {
+/** OUT.wav for one voice; OUT-0.wav ... OUT-(B-1).wav for a batch of B. */
+export function voiceFiles(out: string, batch: number): string[] {
+  if (batch === 1) return [out];
+  const ext = path.extname(out) || '.wav';
+  return Array.from({ length: batch }, (_, i) => path.join(path.dirname(out), `${path.basename(out, ext)}-${i}${ext}`));
+}
+
+/** Every voice is held as samples and as its WAV until all are written together: checked before the work. */
+function refuseVoices(voices: number, frames: number, hop: number): void {
+  refuseHostMemory(
+    voices * frames * hop * 8,
+    `${voices} voices of ${frames * hop} samples`,
+    'use a smaller --batch or --seconds',
+  );
+}
+
+/** --seconds as frames (with a note when it is not a whole number of them), refused if it would not fit. */
+export function framesWanted(model: NSynthModel, o: { seconds?: number; batch: number }): number | undefined {
   const c = model.config;
-  refusePitchWithout(c, o.pitch);
-  if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
-  if (o.seconds !== undefined && !(o.seconds > 0)) throw new Error(`--seconds must be positive, got ${o.seconds}`);
-  const wanted = o.seconds === undefined ? undefined : Math.max(1, Math.round((o.seconds * c.sampleRate) / c.hop));
-  // Every voice is held as samples and as its WAV until all are written together: checked before any work.
-  const refuseSize = (frames: number) =>
-    refuseHostMemory(
-      o.batch * frames * c.hop * 8,
-      `${o.batch} voices of ${frames * c.hop} samples`,
-      'use a smaller --batch or --seconds',
-    );
-  if (wanted !== undefined) refuseSize(wanted);
+  if (o.seconds === undefined) return undefined;
+  if (!(o.seconds > 0)) throw new Error(`--seconds must be positive, got ${o.seconds}`);
+  const frames = framesForSeconds(o.seconds, c.sampleRate, c.hop);
+  refuseVoices(o.batch, frames, c.hop);
+  return frames;
+}
+
+/** The embedding to generate from: the note encoded (or the one given), fitted to `frames` when given. */
+export async function embeddingFor(model: NSynthModel, o: GenerateCliOptions, frames?: number): Promise<HostTensor> {
+  const c = model.config;
   let emb: HostTensor;
-  if (o.input) emb = await model.encode(readWav16k(o.input));
-  else if (o.embedding) {
+  if (o.audio) {
+    const policy = o.lengthPolicy ?? 'trim';
+    fitNoteLength(o.audioName ?? 'the note', o.audio.length, c.hop, policy);
+    emb = await model.encode(o.audio, { lengthPolicy: policy });
+  } else if (o.embedding) {
     if (o.embedding.shape.length !== 2)
       throw new Error(`--embedding must be [frames, ${c.bottleneck}], got [${o.embedding.shape}]`);
     emb = o.embedding;
   } else throw new Error('give --input note.wav or --embedding emb.npy');
-  if (wanted !== undefined) emb = fitFrames(emb, wanted);
-  refuseSize(emb.shape[0]);
+  return frames === undefined ? emb : fitFrames(emb, frames);
+}
+
+/** Generates --batch voices of one note or embedding and writes them (all or none); returns the files. */
+export async function runGenerate(
+  model: NSynthModel,
+  o: GenerateCliOptions,
+): Promise<{ files: string[]; samples: number }> {
+  const c = model.config;
+  refusePitchWithout(c, o.pitch);
+  if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
+  const emb = await embeddingFor(model, o, framesWanted(model, o));
+  refuseVoices(o.batch, emb.shape[0], c.hop);
   // The outputs are checked (and their folder made) before generating, not after.
-  const files =
-    o.batch === 1
-      ? [o.out]
-      : Array.from({ length: o.batch }, (_, i) => {
-          const ext = path.extname(o.out) || '.wav';
-          return path.join(path.dirname(o.out), `${path.basename(o.out, ext)}-${i}${ext}`);
-        });
-  const frames = emb.shape[0];
-  const total = frames * c.hop;
+  const files = voiceFiles(o.out, o.batch);
   for (const f of files) prepareOutputFile(f);
-  const voices = Array.from({ length: o.batch }, () => emb);
-  const audio = await generateVoices(model, voices, total, o);
+  const samples = emb.shape[0] * c.hop;
+  const audio = await generateVoices(model, Array(o.batch).fill(emb), samples, o);
   // Every voice's file, or none of them.
-  writeFilesAtomic(files.map((file, i) => ({ file, data: encodeWav(audio[i], c.sampleRate) })));
-  return files;
+  writeFilesAtomic(files.map((file, i) => ({ file, data: encodeWav(audio[i], c.sampleRate, wavDepth(o)) })));
+  return { files, samples };
+}
+
+/** Every note of a folder encoded and generated (--batch voices each), written to `outs` (outputsInFolder's). */
+async function runGenerateFolder(
+  model: NSynthModel,
+  inputs: string[],
+  outs: string[][],
+  o: GenerateCliOptions,
+): Promise<{ input: string; file: string; samples: number }[]> {
+  const c = model.config;
+  refusePitchWithout(c, o.pitch);
+  const frames = framesWanted(model, o);
+  const bar = progressBar('encoding |{bar}| {value}/{total} notes', o);
+  bar?.start(inputs.length, 0);
+  const embeddings: HostTensor[] = [];
+  try {
+    for (const input of inputs) {
+      const audio = await readNote(input);
+      embeddings.push(await embeddingFor(model, { ...o, audio, audioName: path.basename(input) }, frames));
+      bar?.increment();
+    }
+  } finally {
+    bar?.stop();
+  }
+  const voices = embeddings.flatMap((e) => Array<HostTensor>(o.batch).fill(e));
+  const longest = Math.max(...voices.map((v) => v.shape[0]));
+  refuseVoices(voices.length, longest, c.hop);
+  const audio = await generateVoices(model, voices, longest * c.hop, o);
+  const written = outs
+    .flat()
+    .map((file, i) => ({ input: inputs[Math.floor(i / o.batch)], file, samples: audio[i].length }));
+  writeFilesAtomic(written.map((w, i) => ({ file: w.file, data: encodeWav(audio[i], c.sampleRate, wavDepth(o)) })));
+  return written;
 }
 
 /**
- * Generates every voice with a progress bar on stderr (unless `quiet`); Ctrl-C cancels within a
- * few seconds (the CLI then exits 130 and writes nothing).
+ * Generates every voice with a progress bar on stderr (where one is drawn: see progressBar); Ctrl-C
+ * cancels within a few seconds (the CLI then exits 130 and writes nothing).
  */
 export async function generateVoices(
   model: NSynthModel,
   voices: HostTensor[],
   samples: number,
-  o: { seed: number; temperature: number; pitch?: number | number[]; quiet?: boolean },
+  o: { seed: number; temperature: number; pitch?: number | number[]; quiet?: boolean; json?: boolean },
 ): Promise<Float32Array[]> {
-  const bar = o.quiet
-    ? null
-    : new cliProgress.SingleBar(
-        {
-          format:
-            'generating |{bar}| {percentage}% | {value}/{total} samples | {rate} samples/s per voice | ETA {eta_formatted}',
-          hideCursor: true,
-          etaBuffer: 20,
-        },
-        cliProgress.Presets.shades_classic,
-      );
+  const bar = progressBar(
+    'generating |{bar}| {percentage}% | {value}/{total} samples | {rate} samples/s per voice | ETA {eta_formatted}',
+    o,
+  );
   bar?.start(samples, 0, { rate: '-' });
   const ac = new AbortController();
   const onSigint = () => {
@@ -111,49 +178,147 @@ export async function generateVoices(
   };
   process.once('SIGINT', onSigint);
   try {
-    return (await model.generate(voices, {
+    return await model.generate(voices, {
       seed: o.seed,
       temperature: o.temperature,
       pitch: o.pitch,
       signal: ac.signal,
       onProgress: (p) => bar?.update(p.done, { rate: p.samplesPerSecond.toFixed(1) }),
-    })) as Float32Array[];
+    });
   } finally {
     bar?.stop();
     process.off('SIGINT', onSigint);
   }
 }
 
+/** The command's flags: the options above, with the model, the input and the embedding as paths. */
+interface GenerateFlags extends Omit<GenerateCliOptions, 'embedding' | 'audio' | 'audioName'> {
+  model?: string;
+  input?: string;
+  embedding?: string;
+  lengthPolicy: LengthPolicy;
+  prebuffer: number;
+}
+
 export function generateCommand(): Command {
   return new Command('generate')
-    .description('generate audio from an embedding (or from a note, encoded first) on the GPU')
+    .description(
+      'generate audio from an embedding (or from a note or a folder of notes, encoded first) on the GPU, or stream it (--out -)',
+    )
     .addOption(modelOption())
-    .option('--input <note.wav>', '16 kHz note to encode and resynthesise')
+    .option('--input <path>', 'a note to encode and resynthesise (any WAV: resampled to 16 kHz), or a folder of them')
     .option('--embedding <emb.npy>', 'embedding [frames, 16]')
-    .requiredOption('--out <out.wav>', 'output WAV (float32, 16 kHz); with --batch B > 1, OUT-0.wav ... OUT-(B-1).wav')
+    .requiredOption(
+      '--out <out.wav>',
+      'output WAV (16 kHz; with --batch B > 1, OUT-0.wav ... OUT-(B-1).wav); a folder for a folder of notes; ' +
+        '- streams raw s16le 16 kHz mono PCM to stdout',
+    )
     .option(
       '--seconds <s>',
-      'length: the embedding is cut or zero-padded to this many seconds',
+      'length: the embedding is cut or zero-padded to this many seconds (whole frames of 512 samples)',
       num('--seconds', 0, MAX_SECONDS, true),
     )
     .option('--batch <n>', 'voices generated together (each with its own random stream)', int('--batch', 1, 4096), 1)
     .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 0)
-    .option('--temperature <t>', 'softmax temperature (1 = Magenta, 0 = argmax)', Number, 1)
+    .option('--temperature <t>', 'softmax temperature (1 = Magenta, 0 = argmax)', num('--temperature', 0), 1)
     .option('--pitch <midi>', 'MIDI pitch, for pitch-conditioned configs', int('--pitch', 0, 127))
+    .addOption(lengthOption())
+    .addOption(floatOption())
+    .option(
+      '--prebuffer <s>',
+      '--out -: seconds a real-time player buffers before it starts (for the underrun count)',
+      num('--prebuffer', 0, MAX_SECONDS),
+      0.5,
+    )
+    .option(
+      '--json',
+      'print JSON: the files written, samples, adapter, seconds (with --out -: on stderr, with underruns)',
+    )
     .option('--quiet', 'no progress bar')
+    .addHelpText(
+      'after',
+      examples(
+        'nsynth generate --model weights/tiny-random --embedding emb.npy --batch 4 --seed 7 --out voices.wav',
+        'nsynth generate --input note.wav --seconds 1 --out out.wav --float',
+        'nsynth generate --input notes/ --out generated/',
+        'nsynth generate --input note.wav --out - | aplay -f S16_LE -r 16000 -c 1',
+      ),
+    )
     .action(async (o: GenerateFlags, cmd: Command) => {
-      if (!o.input && !o.embedding) throw new Error('give --input note.wav or --embedding emb.npy');
+      if (o.input === undefined && o.embedding === undefined)
+        throw new Error('give --input note.wav (or a folder of notes) or --embedding emb.npy');
+      if (o.input !== undefined && o.embedding !== undefined) throw new Error('give --input or --embedding, not both');
+      const notes = o.input === undefined ? null : listNotes(o.input);
+      const toStdout = o.out === '-';
+      if (toStdout) {
+        if (o.batch !== 1) throw new Error(`--out - streams one voice: --batch must be 1, got ${o.batch}`);
+        if (notes?.folder) throw new Error(`--out - streams one voice: --input ${o.input} is a folder`);
+        if (o.float) throw new Error('--out - streams 16-bit PCM (s16le); --float is for WAV files');
+      }
       const embedding = o.embedding ? readNpy(o.embedding) : undefined;
+      // A folder's outputs are checked (and their folder made) before the GPU starts.
+      const folderOuts = notes?.folder ? outputsInFolder(notes.files, o.out, '.wav', o.batch) : null;
+      for (const f of folderOuts?.flat() ?? []) prepareOutputFile(f);
+      const audio = notes && !notes.folder ? await readNote(notes.files[0]) : undefined;
+      const audioName = o.input && path.basename(o.input);
       await withEngine(cmd, async (engine) => {
         const model = await openModel(engine, o.model, o.seed);
-        const t0 = performance.now();
-        const files = await runGenerate(model, { ...o, embedding, quiet: o.quiet || !process.stderr.isTTY });
-        const s = (performance.now() - t0) / 1000;
-        console.log(`wrote ${files.join(', ')} in ${s.toFixed(1)} s (${engine.adapter.name})`);
-        model.dispose();
+        try {
+          const t0 = performance.now();
+          const common = {
+            model: modelLabel(o.model),
+            adapter: engine.adapter.name,
+            seed: o.seed,
+            temperature: o.temperature,
+            sampleRate: model.config.sampleRate,
+          };
+          if (toStdout) {
+            refusePitchWithout(model.config, o.pitch);
+            const emb = await embeddingFor(model, { ...o, audio, audioName, embedding }, framesWanted(model, o));
+            reportStream(await streamPcm(model, emb, o), common, o);
+            return;
+          }
+          const files =
+            notes && folderOuts
+              ? await runGenerateFolder(model, notes.files, folderOuts, { ...o, embedding: undefined })
+              : await runGenerate(model, { ...o, audio, audioName, embedding }).then(({ files, samples }) =>
+                  files.map((file) => ({ input: o.input, file, samples })),
+                );
+          const s = secondsSince(t0);
+          if (o.json) printJson({ ...common, format: o.float ? 'float32' : 'pcm16', files, seconds: s });
+          else if (notes?.folder)
+            console.log(`wrote ${files.length} files to ${o.out} in ${s.toFixed(1)} s (${engine.adapter.name})`);
+          else
+            console.log(`wrote ${files.map((f) => f.file).join(', ')} in ${s.toFixed(1)} s (${engine.adapter.name})`);
+        } finally {
+          model.dispose();
+        }
       });
     });
 }
 
-/** The command's flags: the options above, with the model and the embedding as paths. */
-type GenerateFlags = Omit<GenerateCliOptions, 'embedding'> & { model?: string; embedding?: string };
+/** After --out -: what was streamed and how a real-time player would have fared, on stderr (stdout is the audio). */
+function reportStream(r: StreamReport, common: { sampleRate: number }, o: { json?: boolean }): void {
+  if (r.ended === 'interrupted') process.exitCode = 130;
+  if (o.json) {
+    printJson(
+      {
+        ...common,
+        format: 's16le',
+        files: [{ file: '-', samples: r.samples }],
+        ended: r.ended,
+        underruns: r.underruns,
+        prebufferSeconds: r.prebufferSeconds,
+        realtimeFactor: r.realtimeFactor,
+        seconds: Math.round(r.seconds * 100) / 100,
+      },
+      process.stderr,
+    );
+    return;
+  }
+  const audio = `${r.samples} samples (${(r.samples / common.sampleRate).toFixed(2)} s of s16le ${common.sampleRate / 1000} kHz mono)`;
+  const how = `${r.realtimeFactor.toFixed(2)}x real time, ${r.underruns} underrun${r.underruns === 1 ? '' : 's'} after a ${r.prebufferSeconds} s prebuffer`;
+  if (r.ended === 'end') notice(`streamed ${audio} in ${r.seconds.toFixed(1)} s: ${how}`);
+  else if (r.ended === 'closed') notice(`the reader closed the stream after ${audio}; stopped (${how})`);
+  else notice(`interrupted after ${audio} (${how})`);
+}

@@ -2,6 +2,7 @@
 // status; exits 1 when any tensor (or the data file as a whole) fails its check.
 import { Command } from 'commander';
 import { inspect } from '../../convert/inspect.js';
+import { examples } from '../options.js';
 
 export async function runInspect(p: string, json: boolean): Promise<number> {
   const r = await inspect(p);
@@ -30,6 +31,10 @@ export function inspectCommand(): Command {
     )
     .argument('<path>', 'checkpoint prefix / .index / folder, tfjs model folder or model.json, or a weights folder')
     .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      examples('nsynth inspect weights/default', 'nsynth inspect wavenet-ckpt/model.ckpt-200000 --json'),
+    )
     .action(async (p: string, o: { json?: boolean }) => {
       const failures = await runInspect(p, !!o.json);
       if (failures > 0) throw new Error(`${p}: ${failures} tensor(s) or file(s) fail their checks`);

@@ -6,11 +6,14 @@ import { Command } from 'commander';
 import { BaselineModel } from '../../autoencoder/baseline.js';
 import { baselineSubject } from '../../eval/experiments.js';
 import { prepareOutputFile, writeFilesAtomic } from '../../formats/atomic-write.js';
-import { encodeWav, readWav16k } from '../../formats/wav.js';
+import { encodeWav, MODEL_RATE, type WavDepth } from '../../formats/wav.js';
 import { interpolateEmbeddings, mixWaveforms } from '../../model/interpolate.js';
+import { fitNoteLength, floatOption, readNote, wavDepth } from '../audio.js';
 import {
+  examples,
   int,
   MAX_SEED,
+  modelLabel,
   modelOption,
   num,
   openBaseline,
@@ -19,6 +22,7 @@ import {
   refusePitchWithout,
   withEngine,
 } from '../options.js';
+import { printJson, progressBar, secondsSince } from '../output.js';
 import { generateVoices } from './generate.js';
 import { notePitch } from './reconstruct.js';
 
@@ -30,6 +34,8 @@ interface InterpolateFlags {
   seed: number;
   temperature: number;
   quiet?: boolean;
+  json?: boolean;
+  float?: boolean;
   griffinLim: number;
 }
 
@@ -56,11 +62,11 @@ export function interpolateCommand(): Command {
     .description(
       "morph between two notes: mix their embeddings and generate (NSynth's timbre interpolation), with the plain waveform mix beside it",
     )
-    .argument('<a.wav>', 'first 16 kHz note (mix 0)')
-    .argument('<b.wav>', 'second 16 kHz note (mix 1)')
+    .argument('<a.wav>', 'first note (mix 0; any WAV: resampled to 16 kHz)')
+    .argument('<b.wav>', 'second note (mix 1)')
     .requiredOption(
       '--out <out.wav>',
-      'output WAV; OUT-waveform.wav gets the waveform mix; a sweep writes OUT-mixM.wav',
+      'output WAV (16 kHz); OUT-waveform.wav gets the waveform mix; a sweep writes OUT-mixM.wav',
     )
     .option('--mix <m[,m...]>', 'share of B, from 0 to 1; a comma-separated list renders a sweep', mixList, [0.5])
     .addOption(modelOption())
@@ -71,6 +77,8 @@ export function interpolateCommand(): Command {
     )
     .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 0)
     .option('--temperature <t>', 'softmax temperature (1 = Magenta, 0 = argmax)', num('--temperature', 0), 1)
+    .addOption(floatOption())
+    .option('--json', 'print JSON: every file written (morphs and waveform mixes), the adapter and the seconds taken')
     .option('--quiet', 'no progress bar')
     .option(
       '--griffin-lim <rounds>',
@@ -78,9 +86,16 @@ export function interpolateCommand(): Command {
       int('--griffin-lim', 0, 100000),
       1000,
     )
+    .addHelpText(
+      'after',
+      examples(
+        'nsynth interpolate guitar.wav flute.wav --out morph.wav',
+        'nsynth interpolate guitar.wav flute.wav --mix 0,0.25,0.5,0.75,1 --seed 3 --out sweep/morph.wav',
+      ),
+    )
     .action(async (aFile: string, bFile: string, o: InterpolateFlags, cmd: Command) => {
-      const a = readWav16k(aFile);
-      const b = readWav16k(bFile);
+      const a = await readNote(aFile);
+      const b = await readNote(bFile);
       const files = interpolationFiles(o.out, o.mix);
       refuseHostMemory(
         o.mix.length * Math.min(a.length, b.length) * 16,
@@ -88,51 +103,67 @@ export function interpolateCommand(): Command {
         'use fewer --mix values',
       );
       for (const f of files) prepareOutputFile(f.embedding);
+      const t0 = performance.now();
       await withEngine(cmd, async (engine) => {
+        const report = (detail: string) => {
+          if (o.json)
+            printJson({
+              model: modelLabel(o.model),
+              adapter: engine.adapter.name,
+              seed: o.seed,
+              temperature: o.temperature,
+              sampleRate: MODEL_RATE,
+              format: o.float ? 'float32' : 'pcm16',
+              files: files.map((f, i) => ({ mix: o.mix[i], file: f.embedding, waveformMix: f.waveform })),
+              seconds: secondsSince(t0),
+            });
+          else
+            console.log(
+              `wrote ${files.map((f) => f.embedding).join(', ')} (and the waveform mixes beside them) in ${secondsSince(t0).toFixed(1)} s (${engine.adapter.name}${detail})`,
+            );
+        };
         const baseline = openBaseline(o.model, o.seed);
         if (baseline) {
           await interpolateWithBaseline(new BaselineModel(engine, baseline), aFile, bFile, a, b, files, o);
-          console.log(
-            `wrote ${files.map((f) => f.embedding).join(', ')} (and the waveform mixes beside them) (${engine.adapter.name}, baseline ${baseline.config.name}, Griffin-Lim ${o.griffinLim} rounds)`,
-          );
+          report(`, baseline ${baseline.config.name}, Griffin-Lim ${o.griffinLim} rounds`);
           return;
         }
         const model = await openModel(engine, o.model, o.seed);
-        const c = model.config;
-        refusePitchWithout(c, o.pitch);
-        // A pitch-conditioned model takes one pitch per voice: --pitch, else the nearer note's.
-        let pitches: number[] | undefined;
-        let pitchNote = '';
-        if (c.pitchConditioning) {
-          const pa = notePitch(aFile, a, o.pitch);
-          const pb = notePitch(bFile, b, o.pitch);
-          pitches = o.mix.map((m) => (m <= 0.5 ? pa.pitch : pb.pitch));
-          pitchNote =
-            pa.pitch === pb.pitch
-              ? `, pitch ${pa.pitch}`
-              : `, pitch ${pa.pitch} (A) / ${pb.pitch} (B), the nearer note's`;
+        try {
+          const c = model.config;
+          refusePitchWithout(c, o.pitch);
+          // A pitch-conditioned model takes one pitch per voice: --pitch, else the nearer note's.
+          let pitches: number[] | undefined;
+          let pitchNote = '';
+          if (c.pitchConditioning) {
+            const pa = notePitch(aFile, a, o.pitch);
+            const pb = notePitch(bFile, b, o.pitch);
+            pitches = o.mix.map((m) => (m <= 0.5 ? pa.pitch : pb.pitch));
+            pitchNote =
+              pa.pitch === pb.pitch
+                ? `, pitch ${pa.pitch}`
+                : `, pitch ${pa.pitch} (A) / ${pb.pitch} (B), the nearer note's`;
+          }
+          fitNoteLength(path.basename(aFile), a.length, c.hop, 'trim');
+          fitNoteLength(path.basename(bFile), b.length, c.hop, 'trim');
+          const [za, zb] = [await model.encode(a), await model.encode(b)];
+          const voices = o.mix.map((m) => interpolateEmbeddings(za, zb, m));
+          const samples = voices[0].shape[0] * c.hop;
+          const audio = await generateVoices(model, voices, samples, { ...o, pitch: pitches });
+          const depth = wavDepth(o);
+          writeFilesAtomic(
+            files.flatMap((f, i) => [
+              { file: f.embedding, data: encodeWav(audio[i], c.sampleRate, depth) },
+              {
+                file: f.waveform,
+                data: encodeWav(mixWaveforms(a, b, o.mix[i]).subarray(0, samples), c.sampleRate, depth),
+              },
+            ]),
+          );
+          report(pitchNote);
+        } finally {
+          model.dispose();
         }
-        const [za, zb] = [await model.encode(a), await model.encode(b)];
-        const voices = o.mix.map((m) => interpolateEmbeddings(za, zb, m));
-        const samples = voices[0].shape[0] * c.hop;
-        const t0 = performance.now();
-        const audio = await generateVoices(model, voices, samples, {
-          seed: o.seed,
-          temperature: o.temperature,
-          pitch: pitches,
-          quiet: o.quiet || !process.stderr.isTTY,
-        });
-        writeFilesAtomic(
-          files.flatMap((f, i) => [
-            { file: f.embedding, data: encodeWav(audio[i], c.sampleRate) },
-            { file: f.waveform, data: encodeWav(mixWaveforms(a, b, o.mix[i]).subarray(0, samples), c.sampleRate) },
-          ]),
-        );
-        const s = (performance.now() - t0) / 1000;
-        console.log(
-          `wrote ${files.map((f) => f.embedding).join(', ')} (and the waveform mixes beside them) in ${s.toFixed(1)} s (${engine.adapter.name}${pitchNote})`,
-        );
-        model.dispose();
       });
     });
 }
@@ -147,22 +178,27 @@ async function interpolateWithBaseline(
   files: { embedding: string; waveform: string }[],
   o: InterpolateFlags,
 ): Promise<void> {
+  const bar = progressBar('morphing |{bar}| {value}/{total} mixes | ETA {eta_formatted}', o);
   try {
     const pa = notePitch(aFile, a, o.pitch).pitch;
     const pb = notePitch(bFile, b, o.pitch).pitch;
     const subject = baselineSubject(model, model.config.name, { iterations: o.griffinLim, seed: o.seed });
     const n = Math.min(a.length, b.length, model.config.samples);
     const [ca, cb] = [a.subarray(0, n), b.subarray(0, n)];
+    const depth: WavDepth = wavDepth(o);
     const out: { file: string; data: Uint8Array }[] = [];
+    bar?.start(o.mix.length, 0);
     for (const [i, m] of o.mix.entries()) {
       const [morph] = await subject.interpolate([[ca, cb]], m, [m <= 0.5 ? pa : pb]);
       out.push(
-        { file: files[i].embedding, data: encodeWav(morph) },
-        { file: files[i].waveform, data: encodeWav(mixWaveforms(ca, cb, m)) },
+        { file: files[i].embedding, data: encodeWav(morph, model.config.sampleRate, depth) },
+        { file: files[i].waveform, data: encodeWav(mixWaveforms(ca, cb, m), model.config.sampleRate, depth) },
       );
+      bar?.increment();
     }
     writeFilesAtomic(out);
   } finally {
+    bar?.stop();
     model.dispose();
   }
 }

@@ -1,7 +1,7 @@
 // `nsynth synth-data`: synthetic NSynth-like notes in the release's JSON/WAV layout.
 import { Command } from 'commander';
 import { writeSyntheticDataset } from '../../dataset/synthetic-notes.js';
-import { int, num, MAX_SEED, MAX_SECONDS } from '../options.js';
+import { examples, int, num, MAX_SEED, MAX_SECONDS } from '../options.js';
 
 export function synthDataCommand(): Command {
   return new Command('synth-data')
@@ -12,6 +12,13 @@ export function synthDataCommand(): Command {
     .option('--seconds <s>', 'length of each note (NSynth: 4)', num('--seconds', 0, MAX_SECONDS, true), 4)
     .option('--pitch-min <midi>', 'lowest MIDI pitch', int('--pitch-min', 0, 127), 36)
     .option('--pitch-max <midi>', 'highest MIDI pitch', int('--pitch-max', 0, 127), 84)
+    .addHelpText(
+      'after',
+      examples(
+        'nsynth synth-data --out data/synthetic --notes 200 --seed 1',
+        'nsynth synth-data --out data/short --notes 8 --seconds 1 --pitch-min 48 --pitch-max 72',
+      ),
+    )
     .action((o: { out: string; notes: number; seed: number; seconds: number; pitchMin: number; pitchMax: number }) => {
       const metas = writeSyntheticDataset(o.out, {
         notes: o.notes,

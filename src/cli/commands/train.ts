@@ -2,7 +2,6 @@
 // Ctrl-C that checkpoints and exits cleanly, and the trained weights (raw and EMA) written to OUT.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import type { Engine } from '../../gpu/engine.js';
 import {
@@ -16,7 +15,8 @@ import type { AnyConfig } from '../../model/weights.js';
 import { readAnyWeightsDir, writeWeightsDir } from '../../formats/weights-node.js';
 import { FAMILIES, SOURCES, openNoteSource, parseLabelList, type NoteFilter } from '../../dataset/nsynth.js';
 import { train, type TrainLog } from '../../train/trainer.js';
-import { int, num, withEngine, MAX_SEED } from '../options.js';
+import { examples, int, num, withEngine, MAX_SEED } from '../options.js';
+import { progressBar } from '../output.js';
 
 /**
  * A config name (a WaveNet's or a spectrogram baseline's), or a path to a config JSON (the `config`
@@ -109,18 +109,10 @@ export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void
   const say = (m: string) => {
     if (!o.quiet) console.error(`nsynth train: ${m}`);
   };
-  const bar =
-    o.json || o.quiet
-      ? null
-      : new cliProgress.SingleBar(
-          {
-            format:
-              'training |{bar}| {value}/{total} steps | loss {loss} | eval {evalLoss} | {rate} samples/s | ETA {eta_formatted}',
-            hideCursor: true,
-            etaBuffer: 20,
-          },
-          cliProgress.Presets.shades_classic,
-        );
+  const bar = progressBar(
+    'training |{bar}| {value}/{total} steps | loss {loss} | eval {evalLoss} | {rate} samples/s | ETA {eta_formatted}',
+    o,
+  );
   const ac = new AbortController();
   const onSigint = () => ac.abort();
   process.once('SIGINT', onSigint);
@@ -251,6 +243,14 @@ export function trainCommand(): Command {
       'one JSON line per logged step on stdout: step, loss, lr, samplesPerSecond, gradNorm, evalLoss, seconds',
     )
     .option('--quiet', 'no progress bar or messages')
+    .addHelpText(
+      'after',
+      examples(
+        'nsynth train --config tiny --data data/synthetic --steps 200 --batch 4 --out runs/tiny',
+        'nsynth train --config tiny --data data/synthetic --steps 400 --out runs/tiny --resume',
+        'nsynth train --arch baseline --config baseline_small --data nsynth-valid/ --steps 360 --out runs/baseline --json',
+      ),
+    )
     .action(async (o: TrainCliOptions, cmd: Command) => {
       await withEngine(cmd, (engine) => runTrain(engine, o));
     });

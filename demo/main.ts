@@ -1,0 +1,614 @@
+// The browser demo (`npm run demo:web`): the default model on WebGPU in the page. Pick a bundled
+// NSynth note or a WAV of your own, see its rainbowgram, reconstruct it (encode, then generate it
+// back with the generation streamed to the speakers through an AudioWorklet as chunks arrive), or
+// mix two notes' embeddings; download the result. Plain DOM, no framework. The state a test needs
+// is on `window.demo` (see DemoState), so tests read numbers rather than scrape text.
+import {
+  createEngine,
+  encoderReach,
+  f0ErrorCents,
+  interpolateEmbeddings,
+  loadModel,
+  medianF0,
+  parameterCount,
+  rainbowgram,
+  StreamPlayer,
+  unsupportedReason,
+  yinF0,
+  type Engine,
+  type HostTensor,
+  type NSynthModel,
+  type StreamPlayerStats,
+} from '../src/browser/index.js';
+import { encodeWav16 } from './wav.js';
+
+const SAMPLE_RATE = 16000;
+const MODEL_URL = 'weights/default/';
+const NOTES_URL = 'examples/notes/';
+/** Playback waits for this much audio before it starts (and after an underrun). */
+const PREBUFFER_SECONDS = 0.5;
+
+interface Note {
+  id: string;
+  label: string;
+  audio: Float32Array;
+  /** MIDI pitch, and where it came from (null: none found). */
+  pitch: number | null;
+  pitchFrom: string;
+}
+
+interface Result {
+  kind: 'reconstruction' | 'mix';
+  label: string;
+  samples: Float32Array;
+  pitch: number | null;
+  seed: number;
+  mix: number | null;
+  /** Samples the embedding asks for, and those generated. */
+  totalSamples: number;
+  generatedSamples: number;
+  /** Wall time from the start of generation to its last chunk. */
+  elapsedSeconds: number;
+  samplesPerSecond: number;
+  /** The player's figures when playback finished (or was stopped). */
+  player: StreamPlayerStats | null;
+  /** Median f0 (Hz, 0 = no clear f0) of the result and of the original over the same length; their distance. */
+  f0Hz: number;
+  originalF0Hz: number;
+  f0ErrorCents: number | null;
+}
+
+/** What the page is doing, for people (the status line) and for tests (window.demo). */
+interface DemoState {
+  status: 'checking' | 'unsupported' | 'loading' | 'ready' | 'encoding' | 'generating' | 'playing' | 'done' | 'error';
+  message: string;
+  adapter: string | null;
+  software: boolean;
+  model: string | null;
+  notes: string[];
+  note: string | null;
+  lengthSeconds: number;
+  /** The original cut to the chosen length (what the result is compared with). */
+  original: Float32Array | null;
+  progress: { done: number; total: number };
+  player: StreamPlayerStats | null;
+  result: Result | null;
+  error: string | null;
+}
+
+const state: DemoState = {
+  status: 'checking',
+  message: '',
+  adapter: null,
+  software: false,
+  model: null,
+  notes: [],
+  note: null,
+  lengthSeconds: 0.25,
+  original: null,
+  progress: { done: 0, total: 0 },
+  player: null,
+  result: null,
+  error: null,
+};
+(window as unknown as { demo: DemoState }).demo = state;
+
+function $<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`the page has no #${id}`);
+  return el as T;
+}
+
+const ui = {
+  adapter: $('adapter'),
+  modelFacts: $('model-facts'),
+  app: $('app'),
+  unsupported: $('unsupported'),
+  unsupportedReason: $('unsupported-reason'),
+  failure: $('failure'),
+  failureMessage: $('failure-message'),
+  note: $<HTMLSelectElement>('note'),
+  noteB: $<HTMLSelectElement>('note-b'),
+  file: $<HTMLInputElement>('file'),
+  pitch: $<HTMLInputElement>('pitch'),
+  pitchFrom: $('pitch-from'),
+  length: $<HTMLSelectElement>('length'),
+  seed: $<HTMLInputElement>('seed'),
+  reconstruct: $<HTMLButtonElement>('reconstruct'),
+  stop: $<HTMLButtonElement>('stop'),
+  mix: $<HTMLInputElement>('mix'),
+  mixValue: $<HTMLOutputElement>('mix-value'),
+  generateMix: $<HTMLButtonElement>('generate-mix'),
+  progress: $<HTMLProgressElement>('progress'),
+  status: $('status'),
+  statGenerated: $('stat-generated'),
+  statSpeed: $('stat-speed'),
+  statRtf: $('stat-rtf'),
+  statPlayed: $('stat-played'),
+  statUnderruns: $('stat-underruns'),
+  modelNote: $('model-note'),
+  originalCaption: $('original-caption'),
+  originalDetail: $('original-detail'),
+  originalCanvas: $<HTMLCanvasElement>('rainbowgram-original'),
+  originalAudio: $<HTMLAudioElement>('audio-original'),
+  resultTitle: $('result-title'),
+  resultCaption: $('result-caption'),
+  resultDetail: $('result-detail'),
+  resultCanvas: $<HTMLCanvasElement>('rainbowgram-result'),
+  resultAudio: $<HTMLAudioElement>('audio-result'),
+  download: $<HTMLAnchorElement>('download'),
+};
+
+function setStatus(status: DemoState['status'], message: string): void {
+  state.status = status;
+  state.message = message;
+  ui.status.textContent = message;
+  const busy = status === 'encoding' || status === 'generating' || status === 'playing';
+  ui.reconstruct.disabled = busy || status === 'loading';
+  ui.generateMix.disabled = busy || status === 'loading' || ui.noteB.options.length === 0;
+  ui.stop.disabled = !busy;
+}
+
+function fail(e: unknown): void {
+  const message = e instanceof Error ? e.message : String(e);
+  state.error = message;
+  ui.failureMessage.textContent = message;
+  ui.failure.hidden = false;
+  $('boot').hidden = true;
+  setStatus('error', `Error: ${message}`);
+  console.error(e);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audio in: bundled notes and WAVs of the visitor's, as 16 kHz mono
+
+/** Any file the browser can decode, at 16 kHz (an OfflineAudioContext at that rate resamples it), channels averaged. */
+async function decodeTo16k(bytes: ArrayBuffer): Promise<Float32Array> {
+  const decoder = new OfflineAudioContext(1, 1, SAMPLE_RATE);
+  const buffer = await decoder.decodeAudioData(bytes);
+  const mono = new Float32Array(buffer.length);
+  for (let c = 0; c < buffer.numberOfChannels; c++) {
+    const ch = buffer.getChannelData(c);
+    for (let i = 0; i < mono.length; i++) mono[i] += ch[i] / buffer.numberOfChannels;
+  }
+  return mono;
+}
+
+/** An NSynth file name carries the pitch: `guitar_acoustic_010-060-127` is MIDI 60 at velocity 127. */
+function pitchFromName(name: string): number | null {
+  const m = /-(\d{3})-(\d{3})(?:\.\w+)?$/.exec(name);
+  const pitch = m ? Number(m[1]) : Number.NaN;
+  return pitch >= 0 && pitch <= 127 ? pitch : null;
+}
+
+function pitchFromF0(audio: Float32Array): { pitch: number; hz: number } | null {
+  const hz = medianF0(yinF0(audio.subarray(0, Math.min(audio.length, 2 * SAMPLE_RATE))));
+  return hz > 0 ? { pitch: Math.round(69 + 12 * Math.log2(hz / 440)), hz } : null;
+}
+
+const notes = new Map<string, Note>();
+let examples: Record<string, { pitch?: number; instrument_str?: string; velocity?: number }> = {};
+
+async function bundledNote(id: string): Promise<Note> {
+  const cached = notes.get(id);
+  if (cached) return cached;
+  const response = await fetch(`${NOTES_URL}${encodeURIComponent(id)}.wav`);
+  if (!response.ok) throw new Error(`${NOTES_URL}${id}.wav: HTTP ${response.status}`);
+  const audio = await decodeTo16k(await response.arrayBuffer());
+  const meta = examples[id]?.pitch;
+  const note: Note = {
+    id,
+    label: id,
+    audio,
+    pitch: Number.isInteger(meta) ? (meta as number) : pitchFromName(id),
+    pitchFrom: Number.isInteger(meta) ? 'examples.json' : 'the file name',
+  };
+  notes.set(id, note);
+  return note;
+}
+
+async function fileNote(file: File): Promise<Note> {
+  const audio = await decodeTo16k(await file.arrayBuffer());
+  if (audio.length < 512) throw new Error(`${file.name}: ${audio.length} samples at 16 kHz is shorter than one frame`);
+  let pitch = pitchFromName(file.name);
+  let pitchFrom = 'the file name';
+  if (pitch === null) {
+    const est = pitchFromF0(audio);
+    pitch = est?.pitch ?? null;
+    pitchFrom = est ? `its f0 (${est.hz.toFixed(1)} Hz)` : 'nowhere: no clear f0, set it';
+  }
+  const id = `file:${file.name}`;
+  const note: Note = { id, label: `${file.name} (your file)`, audio, pitch, pitchFrom };
+  notes.set(id, note);
+  return note;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pictures and files
+
+function drawRainbowgram(canvas: HTMLCanvasElement, audio: Float32Array): void {
+  const r = rainbowgram(audio);
+  canvas.width = r.width;
+  canvas.height = r.height;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  ctx.putImageData(new ImageData(new Uint8ClampedArray(r.rgba), r.width, r.height), 0, 0);
+}
+
+function wavUrl(samples: Float32Array): string {
+  const bytes = encodeWav16(samples, SAMPLE_RATE);
+  return URL.createObjectURL(new Blob([bytes.buffer as ArrayBuffer], { type: 'audio/wav' }));
+}
+
+function replaceUrl(el: HTMLAudioElement | HTMLAnchorElement, url: string): void {
+  const old = el instanceof HTMLAudioElement ? el.src : el.href;
+  if (old.startsWith('blob:')) URL.revokeObjectURL(old);
+  if (el instanceof HTMLAudioElement) el.src = url;
+  else el.href = url;
+}
+
+const hz = (f: number) => (f > 0 ? `${f.toFixed(1)} Hz` : 'no clear f0');
+const seconds = (s: number) => `${s.toFixed(2)} s`;
+
+// ---------------------------------------------------------------------------------------------
+// The model
+
+let engine: Engine;
+let model: NSynthModel;
+let audioContext: AudioContext | null = null;
+let running: AbortController | null = null;
+/** Per note: an embedding whose first `exactFrames` frames are those of the whole note. */
+const embeddings = new Map<string, { exactFrames: number; embedding: HostTensor }>();
+
+function lengthFrames(): number {
+  return Math.max(1, Math.round((state.lengthSeconds * SAMPLE_RATE) / model.config.hop));
+}
+
+/**
+ * The note's embedding over its first `frames` frames. Only as much audio is encoded as those
+ * frames see (the encoder reaches encoderReach samples either side), so a short length costs
+ * little on a slow adapter, and the frames are exactly those of the whole note.
+ */
+async function embeddingOf(note: Note, frames: number): Promise<HostTensor> {
+  const hop = model.config.hop;
+  const noteFrames = Math.floor(note.audio.length / hop);
+  const want = Math.min(frames, noteFrames);
+  let cached = embeddings.get(note.id);
+  if (!cached || cached.exactFrames < want) {
+    const context = Math.ceil(encoderReach(model.config) / hop);
+    const encodeFrames = Math.min(noteFrames, want + context);
+    const embedding = await model.encode(note.audio.subarray(0, encodeFrames * hop));
+    cached = { exactFrames: encodeFrames === noteFrames ? noteFrames : encodeFrames - context, embedding };
+    embeddings.set(note.id, cached);
+  }
+  const channels = cached.embedding.shape[1];
+  return { data: cached.embedding.data.slice(0, want * channels), shape: [want, channels] };
+}
+
+function originalCut(note: Note, frames: number): Float32Array {
+  return note.audio.subarray(
+    0,
+    Math.min(note.audio.length - (note.audio.length % model.config.hop), frames * model.config.hop),
+  );
+}
+
+function chosenPitch(): number | undefined {
+  if (!model.config.pitchConditioning) return undefined;
+  const p = Number(ui.pitch.value);
+  if (!Number.isInteger(p) || p < 0 || p > 127)
+    throw new Error('Set the pitch (MIDI 0-127): the model is conditioned on it');
+  return p;
+}
+
+function showStats(generated: number, total: number, samplesPerSecond: number, player: StreamPlayerStats | null): void {
+  state.progress = { done: generated, total };
+  ui.progress.value = total > 0 ? generated / total : 0;
+  ui.statGenerated.textContent = `${seconds(generated / SAMPLE_RATE)} of ${seconds(total / SAMPLE_RATE)}`;
+  ui.statSpeed.textContent =
+    samplesPerSecond > 0 ? `${Math.round(samplesPerSecond).toLocaleString('en')} samples/s` : '–';
+  if (player) {
+    state.player = player;
+    ui.statRtf.textContent = player.realtimeFactor > 0 ? `${player.realtimeFactor.toFixed(3)}× real time` : '–';
+    ui.statPlayed.textContent = `${seconds(player.playedSeconds)}${player.started ? '' : ' (buffering)'}`;
+    ui.statUnderruns.textContent = String(player.underruns);
+  }
+}
+
+/** Generates from `embedding`, playing it as it comes; then shows the result beside the original. */
+async function generate(
+  embedding: HostTensor,
+  o: { kind: Result['kind']; label: string; pitch?: number; mix: number | null; original: Float32Array },
+): Promise<void> {
+  // Audio may only start in a user gesture: this runs from a click, and the context is kept.
+  if (!audioContext) {
+    try {
+      audioContext = new AudioContext({ sampleRate: SAMPLE_RATE, latencyHint: 'playback' });
+    } catch {
+      audioContext = new AudioContext({ latencyHint: 'playback' }); // the worklet resamples
+    }
+  }
+  if (audioContext.state === 'suspended') await audioContext.resume();
+  const seed = Math.max(0, Math.floor(Number(ui.seed.value) || 0));
+  const total = embedding.shape[0] * model.config.hop;
+  const abort = new AbortController();
+  running = abort;
+  setStatus('generating', `Generating ${o.label}…`);
+  let samplesPerSecond = 0;
+  const player = await StreamPlayer.create({
+    context: audioContext,
+    sampleRate: SAMPLE_RATE,
+    prebufferSeconds: PREBUFFER_SECONDS,
+    onState: (s) => showStats(state.progress.done, total, samplesPerSecond, s),
+  });
+  // Stop silences at once, whether generation is running or only playback is left.
+  abort.signal.addEventListener('abort', () => void player.close());
+  const started = performance.now();
+  const samples = new Float32Array(total);
+  let generated = 0;
+  let lastChunkAt = started;
+  try {
+    showStats(0, total, 0, player.stats());
+    const stream = model.stream(embedding, {
+      pitch: o.pitch,
+      seed,
+      signal: abort.signal,
+      // Small chunks on a software adapter keep the progress bar and the speakers moving.
+      chunkSize: state.software ? 1024 : 4096,
+      onProgress: (p) => {
+        samplesPerSecond = p.samplesPerSecond;
+      },
+    });
+    for await (const chunk of stream) {
+      samples.set(chunk.audio[0], chunk.start);
+      generated = chunk.end;
+      lastChunkAt = performance.now();
+      await player.push(chunk.audio[0]);
+      showStats(generated, total, samplesPerSecond, player.stats());
+    }
+    player.end();
+    const result: Result = {
+      kind: o.kind,
+      label: o.label,
+      samples,
+      pitch: o.pitch ?? null,
+      seed,
+      mix: o.mix,
+      totalSamples: total,
+      generatedSamples: generated,
+      elapsedSeconds: (lastChunkAt - started) / 1000,
+      samplesPerSecond,
+      player: null,
+      f0Hz: medianF0(yinF0(samples)),
+      originalF0Hz: medianF0(yinF0(o.original)),
+      f0ErrorCents: f0ErrorCents(samples, o.original),
+    };
+    showResult(result);
+    setStatus('playing', `Generated ${o.label}; playing out what is buffered…`);
+    result.player = await player.done();
+    showStats(generated, total, samplesPerSecond, result.player);
+    state.result = result;
+    const took = `${seconds(generated / SAMPLE_RATE)} generated in ${seconds(result.elapsedSeconds)}`;
+    if (abort.signal.aborted) setStatus('ready', `Stopped playback: ${o.label}, ${took}.`);
+    else setStatus('done', `Done: ${o.label}, ${took}.`);
+  } catch (e) {
+    if (abort.signal.aborted) setStatus('ready', 'Stopped.');
+    else throw e;
+  } finally {
+    running = null;
+    await player.close();
+  }
+}
+
+function showResult(r: Result): void {
+  ui.resultTitle.textContent = r.kind === 'mix' ? 'Mix' : 'Reconstruction';
+  const pitch = r.pitch === null ? '' : `, conditioned on MIDI ${r.pitch}`;
+  const against = r.kind === 'mix' ? "the nearer note's" : "the original's";
+  const error =
+    r.f0ErrorCents === null
+      ? `f0 ${hz(r.f0Hz)} (${against} ${hz(r.originalF0Hz)}): no pitch to compare`
+      : `f0 ${hz(r.f0Hz)}, ${r.f0ErrorCents > 0 ? '+' : ''}${r.f0ErrorCents.toFixed(0)} cents from ${against} ${hz(r.originalF0Hz)}`;
+  ui.resultCaption.textContent = r.label;
+  ui.resultDetail.textContent = `${seconds(r.samples.length / SAMPLE_RATE)}${pitch}, seed ${r.seed}: ${error}.`;
+  drawRainbowgram(ui.resultCanvas, r.samples);
+  replaceUrl(ui.resultAudio, wavUrl(r.samples));
+  replaceUrl(ui.download, wavUrl(r.samples));
+  ui.download.download = `${r.label.replace(/[^\w.-]+/g, '_')}.wav`;
+  ui.download.hidden = false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Controls
+
+async function currentNote(select: HTMLSelectElement = ui.note): Promise<Note> {
+  const id = select.value;
+  return notes.get(id) ?? bundledNote(id);
+}
+
+/** Shows the chosen note over the chosen length, and its pitch. */
+async function showOriginal(): Promise<void> {
+  const note = await currentNote();
+  state.note = note.id;
+  state.lengthSeconds = Number(ui.length.value);
+  const cut = originalCut(note, lengthFrames());
+  state.original = cut;
+  if (model.config.pitchConditioning) {
+    ui.pitch.value = note.pitch === null ? '' : String(note.pitch);
+    ui.pitchFrom.textContent = `from ${note.pitchFrom}`;
+  }
+  ui.originalCaption.textContent = note.label;
+  ui.originalDetail.textContent = `The first ${seconds(cut.length / SAMPLE_RATE)}: f0 ${hz(medianF0(yinF0(cut)))}.`;
+  drawRainbowgram(ui.originalCanvas, cut);
+  replaceUrl(ui.originalAudio, wavUrl(cut));
+}
+
+function addOption(select: HTMLSelectElement, value: string, label: string): void {
+  const option = document.createElement('option');
+  option.value = value;
+  option.textContent = label;
+  select.append(option);
+}
+
+async function reconstruct(): Promise<void> {
+  const note = await currentNote();
+  const frames = lengthFrames();
+  const pitch = chosenPitch();
+  setStatus('encoding', `Encoding ${note.label}…`);
+  const embedding = await embeddingOf(note, frames);
+  await generate(embedding, {
+    kind: 'reconstruction',
+    label: `${note.id} reconstruction`,
+    pitch,
+    mix: null,
+    original: originalCut(note, frames),
+  });
+}
+
+async function generateMix(): Promise<void> {
+  const a = await currentNote();
+  const b = await currentNote(ui.noteB);
+  const mix = Number(ui.mix.value);
+  const frames = lengthFrames();
+  setStatus('encoding', `Encoding ${a.label} and ${b.label}…`);
+  const z = interpolateEmbeddings(await embeddingOf(a, frames), await embeddingOf(b, frames), mix);
+  // As `nsynth interpolate`: a pitch-conditioned model gets the nearer note's pitch.
+  const pitch = model.config.pitchConditioning ? (mix < 0.5 ? chosenPitch() : (b.pitch ?? chosenPitch())) : undefined;
+  const label = `${a.id} + ${b.id} mix ${mix.toFixed(2)}`;
+  await generate(z, { kind: 'mix', label, pitch, mix, original: originalCut(mix < 0.5 ? a : b, z.shape[0]) });
+}
+
+function guarded(task: () => Promise<void>): () => void {
+  return () => {
+    ui.failure.hidden = true;
+    task().catch(fail);
+  };
+}
+
+async function useFile(file: File): Promise<void> {
+  setStatus('loading', `Reading ${file.name}…`);
+  const note = await fileNote(file);
+  embeddings.delete(note.id);
+  if (!Array.from(ui.note.options).some((o) => o.value === note.id)) {
+    addOption(ui.note, note.id, note.label);
+    addOption(ui.noteB, note.id, note.label);
+  }
+  ui.note.value = note.id;
+  await showOriginal();
+  setStatus('ready', `Loaded ${file.name} (${seconds(note.audio.length / SAMPLE_RATE)} at 16 kHz).`);
+}
+
+function wireControls(): void {
+  ui.note.addEventListener('change', guarded(showOriginal));
+  ui.length.addEventListener('change', guarded(showOriginal));
+  ui.reconstruct.addEventListener('click', guarded(reconstruct));
+  ui.generateMix.addEventListener('click', guarded(generateMix));
+  ui.stop.addEventListener('click', () => running?.abort());
+  ui.mix.addEventListener('input', () => {
+    ui.mixValue.value = Number(ui.mix.value).toFixed(2);
+  });
+  ui.file.addEventListener(
+    'change',
+    guarded(async () => {
+      const file = ui.file.files?.[0];
+      if (file) await useFile(file);
+    }),
+  );
+  document.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    document.body.classList.add('dragging');
+  });
+  document.addEventListener('dragleave', () => document.body.classList.remove('dragging'));
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    document.body.classList.remove('dragging');
+    const file = e.dataTransfer?.files[0];
+    if (file) guarded(() => useFile(file))();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start
+
+async function start(): Promise<void> {
+  const why = await unsupportedReason();
+  $('boot').hidden = true;
+  if (why) {
+    ui.unsupportedReason.textContent = why;
+    ui.unsupported.hidden = false;
+    ui.adapter.textContent = 'adapter: no WebGPU';
+    state.status = 'unsupported';
+    state.message = why;
+    return;
+  }
+  ui.app.hidden = false;
+  setStatus('loading', 'Loading the model…');
+  engine = await createEngine();
+  state.adapter = engine.adapter.name;
+  state.software = engine.adapter.type === 'cpu';
+  ui.adapter.textContent = `adapter: ${engine.adapter.name} ·`;
+  const [loaded, manifest, list] = await Promise.all([
+    loadModel(engine, MODEL_URL),
+    fetch(`${MODEL_URL}manifest.json`).then((r) => r.json() as Promise<{ meta?: ManifestMeta }>),
+    fetch(`${NOTES_URL}examples.json`).then((r) => {
+      if (!r.ok) throw new Error(`${NOTES_URL}examples.json: HTTP ${r.status}`);
+      return r.json() as Promise<typeof examples>;
+    }),
+  ]);
+  model = loaded;
+  examples = list;
+  state.model = model.config.name;
+  ui.modelFacts.textContent = modelFacts(manifest.meta);
+  const young = youngModelNote(manifest.meta);
+  ui.modelNote.textContent = young ?? '';
+  ui.modelNote.hidden = young === null;
+  if (!model.config.pitchConditioning) {
+    ui.pitch.disabled = true;
+    ui.pitchFrom.textContent = '(this model takes no pitch)';
+  }
+  state.notes = Object.keys(examples);
+  for (const id of state.notes) {
+    const e = examples[id];
+    addOption(ui.note, id, id);
+    addOption(ui.noteB, id, e.instrument_str ?? id);
+  }
+  ui.noteB.selectedIndex = Math.min(1, state.notes.length - 1);
+  // Software adapters generate a few hundred to a few thousand samples a second: start short.
+  ui.length.value = state.software ? '0.25' : '1';
+  wireControls();
+  await showOriginal();
+  setStatus(
+    'ready',
+    state.software
+      ? `Ready. ${engine.adapter.name} is a software adapter: generation runs well below real time, so keep notes short.`
+      : 'Ready.',
+  );
+}
+
+interface ManifestMeta {
+  steps?: number;
+  trainSeconds?: number;
+  validation?: { default?: { clearF0?: number; within50Cents?: number; medianLogSpectralDistance?: number } };
+}
+
+/** The model's name, size and how far it has trained, from its manifest: the visitor should know what to expect. */
+function modelFacts(meta: ManifestMeta | undefined): string {
+  const c = model.config;
+  const params = `${(parameterCount(c) / 1e6).toFixed(2)} M parameters`;
+  const parts = [`model: ${c.name} (${params}${c.pitchConditioning ? ', pitch-conditioned' : ''})`];
+  if (meta?.steps !== undefined) parts.push(`${meta.steps.toLocaleString('en')} training steps`);
+  const v = meta?.validation?.default;
+  if (v?.clearF0 !== undefined && v.within50Cents !== undefined)
+    parts.push(`keeps pitch on ${v.within50Cents} of ${v.clearF0} validation notes`);
+  return parts.join(' · ');
+}
+
+/** Where the manifest's validation says the model does not keep pitch, the visitor hears why. */
+function youngModelNote(meta: ManifestMeta | undefined): string | null {
+  const v = meta?.validation?.default;
+  if (!v?.clearF0 || v.within50Cents === undefined || v.within50Cents / v.clearF0 >= 0.5) return null;
+  return (
+    'This model is young: it has learnt the statistics of waveforms, not yet the notes, so its reconstructions ' +
+    'sound like noise shaped by the note rather than the note itself (see "The default model" in the README).'
+  );
+}
+
+start().catch(fail);

@@ -1,0 +1,36 @@
+// How commands talk: results on stdout (a line for people, or one JSON object with --json), notes
+// about what was done to the input on stderr (one line each, `nsynth: ...`), and progress bars on
+// stderr only where a person watches it (a terminal) and did not ask for --quiet.
+import cliProgress from 'cli-progress';
+
+/** A one-line note on stderr: something the user should know was done (a resample, a trim). */
+export function notice(message: string): void {
+  process.stderr.write(`nsynth: ${message}\n`);
+}
+
+/** A command's result as one JSON object (stdout unless stdout carries the audio). */
+export function printJson(result: object, to: NodeJS.WriteStream = process.stdout): void {
+  to.write(`${JSON.stringify(result, null, 1)}\n`);
+}
+
+/** Whether progress is drawn: stderr is a terminal and neither --quiet nor --json was given. */
+export function showsProgress(o: { quiet?: boolean; json?: boolean }): boolean {
+  return !o.quiet && !o.json && !!process.stderr.isTTY;
+}
+
+/**
+ * A progress bar on stderr, or null where none is drawn (see showsProgress). `format` is
+ * cli-progress's, e.g. 'encoding |{bar}| {value}/{total} notes | ETA {eta_formatted}'.
+ */
+export function progressBar(format: string, o: { quiet?: boolean; json?: boolean }): cliProgress.SingleBar | null {
+  if (!showsProgress(o)) return null;
+  return new cliProgress.SingleBar(
+    { format, hideCursor: true, etaBuffer: 20, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+}
+
+/** Seconds since `t0` (a performance.now() reading), to 0.01 s: the `seconds` of a JSON result. */
+export function secondsSince(t0: number): number {
+  return Math.round((performance.now() - t0) / 10) / 100;
+}

@@ -6,6 +6,7 @@
 import {
   createEngine,
   encoderReach,
+  encodeWav,
   f0ErrorCents,
   interpolateEmbeddings,
   loadModel,
@@ -20,7 +21,6 @@ import {
   type NSynthModel,
   type StreamPlayerStats,
 } from '../src/browser/index.js';
-import { encodeWav16 } from './wav.js';
 
 const SAMPLE_RATE = 16000;
 const MODEL_URL = 'weights/default/';
@@ -236,7 +236,7 @@ function drawRainbowgram(canvas: HTMLCanvasElement, audio: Float32Array): void {
 }
 
 function wavUrl(samples: Float32Array): string {
-  const bytes = encodeWav16(samples, SAMPLE_RATE);
+  const bytes = encodeWav(samples, SAMPLE_RATE, '16');
   return URL.createObjectURL(new Blob([bytes.buffer as ArrayBuffer], { type: 'audio/wav' }));
 }
 

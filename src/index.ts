@@ -29,6 +29,7 @@ export { encoder, decoder } from './graph/wavenet.js';
 export type { GraphOps, ConvOp } from './graph/ops.js';
 export { MU_LAW_EDGES, MU_LAW_DECODE_TABLE, muLawQuantizeArray, muLawDecodeReference } from './ops/mu-law.js';
 export { encodeWeights, parseManifest, decodeWeights, type Manifest } from './formats/weights-file.js';
+export { encodeWav, encodePcm16, toInt16, type WavDepth } from './formats/wav-encode.js';
 export { naiveGenerate, type NaiveOptions } from './generate/naive.js';
 export { choosePath, dispatchesPerStep } from './generate/route.js';
 export type { GenerateOptions, GenerateProgress, AudioChunk, GenerationPath } from './generate/types.js';

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StreamPlayerStats } from '../src/browser/stream-player.js';
 import { f0ErrorCents, medianF0, yinF0 } from '../src/dsp/f0.js';
 import { decodeWav, readWav16k } from '../src/formats/wav.js';
 import { CHROMIUM, chromiumAvailable, launchChromium } from './browser/chromium.js';
@@ -36,18 +37,8 @@ const built = ['dist/demo/index.html', 'dist/demo/demo.js', 'dist/src/cli/static
 );
 const run = chromiumAvailable() && built;
 
-interface PlayerStats {
-  sampleRate: number;
-  contextSampleRate: number;
-  pushedSeconds: number;
-  playedSeconds: number;
-  bufferedSeconds: number;
-  underruns: number;
-  starvedSeconds: number;
-  started: boolean;
-  drained: boolean;
-  realtimeFactor: number;
-}
+/** The player's figures, as the page exposes them on `window.demo`. */
+type PlayerStats = StreamPlayerStats;
 
 interface PageResult {
   status: string;

@@ -2,6 +2,7 @@
 // about what was done to the input on stderr (one line each, `nsynth: ...`), and progress bars on
 // stderr only where a person watches it (a terminal) and did not ask for --quiet.
 import cliProgress from 'cli-progress';
+import { MODEL_RATE } from '../formats/wav.js';
 
 /** A one-line note on stderr: something the user should know was done (a resample, a trim). */
 export function notice(message: string): void {
@@ -33,4 +34,23 @@ export function progressBar(format: string, o: { quiet?: boolean; json?: boolean
 /** Seconds since `t0` (a performance.now() reading), to 0.01 s: the `seconds` of a JSON result. */
 export function secondsSince(t0: number): number {
   return Math.round((performance.now() - t0) / 10) / 100;
+}
+
+/**
+ * What every audio-writing command's JSON result starts with (generate, reconstruct, interpolate):
+ * the model, the adapter, the sampling settings and how the audio is stored.
+ */
+export function audioResultHead(
+  model: string,
+  adapter: string,
+  o: { seed: number; temperature: number; float?: boolean },
+): { model: string; adapter: string; seed: number; temperature: number; sampleRate: number; format: string } {
+  return {
+    model,
+    adapter,
+    seed: o.seed,
+    temperature: o.temperature,
+    sampleRate: MODEL_RATE,
+    format: o.float ? 'float32' : 'pcm16',
+  };
 }

@@ -31,7 +31,7 @@ import {
   refusePitchWithout,
   withEngine,
 } from '../options.js';
-import { notice, printJson, progressBar, secondsSince } from '../output.js';
+import { audioResultHead, notice, printJson, progressBar, secondsSince } from '../output.js';
 import { type StreamReport, streamPcm } from '../stream-out.js';
 
 export interface GenerateCliOptions {
@@ -265,13 +265,7 @@ export function generateCommand(): Command {
         const model = await openModel(engine, o.model, o.seed);
         try {
           const t0 = performance.now();
-          const common = {
-            model: modelLabel(o.model),
-            adapter: engine.adapter.name,
-            seed: o.seed,
-            temperature: o.temperature,
-            sampleRate: model.config.sampleRate,
-          };
+          const common = audioResultHead(modelLabel(o.model), engine.adapter.name, o);
           if (toStdout) {
             refusePitchWithout(model.config, o.pitch);
             const emb = await embeddingFor(model, { ...o, audio, audioName, embedding }, framesWanted(model, o));
@@ -285,7 +279,7 @@ export function generateCommand(): Command {
                   files.map((file) => ({ input: o.input, file, samples })),
                 );
           const s = secondsSince(t0);
-          if (o.json) printJson({ ...common, format: o.float ? 'float32' : 'pcm16', files, seconds: s });
+          if (o.json) printJson({ ...common, files, seconds: s });
           else if (notes?.folder)
             console.log(`wrote ${files.length} files to ${o.out} in ${s.toFixed(1)} s (${engine.adapter.name})`);
           else

@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { BaselineModel } from '../../autoencoder/baseline.js';
 import { baselineSubject } from '../../eval/experiments.js';
 import { prepareOutputFile, writeFilesAtomic } from '../../formats/atomic-write.js';
-import { encodeWav, MODEL_RATE, type WavDepth } from '../../formats/wav.js';
+import { encodeWav, type WavDepth } from '../../formats/wav.js';
 import { interpolateEmbeddings, mixWaveforms } from '../../model/interpolate.js';
 import { fitNoteLength, floatOption, readNote, wavDepth } from '../audio.js';
 import {
@@ -22,7 +22,7 @@ import {
   refusePitchWithout,
   withEngine,
 } from '../options.js';
-import { printJson, progressBar, secondsSince } from '../output.js';
+import { audioResultHead, printJson, progressBar, secondsSince } from '../output.js';
 import { generateVoices } from './generate.js';
 import { notePitch } from './reconstruct.js';
 
@@ -108,12 +108,7 @@ export function interpolateCommand(): Command {
         const report = (detail: string) => {
           if (o.json)
             printJson({
-              model: modelLabel(o.model),
-              adapter: engine.adapter.name,
-              seed: o.seed,
-              temperature: o.temperature,
-              sampleRate: MODEL_RATE,
-              format: o.float ? 'float32' : 'pcm16',
+              ...audioResultHead(modelLabel(o.model), engine.adapter.name, o),
               files: files.map((f, i) => ({ mix: o.mix[i], file: f.embedding, waveformMix: f.waveform })),
               seconds: secondsSince(t0),
             });

@@ -8,7 +8,7 @@ import { cents, f0ErrorCents, medianF0, yinF0 } from '../../dsp/f0.js';
 import { BaselineModel } from '../../autoencoder/baseline.js';
 import { baselineSubject } from '../../eval/experiments.js';
 import { prepareOutputFile, writeFilesAtomic } from '../../formats/atomic-write.js';
-import { encodeWav, MODEL_RATE } from '../../formats/wav.js';
+import { encodeWav } from '../../formats/wav.js';
 import type { Engine } from '../../gpu/engine.js';
 import type { HostTensor, LengthPolicy } from '../../model/inputs.js';
 import type { NSynthModel } from '../../nsynth.js';
@@ -28,7 +28,7 @@ import {
   refusePitchWithout,
   withEngine,
 } from '../options.js';
-import { printJson, secondsSince } from '../output.js';
+import { audioResultHead, printJson, secondsSince } from '../output.js';
 import { embeddingFor, framesWanted, generateVoices } from './generate.js';
 
 /** The MIDI pitch an NSynth file name carries (`guitar_acoustic_010-060-127.wav` -> 60), if any. */
@@ -155,12 +155,7 @@ export function reconstructCommand(): Command {
           : await reconstructWithWaveNet(engine, await openModel(engine, o.model, o.seed), notes, o);
         if (o.json)
           printJson({
-            model: modelLabel(o.model),
-            adapter: engine.adapter.name,
-            seed: o.seed,
-            temperature: o.temperature,
-            sampleRate: MODEL_RATE,
-            format: o.float ? 'float32' : 'pcm16',
+            ...audioResultHead(modelLabel(o.model), engine.adapter.name, o),
             files: done,
             seconds: secondsSince(t0),
           });

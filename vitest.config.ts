@@ -11,6 +11,9 @@ export default defineConfig({
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 240_000,
+    // Tests pin their generation paths; \`auto\`'s per-adapter timing (src/generate/tuning.ts) would
+    // make a path depend on the load of the machine. test/tuning.test.ts turns it on for itself.
+    env: { NSYNTH_TUNING: 'off' },
     hookTimeout: 120_000,
   },
 });

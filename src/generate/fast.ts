@@ -12,7 +12,9 @@ import { formatBytes, type Tensor } from '../gpu/tensor.js';
 import type { ModelConfig } from '../model/config.js';
 import { MU_LAW_DECODE_TABLE } from '../ops/mu-law.js';
 import { buildInstance, type Instance, maxVoicesPerInstance, voiceBytes } from './instance.js';
-import { choosePath } from './route.js';
+import { choosePath, DEFAULT_FUSED_SHAPE, fusedStorage } from './route.js';
+import { checkFusedShape } from '../ops/gen-step.js';
+import { type Plan, tune, tuningEnabled, tuningInput } from './tuning.js';
 import type { AudioChunk, GenerateOptions, GeneratorInternals, GeneratorResources } from './types.js';
 
 function abortError(): Error {
@@ -40,6 +42,53 @@ export function voicesInMemory(
   o: { teacher?: boolean; recordLogits?: boolean } = {},
 ): number {
   return Math.floor(engine.pool.available() / voiceBytes(c, frames, o));
+}
+
+/**
+ * The plan for B voices: the path asked for, or under `auto` the measured rules (voice-lanes on CPU
+ * adapters with subgroups; elsewhere the choice timed once per adapter, tuning.ts), or the rules
+ * alone where tuning is off (NSYNTH_TUNING=off).
+ */
+export async function resolvePlan(
+  resources: GeneratorResources,
+  B: number,
+  o: GenerateOptions & GeneratorInternals,
+): Promise<Plan> {
+  const { engine, config: c } = resources;
+  const requested = o.path ?? 'auto';
+  const rule = choosePath(c, requested, B, lanesOf(engine));
+  const storage = fusedStorage(resources, o);
+  const fused = (shape = o.fusedShape ?? DEFAULT_FUSED_SHAPE): Plan => {
+    checkFusedShape({ C4: shape.C4, KS: shape.KS, VT: shape.VT }, c.decoder.residual, c.decoder.skip);
+    return { path: 'fused', fused: { shape, storage } };
+  };
+  if (rule === 'fused' || (requested === 'auto' && o.fusedShape)) return fused();
+  if (requested !== 'auto' || rule === 'voice-lanes' || !tuningEnabled()) return { path: rule };
+  const { frames, cond } = tuningInput(c, B);
+  const entry = await tune(
+    resources,
+    B,
+    rule,
+    storage,
+    async (plan, steps) => {
+      const it = generateChunks(resources, B, frames, cond, {
+        path: plan.path,
+        fusedShape: plan.fused?.shape,
+        weightStorage: plan.fused?.storage ?? storage,
+        stopAfter: steps,
+        firstChunkSize: steps,
+        chunkSize: steps,
+      });
+      for await (const _ of it);
+    },
+    o.onTuning,
+  );
+  if (entry.path !== 'fused') return { path: entry.path };
+  try {
+    return fused(entry.fused?.shape);
+  } catch {
+    return { path: rule }; // a stored shape that no longer fits: the rules
+  }
 }
 
 /** Refuses, before allocating anything, a run whose voices would pass the memory budget. */
@@ -105,7 +154,8 @@ export async function* generateChunks(
     );
     checkGenerationMemory(engine, c, B, frames, { teacher: !!o.teacher, recordLogits: !!o.recordLogits });
     const E = condInput.length / (B * frames);
-    const path = choosePath(c, o.path, B, lanesOf(engine));
+    const chosen = await resolvePlan(resources, B, o);
+    const path = chosen.path;
     for (let v0 = 0; v0 < B; v0 += per) {
       const n = Math.min(per, B - v0);
       const spec = {
@@ -114,6 +164,7 @@ export async function* generateChunks(
         frames,
         condInput: condInput.subarray(v0 * frames * E, (v0 + n) * frames * E),
         path,
+        fused: chosen.fused,
       };
       instances.push(await buildInstance(engine, c, resources.gen, spec, o, alloc));
     }
@@ -126,8 +177,9 @@ export async function* generateChunks(
     const perSubmit = Math.max(1, o.stepsPerSubmit ?? Math.floor(DISPATCHES_PER_SUBMIT / perStep));
     const t0 = performance.now();
     const bounds: [number, number][] = [];
-    for (let s = 0; s < T; ) {
-      const e = Math.min(T, s + (s === 0 ? first : chunk));
+    const end = Math.min(T, o.stopAfter ?? T);
+    for (let s = 0; s < end; ) {
+      const e = Math.min(end, s + (s === 0 ? first : chunk));
       bounds.push([s, e]);
       s = e;
     }

@@ -8,6 +8,7 @@ import { conditioningWidth, decoderLayers, type ModelConfig } from '../model/con
 import type { Weights } from '../model/weights.js';
 import { exactHalfPairs } from '../formats/half.js';
 import type { AllWeightOffsets, SmallWeightOffsets } from '../ops/gen-step.js';
+import { buildFusedWeights, type FusedWeights, type WeightStorage } from './fused-weights.js';
 
 export interface GenWeights {
   /** [L][2R][2R]: taps t-2d and t-d of every dilated conv. */
@@ -32,6 +33,8 @@ export interface GenWeights {
   condW: Tensor;
   /** [L*2R + S]: cond biases + dilated-conv biases, then cond_out1 + out1 biases. */
   condB: Tensor;
+  /** The fused path's weights in the given storage, built on first use (fused-weights.ts). */
+  fused(storage: WeightStorage): Promise<FusedWeights>;
   release(): void;
 }
 
@@ -153,14 +156,34 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     condW: engine.upload(cond.W, [1, 1, conditioningWidth(c), cond.stride], 'gen/cond_w'),
     condB: engine.upload(cond.B, [cond.stride], 'gen/cond_b'),
   };
+  // One fused set at a time (a model runs in one storage): asking for the other storage replaces it.
+  let fused: Promise<FusedWeights> | null = null;
+  const fusedOf = async (storage: WeightStorage): Promise<FusedWeights> => {
+    const have = fused ? await fused.catch(() => null) : null;
+    if (have?.storage === storage) return have;
+    have?.release();
+    fused = (async () => {
+      const f16 = storage === 'f16';
+      const resSkip = f16 ? await engine.read(t.wResSkip) : new Float32Array(0);
+      const past = f16 ? await engine.read(t.wPast) : new Float32Array(0);
+      return buildFusedWeights(engine, w, resSkip, past, cond.B, storage);
+    })();
+    return fused;
+  };
   return {
     ...t,
     smallOffsets,
     all,
     allF16,
     allOffsets,
+    fused: fusedOf,
     release: () => {
       for (const x of [...Object.values(t), ...(all ? [all] : []), ...(allF16 ? [allF16] : [])]) x.release();
+      void fused?.then(
+        (f) => f.release(),
+        () => undefined,
+      );
+      fused = null;
     },
   };
 }

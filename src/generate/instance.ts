@@ -1,5 +1,5 @@
 // A generation instance: the state buffers and the prepared per-step dispatches of a slice of the
-// voices, on the layered path (2L + 2 dispatches per step) or the voice-loop path.
+// voices, on the layered path (2L + 2 dispatches per step), the fused path (L + 2) or a voice-loop path.
 import type { Engine } from '../gpu/engine.js';
 import { type Dispatch, encodeDispatch } from '../gpu/registry.js';
 import type { Tensor } from '../gpu/tensor.js';
@@ -15,7 +15,11 @@ import {
   genVoiceLoop,
   VOICE_LOOP_STEPS,
   genVoiceLanes,
+  type FusedShape,
+  genLayerFused,
+  genHeadFused,
 } from '../ops/gen-step.js';
+import type { WeightStorage } from './fused-weights.js';
 import type { GenWeights } from './gen-weights.js';
 import type { GenerateOptions, GeneratorInternals, ResolvedPath } from './types.js';
 
@@ -76,6 +80,7 @@ export function voiceBytes(
     L * 2 * R + // the two past taps of every layer
     2 * R +
     S + // residual, skip and gate scratch
+    2 * (2 * R + S) + // the fused path's two activation buffers
     T * (o.teacher ? 2 : 1) + // classes (and teacher-forced ones)
     (o.recordLogits ? T * 256 : 0);
   return floats * 4;
@@ -88,6 +93,8 @@ export interface InstanceSpec {
   frames: number;
   condInput: Float32Array;
   path: ResolvedPath;
+  /** The fused path's workgroup shape and weight storage (tuning.ts chooses them). */
+  fused?: { shape: FusedShape; storage: WeightStorage };
 }
 
 export async function buildInstance(
@@ -146,8 +153,10 @@ export async function buildInstance(
     // A placeholder of its own: one buffer may not be bound both read-only and writable.
     stepLogits: stepLogits?.buffer ?? alloc([1]).buffer,
   };
-  // Once per note: the conditioning of every layer and of the head, for every frame and voice.
-  const setup = await conv1d(engine, condIn, gen.condW, gen.condB, cond, { taps: 1 });
+  const fw = spec.path === 'fused' ? await gen.fused(spec.fused?.storage ?? 'f32') : null;
+  // Once per note: the conditioning of every layer and of the head, for every frame and voice (on
+  // the fused path with the residual biases' fold added).
+  const setup = await conv1d(engine, condIn, gen.condW, fw ? fw.condB : gen.condB, cond, { taps: 1 });
   const common = { B, classes, stepLogits, setup, stateBuffers: [state, hist, past, lAndS, gated] };
   if (spec.path === 'voice-loop' || spec.path === 'voice-lanes') {
     if (!gen.all) throw new Error(`config ${c.name}: no packed weights for the ${spec.path} path`);
@@ -167,6 +176,29 @@ export async function buildInstance(
       encodeSteps(pass, n) {
         for (let j = 0; j < Math.floor(n / VOICE_LOOP_STEPS); j++) encodeDispatch(pass, many);
         for (let j = 0; j < n % VOICE_LOOP_STEPS; j++) encodeDispatch(pass, one);
+      },
+    };
+  }
+  if (fw) {
+    const shape = spec.fused?.shape ?? { C4: 4, KS: 16, VT: 1 };
+    const acts: [GPUBuffer, GPUBuffer] = [alloc([B * (2 * R + S)]).buffer, alloc([B * (2 * R + S)]).buffer];
+    const small = gen.small.buffer;
+    const lw = {
+      gate: fw.gate.buffer,
+      resSkip: (fw.resSkipF16 ?? gen.wResSkip).buffer,
+      small,
+      storage: fw.storage,
+    };
+    const w = { wPast: (fw.pastF16 ?? gen.wPast).buffer, wCur: gen.wCur.buffer, wResSkip: gen.wResSkip.buffer, small };
+    const step: Dispatch[] = [await genStepStart(engine, p, w, buffers, fw.storage)];
+    for (let i = 0; i < L; i++) step.push(await genLayerFused(engine, p, i, shape, lw, buffers, { acts }));
+    step.push(await genHeadFused(engine, p, gen.wResSkip.buffer, small, buffers, { acts }));
+    return {
+      ...common,
+      dispatches: [setup, ...step],
+      dispatchesPerStep: step.length,
+      encodeSteps(pass, n) {
+        for (let j = 0; j < n; j++) for (const d of step) encodeDispatch(pass, d);
       },
     };
   }

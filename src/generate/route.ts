@@ -1,8 +1,10 @@
 // Which generation path runs a config at a batch, and what each costs per step.
 import { decoderLayers, type ModelConfig } from '../model/config.js';
-import { VOICE_LOOP_STEPS } from '../ops/gen-step.js';
+import { VOICE_LOOP_STEPS, VOICE_TILE as VOICE_TILE_OF_LAYERED } from '../ops/gen-step.js';
 import { voiceLanesFit, voiceLoopFits } from './gen-weights.js';
-import type { GenerationPath, ResolvedPath } from './types.js';
+import type { GenerationPath, GeneratorResources, ResolvedPath } from './types.js';
+import type { FusedShape } from '../ops/gen-step.js';
+import type { WeightStorage } from './fused-weights.js';
 
 export { VOICE_LOOP_STEPS, VOICE_TILE } from '../ops/gen-step.js';
 
@@ -60,5 +62,60 @@ export function dispatchesPerStep(
   batch = 1,
   lanes: LanesChoice = NO_LANES,
 ): number {
-  return choosePath(c, path, batch, lanes) === 'layered' ? 2 * decoderLayers(c) + 2 : 1 / VOICE_LOOP_STEPS;
+  const chosen = choosePath(c, path, batch, lanes);
+  if (chosen === 'layered') return 2 * decoderLayers(c) + 2;
+  if (chosen === 'fused') return decoderLayers(c) + 2;
+  return 1 / VOICE_LOOP_STEPS;
+}
+
+/** The fused path's workgroup shape where nothing was tuned or forced: 16 outputs x 16 slices, one voice. */
+export const DEFAULT_FUSED_SHAPE: FusedShape = { C4: 4, KS: 16, VT: 1 };
+
+/**
+ * The fused path's weight storage for a run: as asked, else f16 where the adapter has shader-f16
+ * (hardware with half-precision support, where halving a bandwidth-bound step's bytes pays), else
+ * f32. The kernel itself reads f16 pairs with unpack2x16float and needs no feature. The folded
+ * products are not exact halves even for a model stored in f16, so f16 storage rounds them: the
+ * logits move by about 1e-3 (test/ops/gen-fused.test.ts measures it).
+ */
+export function fusedStorage(r: GeneratorResources, o: { weightStorage?: 'auto' | 'f32' | 'f16' }): WeightStorage {
+  if (o.weightStorage === 'f16' || o.weightStorage === 'f32') return o.weightStorage;
+  return r.engine.device.features.has('shader-f16') ? 'f16' : 'f32';
+}
+
+/**
+ * What one step of B voices costs on a plan: dispatches, and bytes of weights streamed (each voice
+ * tile re-reads the weights; f16 storage halves the big matrices; the voice loops read everything
+ * once per voice).
+ */
+export function planCost(
+  c: ModelConfig,
+  plan: { path: ResolvedPath; fused?: { shape: FusedShape; storage: WeightStorage } },
+  B: number,
+  voiceLanesF16 = false,
+): { dispatchesPerStep: number; weightBytesPerStep: number; weightStorage: WeightStorage } {
+  const { residual: R, skip: S } = c.decoder;
+  const L = decoderLayers(c);
+  const small = 4 * (4 * R + R * S + S * S + S * 257);
+  if (plan.path === 'fused' && plan.fused) {
+    const half = plan.fused.storage === 'f16' ? 2 : 4;
+    const big = L * 2 * R * 2 * R * 2 + L * R * (R + S); // past taps, gate (with the fold), res|skip
+    return {
+      dispatchesPerStep: L + 2,
+      weightBytesPerStep: (big * half + small) * Math.ceil(B / plan.fused.shape.VT),
+      weightStorage: plan.fused.storage,
+    };
+  }
+  if (plan.path === 'layered')
+    return {
+      dispatchesPerStep: 2 * L + 2,
+      weightBytesPerStep: stepWeightBytes(c) * Math.ceil(B / VOICE_TILE_OF_LAYERED),
+      weightStorage: 'f32',
+    };
+  const f16 = plan.path === 'voice-lanes' && voiceLanesF16;
+  return {
+    dispatchesPerStep: 1 / VOICE_LOOP_STEPS,
+    weightBytesPerStep: (f16 ? stepWeightBytes(c) / 2 : stepWeightBytes(c)) * B,
+    weightStorage: f16 ? 'f16' : 'f32',
+  };
 }

@@ -26,12 +26,23 @@ export interface GenerateOptions {
    * `voice-loop`: one workgroup per voice runs many steps per dispatch (small configs, widths
    * up to 256). `voice-lanes`: the same with one 8-lane subgroup per voice and no workgroup
    * memory, for CPU adapters (needs subgroups; residual and skip widths divisible by 32, up to 64
-   * and 128). `auto` (default) picks by config and adapter, as measured by `nsynth bench generate`.
+   * and 128). `fused`: L + 2 dispatches per step, each layer's residual folded into the next
+   * layer's tap and every matvec split across a workgroup (GPUs: enough workgroups at batch 1, half
+   * the dependent dispatches). `auto` (default) picks by config and adapter: measured once per
+   * adapter and cached (src/generate/tuning.ts), or by the measured rules where tuning is off.
    */
   path?: GenerationPath;
+  /**
+   * How the fused path stores its weight matrices: `f32`, or `f16` (half the bytes; rounds weights
+   * that are not exact halves, changing logits by about 1e-3). `auto` (default): f16 where every
+   * weight is exactly an f16 (a model stored so, like the shipped one), else whatever tuning chose.
+   */
+  weightStorage?: 'auto' | 'f32' | 'f16';
+  /** The fused path's workgroup shape, forcing the tuned one (C4 * KS threads, VT voices per workgroup). */
+  fusedShape?: { C4: number; KS: number; VT: number };
 }
 
-export type GenerationPath = 'auto' | 'layered' | 'voice-loop' | 'voice-lanes';
+export type GenerationPath = 'auto' | 'layered' | 'fused' | 'voice-loop' | 'voice-lanes';
 
 /** A path that runs: what `auto` resolves to. */
 export type ResolvedPath = Exclude<GenerationPath, 'auto'>;
@@ -52,6 +63,10 @@ export interface GeneratorInternals {
   voiceOffset?: number;
   /** Cap on voices per instance (normally set by the adapter's binding limit). */
   maxVoicesPerInstance?: number;
+  /** Stop after this many steps (the tuner times a few steps of a longer input). */
+  stopAfter?: number;
+  /** Told each candidate's speed while `auto` tunes the kernels for this adapter (tuning.ts). */
+  onTuning?: (line: string) => void;
 }
 
 export interface AudioChunk {

@@ -118,15 +118,19 @@ function samplingBindings(s: GenStepBuffers) {
   return { state: s.state, cond: s.cond, classes: s.classes, teacher: s.teacher, step_logits: s.stepLogits };
 }
 
-/** Start conv, skip_start and the past taps (t - 2d, t - d) of every layer, biases and conditioning folded in. */
+/**
+ * Start conv, skip_start and the past taps (t - 2d, t - d) of every layer, biases and conditioning
+ * folded in; with `pastStorage` 'f16', w.wPast holds the past taps as f16 pairs.
+ */
 export async function genStepStart(
   engine: Engine,
   p: GenStepParams,
   w: GenStepWeights,
   s: GenStepBuffers,
+  pastStorage: 'f32' | 'f16' = 'f32',
 ): Promise<Dispatch> {
   const threads = (p.L * (2 * p.R)) / 4 + (p.R + p.S) / 4;
-  const k = await engine.kernel('gen_step_start');
+  const k = await engine.kernel(pastStorage === 'f16' ? 'gen_step_start_f16' : 'gen_step_start');
   return k.prepare(
     {
       p: uniforms(p, 0),
@@ -252,6 +256,90 @@ function voiceLoopDispatch(
       all_w: all,
       ...samplingBindings(s),
     },
+    [p.B],
+  );
+}
+
+/**
+ * The fused path's workgroup shape (kernels/lib_gen_layer_fused.wgsl's override constants): C4
+ * output vec4s per workgroup, the reduction split KS ways (a power of two; C4 * KS threads, at most
+ * 256), VT voices per workgroup (at most 8, at most KS, C4 * KS * VT <= 512). Chosen per adapter by timing (src/generate/tuning.ts).
+ */
+export interface FusedShape {
+  C4: number;
+  KS: number;
+  VT: number;
+}
+
+export function checkFusedShape(s: FusedShape, R: number, S: number): void {
+  const pow2 = (n: number) => Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
+  const ok = pow2(s.C4) && pow2(s.KS) && s.C4 * s.KS <= 256 && Number.isInteger(s.VT) && s.VT >= 1 && s.VT <= 8;
+  // every voice's partials sit in workgroup memory at once (16 KB), and slice k sums voice k
+  if (!ok || s.C4 * s.KS * s.VT > 512 || s.KS < s.VT)
+    throw new Error(
+      `fused shape C4 ${s.C4} KS ${s.KS} VT ${s.VT}: C4 and KS powers of two, C4*KS <= 256, VT in 1..8, ` +
+        'C4*KS*VT <= 512, KS >= VT',
+    );
+  if ((R / 4) % s.C4 || (S / 4) % s.C4)
+    throw new Error(`fused shape C4 ${s.C4}: must divide R/4 (${R / 4}) and S/4 (${S / 4})`);
+}
+
+/** The buffers the fused path adds: the start kernel's [l | s] and the two swapping activation buffers. */
+export interface FusedBuffers {
+  /** [B][2R+S] each: [l | s | g], read by one layer and written by the next. */
+  acts: [GPUBuffer, GPUBuffer];
+}
+
+/**
+ * Layer `layer` on the fused path: its gate from the previous layer's l and g (residual folded into
+ * the tap), the previous layer's residual and skip, and l pushed into this layer's ring.
+ */
+export async function genLayerFused(
+  engine: Engine,
+  p: GenStepParams,
+  layer: number,
+  shape: FusedShape,
+  w: { gate: GPUBuffer; resSkip: GPUBuffer; small: GPUBuffer; storage: 'f32' | 'f16' },
+  s: GenStepBuffers,
+  f: FusedBuffers,
+): Promise<Dispatch> {
+  checkFusedShape(shape, p.R, p.S);
+  const k = await engine.kernel(w.storage === 'f16' ? 'gen_layer_fused_f16' : 'gen_layer_fused', {
+    C4: shape.C4,
+    WG: shape.C4 * shape.KS,
+    VT: shape.VT,
+  });
+  // layer i reads acts[(i - 1) % 2] and writes acts[i % 2]; layer 0 reads the start kernel's [l | s]
+  const aIn = layer === 0 ? s.lAndS : f.acts[(layer - 1) % 2];
+  const tiles = (p.R + p.R + p.S) / 4 / shape.C4;
+  return k.prepare(
+    {
+      p: uniforms(p, layer),
+      state: s.state,
+      past: s.past,
+      w_gate: w.gate,
+      w_res_skip: w.resSkip,
+      small_w: w.small,
+      a_in: aIn,
+      a_out: f.acts[layer % 2],
+      hist: s.hist,
+    },
+    [tiles, Math.ceil(p.B / shape.VT)],
+  );
+}
+
+/** The fused path's last dispatch: the last layer's skip, the head, sampling and feedback. */
+export async function genHeadFused(
+  engine: Engine,
+  p: GenStepParams,
+  wResSkip: GPUBuffer,
+  small: GPUBuffer,
+  s: GenStepBuffers,
+  f: FusedBuffers,
+): Promise<Dispatch> {
+  const k = await engine.kernel('gen_head_fused');
+  return k.prepare(
+    { p: uniforms(p, 0), acts: f.acts[(p.L - 1) % 2], w_res_skip: wResSkip, small_w: small, ...samplingBindings(s) },
     [p.B],
   );
 }

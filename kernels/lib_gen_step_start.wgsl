@@ -1,0 +1,103 @@
+// Fast generation, first dispatch of a step (all voices, all layers at once):
+// (a) past taps: for every layer i, past[i, b] = W_i[tap 0]^T h_i[t-2d] + W_i[tap 1]^T h_i[t-d]
+//     + cond_i(frame of t), where h_i is layer i's input history and cond_i already holds the
+//     cond_map and dilated-conv biases. None of this depends on the current step's activations,
+//     so it runs for all 30 layers in one dispatch, off the sequential path (Fast WaveNet).
+// (b) start: l = startconv(x[t-3], x[t-2], x[t-1]) and s = skip_start(l).
+// Threads [0, L*2R/4) do (a), one output vec4 each; then R/4 threads write l and S/4 threads s.
+// Each thread serves the (up to) VB voices of its voice group (grid y). The including kernel
+// (gen_step_start, gen_step_start_f16) declares the past-tap weights w_past (binding 3) and wp4.
+//! include lib_generation
+
+@group(0) @binding(0) var<uniform> p: GenParams;
+@group(0) @binding(1) var<storage, read> state: array<u32>;
+@group(0) @binding(2) var<storage, read> hist: array<f32>;
+@group(0) @binding(4) var<storage, read> cond: array<f32>;          // [B][frames][cond_stride]
+@group(0) @binding(5) var<storage, read> small_w: array<f32>;            // small weights
+@group(0) @binding(6) var<storage, read_write> past: array<vec4<f32>>; // [L][B][2R/4]
+@group(0) @binding(7) var<storage, read_write> l_and_s: array<f32>;       // [B][R+S]
+
+fn x_hist(b: u32, slot: u32) -> f32 { return bitcast<f32>(state[p.B + b * 4u + slot]); }
+
+fn start_l(b: u32, c: u32, x3: f32, x2: f32, x1: f32) -> f32 {
+  let R = p.R;
+  return small_w[p.at_start_b + c] + small_w[p.at_start_w + c] * x3 + small_w[p.at_start_w + R + c] * x2
+    + small_w[p.at_start_w + 2u * R + c] * x1;
+}
+
+const VB: u32 = 16u;   // voices per voice group: each weight read serves up to VB voices
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let t = state[0];
+  let R = p.R;
+  let R2q = (2u * R) / 4u;
+  let vg = gid.y * VB;
+  let nv = min(VB, p.B - vg);
+  let id = gid.x;
+  let n_past = p.L * R2q;
+  if (id < n_past) {
+    let i = id / R2q;
+    let o4 = id % R2q;
+    let d = dilation_of(i, p.lps);
+    let base = ring_base(i, p);
+    let s2 = t % (2u * d);            // row of t - 2d
+    let s1 = (t + d) % (2u * d);      // row of t - d
+    let f = t / p.hop;
+    let co = i * 2u * R + o4 * 4u;
+    let r2 = base + s2 * p.B * R;
+    let r1 = base + s1 * p.B * R;
+    let wb = i * 2u * R * R2q + o4;
+    if (nv == 1u) {
+      // a single voice: straight-line code, no voice loop (the batch-1 case is bandwidth-bound)
+      let cr = (vg * p.frames + f) * p.cond_stride + co;
+      var a = vec4<f32>(cond[cr], cond[cr + 1u], cond[cr + 2u], cond[cr + 3u]);
+      for (var c = 0u; c < R; c++) {
+        a = fma(vec4<f32>(hist[r2 + vg * R + c]), wp4(wb + c * R2q),
+                fma(vec4<f32>(hist[r1 + vg * R + c]), wp4(wb + (R + c) * R2q), a));
+      }
+      past[(i * p.B + vg) * R2q + o4] = a;
+      return;
+    }
+    var acc: array<vec4<f32>, VB>;
+    for (var v = 0u; v < VB; v++) {
+      if (v < nv) {
+        let cr = ((vg + v) * p.frames + f) * p.cond_stride + co;
+        acc[v] = vec4<f32>(cond[cr], cond[cr + 1u], cond[cr + 2u], cond[cr + 3u]);
+      }
+    }
+    for (var c = 0u; c < R; c++) {
+      let w0 = wp4(wb + c * R2q);
+      let w1 = wp4(wb + (R + c) * R2q);
+      for (var v = 0u; v < VB; v++) {
+        if (v < nv) {
+          let h = (vg + v) * R + c;
+          acc[v] = fma(vec4<f32>(hist[r2 + h]), w0, fma(vec4<f32>(hist[r1 + h]), w1, acc[v]));
+        }
+      }
+    }
+    for (var v = 0u; v < nv; v++) { past[(i * p.B + vg + v) * R2q + o4] = acc[v]; }
+    return;
+  }
+  let k = id - n_past;
+  let RS = R + p.S;
+  for (var v = 0u; v < nv; v++) {
+    let b = vg + v;
+    let x1 = x_hist(b, (t + 3u) % 4u);   // x[t-1]
+    let x2 = x_hist(b, (t + 2u) % 4u);   // x[t-2]
+    let x3 = x_hist(b, (t + 1u) % 4u);   // x[t-3]
+    if (k < R / 4u) {
+      for (var j = 0u; j < 4u; j++) { l_and_s[b * RS + k * 4u + j] = start_l(b, k * 4u + j, x3, x2, x1); }
+    } else if (k < (R + p.S) / 4u) {
+      let o = (k - R / 4u) * 4u;
+      let sb = p.at_skip_start_b + o;
+      var acc = vec4<f32>(small_w[sb], small_w[sb + 1u], small_w[sb + 2u], small_w[sb + 3u]);
+      for (var c = 0u; c < R; c++) {
+        let lc = start_l(b, c, x3, x2, x1);
+        let w = p.at_skip_start_w + c * p.S + o;
+        acc = fma(vec4<f32>(lc), vec4<f32>(small_w[w], small_w[w + 1u], small_w[w + 2u], small_w[w + 3u]), acc);
+      }
+      for (var j = 0u; j < 4u; j++) { l_and_s[b * RS + R + o + j] = acc[j]; }
+    }
+  }
+}

@@ -1,0 +1,94 @@
+// The fused path's weights (kernels/lib_gen_layer_fused.wgsl): per layer i the gate matrix
+// [W_cur(i) ; W_res(i-1) W_cur(i)] ([2R in][2R out]; layer 0 has no fold and keeps zeros), the
+// conditioning biases with W_cur(i) b_res(i-1) folded in, and, for f16 storage, the gate and
+// [res | skip] and past-tap matrices as f16 pairs. The products are computed on the device with the conv1d op
+// (a 1-tap conv is a matmul), so a large model pays milliseconds on a GPU rather than seconds of
+// host arithmetic; the fold's rounding is checked by the teacher-forcing tests against the decoder.
+import type { Engine } from '../gpu/engine.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { decoderLayers } from '../model/config.js';
+import type { Weights } from '../model/weights.js';
+import { conv1d } from '../ops/conv1d.js';
+import { destroyDispatches } from '../gpu/registry.js';
+import { floatsToHalf } from '../formats/half.js';
+
+/** How the fused path stores its big matrices: f32, or f16 pairs read as f32 (half the bytes). */
+export type WeightStorage = 'f32' | 'f16';
+
+export interface FusedWeights {
+  /** [L][2R][2R] gate matrices, f32 or f16 pairs. */
+  gate: Tensor;
+  /** [L][R][R+S] as f16 pairs (f16 storage), else null: the f32 one is GenWeights.wResSkip. */
+  resSkipF16: Tensor | null;
+  /** [L][2R][2R] past taps as f16 pairs for gen_step_start_f16 (f16 storage), else null (GenWeights.wPast). */
+  pastF16: Tensor | null;
+  /** The conditioning biases with the fold's constant term (replaces GenWeights.condB). */
+  condB: Tensor;
+  storage: WeightStorage;
+  release(): void;
+}
+
+function halfPairs(src: Float32Array): Uint32Array {
+  const halves = new Uint16Array(src.length + (src.length % 2));
+  halves.set(floatsToHalf(src));
+  return new Uint32Array(halves.buffer);
+}
+
+export async function buildFusedWeights(
+  engine: Engine,
+  w: Weights,
+  wResSkip: Float32Array,
+  wPast: Float32Array,
+  condB: Float32Array,
+  storage: WeightStorage,
+): Promise<FusedWeights> {
+  const c = w.config;
+  const L = decoderLayers(c);
+  const { residual: R } = c.decoder;
+  const R2 = 2 * R;
+  const gate = new Float32Array(L * R2 * R2);
+  const bias = condB.slice();
+  const x = engine.tensor([1, R, R]);
+  const Wt = engine.tensor([1, 1, R, R2]);
+  const y = engine.tensor([1, R, R2]);
+  try {
+    for (let i = 0; i < L; i++) {
+      const taps = w.get(`dilatedconv_${i + 1}/W`).data; // [1,3,R,2R]: tap t is the third
+      const cur = taps.subarray(2 * R * R2, 3 * R * R2);
+      gate.set(cur, i * R2 * R2);
+      if (i === 0) continue;
+      const res = w.get(`res_${i}/W`).data; // layer i-1's residual, [R in][R out]
+      const resB = w.get(`res_${i}/biases`).data;
+      for (let o = 0; o < R2; o++) {
+        let s = 0;
+        for (let r = 0; r < R; r++) s += resB[r] * cur[r * R2 + o];
+        bias[i * R2 + o] += s;
+      }
+      engine.write(x, res);
+      engine.write(Wt, cur);
+      const d = await conv1d(engine, x, Wt, null, y, { taps: 1 });
+      engine.run([d]);
+      gate.set(await engine.read(y), (i * R2 + R) * R2);
+      destroyDispatches([d]);
+    }
+  } finally {
+    for (const t of [x, Wt, y]) t.release();
+  }
+  const g =
+    storage === 'f16'
+      ? engine.upload(halfPairs(gate), [gate.length / 2], 'gen/fused_gate_f16')
+      : engine.upload(gate, [L, R2, R2], 'gen/fused_gate');
+  const rs = storage === 'f16' ? engine.upload(halfPairs(wResSkip), [wResSkip.length / 2], 'gen/res_skip_f16') : null;
+  const pp = storage === 'f16' ? engine.upload(halfPairs(wPast), [wPast.length / 2], 'gen/past_f16') : null;
+  const cb = engine.upload(bias, [bias.length], 'gen/fused_cond_b');
+  return {
+    gate: g,
+    resSkipF16: rs,
+    pastF16: pp,
+    condB: cb,
+    storage,
+    release: () => {
+      for (const t of [g, rs, pp, cb]) t?.release();
+    },
+  };
+}

@@ -1,0 +1,201 @@
+// Which generation kernels run best on this adapter, found by timing them at first use and
+// remembered per adapter. The candidates are the path the measured rules pick (route.ts choosePath)
+// and the fused path in the workgroup shapes below; each runs a few real steps of the model at the
+// batch asked (rounded up to a power of two), the fastest wins, and the choice is stored under a key
+// naming the adapter, the config's widths, the batch bucket and the weight storage: in Node in a
+// JSON file (tuning-file.ts), in a browser in localStorage, else for the session.
+import { conditioningWidth, decoderLayers, type ModelConfig } from '../model/config.js';
+import type { FusedShape } from '../ops/gen-step.js';
+import type { Engine } from '../gpu/engine.js';
+import type { WeightStorage } from './fused-weights.js';
+import type { GenerateOptions, GeneratorInternals, GeneratorResources, ResolvedPath } from './types.js';
+
+/**
+ * The fused path's workgroup shapes the tuner tries: from one output vec4 per workgroup with a
+ * 64-way split reduction (the most workgroups at batch 1, for wide GPUs) to 8 outputs x 8 slices
+ * (fewer, fatter workgroups, for CPU adapters), with voice tiles of 1, 4 and 8.
+ */
+export const FUSED_SHAPES: FusedShape[] = [
+  { C4: 1, KS: 64, VT: 1 },
+  { C4: 2, KS: 32, VT: 1 },
+  { C4: 4, KS: 16, VT: 1 },
+  { C4: 8, KS: 8, VT: 1 },
+  { C4: 4, KS: 16, VT: 4 },
+  { C4: 8, KS: 16, VT: 4 },
+  { C4: 8, KS: 8, VT: 8 },
+];
+
+/** Bump when the kernels change in a way that makes stored choices stale. */
+const TUNING_VERSION = 1;
+
+/** A generation plan: the path, and on the fused path its shape and weight storage. */
+export interface Plan {
+  path: ResolvedPath;
+  fused?: { shape: FusedShape; storage: WeightStorage };
+}
+
+export interface TunedEntry extends Plan {
+  /** Steps per second of the winner and of every candidate, as measured (for reports). */
+  stepsPerSecond: number;
+  candidates: { label: string; stepsPerSecond: number }[];
+  measuredAt: string;
+}
+
+/** Where choices are remembered. */
+export interface TuningStore {
+  get(key: string): TunedEntry | undefined;
+  set(key: string, entry: TunedEntry): void;
+}
+
+class MemoryStore implements TuningStore {
+  private map = new Map<string, TunedEntry>();
+  get(key: string) {
+    return this.map.get(key);
+  }
+  set(key: string, e: TunedEntry) {
+    this.map.set(key, e);
+  }
+}
+
+class LocalStorageStore implements TuningStore {
+  constructor(private ls: Storage) {}
+  get(key: string) {
+    const v = this.ls.getItem(`nsynth-tuning:${key}`);
+    try {
+      return v ? (JSON.parse(v) as TunedEntry) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  set(key: string, e: TunedEntry) {
+    try {
+      this.ls.setItem(`nsynth-tuning:${key}`, JSON.stringify(e));
+    } catch {
+      // storage full or denied: the choice holds for this session only
+    }
+  }
+}
+
+let store: Promise<TuningStore> | null = null;
+
+/** The default store: a JSON file in Node (NSYNTH_TUNING_CACHE, else ~/.cache), localStorage in a browser. */
+function defaultStore(): Promise<TuningStore> {
+  store ??= (async () => {
+    const g = globalThis as { process?: { versions?: { node?: string } }; localStorage?: Storage };
+    if (g.process?.versions?.node) {
+      const { fileStore } = await import('./tuning-file.js');
+      const s = fileStore();
+      if (s) return s;
+    }
+    if (g.localStorage) return new LocalStorageStore(g.localStorage);
+    return new MemoryStore();
+  })();
+  return store;
+}
+
+/** Replaces where choices are kept (tests; an app that keeps its own settings). */
+export function setTuningStore(s: TuningStore | null): void {
+  store = s ? Promise.resolve(s) : null;
+}
+
+/** Whether `auto` may time kernels: NSYNTH_TUNING=off (Node) keeps the measured rules alone. */
+export function tuningEnabled(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.NSYNTH_TUNING !== 'off';
+}
+
+/** Batches share a choice within a power of two (1, 2, 4, ... 256 and above). */
+export function batchBucket(B: number): number {
+  return Math.min(256, 2 ** Math.ceil(Math.log2(Math.max(1, B))));
+}
+
+export function tuningKey(engine: Engine, c: ModelConfig, B: number, storage: WeightStorage): string {
+  const a = engine.adapter;
+  const d = c.decoder;
+  return [
+    `v${TUNING_VERSION}`,
+    a.vendor,
+    a.architecture,
+    a.device,
+    a.description,
+    a.backend,
+    `R${d.residual}S${d.skip}L${decoderLayers(c)}x${d.layersPerStage}`,
+    `B${batchBucket(B)}`,
+    storage,
+  ].join('|');
+}
+
+/** The fused shapes worth timing at a batch: voice tiles only where there are voices to share them. */
+export function shapesFor(c: ModelConfig, B: number): FusedShape[] {
+  const { residual: R, skip: S } = c.decoder;
+  return FUSED_SHAPES.filter((s) => (R / 4) % s.C4 === 0 && (S / 4) % s.C4 === 0).filter((s) =>
+    B <= 2 ? s.VT === 1 : s.VT > 1 || (s.C4 === 4 && s.KS === 16),
+  );
+}
+
+export function planLabel(p: Plan): string {
+  if (p.path !== 'fused' || !p.fused) return p.path;
+  const { shape: s, storage } = p.fused;
+  return `fused ${storage} ${s.C4 * 4}x${s.KS}${s.VT > 1 ? ` v${s.VT}` : ''}`;
+}
+
+type Runner = (plan: Plan, steps: number, o: GenerateOptions & GeneratorInternals) => Promise<void>;
+
+/**
+ * Times every candidate at batch B (real steps of this model on this adapter) and returns the
+ * fastest, stored for next time. `run` generates `steps` steps of B one-frame voices with a plan.
+ */
+export async function tune(
+  r: GeneratorResources,
+  B: number,
+  rulePath: ResolvedPath,
+  storage: WeightStorage,
+  run: Runner,
+  onLog?: (line: string) => void,
+): Promise<TunedEntry> {
+  const key = tuningKey(r.engine, r.config, B, storage);
+  const s = await defaultStore();
+  const have = s.get(key);
+  if (have) return have;
+  const bucket = batchBucket(B);
+  const candidates: Plan[] = [
+    { path: rulePath },
+    ...shapesFor(r.config, bucket).map((shape) => ({ path: 'fused' as const, fused: { shape, storage } })),
+  ];
+  const results: { plan: Plan; label: string; stepsPerSecond: number }[] = [];
+  for (const plan of candidates) {
+    await run(plan, 2, {}); // compiles the pipelines, packs the weights
+    // about 0.1 s of steps (at least 4): enough to average a GPU's microsecond steps, short on a CPU
+    let steps = 4;
+    let t = await timed(() => run(plan, steps, {}));
+    if (t < 0.1) {
+      steps = Math.min(512, Math.max(4, Math.ceil((steps * 0.1) / Math.max(t, 1e-4))));
+      t = await timed(() => run(plan, steps, {}));
+    }
+    const label = planLabel(plan);
+    results.push({ plan, label, stepsPerSecond: steps / t });
+    onLog?.(`tuning ${r.config.name} batch ${bucket}: ${label} ${(steps / t).toFixed(1)} steps/s`);
+  }
+  results.sort((a, b) => b.stepsPerSecond - a.stepsPerSecond);
+  const best = results[0];
+  const entry: TunedEntry = {
+    ...best.plan,
+    stepsPerSecond: best.stepsPerSecond,
+    candidates: results.map(({ label, stepsPerSecond }) => ({ label, stepsPerSecond })),
+    measuredAt: new Date().toISOString(),
+  };
+  s.set(key, entry);
+  return entry;
+}
+
+async function timed(f: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  await f();
+  return (performance.now() - t0) / 1000;
+}
+
+/** One frame of conditioning input per voice (zeros: the cost does not depend on the values). */
+export function tuningInput(c: ModelConfig, B: number): { frames: number; cond: Float32Array } {
+  const frames = Math.ceil(512 / c.hop) + 1;
+  return { frames, cond: new Float32Array(B * frames * conditioningWidth(c)) };
+}

@@ -1,0 +1,91 @@
+// Kernel choice by timing (src/generate/tuning.ts): `auto` times the rule's path and the fused
+// shapes once per adapter, config and batch bucket, keeps the fastest, and reuses it; Node keeps the
+// choices in a JSON file that survives a bad file. What wins is the adapter's business, so the test
+// checks the bookkeeping and that the chosen plan generates what that plan generates when forced.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testEngine } from './helpers.js';
+import { collect, note } from './generate-helpers.js';
+import { modelFromWeights } from '../src/nsynth.js';
+import { getConfig } from '../src/model/config.js';
+import { initWeights } from '../src/model/weights.js';
+import { resolvePlan } from '../src/generate/fast.js';
+import {
+  batchBucket,
+  planLabel,
+  setTuningStore,
+  shapesFor,
+  type TunedEntry,
+  tuningKey,
+} from '../src/generate/tuning.js';
+import { fileStore } from '../src/generate/tuning-file.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-tuning-'));
+beforeAll(() => {
+  process.env.NSYNTH_TUNING = 'on';
+  process.env.NSYNTH_TUNING_CACHE = path.join(dir, 'tuning.json');
+});
+afterAll(() => {
+  process.env.NSYNTH_TUNING = 'off';
+  setTuningStore(null);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('kernel tuning', () => {
+  it('batch buckets, keys and the shapes tried', () => {
+    expect([1, 2, 3, 16, 17, 1000].map(batchBucket)).toEqual([1, 2, 4, 16, 32, 256]);
+    const c = getConfig('h128_bo16');
+    expect(shapesFor(c, 1).every((s) => s.VT === 1)).toBe(true);
+    expect(shapesFor(c, 16).some((s) => s.VT > 1)).toBe(true);
+    expect(planLabel({ path: 'fused', fused: { shape: { C4: 4, KS: 16, VT: 4 }, storage: 'f16' } })).toBe(
+      'fused f16 16x16 v4',
+    );
+  });
+
+  it('auto times the candidates once, keeps the fastest in the cache file, and generates as that plan', async () => {
+    const e = await testEngine();
+    setTuningStore(null); // the file store at NSYNTH_TUNING_CACHE
+    const c = getConfig('h128_bo16');
+    const model = await modelFromWeights(e, initWeights(c, 61, { biasScale: 0.1 }));
+    const r = model.generatorResources();
+    const lines: string[] = [];
+    const plan = await resolvePlan(r, 2, { weightStorage: 'f32', onTuning: (l) => lines.push(l) });
+    // the rule's path and every fused shape for the bucket were timed
+    expect(lines.length).toBe(1 + shapesFor(c, 2).length);
+    const stored = JSON.parse(fs.readFileSync(process.env.NSYNTH_TUNING_CACHE!, 'utf8')) as Record<string, TunedEntry>;
+    const entry = stored[tuningKey(e, c, 2, 'f32')];
+    expect(entry.path).toBe(plan.path);
+    expect(entry.candidates.length).toBe(lines.length);
+    expect(entry.stepsPerSecond).toBe(Math.max(...entry.candidates.map((x) => x.stepsPerSecond)));
+    expect(entry.candidates[0].label).toBe(planLabel(plan));
+    // the same bucket again: no timing
+    const again = await resolvePlan(r, 2, { weightStorage: 'f32', onTuning: (l) => lines.push(l) });
+    expect(planLabel(again)).toBe(planLabel(plan));
+    expect(lines.length).toBe(1 + shapesFor(c, 2).length);
+    // auto generates exactly what the chosen plan generates when forced
+    const emb = await model.encode([note(3, 512), note(4, 512)]);
+    const auto = await collect(model.stream(emb, { seed: 2, weightStorage: 'f32' }));
+    const forced = await collect(
+      model.stream(emb, { seed: 2, path: plan.path, fusedShape: plan.fused?.shape, weightStorage: 'f32' }),
+    );
+    expect(auto.flatMap((ch) => ch.classes.map((a) => Array.from(a)))).toEqual(
+      forced.flatMap((ch) => ch.classes.map((a) => Array.from(a))),
+    );
+    model.dispose();
+  });
+
+  it('a corrupt or unwritable cache file is not an error', () => {
+    const file = path.join(dir, 'bad.json');
+    fs.writeFileSync(file, '{ not json');
+    process.env.NSYNTH_TUNING_CACHE = file;
+    const s = fileStore()!;
+    expect(s.get('anything')).toBeUndefined();
+    const entry: TunedEntry = { path: 'layered', stepsPerSecond: 1, candidates: [], measuredAt: 'now' };
+    s.set('k', entry);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).k.path).toBe('layered');
+    process.env.NSYNTH_TUNING_CACHE = path.join(file, 'cannot', 'be', 'a', 'dir.json');
+    expect(() => fileStore()!.set('k', entry)).not.toThrow();
+  });
+});

@@ -1,7 +1,8 @@
 // Builds the browser side: dist/browser/nsynth.js, an ES module of the whole library with the WGSL
 // kernels and the stream player's AudioWorklet inlined as strings and Node-only modules replaced by
-// stubs; and the demo page (demo/ -> dist/demo/: index.html, style.css and demo.js, the page's
-// code bundled with the library), which tools/demo-web.mjs serves.
+// stubs; dist/browser/bench.js, the page side of `nsynth bench generate --browser`; and the demo
+// page (demo/ -> dist/demo/: index.html, style.css and demo.js, the page's code bundled with the
+// library), which tools/demo-web.mjs serves.
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -47,8 +48,8 @@ const virtualModules = {
       loader: 'js',
       watchFiles: workletInputs,
     }));
-    // Node-only modules: the file-system weights reader/writer.
-    build.onResolve({ filter: /(weights-node|atomic-write|package-root)\.js$/ }, () => ({
+    // Node-only modules: the file-system weights reader/writer and the tuned-kernel file store.
+    build.onResolve({ filter: /(weights-node|atomic-write|package-root|tuning-file)\.js$/ }, () => ({
       path: path.join(root, 'src/browser/node-stub.ts'),
     }));
   },
@@ -72,6 +73,15 @@ await esbuild.build({
   outfile: path.join(root, 'dist/browser/nsynth.js'),
 });
 console.log('built dist/browser/nsynth.js');
+
+// The benchmark's page code is a bundle of its own (loaded by src/bench/browser.ts's page), so the
+// library's bundle, which every page using the library loads, carries no benchmark code.
+await esbuild.build({
+  ...common,
+  entryPoints: [path.join(root, 'src/browser/bench-entry.ts')],
+  outfile: path.join(root, 'dist/browser/bench.js'),
+});
+console.log('built dist/browser/bench.js');
 
 const demoOut = path.join(root, 'dist/demo');
 await esbuild.build({

@@ -3,18 +3,22 @@
 // weight bandwidth reached against the adapter's measured read ceiling, and in the same run the
 // naive generator for one voice (speed-up = aggregate samples/s over it) and, where python3 with
 // NumPy is installed, a NumPy/OpenBLAS step at the same batch, for the ratios.
-import { lanesOf } from '../gpu/lanes.js';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engine } from '../gpu/engine.js';
 import { loadModel, randomModel } from '../nsynth.js';
-import { getConfig, decoderLayers } from '../model/config.js';
-import { choosePath, dispatchesPerStep, VOICE_TILE } from '../generate/route.js';
-import { naiveGenerate } from '../generate/naive.js';
-import { Rng } from '../util/rng.js';
+import { getConfig, decoderLayers, type ModelConfig } from '../model/config.js';
+import { stepWeightBytes } from '../generate/route.js';
+import type { GenerationPath } from '../generate/types.js';
+import { writeFileAtomic } from '../formats/atomic-write.js';
+import { flopsPerSample, generateBenchPlot } from './plot.js';
 import { packageRoot } from '../util/package-root.js';
-import { ceilingsHeader, measureCeilings } from './probes.js';
+import { measureGeneration, type GenerateBenchRow } from './generate-core.js';
+import { type AdapterCeilings, ceilingsHeader, measureCeilings } from './probes.js';
+
+// The row is defined with the measurement (generate-core.ts), which the browser bundle includes.
+export type { GenerateBenchRow } from './generate-core.js';
 
 export interface GenerateBenchOptions {
   config: string;
@@ -24,27 +28,12 @@ export interface GenerateBenchOptions {
   seconds: number;
   naiveSteps: number;
   json: boolean;
-}
-
-export interface GenerateBenchRow {
-  config: string;
-  adapter: string;
-  batch: number;
-  samplesPerSecond: number;
-  aggregateSamplesPerSecond: number;
-  realtimeFactor: number;
-  dispatchesPerStep: number;
-  path: string;
-  /** How the path stores its weights: 'f16' where voice-lanes reads exact f16 pairs, else 'f32'. */
-  weightStorage: 'f32' | 'f16';
-  naiveSamplesPerSecond: number;
-  speedupOverNaive: number;
-  weightGBps: number;
-  weightBandwidthFraction: number;
-  numpySamplesPerSecond: number | null;
-  ratioToNumpy: number | null;
-  readCeilingGBps: number;
-  fmaCeilingGflops: number;
+  /** Force a generation path (default `auto`). */
+  path?: GenerationPath;
+  /** The fused path's weight storage (default `auto`). */
+  weightStorage?: 'auto' | 'f32' | 'f16';
+  /** Draw aggregate samples/s against batch with the adapter's ceilings to this PNG (and an SVG beside it). */
+  plot?: string;
 }
 
 function numpyStep(R: number, S: number, L: number, lps: number, B: number, steps: number): number | null {
@@ -66,93 +55,86 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
   const ceilings = await measureCeilings(engine);
   const model = o.model ? await loadModel(engine, o.model) : await randomModel(engine, getConfig(o.config), 1);
   const c = model.config;
-  const resources = model.generatorResources();
-  const weightBytes = [resources.gen.wPast, resources.gen.wCur, resources.gen.wResSkip, resources.gen.small].reduce(
-    (n, t) => n + t.bytes,
-    0,
-  );
-  const frames = Math.max(1, Math.round((o.seconds * c.sampleRate) / c.hop));
-  // The naive generator once, for one voice (it re-runs the decoder over 6141 samples of context
-  // per sample for h512_bo16, so a few samples are enough to time it).
-  const naiveEmb = {
-    data: Float32Array.from({ length: frames * c.bottleneck }, (_, i) => Math.sin(i)),
-    shape: [frames, c.bottleneck],
-  };
-  const steps = Math.max(1, Math.min(o.naiveSteps, frames * c.hop));
-  // Pitch-conditioned configs get MIDI 60 for every voice (the pitch does not change the cost).
-  const pitch = c.pitchConditioning ? 60 : undefined;
-  const n0 = performance.now();
-  await naiveGenerate(model, naiveEmb, { steps, seed: 1, pitch });
-  const naivePerVoice = steps / ((performance.now() - n0) / 1000);
-  const rows: GenerateBenchRow[] = [];
-  for (const B of o.batches) {
-    if (!Number.isInteger(B) || B < 1) throw new Error(`bad batch size ${B}`);
-    const rng = new Rng(B);
-    const emb = {
-      data: Float32Array.from({ length: B * frames * c.bottleneck }, () => rng.uniform(-1, 1)),
-      shape: [B, frames, c.bottleneck],
-    };
-    await model.generate(
-      { data: emb.data.subarray(0, B * c.bottleneck), shape: [B, 1, c.bottleneck] },
-      { stepsPerSubmit: 8, chunkSize: 64, pitch },
-    ); // warm-up: pipelines, packing
-    const T = frames * c.hop;
-    const t0 = performance.now();
-    await model.generate(emb, { seed: 1, pitch });
-    const s = (performance.now() - t0) / 1000;
-    const perVoice = T / s;
-    // the layered kernels read the weights once per voice tile; the voice-loop path once per voice
-    const path = choosePath(c, 'auto', B, lanesOf(engine));
-    const reads = path === 'layered' ? Math.ceil(B / VOICE_TILE) : B;
-    const weightStorage = path === 'voice-lanes' && resources.gen.allF16 ? 'f16' : 'f32';
-    const weightGBps = ((weightStorage === 'f16' ? weightBytes / 2 : weightBytes) * reads * (T / s)) / 1e9;
+  let rows: GenerateBenchRow[];
+  try {
+    rows = await measureGeneration(engine, model, {
+      batches: o.batches,
+      seconds: o.seconds,
+      naiveSteps: o.naiveSteps,
+      ceilings,
+      path: o.path,
+      weightStorage: o.weightStorage,
+      // the kernels timed under `auto` (once per adapter, config and batch bucket), on stderr
+      onTuning: (line) => console.error(line),
+    });
+  } finally {
+    model.dispose();
+  }
+  // NumPy runs after all the GPU timing, so neither competes with the other for the cores.
+  for (const r of rows) {
     const np = numpyStep(
       c.decoder.residual,
       c.decoder.skip,
       decoderLayers(c),
       c.decoder.layersPerStage,
-      B,
-      Math.max(8, Math.min(200, Math.round(perVoice))),
+      r.batch,
+      Math.max(8, Math.min(200, Math.round(r.samplesPerSecond))),
     );
-    rows.push({
-      config: c.name,
-      adapter: engine.adapter.name,
-      batch: B,
-      samplesPerSecond: perVoice,
-      aggregateSamplesPerSecond: perVoice * B,
-      realtimeFactor: perVoice / c.sampleRate,
-      dispatchesPerStep: dispatchesPerStep(c, 'auto', B, lanesOf(engine)),
-      path,
-      weightStorage,
-      naiveSamplesPerSecond: naivePerVoice,
-      speedupOverNaive: (perVoice * B) / naivePerVoice,
-      weightGBps,
-      weightBandwidthFraction: weightGBps / ceilings.readGBps,
-      numpySamplesPerSecond: np,
-      ratioToNumpy: np ? perVoice / np : null,
-      readCeilingGBps: ceilings.readGBps,
-      fmaCeilingGflops: ceilings.fmaGflops,
-    });
+    r.numpySamplesPerSecond = np;
+    r.ratioToNumpy = np ? r.samplesPerSecond / np : null;
   }
-  model.dispose();
-  if (o.json) {
-    console.log(JSON.stringify(rows, null, 2));
-  } else {
-    console.log(ceilingsHeader(engine.adapter.name, ceilings));
-    console.log(`config ${c.name}; ${o.seconds} s per batch size`);
-    console.log(
-      'batch  path             samples/s/voice  aggregate  realtime  dispatches/step  weights GB/s (of read ceiling)  naive (1 voice)  speed-up  NumPy samples/s/voice  ratio',
-    );
-    for (const r of rows) {
-      console.log(
-        `${String(r.batch).padStart(5)}  ${`${r.path}${r.weightStorage === 'f16' ? ' f16' : ''}`.padEnd(15)}  ${r.samplesPerSecond.toFixed(1).padStart(15)}  ${r.aggregateSamplesPerSecond.toFixed(1).padStart(9)}  ${r.realtimeFactor.toFixed(4).padStart(8)}  ` +
-          `${(r.dispatchesPerStep < 1 ? r.dispatchesPerStep.toFixed(3) : String(r.dispatchesPerStep)).padStart(15)}  ${r.weightGBps.toFixed(2).padStart(12)} (${(100 * r.weightBandwidthFraction).toFixed(0)}%)`.padEnd(
-            33,
-          ) +
-          `  ${r.naiveSamplesPerSecond.toFixed(2).padStart(15)}  ${r.speedupOverNaive.toFixed(0).padStart(7)}x  ` +
-          `${r.numpySamplesPerSecond?.toFixed(1).padStart(21) ?? '                    -'}  ${r.ratioToNumpy ? `${r.ratioToNumpy.toFixed(2)}x` : '-'}`,
-      );
-    }
-  }
+  if (o.plot) writeGeneratePlot(o.plot, rows, c);
+  if (o.json) console.log(JSON.stringify(rows, null, 2));
+  else printGenerateTable(rows, o.seconds, ceilings);
   return rows;
+}
+
+/**
+ * The table `nsynth bench generate` prints. Without `ceilings` (rows from a browser, where the
+ * dispatch cost is not handed back) the header gives the read and FMA ceilings the rows carry.
+ */
+/** `--plot OUT.png`: the rows (and any peers') aggregate samples/s against batch, with the ceilings; an SVG beside it. */
+export function writeGeneratePlot(
+  file: string,
+  rows: GenerateBenchRow[],
+  c: ModelConfig,
+  peers: { peer: string; batch: number; aggregateSamplesPerSecond: number }[] = [],
+): void {
+  const first = rows[0];
+  if (!first) return;
+  const { svg, png } = generateBenchPlot({
+    rows,
+    peers,
+    ceilings: { readGBps: first.readCeilingGBps, fmaGflops: first.fmaCeilingGflops },
+    stepWeightBytes: stepWeightBytes(c),
+    flopsPerSample: flopsPerSample(c),
+    title: `nsynth bench generate, ${c.name}, on ${first.adapter}`,
+  });
+  writeFileAtomic(file, png);
+  writeFileAtomic(file.replace(/\.png$/i, '') + '.svg', svg);
+  console.error(`wrote ${file}`);
+}
+
+export function printGenerateTable(rows: GenerateBenchRow[], seconds: number, ceilings?: AdapterCeilings): void {
+  const first = rows[0];
+  if (!first) return;
+  console.log(
+    ceilings
+      ? ceilingsHeader(first.adapter, ceilings)
+      : `adapter: ${first.adapter}\nceilings: read ${first.readCeilingGBps.toFixed(2)} GB/s, FMA ${first.fmaCeilingGflops.toFixed(1)} GFLOP/s`,
+  );
+  console.log(`config ${first.config}; ${seconds} s per batch size`);
+  console.log(
+    'batch  kernels                 samples/s/voice  aggregate  realtime  dispatches/step  weights GB/s (of read ceiling)  naive (1 voice)  speed-up  NumPy samples/s/voice  ratio',
+  );
+  for (const r of rows) {
+    console.log(
+      `${String(r.batch).padStart(5)}  ${(r.kernel ?? `${r.path}${r.weightStorage === 'f16' ? ' f16' : ''}`).padEnd(22)}  ${r.samplesPerSecond.toFixed(1).padStart(15)}  ${r.aggregateSamplesPerSecond.toFixed(1).padStart(9)}  ${r.realtimeFactor.toFixed(4).padStart(8)}  ` +
+        `${(r.dispatchesPerStep < 1 ? r.dispatchesPerStep.toFixed(3) : String(r.dispatchesPerStep)).padStart(15)}  ${r.weightGBps.toFixed(2).padStart(12)} (${(100 * r.weightBandwidthFraction).toFixed(0)}%)`.padEnd(
+          33,
+        ) +
+        `  ${r.naiveSamplesPerSecond.toFixed(2).padStart(15)}  ${r.speedupOverNaive.toFixed(0).padStart(7)}x  ` +
+        `${r.numpySamplesPerSecond?.toFixed(1).padStart(21) ?? '                    -'}  ${r.ratioToNumpy ? `${r.ratioToNumpy.toFixed(2)}x` : '-'}`,
+    );
+  }
 }

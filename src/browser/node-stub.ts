@@ -7,3 +7,6 @@ export const writeWeightsDir = unavailable;
 export const writeFileAtomic = unavailable;
 export const writeDirAtomic = unavailable;
 export const packageRoot = unavailable;
+// The tuned-kernel file store (src/generate/tuning-file.ts): a browser keeps choices in localStorage.
+export const fileStore = (): null => null;
+export const tuningCachePath = unavailable;

@@ -1,13 +1,15 @@
 // `nsynth bench ...`: the benchmarks in src/bench/, each naming the adapter and measuring its
 // ceilings in the same run.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { configConvShapes, runConvTilesBench } from '../../bench/conv-tiles.js';
 import { getConfig } from '../../model/config.js';
 import { runForwardBench } from '../../bench/forward.js';
-import { runGenerateBench } from '../../bench/generate.js';
+import { printGenerateTable, runGenerateBench } from '../../bench/generate.js';
+import { runGenerateBenchInBrowser, type BrowserAdapter } from '../../bench/browser.js';
 import { runTrainBench } from '../../bench/train.js';
 import { runSoak } from '../../bench/soak.js';
 import type { Engine } from '../../gpu/engine.js';
+import type { GenerationPath } from '../../generate/types.js';
 import { benchConfigName, defaultModelDir, examples, int, intList, num, withEngine, MAX_SECONDS } from '../options.js';
 import { printJson } from '../output.js';
 import { runInfo } from '../run-info.js';
@@ -84,28 +86,86 @@ function generate(): Command {
     .option('--batch <list>', 'comma-separated batch sizes', intList('--batch', 1, 4096), [1, 4, 16])
     .option('--seconds <s>', 'audio generated per batch size', num('--seconds', 0, MAX_SECONDS, true), 0.25)
     .option('--naive-steps <n>', 'samples the naive generator makes (it is slow)', int('--naive-steps', 1), 8)
+    .addOption(
+      new Option(
+        '--browser [adapter]',
+        "run it in headless Chromium instead of Node: on SwiftShader, or on the adapter Chromium picks itself ('default')",
+      ).choices(['swiftshader', 'default']),
+    )
+    .option('--chromium <path>', 'the Chromium binary for --browser (default: $CHROMIUM_PATH, else /usr/bin/chromium)')
+    .addOption(
+      new Option(
+        '--path <path>',
+        "force the generation kernels (default 'auto': the rules, or the kernels timed once for this adapter)",
+      ).choices(['auto', 'layered', 'fused', 'voice-loop', 'voice-lanes']),
+    )
+    .addOption(
+      new Option(
+        '--weights <storage>',
+        "the fused path's weight storage ('auto': f16 where the adapter has shader-f16)",
+      ).choices(['auto', 'f32', 'f16']),
+    )
+    .option(
+      '--plot <file.png>',
+      'also draw samples/s against batch with the adapter ceilings (an SVG is written beside it)',
+    )
     .option('--json', JSON_HELP)
     .addHelpText(
       'after',
       examples(
         'nsynth bench generate --config tiny --batch 1,4,16 --seconds 0.25',
         'nsynth bench generate --config default --batch 1 --seconds 1 --json',
+        'nsynth bench generate --config tiny --batch 1,4 --seconds 0.25 --browser',
+        'nsynth bench generate --config h512_bo16 --batch 1,16 --seconds 0.032 --naive-steps 1 --path fused --weights f16',
+        'nsynth bench generate --config tiny --batch 1,2,4,8 --plot gen.png',
       ),
     )
     .action(
       async (
-        o: { config: string; model?: string; batch: number[]; seconds: number; naiveSteps: number; json?: boolean },
+        o: {
+          config: string;
+          model?: string;
+          batch: number[];
+          seconds: number;
+          naiveSteps: number;
+          browser?: true | BrowserAdapter;
+          chromium?: string;
+          path?: GenerationPath;
+          weights?: 'auto' | 'f32' | 'f16';
+          plot?: string;
+          json?: boolean;
+        },
         cmd: Command,
       ) => {
+        // `--config default` measures the shipped default model itself.
+        const config = o.config === 'default' ? benchConfigName('default') : o.config;
+        const model = o.model ?? (o.config === 'default' ? defaultModelDir() : undefined);
+        if (o.browser) {
+          // Chromium brings its own WebGPU: no engine in Node, and the rows name Chrome's adapter.
+          const rows = await runGenerateBenchInBrowser({
+            config,
+            model,
+            batches: o.batch,
+            seconds: o.seconds,
+            naiveSteps: o.naiveSteps,
+            chromium: o.chromium,
+            adapter: o.browser === true ? 'swiftshader' : o.browser,
+          });
+          if (o.json) printJson(withRunInfo(rows, runInfo(rows[0]?.adapter ?? 'Chromium')));
+          else printGenerateTable(rows, o.seconds);
+          return;
+        }
         await runBench(cmd, o.json, (engine) =>
           runGenerateBench(engine, {
-            // `--config default` measures the shipped default model itself.
-            config: o.config === 'default' ? benchConfigName('default') : o.config,
-            model: o.model ?? (o.config === 'default' ? defaultModelDir() : undefined),
+            config,
+            model,
             batches: o.batch,
             seconds: o.seconds,
             naiveSteps: o.naiveSteps,
             json: false, // runBench prints the JSON, with the run's provenance
+            path: o.path,
+            weightStorage: o.weights,
+            plot: o.plot,
           }),
         );
       },

@@ -1,0 +1,94 @@
+// bench/gpu-check.sh in its quick mode on whatever adapter the tests use (lavapipe here): every step
+// passes and the one JSON file it writes has the machine, the run's provenance and each step's
+// parsed output. The full run is for a GPU machine; this only checks the script's plumbing.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(__dirname, '..');
+
+/** Runs bash SCRIPT ARGS asynchronously (a synchronous child would starve the vitest worker). */
+function runBash(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const err: Buffer[] = [];
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stderr: Buffer.concat(err).toString('utf8') }));
+  });
+}
+
+interface StepResult {
+  ok: boolean;
+  exitCode?: number;
+  skipped?: string;
+  command: string | null;
+  output?: unknown;
+  stderrTail?: string;
+}
+
+describe('bench/gpu-check.sh', () => {
+  it('writes one JSON file with every step in quick mode', { timeout: 120_000 }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpu-check-'));
+    const out = path.join(dir, 'check.json');
+    const r = await runBash(['bench/gpu-check.sh', out], {
+      ...process.env,
+      GPU_CHECK_QUICK: '1',
+      // No apt-get from a test, and no NumPy timing (not what is checked here).
+      GPU_CHECK_SETUP: '0',
+      GPU_CHECK_NUMPY: '0',
+      GPU_CHECK_BUDGET_S: '110',
+      NSYNTH_ADAPTER: process.env.NSYNTH_ADAPTER ?? 'auto',
+    });
+    expect(fs.existsSync(out), r.stderr).toBe(true);
+    const report = JSON.parse(fs.readFileSync(out, 'utf8')) as {
+      machine: { uname: string; cpu: string | null; cpuCount: number; gpus: unknown };
+      node: string;
+      commit: string | null;
+      started: string;
+      finished: string;
+      settings: { quick: boolean };
+      failedSteps: string[];
+      results: Record<string, StepResult>;
+    };
+    expect(report.failedSteps, r.stderr).toEqual([]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(report.machine.uname).toMatch(/Linux/);
+    expect(report.machine.cpuCount).toBeGreaterThan(0);
+    expect(report.node).toBe(process.version);
+    expect(report.settings.quick).toBe(true);
+    expect(Date.parse(report.finished)).toBeGreaterThanOrEqual(Date.parse(report.started));
+    expect(Object.keys(report.results)).toEqual([
+      'setup',
+      'build',
+      'adapter',
+      'generate_big',
+      'generate_default',
+      'train',
+      'plot',
+    ]);
+
+    const adapter = report.results.adapter.output as { adapter: { name: string }; ceilings: { readGBps: number } };
+    expect(adapter.adapter.name).toBeTruthy();
+    expect(adapter.ceilings.readGBps).toBeGreaterThan(0);
+    for (const name of ['generate_big', 'generate_default']) {
+      const rows = report.results[name].output as {
+        batch: number;
+        aggregateSamplesPerSecond: number;
+        commit: unknown;
+      }[];
+      expect(rows.map((row) => row.batch)).toEqual([1]);
+      expect(rows[0].aggregateSamplesPerSecond).toBeGreaterThan(0);
+    }
+    const train = report.results.train.output as { rows: { config: string }[] };
+    expect(train.rows.map((row) => row.config)).toEqual(['tiny']);
+    // The picture of each generation run lies beside the JSON (where dist/ has the plot module).
+    const plot = report.results.plot;
+    if (!plot.skipped)
+      for (const file of (plot.output as { files: string[] }).files)
+        expect(fs.statSync(file).size).toBeGreaterThan(1000);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

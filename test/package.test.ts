@@ -39,6 +39,8 @@ const ALLOWED = [
   // Only the declarations of src/browser/ (the bundle's types): its .js imports the bundler's virtual: modules.
   /^dist\/src\/browser\/(?!node-stub\.)[\w-]+\.d\.ts$/,
   /^dist\/browser\/nsynth\.(js|js\.map|d\.ts)$/,
+  // The page side of `nsynth bench generate --browser` (src/bench/browser.ts serves it to Chromium).
+  /^dist\/browser\/bench\.(js|js\.map)$/,
   // The shipped models only, never what a user wrote into weights/.
   /^weights\/(default|baseline-small)\/(manifest\.json|weights\.bin)$/,
   // `nsynth bench generate` runs it (src/bench/generate.ts: <package root>/src/bench/numpy_step.py).

@@ -13,6 +13,7 @@ import { stepWeightBytes } from '../generate/route.js';
 import type { GenerationPath } from '../generate/types.js';
 import { writeFileAtomic } from '../formats/atomic-write.js';
 import { flopsPerSample, generateBenchPlot } from './plot.js';
+import type { PeerRow } from './peers/index.js';
 import { packageRoot } from '../util/package-root.js';
 import { measureGeneration, type GenerateBenchRow } from './generate-core.js';
 import { type AdapterCeilings, ceilingsHeader, measureCeilings } from './probes.js';
@@ -34,6 +35,21 @@ export interface GenerateBenchOptions {
   weightStorage?: 'auto' | 'f32' | 'f16';
   /** Draw aggregate samples/s against batch with the adapter's ceilings to this PNG (and an SVG beside it). */
   plot?: string;
+  /** Peers to time in the same run (src/bench/peers: 'tfjs-webgpu', 'tfjs-wasm', 'cpu-ts', or 'all'). */
+  peers?: string[];
+  /** Seconds each peer may take per batch size (they time a shorter run and say so); default 60. */
+  peerBudgetSeconds?: number;
+}
+
+/** A peer's figure at one batch, beside ours (GenerateBenchRow.peers). */
+export interface PeerFigure {
+  peer: string;
+  /** How it ran: backend, settings, and "timed N of T steps" where the run was shortened. */
+  detail: string;
+  samplesPerSecond: number;
+  aggregateSamplesPerSecond: number;
+  /** Our samples/s over the peer's, at the same batch. */
+  ours: number;
 }
 
 function numpyStep(R: number, S: number, L: number, lps: number, B: number, steps: number): number | null {
@@ -52,10 +68,18 @@ function numpyStep(R: number, S: number, L: number, lps: number, B: number, step
 }
 
 export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions): Promise<GenerateBenchRow[]> {
+  if (o.peers?.length) {
+    // a misspelt peer is refused now, not after minutes of measuring ours
+    const { PEER_NAMES } = await import('./peers/index.js');
+    const known: readonly string[] = PEER_NAMES;
+    const bad = o.peers.filter((p) => p !== 'all' && !known.includes(p));
+    if (bad.length) throw new Error(`unknown peer ${bad.join(', ')} (known: all, ${PEER_NAMES.join(', ')})`);
+  }
   const ceilings = await measureCeilings(engine);
   const model = o.model ? await loadModel(engine, o.model) : await randomModel(engine, getConfig(o.config), 1);
   const c = model.config;
-  let rows: GenerateBenchRow[];
+  let rows: (GenerateBenchRow & { peers?: PeerFigure[] })[];
+  const peerRows: PeerRow[] = [];
   try {
     rows = await measureGeneration(engine, model, {
       batches: o.batches,
@@ -67,6 +91,31 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
       // the kernels timed under `auto` (once per adapter, config and batch bucket), on stderr
       onTuning: (line) => console.error(line),
     });
+    if (o.peers?.length) {
+      // the same generation written with TensorFlow.js (and plain TypeScript), after ours, in this process
+      const { benchPeers, PEER_NAMES } = await import('./peers/index.js');
+      const names = o.peers.includes('all') ? [...PEER_NAMES] : o.peers;
+      peerRows.push(
+        ...(await benchPeers(model, {
+          batches: o.batches,
+          seconds: o.seconds,
+          seed: 1,
+          peers: names,
+          budgetSeconds: o.peerBudgetSeconds,
+          onLog: (line) => console.error(line),
+        })),
+      );
+      for (const r of rows)
+        r.peers = peerRows
+          .filter((p) => p.batch === r.batch)
+          .map((p) => ({
+            peer: p.peer,
+            detail: p.detail,
+            samplesPerSecond: p.samplesPerSecond,
+            aggregateSamplesPerSecond: p.aggregateSamplesPerSecond,
+            ours: r.samplesPerSecond / p.samplesPerSecond,
+          }));
+    }
   } finally {
     model.dispose();
   }
@@ -83,9 +132,19 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
     r.numpySamplesPerSecond = np;
     r.ratioToNumpy = np ? r.samplesPerSecond / np : null;
   }
-  if (o.plot) writeGeneratePlot(o.plot, rows, c);
+  if (o.plot) writeGeneratePlot(o.plot, rows, c, peerRows);
   if (o.json) console.log(JSON.stringify(rows, null, 2));
-  else printGenerateTable(rows, o.seconds, ceilings);
+  else {
+    printGenerateTable(rows, o.seconds, ceilings);
+    if (peerRows.length) {
+      console.log('peers (same weights, conditioning and random stream; same process):');
+      for (const r of rows)
+        for (const p of r.peers ?? [])
+          console.log(
+            `${String(r.batch).padStart(5)}  ${p.peer.padEnd(12)}  ${p.samplesPerSecond.toFixed(2).padStart(10)} samples/s/voice  ours ${p.ours.toFixed(2)}x  (${p.detail})`,
+          );
+    }
+  }
   return rows;
 }
 

@@ -106,6 +106,16 @@ function generate(): Command {
       ).choices(['auto', 'f32', 'f16']),
     )
     .option(
+      '--peers [list]',
+      "also time the same generation written with TensorFlow.js and TypeScript: 'all' (default) or some of tfjs-webgpu,tfjs-wasm,cpu-ts",
+    )
+    .option(
+      '--peer-seconds <s>',
+      'seconds each peer may take per batch size (a longer run is shortened and says so)',
+      num('--peer-seconds', 0, 3600, true),
+      60,
+    )
+    .option(
       '--plot <file.png>',
       'also draw samples/s against batch with the adapter ceilings (an SVG is written beside it)',
     )
@@ -118,6 +128,7 @@ function generate(): Command {
         'nsynth bench generate --config tiny --batch 1,4 --seconds 0.25 --browser',
         'nsynth bench generate --config h512_bo16 --batch 1,16 --seconds 0.032 --naive-steps 1 --path fused --weights f16',
         'nsynth bench generate --config tiny --batch 1,2,4,8 --plot gen.png',
+        'nsynth bench generate --config h512_bo16 --batch 1,16 --seconds 0.032 --naive-steps 1 --peers tfjs-webgpu,tfjs-wasm',
       ),
     )
     .action(
@@ -133,6 +144,8 @@ function generate(): Command {
           path?: GenerationPath;
           weights?: 'auto' | 'f32' | 'f16';
           plot?: string;
+          peers?: true | string;
+          peerSeconds: number;
           json?: boolean;
         },
         cmd: Command,
@@ -166,6 +179,8 @@ function generate(): Command {
             path: o.path,
             weightStorage: o.weights,
             plot: o.plot,
+            peers: o.peers === undefined ? undefined : o.peers === true ? ['all'] : o.peers.split(','),
+            peerBudgetSeconds: o.peerSeconds,
           }),
         );
       },

@@ -163,18 +163,25 @@ export async function tune(
     ...shapesFor(r.config, bucket).map((shape) => ({ path: 'fused' as const, fused: { shape, storage } })),
   ];
   const results: { plan: Plan; label: string; stepsPerSecond: number }[] = [];
-  for (const plan of candidates) {
-    await run(plan, 2, {}); // compiles the pipelines, packs the weights
-    // about 0.1 s of steps (at least 4): enough to average a GPU's microsecond steps, short on a CPU
-    let steps = 4;
-    let t = await timed(() => run(plan, steps, {}));
-    if (t < 0.1) {
-      steps = Math.min(512, Math.max(4, Math.ceil((steps * 0.1) / Math.max(t, 1e-4))));
-      t = await timed(() => run(plan, steps, {}));
-    }
+  for (const [k, plan] of candidates.entries()) {
     const label = planLabel(plan);
-    results.push({ plan, label, stepsPerSecond: steps / t });
-    onLog?.(`tuning ${r.config.name} batch ${bucket}: ${label} ${(steps / t).toFixed(1)} steps/s`);
+    try {
+      await run(plan, 2, {}); // compiles the pipelines, packs the weights
+      // about 0.1 s of steps (at least 4): enough to average a GPU's microsecond steps, short on a CPU
+      let steps = 4;
+      let t = await timed(() => run(plan, steps, {}));
+      if (t < 0.1) {
+        steps = Math.min(512, Math.max(4, Math.ceil((steps * 0.1) / Math.max(t, 1e-4))));
+        t = await timed(() => run(plan, steps, {}));
+      }
+      results.push({ plan, label, stepsPerSecond: steps / t });
+      onLog?.(`tuning ${r.config.name} batch ${bucket}: ${label} ${(steps / t).toFixed(1)} steps/s`);
+    } catch (e) {
+      // a candidate this adapter cannot run (a limit, memory) drops out; the rule's path must run
+      if (k === 0) throw e;
+      r.engine.checkHealthy();
+      onLog?.(`tuning ${r.config.name} batch ${bucket}: ${label} failed: ${(e as Error).message}`);
+    }
   }
   results.sort((a, b) => b.stepsPerSecond - a.stepsPerSecond);
   const best = results[0];

@@ -10,7 +10,7 @@ import { loadModel } from '../src/nsynth.js';
 import { initWeights } from '../src/model/weights.js';
 import { getConfig } from '../src/model/config.js';
 import { writeWeightsDir } from '../src/formats/weights-node.js';
-import { serve } from '../src/cli/static-server.js';
+import { serve } from '../src/util/static-server.js';
 import { chromiumAvailable, launchChromium, CHROMIUM } from './browser/chromium.js';
 
 const ROOT = path.resolve(__dirname, '..');

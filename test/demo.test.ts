@@ -32,7 +32,7 @@ const SCREENSHOT =
 /** Playback starts when this much is buffered, or at the end (demo/main.ts). */
 const PREBUFFER_SECONDS = 0.5;
 
-const built = ['dist/demo/index.html', 'dist/demo/demo.js', 'dist/src/cli/static-server.js'].every((f) =>
+const built = ['dist/demo/index.html', 'dist/demo/demo.js', 'dist/src/util/static-server.js'].every((f) =>
   fs.existsSync(path.join(ROOT, f)),
 );
 const run = chromiumAvailable() && built;
@@ -117,7 +117,7 @@ describe('browser demo (npm run demo:web) in headless Chromium', () => {
   function skipUnlessRunnable(ctx: { skip: () => void }): void {
     if (run) return;
     console.warn(
-      `demo test skipped: ${CHROMIUM} or the built demo (dist/demo/, dist/src/cli/static-server.js) is missing ` +
+      `demo test skipped: ${CHROMIUM} or the built demo (dist/demo/, dist/src/util/static-server.js) is missing ` +
         '(apt-get install chromium; npm run build)',
     );
     ctx.skip();

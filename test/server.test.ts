@@ -1,4 +1,4 @@
-// The static server of the browser demo and the headless-browser tests (src/cli/static-server.ts):
+// The static server of the browser demo and the headless-browser tests (src/util/static-server.ts):
 // 127.0.0.1 only, and nothing outside the folders it serves, whatever the URL (dot segments, encoded
 // dots and slashes, sibling folders sharing a prefix, NUL bytes, index files).
 import * as fs from 'node:fs';
@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insideFolder, serve } from '../src/cli/static-server.js';
+import { insideFolder, serve } from '../src/util/static-server.js';
 
 /** A raw GET (fetch would normalise the path before sending it). */
 function get(base: string, rawPath: string): Promise<{ status: number; body: string }> {

@@ -2,7 +2,7 @@
 // `npm run demo:web`: the browser demo (demo/, built to dist/demo/ by tools/build-browser.js),
 // served from 127.0.0.1 with the default model and the bundled notes, and its URL printed. WebGPU
 // needs a secure context, and http://127.0.0.1 is one; the server binds to 127.0.0.1 only and
-// serves nothing outside the four folders below (src/cli/static-server.ts).
+// serves nothing outside the four folders below (src/util/static-server.ts).
 //
 //   npm run demo:web [-- --port 8080]      (or PORT=8080; default: a free port)
 import * as fs from 'node:fs';
@@ -20,7 +20,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 
 const demoDir = path.join(root, 'dist', 'demo');
-const server = path.join(root, 'dist', 'src', 'cli', 'static-server.js');
+const server = path.join(root, 'dist', 'src', 'util', 'static-server.js');
 for (const [file, what] of [
   [path.join(demoDir, 'index.html'), 'the demo page'],
   [server, 'the static server'],

@@ -8,9 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, LaunchOptions, Page } from 'puppeteer-core';
 import type { AdapterDescription } from '../gpu/device.js';
-import { serve } from '../cli/static-server.js';
+import { serve } from '../util/static-server.js';
 import { packageRoot } from '../util/package-root.js';
-import type { GenerateBenchRow } from './generate-core.js';
+import type { BenchPage, GenerateBenchRow } from './generate-core.js';
 
 /** Which WebGPU adapter Chromium is made to use. */
 export type BrowserAdapter = 'swiftshader' | 'default';
@@ -226,5 +226,5 @@ export async function generateInBrowser(
 
 // What the page's window holds once dist/browser/bench.js has loaded.
 interface BenchWindow {
-  nsynthBench: typeof import('../browser/bench-entry.js');
+  nsynthBench: BenchPage;
 }

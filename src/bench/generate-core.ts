@@ -3,6 +3,7 @@
 // (src/bench/generate.ts, which adds the NumPy baseline and prints the table) and in a browser page
 // (src/browser/bench-entry.ts, bundled as dist/browser/bench.js): the two rows then differ only in
 // the WebGPU implementation under them.
+import type { AdapterDescription } from '../gpu/device.js';
 import type { Engine } from '../gpu/engine.js';
 import type { NSynthModel } from '../nsynth.js';
 import { planCost } from '../generate/route.js';
@@ -117,7 +118,7 @@ export async function measureGeneration(
       realtimeFactor: perVoice / c.sampleRate,
       dispatchesPerStep: cost.dispatchesPerStep,
       path: plan.path,
-      kernel: planLabel(plan),
+      kernel: plan.path === 'voice-lanes' && cost.weightStorage === 'f16' ? 'voice-lanes f16' : planLabel(plan),
       weightStorage: cost.weightStorage,
       weightBytesPerStep: cost.weightBytesPerStep,
       naiveSamplesPerSecond: naivePerVoice,
@@ -131,4 +132,32 @@ export async function measureGeneration(
     });
   }
   return rows;
+}
+
+// The page side of `--browser` (src/browser/bench-entry.ts, bundled as dist/browser/bench.js) and what
+// src/bench/browser.ts calls on it: defined here, below both, so neither imports the other.
+
+export interface BrowserModelParams {
+  /** Config of the random model measured when `modelUrl` is absent. */
+  config: string;
+  /** A weights folder served over HTTP (e.g. '/model/'). */
+  modelUrl?: string;
+}
+
+export interface BrowserBenchParams extends BrowserModelParams {
+  batches: number[];
+  seconds: number;
+  naiveSteps: number;
+}
+
+export interface BrowserGenerateParams extends BrowserModelParams {
+  seconds: number;
+  /** Seeds both the embedding (uniform in [-1, 1), util/rng's Rng) and the sampler. */
+  seed: number;
+}
+
+/** What dist/browser/bench.js puts on the page's window as `nsynthBench`. */
+export interface BenchPage {
+  runBrowserBench(p: BrowserBenchParams): Promise<{ adapter: AdapterDescription; rows: GenerateBenchRow[] }>;
+  generateInPage(p: BrowserGenerateParams): Promise<{ adapter: AdapterDescription; path: string; audio: number[] }>;
 }

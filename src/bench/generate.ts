@@ -170,7 +170,7 @@ export function writeGeneratePlot(
     title: `nsynth bench generate, ${c.name}, on ${first.adapter}`,
   });
   writeFileAtomic(file, png);
-  writeFileAtomic(file.replace(/\.png$/i, '') + '.svg', svg);
+  writeFileAtomic(`${file.replace(/\.png$/i, '')}.svg`, svg);
   console.error(`wrote ${file}`);
 }
 

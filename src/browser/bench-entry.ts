@@ -7,22 +7,16 @@ import { type NSynthModel, loadModel, randomModel } from '../nsynth.js';
 import { choosePath } from '../generate/route.js';
 import { lanesOf } from '../gpu/lanes.js';
 import { Rng } from '../util/rng.js';
-import { measureGeneration, type GenerateBenchRow } from '../bench/generate-core.js';
+import {
+  type BenchPage,
+  type BrowserBenchParams,
+  type BrowserGenerateParams,
+  type BrowserModelParams,
+  measureGeneration,
+  type GenerateBenchRow,
+} from '../bench/generate-core.js';
 import { measureCeilings } from '../bench/probes.js';
 import { createEngine, unsupportedReason } from './index.js';
-
-export interface BrowserModelParams {
-  /** Config of the random model measured when `modelUrl` is absent. */
-  config: string;
-  /** A weights folder served over HTTP (e.g. '/model/'). */
-  modelUrl?: string;
-}
-
-export interface BrowserBenchParams extends BrowserModelParams {
-  batches: number[];
-  seconds: number;
-  naiveSteps: number;
-}
 
 // Node's bench measures a random model of seed 1 too; the values do not change the speed.
 async function openModel(engine: Engine, p: BrowserModelParams): Promise<NSynthModel> {
@@ -38,7 +32,7 @@ async function benchEngine(): Promise<Engine> {
 }
 
 /** The generation benchmark in this page: its rows and the adapter they ran on. */
-export async function runBrowserBench(
+export const runBrowserBench: BenchPage['runBrowserBench'] = async function runBrowserBench(
   p: BrowserBenchParams,
 ): Promise<{ adapter: AdapterDescription; rows: GenerateBenchRow[] }> {
   const engine = await benchEngine();
@@ -55,13 +49,7 @@ export async function runBrowserBench(
   } finally {
     engine.destroy();
   }
-}
-
-export interface BrowserGenerateParams extends BrowserModelParams {
-  seconds: number;
-  /** Seeds both the embedding (uniform in [-1, 1), util/rng's Rng) and the sampler. */
-  seed: number;
-}
+};
 
 /**
  * One seeded voice from the fast generator, for checking the page against Node: the embedding is

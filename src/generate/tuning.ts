@@ -167,15 +167,21 @@ export async function tune(
     const label = planLabel(plan);
     try {
       await run(plan, 2, {}); // compiles the pipelines, packs the weights
-      // about 0.1 s of steps (at least 4): enough to average a GPU's microsecond steps, short on a CPU
-      let steps = 4;
-      let t = await timed(() => run(plan, steps, {}));
-      if (t < 0.1) {
-        steps = Math.min(512, Math.max(4, Math.ceil((steps * 0.1) / Math.max(t, 1e-4))));
-        t = await timed(() => run(plan, steps, {}));
+      // A run has a fixed cost (the instance's buffers and bind groups, the conditioning, the
+      // drain) that a few steps of a large model on a CPU adapter would not hide, so a step's time
+      // is the difference between a run of 2n steps and one of n. n: about 0.05 s of steps (at
+      // least 2): enough to average a GPU's microsecond steps, short on a CPU.
+      let n = 2;
+      let t1 = await timed(() => run(plan, n, {}));
+      if (t1 < 0.05) {
+        n = Math.min(256, Math.max(2, Math.ceil((n * 0.05) / Math.max(t1, 1e-4))));
+        t1 = await timed(() => run(plan, n, {}));
       }
-      results.push({ plan, label, stepsPerSecond: steps / t });
-      onLog?.(`tuning ${r.config.name} batch ${bucket}: ${label} ${(steps / t).toFixed(1)} steps/s`);
+      const t2 = await timed(() => run(plan, 2 * n, {}));
+      // (a noisy machine can make the difference tiny or negative: fall back to the whole run)
+      const perStep = t2 - t1 > 0.1 * (t2 / (2 * n)) ? (t2 - t1) / n : t2 / (2 * n);
+      results.push({ plan, label, stepsPerSecond: 1 / perStep });
+      onLog?.(`tuning ${r.config.name} batch ${bucket}: ${label} ${(1 / perStep).toFixed(1)} steps/s`);
     } catch (e) {
       // a candidate this adapter cannot run (a limit, memory) drops out; the rule's path must run
       if (k === 0) throw e;

@@ -64,13 +64,13 @@ export async function resolvePlan(
   };
   if (rule === 'fused' || (requested === 'auto' && o.fusedShape)) return fused();
   if (requested !== 'auto' || rule === 'voice-lanes' || !tuningEnabled()) return { path: rule };
-  const { frames, cond } = tuningInput(c, B);
   const entry = await tune(
     resources,
     B,
     rule,
     storage,
     async (plan, steps) => {
+      const { frames, cond } = tuningInput(c, B); // only when a choice is timed, not when it is stored
       const it = generateChunks(resources, B, frames, cond, {
         path: plan.path,
         fusedShape: plan.fused?.shape,

@@ -11,6 +11,7 @@ import type { Weights } from '../model/weights.js';
 import { conv1d } from '../ops/conv1d.js';
 import { destroyDispatches } from '../gpu/registry.js';
 import { floatsToHalf } from '../formats/half.js';
+import { resSkipOf } from './gen-weights.js';
 
 /** How the fused path stores its big matrices: f32, or f16 pairs read as f32 (half the bytes). */
 export type WeightStorage = 'f32' | 'f16';
@@ -37,8 +38,6 @@ function halfPairs(src: Float32Array): Uint32Array {
 export async function buildFusedWeights(
   engine: Engine,
   w: Weights,
-  wResSkip: Float32Array,
-  wPast: Float32Array,
   condB: Float32Array,
   storage: WeightStorage,
 ): Promise<FusedWeights> {
@@ -78,8 +77,20 @@ export async function buildFusedWeights(
     storage === 'f16'
       ? engine.upload(halfPairs(gate), [gate.length / 2], 'gen/fused_gate_f16')
       : engine.upload(gate, [L, R2, R2], 'gen/fused_gate');
-  const rs = storage === 'f16' ? engine.upload(halfPairs(wResSkip), [wResSkip.length / 2], 'gen/res_skip_f16') : null;
-  const pp = storage === 'f16' ? engine.upload(halfPairs(wPast), [wPast.length / 2], 'gen/past_f16') : null;
+  let rs: Tensor | null = null;
+  let pp: Tensor | null = null;
+  if (storage === 'f16') {
+    // the past taps and [res | skip] as GenWeights lays them out, from the host copy of the weights
+    const { residual: Rr, skip: S } = c.decoder;
+    const past = new Float32Array(L * R2 * R2);
+    const resSkip = new Float32Array(L * Rr * (Rr + S));
+    for (let i = 0; i < L; i++) {
+      past.set(w.get(`dilatedconv_${i + 1}/W`).data.subarray(0, R2 * R2), i * R2 * R2);
+      resSkip.set(resSkipOf(w, i + 1).W, i * Rr * (Rr + S));
+    }
+    rs = engine.upload(halfPairs(resSkip), [resSkip.length / 2], 'gen/res_skip_f16');
+    pp = engine.upload(halfPairs(past), [past.length / 2], 'gen/past_f16');
+  }
   const cb = engine.upload(bias, [bias.length], 'gen/fused_cond_b');
   return {
     gate: g,

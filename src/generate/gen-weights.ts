@@ -63,8 +63,24 @@ export function voiceLanesFit(c: ModelConfig): boolean {
   return R % 32 === 0 && S % 32 === 0 && R <= 64 && S <= 128;
 }
 
+/** Layer `layer` (1-based)'s res and skip 1x1 convs side by side: W [R][R+S], biases [R+S]. */
+export function resSkipOf(w: Weights, layer: number): { W: Float32Array; B: Float32Array } {
+  const { residual: R, skip: S } = w.config.decoder;
+  const resW = w.get(`res_${layer}/W`).data; // [R][R]
+  const skipW = w.get(`skip_${layer}/W`).data; // [R][S]
+  const W = new Float32Array(R * (R + S));
+  for (let r = 0; r < R; r++) {
+    W.set(resW.subarray(r * R, (r + 1) * R), r * (R + S));
+    W.set(skipW.subarray(r * S, (r + 1) * S), r * (R + S) + R);
+  }
+  const B = new Float32Array(R + S);
+  B.set(w.get(`res_${layer}/biases`).data);
+  B.set(w.get(`skip_${layer}/biases`).data, R);
+  return { W, B };
+}
+
 /** The conditioning projections of every layer side by side: W [E, stride] and the folded biases [stride]. */
-function packConditioning(w: Weights): { W: Float32Array; B: Float32Array; stride: number } {
+export function packConditioning(w: Weights): { W: Float32Array; B: Float32Array; stride: number } {
   const c = w.config;
   const L = decoderLayers(c);
   const E = conditioningWidth(c);
@@ -99,15 +115,9 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     const tap = R * 2 * R;
     wPast.set(W.subarray(0, 2 * tap), i * 2 * tap); // taps 0 and 1 stacked: rows [0,R) tap 0, [R,2R) tap 1
     wCur.set(W.subarray(2 * tap, 3 * tap), i * tap);
-    const resW = w.get(`res_${i + 1}/W`).data; // [R][R]
-    const skipW = w.get(`skip_${i + 1}/W`).data; // [R][S]
-    for (let r = 0; r < R; r++) {
-      const row = (i * R + r) * (R + S);
-      wResSkip.set(resW.subarray(r * R, (r + 1) * R), row);
-      wResSkip.set(skipW.subarray(r * S, (r + 1) * S), row + R);
-    }
-    resSkipB.set(w.get(`res_${i + 1}/biases`).data, i * (R + S));
-    resSkipB.set(w.get(`skip_${i + 1}/biases`).data, i * (R + S) + R);
+    const rs = resSkipOf(w, i + 1);
+    wResSkip.set(rs.W, i * R * (R + S));
+    resSkipB.set(rs.B, i * (R + S));
   }
   const parts: [keyof SmallWeightOffsets, Float32Array][] = [
     ['startW', w.get('startconv/W').data],
@@ -162,12 +172,7 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     const have = fused ? await fused.catch(() => null) : null;
     if (have?.storage === storage) return have;
     have?.release();
-    fused = (async () => {
-      const f16 = storage === 'f16';
-      const resSkip = f16 ? await engine.read(t.wResSkip) : new Float32Array(0);
-      const past = f16 ? await engine.read(t.wPast) : new Float32Array(0);
-      return buildFusedWeights(engine, w, resSkip, past, cond.B, storage);
-    })();
+    fused = buildFusedWeights(engine, w, cond.B, storage);
     return fused;
   };
   return {

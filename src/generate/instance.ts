@@ -193,22 +193,22 @@ export async function buildInstance(
     const step: Dispatch[] = [await genStepStart(engine, p, w, buffers, fw.storage)];
     for (let i = 0; i < L; i++) step.push(await genLayerFused(engine, p, i, shape, lw, buffers, { acts }));
     step.push(await genHeadFused(engine, p, gen.wResSkip.buffer, small, buffers, { acts }));
-    return {
-      ...common,
-      dispatches: [setup, ...step],
-      dispatchesPerStep: step.length,
-      encodeSteps(pass, n) {
-        for (let j = 0; j < n; j++) for (const d of step) encodeDispatch(pass, d);
-      },
-    };
+    return { ...common, ...everyStep(setup, step) };
   }
   const w = { wPast: gen.wPast.buffer, wCur: gen.wCur.buffer, wResSkip: gen.wResSkip.buffer, small: gen.small.buffer };
   const step: Dispatch[] = [await genStepStart(engine, p, w, buffers)];
   for (let i = 0; i < L; i++)
     step.push(await genGate(engine, p, i, w, buffers), await genResSkip(engine, p, i, w, buffers));
   step.push(await genHeadSample(engine, p, w, buffers));
+  return { ...common, ...everyStep(setup, step) };
+}
+
+/** An instance whose step is the dispatches `step`, encoded in order once per step (layered, fused). */
+function everyStep(
+  setup: Dispatch,
+  step: Dispatch[],
+): Pick<Instance, 'dispatches' | 'dispatchesPerStep' | 'encodeSteps'> {
   return {
-    ...common,
     dispatches: [setup, ...step],
     dispatchesPerStep: step.length,
     encodeSteps(pass, n) {

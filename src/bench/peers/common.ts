@@ -7,6 +7,7 @@
 import { conditioningWidth, decoderLayers, dilation, type ModelConfig } from '../../model/config.js';
 import type { Weights } from '../../model/weights.js';
 import { uniform01 } from '../../ops/sample-categorical.js';
+import { packConditioning, resSkipOf } from '../../generate/gen-weights.js';
 
 export interface PeerRunOptions {
   /** Voices, advancing in lock-step. */
@@ -84,36 +85,17 @@ export function stepWeights(w: Weights): StepWeights {
   const { residual: R, skip: S } = c.decoder;
   const E = conditioningWidth(c);
   if (c.filterLength !== 3 || c.numClasses !== 256) throw new Error(`config ${c.name}: peers run 3 taps, 256 classes`);
-  const stride = L * 2 * R + S;
-  const condW = new Float32Array(E * stride);
-  const condB = new Float32Array(stride);
-  const place = (proj: string, fed: string, width: number, at: number) => {
-    const pw = w.get(`${proj}/W`).data;
-    for (let e = 0; e < E; e++) condW.set(pw.subarray(e * width, (e + 1) * width), e * stride + at);
-    const pb = w.get(`${proj}/biases`).data;
-    const fb = w.get(`${fed}/biases`).data;
-    for (let o = 0; o < width; o++) condB[at + o] = pb[o] + fb[o];
-  };
+  // the generator's own packing of the conditioning and of [res | skip] (src/generate/gen-weights.ts)
+  const { W: condW, B: condB, stride } = packConditioning(w);
   const dil: Float32Array[] = [];
   const resSkip: Float32Array[] = [];
   const resSkipB: Float32Array[] = [];
   for (let i = 1; i <= L; i++) {
-    place(`cond_map_${i}`, `dilatedconv_${i}`, 2 * R, (i - 1) * 2 * R);
     dil.push(w.get(`dilatedconv_${i}/W`).data);
-    const rw = w.get(`res_${i}/W`).data;
-    const sw = w.get(`skip_${i}/W`).data;
-    const m = new Float32Array(R * (R + S));
-    for (let r = 0; r < R; r++) {
-      m.set(rw.subarray(r * R, (r + 1) * R), r * (R + S));
-      m.set(sw.subarray(r * S, (r + 1) * S), r * (R + S) + R);
-    }
-    resSkip.push(m);
-    const b = new Float32Array(R + S);
-    b.set(w.get(`res_${i}/biases`).data);
-    b.set(w.get(`skip_${i}/biases`).data, R);
-    resSkipB.push(b);
+    const rs = resSkipOf(w, i);
+    resSkip.push(rs.W);
+    resSkipB.push(rs.B);
   }
-  place('cond_map_out1', 'out1', S, L * 2 * R);
   return {
     config: c,
     L,

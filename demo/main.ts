@@ -346,6 +346,7 @@ async function generate(
   const samples = new Float32Array(total);
   let generated = 0;
   let lastChunkAt = started;
+  let tuned = false;
   try {
     showStats(0, total, 0, player.stats());
     const stream = model.stream(embedding, {
@@ -357,8 +358,15 @@ async function generate(
       onProgress: (p) => {
         samplesPerSecond = p.samplesPerSecond;
       },
+      // First use on this adapter: the kernels are timed (seconds) before the first chunk; say so.
+      onTuning: (line) => {
+        tuned = true;
+        setStatus('generating', `Choosing the fastest kernels for this adapter (once): ${line}`);
+      },
     });
     for await (const chunk of stream) {
+      if (tuned) setStatus('generating', `Generating ${o.label}…`);
+      tuned = false;
       samples.set(chunk.audio[0], chunk.start);
       generated = chunk.end;
       lastChunkAt = performance.now();

@@ -10,7 +10,9 @@ import type { Browser, LaunchOptions, Page } from 'puppeteer-core';
 import type { AdapterDescription } from '../gpu/device.js';
 import { serve } from '../util/static-server.js';
 import { packageRoot } from '../util/package-root.js';
-import type { BenchPage, GenerateBenchRow } from './generate-core.js';
+import type { Plan } from '../generate/tuning.js';
+import { type BenchPage, type GenerateBenchRow, type PageVoice, TUNING_LOG_PREFIX } from './generate-core.js';
+import type { GenerationPath } from '../generate/types.js';
 
 /** Which WebGPU adapter Chromium is made to use. */
 export type BrowserAdapter = 'swiftshader' | 'default';
@@ -35,6 +37,8 @@ export interface BrowserBenchOptions extends BrowserRunOptions {
   batches: number[];
   seconds: number;
   naiveSteps: number;
+  path?: GenerationPath;
+  weightStorage?: 'auto' | 'f32' | 'f16';
 }
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
@@ -149,6 +153,7 @@ async function inBenchPage<T>(
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     page.on('console', (m) => {
       if (m.type() === 'error') pageErrors.push(m.text());
+      else if (m.text().startsWith(TUNING_LOG_PREFIX)) console.error(m.text().slice(TUNING_LOG_PREFIX.length));
     });
     await page.goto(`${server.url}/`);
     await page.waitForFunction('window.ready === true || window.loadError !== undefined', { timeout: 60_000 });
@@ -196,6 +201,8 @@ export async function runGenerateBenchInBrowser(o: BrowserBenchOptions): Promise
       batches: o.batches,
       seconds: o.seconds,
       naiveSteps: o.naiveSteps,
+      path: o.path,
+      weightStorage: o.weightStorage,
     };
     const got = (await page.evaluate(
       (p) => (window as unknown as BenchWindow).nsynthBench.runBrowserBench(p),
@@ -208,19 +215,19 @@ export async function runGenerateBenchInBrowser(o: BrowserBenchOptions): Promise
 
 /**
  * One seeded voice from the fast generator in Chromium (src/browser/bench-entry.ts, generateInPage:
- * embedding from `new Rng(seed)`, sampler seed `seed`), with the path `auto` took there, for
+ * embedding from `new Rng(seed)`, sampler seed `seed`), with the plan `auto` took there, for
  * comparing the page's generation with Node's.
  */
 export async function generateInBrowser(
   o: BrowserRunOptions & { seconds: number; seed: number },
-): Promise<{ adapter: string; path: string; audio: Float32Array }> {
+): Promise<{ adapter: string; plan: Plan; audio: Float32Array }> {
   return inBenchPage(o, async (page, version) => {
     const params = { config: o.config, modelUrl: o.model ? '/model/' : undefined, seconds: o.seconds, seed: o.seed };
     const got = (await page.evaluate(
       (p) => (window as unknown as BenchWindow).nsynthBench.generateInPage(p),
       params,
-    )) as { adapter: AdapterDescription; path: string; audio: number[] };
-    return { adapter: chromeAdapterName(got.adapter, version), path: got.path, audio: Float32Array.from(got.audio) };
+    )) as PageVoice;
+    return { adapter: chromeAdapterName(got.adapter, version), plan: got.plan, audio: Float32Array.from(got.audio) };
   });
 }
 

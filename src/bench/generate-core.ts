@@ -8,7 +8,7 @@ import type { Engine } from '../gpu/engine.js';
 import type { NSynthModel } from '../nsynth.js';
 import { planCost } from '../generate/route.js';
 import { resolvePlan } from '../generate/fast.js';
-import { planLabel } from '../generate/tuning.js';
+import { type Plan, planLabel } from '../generate/tuning.js';
 import type { GenerationPath } from '../generate/types.js';
 import { naiveGenerate } from '../generate/naive.js';
 import { Rng } from '../util/rng.js';
@@ -144,10 +144,16 @@ export interface BrowserModelParams {
   modelUrl?: string;
 }
 
+/** Marks the page's console lines that carry the tuner's log. */
+export const TUNING_LOG_PREFIX = 'nsynth-tuning: ';
+
 export interface BrowserBenchParams extends BrowserModelParams {
   batches: number[];
   seconds: number;
   naiveSteps: number;
+  /** Forced kernels, as in Node (default `auto`: the rules, or the kernels timed in this browser). */
+  path?: GenerationPath;
+  weightStorage?: 'auto' | 'f32' | 'f16';
 }
 
 export interface BrowserGenerateParams extends BrowserModelParams {
@@ -156,8 +162,15 @@ export interface BrowserGenerateParams extends BrowserModelParams {
   seed: number;
 }
 
+/** A voice generated in the page, with the plan `auto` took there (the rules, or the kernels it timed). */
+export interface PageVoice {
+  adapter: AdapterDescription;
+  plan: Plan;
+  audio: number[];
+}
+
 /** What dist/browser/bench.js puts on the page's window as `nsynthBench`. */
 export interface BenchPage {
   runBrowserBench(p: BrowserBenchParams): Promise<{ adapter: AdapterDescription; rows: GenerateBenchRow[] }>;
-  generateInPage(p: BrowserGenerateParams): Promise<{ adapter: AdapterDescription; path: string; audio: number[] }>;
+  generateInPage(p: BrowserGenerateParams): Promise<PageVoice>;
 }

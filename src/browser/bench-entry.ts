@@ -4,8 +4,7 @@
 import type { AdapterDescription } from '../gpu/device.js';
 import type { Engine } from '../gpu/engine.js';
 import { type NSynthModel, loadModel, randomModel } from '../nsynth.js';
-import { choosePath } from '../generate/route.js';
-import { lanesOf } from '../gpu/lanes.js';
+import { resolvePlan } from '../generate/fast.js';
 import { Rng } from '../util/rng.js';
 import {
   type BenchPage,
@@ -13,7 +12,9 @@ import {
   type BrowserGenerateParams,
   type BrowserModelParams,
   measureGeneration,
+  TUNING_LOG_PREFIX,
   type GenerateBenchRow,
+  type PageVoice,
 } from '../bench/generate-core.js';
 import { measureCeilings } from '../bench/probes.js';
 import { createEngine, unsupportedReason } from './index.js';
@@ -41,7 +42,9 @@ export const runBrowserBench: BenchPage['runBrowserBench'] = async function runB
     const ceilings = await measureCeilings(engine);
     const model = await openModel(engine, p);
     try {
-      const rows = await measureGeneration(engine, model, { ...p, ceilings });
+      // The tuner's lines go to the console, where src/bench/browser.ts prints them as Node's bench does.
+      const onTuning = (line: string) => console.info(`${TUNING_LOG_PREFIX}${line}`);
+      const rows = await measureGeneration(engine, model, { ...p, ceilings, onTuning });
       return { adapter: engine.adapter, rows };
     } finally {
       model.dispose();
@@ -55,9 +58,7 @@ export const runBrowserBench: BenchPage['runBrowserBench'] = async function runB
  * One seeded voice from the fast generator, for checking the page against Node: the embedding is
  * `seconds` of frames drawn from `new Rng(seed)`, pitch 60 where the config is pitch-conditioned.
  */
-export async function generateInPage(
-  p: BrowserGenerateParams,
-): Promise<{ adapter: AdapterDescription; path: string; audio: number[] }> {
+export async function generateInPage(p: BrowserGenerateParams): Promise<PageVoice> {
   const engine = await benchEngine();
   try {
     const model = await openModel(engine, p);
@@ -68,7 +69,8 @@ export async function generateInPage(
       const data = Float32Array.from({ length: frames * c.bottleneck }, () => rng.uniform(-1, 1));
       const pitch = c.pitchConditioning ? 60 : undefined;
       const audio = await model.generate({ data, shape: [frames, c.bottleneck] }, { seed: p.seed, pitch });
-      return { adapter: engine.adapter, path: choosePath(c, 'auto', 1, lanesOf(engine)), audio: Array.from(audio) };
+      const plan = await resolvePlan(model.generatorResources(), 1, {}); // the choice just made (stored)
+      return { adapter: engine.adapter, plan, audio: Array.from(audio) };
     } finally {
       model.dispose();
     }

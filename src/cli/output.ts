@@ -3,6 +3,7 @@
 // stderr only where a person watches it (a terminal) and did not ask for --quiet.
 import cliProgress from 'cli-progress';
 import { MODEL_RATE } from '../formats/wav.js';
+import { tuningCachePath } from '../generate/tuning-file.js';
 
 /** A one-line note on stderr: something the user should know was done (a resample, a trim). */
 export function notice(message: string): void {
@@ -29,6 +30,25 @@ export function progressBar(format: string, o: { quiet?: boolean; json?: boolean
     { format, hideCursor: true, etaBuffer: 20, stream: process.stderr },
     cliProgress.Presets.shades_classic,
   );
+}
+
+/**
+ * For GenerateOptions.onTuning: on first use of an adapter, config and batch size, `auto` times the
+ * generation kernels before any audio comes (a minute for h512_bo16 on a software adapter), so one
+ * note says why the bar waits and where the choice is kept; the candidates follow one per line.
+ * Nothing under --quiet.
+ */
+export function tuningNotes(o: { quiet?: boolean }): ((line: string) => void) | undefined {
+  if (o.quiet) return undefined;
+  let first = true;
+  return (line) => {
+    if (first)
+      notice(
+        `timing the generation kernels on this adapter (once per adapter, config and batch size; kept in ${tuningCachePath()}; NSYNTH_TUNING=off skips it)`,
+      );
+    first = false;
+    notice(line);
+  };
 }
 
 /** Seconds since `t0` (a performance.now() reading), to 0.01 s: the `seconds` of a JSON result. */

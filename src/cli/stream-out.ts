@@ -5,7 +5,7 @@
 import type { NSynthModel } from '../nsynth.js';
 import type { HostTensor } from '../model/inputs.js';
 import { encodePcm16 } from '../formats/wav.js';
-import { progressBar } from './output.js';
+import { progressBar, tuningNotes } from './output.js';
 
 /**
  * A real-time player's view of a stream: it starts once `prebuffer` samples have arrived, then plays
@@ -116,6 +116,7 @@ export async function streamPcm(
       temperature: o.temperature,
       pitch: o.pitch,
       signal: ac.signal,
+      onTuning: tuningNotes(o),
     })) {
       const audio = chunk.audio[0].subarray(0, Math.max(0, total - chunk.start));
       // The chunk exists from now; a wait for the pipe below is the player's doing, not the generator's.

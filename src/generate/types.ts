@@ -40,6 +40,12 @@ export interface GenerateOptions {
   weightStorage?: 'auto' | 'f32' | 'f16';
   /** The fused path's workgroup shape, forcing the tuned one (C4 * KS threads, VT voices per workgroup). */
   fusedShape?: { C4: number; KS: number; VT: number };
+  /**
+   * Told each candidate's speed while `auto` times the kernels on first use of this adapter, config
+   * and batch size (seconds on a software adapter; nothing is generated meanwhile), so a caller can
+   * say why the first chunk is late.
+   */
+  onTuning?: (line: string) => void;
 }
 
 export type GenerationPath = 'auto' | 'layered' | 'fused' | 'voice-loop' | 'voice-lanes';
@@ -65,8 +71,6 @@ export interface GeneratorInternals {
   maxVoicesPerInstance?: number;
   /** Stop after this many steps (the tuner times a few steps of a longer input). */
   stopAfter?: number;
-  /** Told each candidate's speed while `auto` tunes the kernels for this adapter (tuning.ts). */
-  onTuning?: (line: string) => void;
 }
 
 export interface AudioChunk {

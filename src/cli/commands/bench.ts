@@ -163,6 +163,8 @@ function generate(): Command {
             naiveSteps: o.naiveSteps,
             chromium: o.chromium,
             adapter: o.browser === true ? 'swiftshader' : o.browser,
+            path: o.path,
+            weightStorage: o.weights,
           });
           if (o.json) printJson(withRunInfo(rows, runInfo(rows[0]?.adapter ?? 'Chromium')));
           else printGenerateTable(rows, o.seconds);

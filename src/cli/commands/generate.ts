@@ -31,7 +31,7 @@ import {
   refusePitchWithout,
   withEngine,
 } from '../options.js';
-import { audioResultHead, notice, printJson, progressBar, secondsSince } from '../output.js';
+import { audioResultHead, notice, printJson, progressBar, secondsSince, tuningNotes } from '../output.js';
 import { type StreamReport, streamPcm } from '../stream-out.js';
 
 export interface GenerateCliOptions {
@@ -184,6 +184,7 @@ export async function generateVoices(
       pitch: o.pitch,
       signal: ac.signal,
       onProgress: (p) => bar?.update(p.done, { rate: p.samplesPerSecond.toFixed(1) }),
+      onTuning: tuningNotes(o),
     });
   } finally {
     bar?.stop();

@@ -8,6 +8,6 @@
 fn finish_step(lid: u32, b: u32, t: u32, logit: f32) {
   let pos = b * p.steps + t;
   if ((p.flags & 2u) != 0u) { step_logits[pos * 256u + lid] = logit; }
-  let k = sample_categorical(lid, logit, p.temperature, uniform01(p.seed, p.voice_base + b, t));
+  let k = sample_categorical(lid, logit, p.temperature, uniform01_keyed(state[5u * p.B + b], t));
   if (lid == 0u) { feed_back(b, t, k); }
 }

@@ -4,7 +4,7 @@
 // state (u32): [0, B) step counter per voice (all voices advance in lock-step; the head kernel's
 // workgroup b is the only writer of counter b, so no dispatch races on it; the other kernels read
 // counter 0), then per voice 4 slots of the decoder's input history x_scaled (f32 bits), slot
-// t % 4 holding the input of step t + 1.
+// t % 4 holding the input of step t + 1, then per voice its RNG key (lib_sample_categorical).
 // l_and_s (f32): per voice [l (R) | s (S)], the residual stream and the skip sum of the current step.
 // hist (f32): per layer a ring of 2d rows x B voices x R: the layer's input l at the last 2d steps.
 
@@ -20,7 +20,6 @@ struct GenParams {
   cond_stride: u32,  // floats per conditioning row: L*2R + S
   layer: u32,        // this dispatch's layer (0-based), for per-layer kernels
   temperature: f32,
-  seed: u32,
   flags: u32,        // 1 teacher forcing, 2 record logits
   at_start_w: u32,   // offsets into the small-weights buffer small_w
   at_start_b: u32,
@@ -30,7 +29,6 @@ struct GenParams {
   at_out1_w: u32,
   at_logits_w: u32,
   at_logits_b: u32,
-  voice_base: u32,   // global index of this batch's voice 0 (the RNG counter), batches may be split
 }
 
 // The voice loops' own parameters (gen_voice_loop, gen_voice_lanes), beside GenParams.

@@ -8,9 +8,11 @@ fn pcg_hash(v: u32) -> u32 {
   return (word >> 22u) ^ word;
 }
 
-// Uniform in [0, 1) from (seed, voice, step): reproducible, independent per voice and step.
-fn uniform01(seed: u32, voice: u32, step: u32) -> f32 {
-  let h = pcg_hash(step + pcg_hash(voice + pcg_hash(seed)));
+// Uniform in [0, 1) from a voice's key and the step: reproducible, independent per voice and step.
+// The key is pcg_hash(voice + pcg_hash(seed)), made on the host (src/ops/sample-categorical.ts
+// voiceKey) so that every voice of a batch may have its own seed.
+fn uniform01_keyed(key: u32, step: u32) -> f32 {
+  let h = pcg_hash(step + key);
   return f32(h >> 8u) * (1.0 / 16777216.0);
 }
 

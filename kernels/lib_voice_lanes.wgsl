@@ -201,7 +201,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_id) lane:
     if ((p.flags & 2u) != 0u) {
       for (var k = 0u; k < 8u; k++) { step_logits[pos * 64u + 8u * k + lane % 8u] = lg[k]; }
     }
-    let choice = sample_lanes(lg, lane, p.temperature, uniform01(p.seed, p.voice_base + b, t));
+    let choice = sample_lanes(lg, lane, p.temperature, uniform01_keyed(state[5u * p.B + b], t));
     if (lane == 0u) { feed_back(b, t, choice); }
     var next = choice;
     if ((p.flags & 1u) != 0u) { next = teacher[pos]; }

@@ -82,6 +82,30 @@ describe('determinism', () => {
   });
 });
 
+describe('a seed per voice', () => {
+  it('voice v draws what a lone voice with seed[v] draws, in any batch, on every path; bad seeds are refused', async () => {
+    const e = await testEngine();
+    const model = await modelFromWeights(e, initWeights(getConfig('tiny'), 48, { biasScale: 0.1 }));
+    const embs = await Promise.all([note(30, 1024), note(31, 1024), note(32, 1024)].map((n) => model.encode(n)));
+    const seeds = [11, 5, 11];
+    const paths = ['layered', 'voice-loop', 'fused', ...(lanesSupported(e) ? (['voice-lanes'] as const) : [])] as const;
+    for (const path of paths) {
+      const alone = await Promise.all(embs.map((x, v) => model.generate(x, { seed: seeds[v], path })));
+      const together = await model.generate(embs, { seed: seeds, path });
+      expect(together, `${path}: three voices, one seed each`).toEqual(alone);
+      // two at a time (the second batch's voice 0 is voice 2 and keeps seed[2])
+      expect(await model.generate(embs, { seed: seeds, path, batch: 2 }), `${path}: batch 2`).toEqual(alone);
+    }
+    // the same seed on the same embedding is the same audio whatever the voice's place
+    const same = await model.generate([embs[0], embs[0]], { seed: [4, 4] });
+    expect(same[1]).toEqual(same[0]);
+    await expect(model.generate(embs, { seed: [1, 2] })).rejects.toThrow(/2 seeds for 3 voices/);
+    await expect(model.generate(embs[0], { seed: -1 })).rejects.toThrow(/not an integer in \[0, 2\^32\)/);
+    await expect(model.generate(embs[0], { seed: [0.5] })).rejects.toThrow(/0.5 is not an integer/);
+    model.dispose();
+  });
+});
+
 describe('cancelling', () => {
   it('stops after the submit in progress, not at the end of the chunk: progress comes per submit', async () => {
     const e = await testEngine();

@@ -168,8 +168,8 @@ export async function* generateChunks(
       };
       instances.push(await buildInstance(engine, c, resources.gen, spec, o, alloc));
     }
-    // Fresh state (pooled buffers may hold an earlier run's values), then the conditioning.
-    engine.clear(...instances.flatMap((i) => i.stateBuffers));
+    // Fresh state and the voices' RNG keys, then the conditioning.
+    for (const i of instances) i.reset();
     engine.run(instances.map((i) => i.setup));
     const perStep = instances.reduce((n, i) => n + i.dispatchesPerStep, 0);
     const chunk = Math.max(1, o.chunkSize ?? 4096);

@@ -29,6 +29,7 @@ export class Generator {
   stream(embedding: EmbeddingInput, o: GenerateOptions & GeneratorInternals = {}): AsyncGenerator<AudioChunk> {
     const c = this.weights.config;
     const voices = embeddingVoices(embedding, c.bottleneck);
+    checkSeeds(o.seed, (o.voiceOffset ?? 0) + voices.length);
     const { padded, frames } = padVoices(voices, c.bottleneck);
     const cond = conditioningInput(c, padded, frames, notePitches(c, o.pitch, voices.length));
     return generateChunks(this.resources(), voices.length, frames, cond, o);
@@ -42,6 +43,7 @@ export class Generator {
     const c = this.weights.config;
     const bn = c.bottleneck;
     const voices = embeddingVoices(embedding, bn);
+    checkSeeds(o.seed, (o.voiceOffset ?? 0) + voices.length);
     const lengths = voices.map((v) => (v.length / bn) * c.hop);
     const out = lengths.map((n) => new Float32Array(n));
     const asked = o.batch ?? voices.length;
@@ -75,4 +77,13 @@ export class Generator {
     this.gen?.release();
     this.gen = null;
   }
+}
+
+/** A seed is an integer in [0, 2^32); a seed per voice needs one for every voice. */
+function checkSeeds(seed: number | number[] | undefined, voices: number): void {
+  const seeds = Array.isArray(seed) ? seed : seed === undefined ? [] : [seed];
+  if (Array.isArray(seed) && seed.length < voices)
+    throw new Error(`seed: ${seed.length} seeds for ${voices} voices (give one per voice, or one number)`);
+  const bad = seeds.find((s) => !Number.isInteger(s) || s < 0 || s > 0xffffffff);
+  if (bad !== undefined) throw new Error(`seed ${bad} is not an integer in [0, 2^32)`);
 }

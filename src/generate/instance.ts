@@ -19,6 +19,7 @@ import {
   genLayerFused,
   genHeadFused,
 } from '../ops/gen-step.js';
+import { voiceKey } from '../ops/sample-categorical.js';
 import type { WeightStorage } from './fused-weights.js';
 import type { GenWeights } from './gen-weights.js';
 import type { GenerateOptions, GeneratorInternals, ResolvedPath } from './types.js';
@@ -32,8 +33,8 @@ export interface Instance {
   /** Records `n` steps of every voice into a compute pass. */
   encodeSteps(pass: GPUComputePassEncoder, n: number): void;
   dispatchesPerStep: number;
-  /** Buffers that must start zeroed. */
-  stateBuffers: Tensor[];
+  /** Zeroes the step state and writes every voice's RNG key: before `setup` and the first step. */
+  reset(): void;
   /** Run once before the first step: the conditioning of every frame. */
   setup: Dispatch;
 }
@@ -75,7 +76,7 @@ export function voiceBytes(
   const T = frames * c.hop;
   const floats =
     frames * (conditioningWidth(c) + L * 2 * R + S) + // conditioning input and its per-layer projections
-    5 + // step state
+    6 + // step state
     ringRows(c) * R + // dilation queues
     L * 2 * R + // the two past taps of every layer
     2 * R +
@@ -97,6 +98,17 @@ export interface InstanceSpec {
   fused?: { shape: FusedShape; storage: WeightStorage };
 }
 
+/**
+ * The RNG key of voices [first, first + B): voice v draws from (seed, v), or with a seed per voice
+ * from (seeds[v], 0), the stream a lone voice with that seed draws, whatever batch it runs in.
+ */
+export function rngKeys(o: GenerateOptions & GeneratorInternals, first: number, B: number): Uint32Array {
+  const { seed } = o;
+  return Uint32Array.from({ length: B }, (_, b) =>
+    Array.isArray(seed) ? voiceKey(seed[first + b], 0) : voiceKey(seed ?? 0, first + b),
+  );
+}
+
 export async function buildInstance(
   engine: Engine,
   c: ModelConfig,
@@ -113,7 +125,7 @@ export async function buildInstance(
   const condIn = alloc([B, frames, spec.condInput.length / (B * frames)]);
   engine.write(condIn, spec.condInput);
   const cond = alloc([B, frames, condStride]);
-  const state = alloc([B * 5], 'u32');
+  const state = alloc([B * 6], 'u32'); // kernels/lib_generation.wgsl: counters, history, RNG keys
   const hist = alloc([ringRows(c) * B * R]);
   const past = alloc([L * B * 2 * R]);
   const lAndS = alloc([B * (R + S)]);
@@ -135,10 +147,8 @@ export async function buildInstance(
     hop: c.hop,
     condStride,
     temperature: o.temperature ?? 1,
-    seed: o.seed ?? 0,
     teacher: !!teacher,
     recordLogits: !!stepLogits,
-    voiceBase: (o.voiceOffset ?? 0) + voiceBase,
     at: gen.smallOffsets,
   };
   const buffers: GenStepBuffers = {
@@ -157,7 +167,12 @@ export async function buildInstance(
   // Once per note: the conditioning of every layer and of the head, for every frame and voice (on
   // the fused path with the residual biases' fold added).
   const setup = await conv1d(engine, condIn, gen.condW, fw ? fw.condB : gen.condB, cond, { taps: 1 });
-  const common = { B, classes, stepLogits, setup, stateBuffers: [state, hist, past, lAndS, gated] };
+  const keys = rngKeys(o, (o.voiceOffset ?? 0) + voiceBase, B);
+  const reset = () => {
+    engine.clear(state, hist, past, lAndS, gated); // pooled buffers may hold an earlier run's values
+    engine.write(state, keys, 5 * B * 4);
+  };
+  const common = { B, classes, stepLogits, setup, reset };
   if (spec.path === 'voice-loop' || spec.path === 'voice-lanes') {
     if (!gen.all) throw new Error(`config ${c.name}: no packed weights for the ${spec.path} path`);
     // voice-lanes reads f16 pairs where every weight is exactly an f16 (same values, half the bytes)

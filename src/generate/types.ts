@@ -4,8 +4,12 @@ import type { ModelConfig } from '../model/config.js';
 import type { GenWeights } from './gen-weights.js';
 
 export interface GenerateOptions {
-  /** Seed of the counter-based RNG (default 0). Same seed, same audio. */
-  seed?: number;
+  /**
+   * Seed of the counter-based RNG (default 0). Same seed, same audio; each voice has its own stream.
+   * One per voice: voice v draws what a lone voice with seed[v] would, whatever batch it runs in
+   * (bulk rendering: a job's audio does not depend on the jobs beside it).
+   */
+  seed?: number | number[];
   /** Softmax temperature: 1 is Magenta's plain sampling (default), 0 is argmax. */
   temperature?: number;
   /** MIDI pitch per voice, for pitch-conditioned configs. */

@@ -44,19 +44,16 @@ export interface GenStepParams {
   /** Floats per conditioning row: L * 2R + S. */
   condStride: number;
   temperature: number;
-  seed: number;
   /** Feed the teacher's classes instead of the sampled ones (tests). */
   teacher: boolean;
   /** Keep every step's logits (tests). */
   recordLogits: boolean;
-  /** RNG index of this instance's voice 0. */
-  voiceBase: number;
   at: SmallWeightOffsets;
 }
 
 /** The GPU buffers one instance's step kernels bind. */
 export interface GenStepBuffers {
-  /** u32: per-voice step counters and input history. */
+  /** u32: per-voice step counters, input history and RNG keys (kernels/lib_generation.wgsl). */
   state: GPUBuffer;
   /** Per-layer rings of past layer inputs. */
   hist: GPUBuffer;
@@ -97,7 +94,6 @@ function uniforms(p: GenStepParams, layer: number): Record<string, number> {
     cond_stride: p.condStride,
     layer,
     temperature: p.temperature,
-    seed: p.seed >>> 0,
     flags: (p.teacher ? 1 : 0) | (p.recordLogits ? 2 : 0),
     at_start_w: p.at.startW,
     at_start_b: p.at.startB,
@@ -107,7 +103,6 @@ function uniforms(p: GenStepParams, layer: number): Record<string, number> {
     at_out1_w: p.at.out1W,
     at_logits_w: p.at.logitsW,
     at_logits_b: p.at.logitsB,
-    voice_base: p.voiceBase,
   };
 }
 

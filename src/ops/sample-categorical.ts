@@ -7,9 +7,14 @@ function pcgHash(v: number): number {
   return ((word >>> 22) ^ word) >>> 0;
 }
 
-/** Uniform in [0, 1) from (seed, voice, step), bit-identical to the WGSL uniform01. */
+/** A voice's RNG key from (seed, voice): what the generation kernels read per voice. */
+export function voiceKey(seed: number, voice: number): number {
+  return pcgHash((voice + pcgHash(seed >>> 0)) >>> 0);
+}
+
+/** Uniform in [0, 1) from (seed, voice, step), bit-identical to the WGSL uniform01_keyed(voiceKey(seed, voice), step). */
 export function uniform01(seed: number, voice: number, step: number): number {
-  const h = pcgHash((step + pcgHash((voice + pcgHash(seed >>> 0)) >>> 0)) >>> 0);
+  const h = pcgHash((step + voiceKey(seed, voice)) >>> 0);
   return (h >>> 8) / 16777216;
 }
 

@@ -14,6 +14,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { logitsCommand } from './commands/logits.js';
 import { rainbowgramCommand } from './commands/rainbowgram.js';
 import { reconstructCommand } from './commands/reconstruct.js';
+import { renderCommand } from './commands/render.js';
 import { synthDataCommand } from './commands/synth-data.js';
 import { trainCommand } from './commands/train.js';
 import { examples } from './options.js';
@@ -27,6 +28,7 @@ const COMMANDS: (() => Command)[] = [
   generateCommand,
   reconstructCommand,
   interpolateCommand,
+  renderCommand,
   rainbowgramCommand,
   evalCommand,
   trainCommand,

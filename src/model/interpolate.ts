@@ -31,3 +31,23 @@ export function mixWaveforms(a: Float32Array, b: Float32Array, mix: number): Flo
   for (let i = 0; i < n; i++) out[i] = (1 - mix) * a[i] + mix * b[i];
   return out;
 }
+
+/**
+ * The weighted sum of several embeddings [frames, channels] over the shortest one's frames: a point
+ * of a grid between instruments (weights summing to 1, as Open NSynth Super's bilinear corners).
+ */
+export function mixEmbeddings(embeddings: HostTensor[], weights: number[]): HostTensor {
+  if (embeddings.length === 0 || embeddings.length !== weights.length)
+    throw new Error(`mixEmbeddings: ${embeddings.length} embeddings and ${weights.length} weights`);
+  weights.forEach(checkMix);
+  const ch = embeddings[0].shape[1];
+  for (const e of embeddings)
+    if (e.shape.length !== 2 || e.shape[1] !== ch)
+      throw new Error(`mixEmbeddings: embeddings must all be [frames, ${ch}], got [${e.shape}]`);
+  const frames = Math.min(...embeddings.map((e) => e.shape[0]));
+  const data = new Float32Array(frames * ch);
+  embeddings.forEach((e, k) => {
+    for (let i = 0; i < data.length; i++) data[i] += weights[k] * e.data[i];
+  });
+  return { data, shape: [frames, ch] };
+}

@@ -24,7 +24,7 @@ import {
 } from '../options.js';
 import { audioResultHead, printJson, progressBar, secondsSince } from '../output.js';
 import { generateVoices } from './generate.js';
-import { notePitch } from './reconstruct.js';
+import { notePitch } from '../../dataset/note-pitch.js';
 
 interface InterpolateFlags {
   model?: string;

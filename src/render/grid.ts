@@ -1,0 +1,145 @@
+// `nsynth render --plan grid.json`: a grid of instruments x pitches x mix points expanded into a
+// jobs file, as Open NSynth Super rendered its pads: sets of 2 corners (a line) or 4 (a square,
+// bilinear weights), each at every pitch, at `resolution` points per side. A set of 1 is a plain
+// reconstruction at each pitch. Inputs of weight 0 are left out of a job, so a corner is the same
+// job (the same output) in every set that shares it and renders once.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from '../formats/atomic-write.js';
+import { jobLine, MAX_JOB_SECONDS } from './jobs.js';
+
+export interface RenderGrid {
+  /** Corner notes of each set: WAVs or .npy embeddings; `{pitch}` (or `{pitch:03}`) is replaced by each pitch. */
+  sets: string[][];
+  pitches: number[];
+  /** Mix points per side of a set (2 corners: a line of this many; 4: a square of this many squared). */
+  resolution: number;
+  seed?: number;
+  seconds?: number;
+  temperature?: number;
+}
+
+const KEYS = ['sets', 'pitches', 'resolution', 'seed', 'seconds', 'temperature'];
+/** Most jobs one grid may expand to (Open NSynth Super rendered ~120,000 notes; the jobs file is built in memory). */
+export const MAX_GRID_JOBS = 1_000_000;
+
+export function parseGrid(text: string, file: string): RenderGrid {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not JSON (${(e as Error).message})`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${file}: a grid is a JSON object`);
+  const g = v as Record<string, unknown>;
+  const unknown = Object.keys(g).filter((k) => !KEYS.includes(k));
+  if (unknown.length)
+    throw new Error(`${file}: unknown field ${unknown.map((k) => `"${k}"`).join(', ')} (fields: ${KEYS.join(', ')})`);
+  const sets = g.sets;
+  if (
+    !Array.isArray(sets) ||
+    sets.length === 0 ||
+    !sets.every((s) => Array.isArray(s) && [1, 2, 4].includes(s.length) && s.every((f) => typeof f === 'string' && f))
+  )
+    throw new Error(`${file}: "sets" must be a non-empty list of sets of 1, 2 or 4 note paths`);
+  const pitches = g.pitches;
+  if (
+    !Array.isArray(pitches) ||
+    pitches.length === 0 ||
+    !pitches.every((p) => Number.isInteger(p) && p >= 0 && p <= 127)
+  )
+    throw new Error(`${file}: "pitches" must be a non-empty list of MIDI pitches (0-127)`);
+  const resolution = g.resolution ?? 2;
+  if (!Number.isInteger(resolution) || (resolution as number) < 2 || (resolution as number) > 1000)
+    throw new Error(`${file}: "resolution" must be an integer in [2, 1000] (mix points per side)`);
+  const opt = (key: string, ok: (x: number) => boolean, what: string): number | undefined => {
+    const x = g[key];
+    if (x === undefined) return undefined;
+    if (typeof x !== 'number' || !ok(x)) throw new Error(`${file}: "${key}" must be ${what}`);
+    return x;
+  };
+  const grid: RenderGrid = {
+    sets: sets as string[][],
+    pitches: pitches as number[],
+    resolution: resolution as number,
+    seed: opt('seed', (x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32, 'an integer in [0, 2^32)'),
+    seconds: opt('seconds', (x) => x > 0 && x <= MAX_JOB_SECONDS, `a number in (0, ${MAX_JOB_SECONDS}]`),
+    temperature: opt('temperature', (x) => x >= 0 && x <= 100, 'a number in [0, 100]'),
+  };
+  const n = gridJobCount(grid);
+  if (n > MAX_GRID_JOBS) throw new Error(`${file}: the grid expands to ${n} jobs, over ${MAX_GRID_JOBS}`);
+  return grid;
+}
+
+export function gridJobCount(g: RenderGrid): number {
+  const points = (corners: number) => (corners === 1 ? 1 : corners === 2 ? g.resolution : g.resolution ** 2);
+  return g.sets.reduce((n, s) => n + points(s.length), 0) * g.pitches.length;
+}
+
+/** The mix points of a set of `corners`: weights per corner and a label. */
+export function mixPoints(corners: number, resolution: number): { weights: number[]; label: string }[] {
+  if (corners === 1) return [{ weights: [1], label: '' }];
+  const t = (i: number) => i / (resolution - 1);
+  const out: { weights: number[]; label: string }[] = [];
+  if (corners === 2) {
+    for (let i = 0; i < resolution; i++) out.push({ weights: [1 - t(i), t(i)], label: `-x${i}` });
+    return out;
+  }
+  for (let j = 0; j < resolution; j++)
+    for (let i = 0; i < resolution; i++) {
+      const [x, y] = [t(i), t(j)];
+      out.push({ weights: [(1 - x) * (1 - y), x * (1 - y), (1 - x) * y, x * y], label: `-x${i}-y${j}` });
+    }
+  return out;
+}
+
+function withPitch(template: string, pitch: number): string {
+  return template.replace(/\{pitch(?::0?(\d))?\}/g, (_, width?: string) =>
+    String(pitch).padStart(Number(width ?? 0), '0'),
+  );
+}
+
+/** The grid's jobs as jobs-file lines (paths relative to `jobsDir`; the grid's relative to `gridDir`). */
+export function expandGrid(g: RenderGrid, gridDir: string, jobsDir: string): string[] {
+  const lines: string[] = [];
+  g.sets.forEach((set, s) => {
+    for (const pitch of g.pitches)
+      for (const { weights, label } of mixPoints(set.length, g.resolution)) {
+        const files = set.map((t) => path.resolve(gridDir, withPitch(t, pitch)));
+        const used = weights.map((w, k) => ({ w, file: files[k] })).filter((x) => x.w !== 0);
+        const notes = used.filter((x) => !x.file.endsWith('.npy'));
+        const embeddings = used.filter((x) => x.file.endsWith('.npy'));
+        lines.push(
+          jobLine(
+            {
+              notes: notes.length ? notes.map((x) => x.file) : undefined,
+              embeddings: embeddings.length ? embeddings.map((x) => x.file) : undefined,
+              mix: used.length > 1 ? [...notes, ...embeddings].map((x) => x.w) : undefined,
+              pitch,
+              seed: g.seed,
+              seconds: g.seconds,
+              temperature: g.temperature,
+              name: `set${s}-p${pitch}${label}`,
+            },
+            jobsDir,
+          ),
+        );
+      }
+  });
+  return lines;
+}
+
+/** Reads a grid file and writes its jobs file (atomically); returns the number of jobs. */
+export function planGrid(gridFile: string, jobsFile: string): number {
+  let text: string;
+  try {
+    text = fs.readFileSync(gridFile, 'utf8');
+  } catch (e) {
+    throw new Error(`${gridFile}: cannot read the grid (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const grid = parseGrid(text, gridFile);
+  const lines = expandGrid(grid, path.dirname(path.resolve(gridFile)), path.dirname(path.resolve(jobsFile)));
+  fs.mkdirSync(path.dirname(path.resolve(jobsFile)), { recursive: true });
+  writeFileAtomic(jobsFile, `${lines.join('\n')}\n`);
+  return lines.length;
+}

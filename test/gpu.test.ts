@@ -2,7 +2,11 @@
 // buffer pool, and validation errors surfacing as exceptions instead of silent zeros.
 import { describe, it, expect } from 'vitest';
 import { testEngine } from './helpers.js';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { createEngine } from '../src/gpu/engine.js';
+import { gpuSelectEnv, pciDisplayDevices } from '../src/gpu/device.js';
 
 describe('adapter', () => {
   it('names the adapter, and refuses unknown choices with what to do', async () => {
@@ -12,6 +16,34 @@ describe('adapter', () => {
     await expect(createEngine({ adapter: '/nowhere/icd.json' })).rejects.toThrow(
       /does not exist\. No usable WebGPU adapter\. Install a GPU driver/,
     );
+  });
+});
+
+describe('one process per GPU: --adapter gpu:N', () => {
+  it('numbers the PCI display controllers in bus order and names the chosen one for the device-select layer', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-pci-'));
+    const dev = (address: string, cls: string) => {
+      fs.mkdirSync(path.join(root, address));
+      fs.writeFileSync(path.join(root, address, 'class'), `${cls}\n`);
+      fs.writeFileSync(path.join(root, address, 'vendor'), '0x10de\n');
+      fs.writeFileSync(path.join(root, address, 'device'), '0x2335\n');
+    };
+    dev('0000:c1:00.0', '0x030200'); // 3D controllers (H100s), listed out of order
+    dev('0000:3b:00.0', '0x030200');
+    dev('0000:00:1f.3', '0x040300'); // an audio device: not a GPU
+    dev('0000:02:00.0', '0x030000'); // a VGA controller
+    const found = pciDisplayDevices(fs, root);
+    expect(found.map((d) => d.address)).toEqual(['0000:02:00.0', '0000:3b:00.0', '0000:c1:00.0']);
+    expect(found[1]).toMatchObject({ vendor: '0x10de', device: '0x2335' });
+    expect(gpuSelectEnv(2, found)).toEqual({
+      DRI_PRIME: 'pci-0000_c1_00_0',
+      MESA_VK_DEVICE_SELECT_FORCE_DEFAULT_DEVICE: '1',
+    });
+    expect(() => gpuSelectEnv(3, found)).toThrow(/gpu:3: this machine has 3 display controllers.*gpu:2 0000:c1:00.0/);
+    expect(() => gpuSelectEnv(0, [])).toThrow(
+      /has 0 display controllers on the PCI bus; software adapters have no index/,
+    );
+    expect(pciDisplayDevices(fs, path.join(root, 'absent'))).toEqual([]);
   });
 });
 

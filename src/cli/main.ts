@@ -52,7 +52,7 @@ export function buildCli(): Command {
     .version(packageVersion(), '-V, --version', 'print the version')
     .option(
       '--adapter <name>',
-      'auto | hardware | lavapipe | swiftshader | path to a Vulkan ICD .json (default: $NSYNTH_ADAPTER or auto)',
+      'auto | hardware | gpu:N (the Nth GPU on the PCI bus: one process per GPU) | lavapipe | swiftshader | path to a Vulkan ICD .json (default: $NSYNTH_ADAPTER or auto)',
     )
     .option('--verbose', 'on an error, print its stack too (as NSYNTH_DEBUG=1 does)')
     // Commander's own errors (an unknown option, a missing argument) are thrown to main, which

@@ -9,7 +9,8 @@ export interface DeviceOptions {
   /**
    * Which adapter to use. `auto` (default): the first hardware adapter, else lavapipe, else
    * SwiftShader. `lavapipe` / `swiftshader`: those software Vulkan drivers. `hardware`: refuse
-   * software adapters. Anything ending in `.json` is taken as a Vulkan ICD file. In Node the
+   * software adapters. `gpu:N` (Node, Linux): the Nth GPU on the PCI bus, as nvidia-smi numbers
+   * them (through Mesa's device-select layer: see gpuSelectEnv). Anything ending in `.json` is taken as a Vulkan ICD file. In Node the
    * environment variable NSYNTH_ADAPTER sets the default.
    */
   adapter?: AdapterChoice;
@@ -149,14 +150,16 @@ async function acquireBrowser(wanted: GPUFeatureName[]): Promise<AcquiredDevice>
 
 async function acquireNode(choice: string, wanted: GPUFeatureName[]): Promise<AcquiredDevice> {
   let icd: string | undefined;
+  const fs = await import('node:fs');
+  const gpuIndex = /^gpu:(\d+)$/.exec(choice);
   if (choice === 'lavapipe' || choice === 'swiftshader') icd = SOFTWARE_ICDS[choice];
   else if (choice.endsWith('.json')) icd = choice;
+  else if (gpuIndex) Object.assign(process.env, gpuSelectEnv(Number(gpuIndex[1]), pciDisplayDevices(fs)));
   else if (choice !== 'auto' && choice !== 'hardware') {
     throw new Error(
-      `Unknown adapter choice "${choice}": use auto, hardware, lavapipe, swiftshader or a Vulkan ICD .json path.`,
+      `Unknown adapter choice "${choice}": use auto, hardware, gpu:N, lavapipe, swiftshader or a Vulkan ICD .json path.`,
     );
   }
-  const fs = await import('node:fs');
   if (icd) {
     if (!fs.existsSync(icd))
       throw new Error(`Vulkan ICD file ${icd} (adapter "${choice}") does not exist. ${INSTALL_HINT}`);
@@ -195,6 +198,11 @@ async function acquireNode(choice: string, wanted: GPUFeatureName[]): Promise<Ac
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new Error(INSTALL_HINT);
   const adapterInfo = describe(adapter, 'Vulkan');
+  if (gpuIndex && isSoftwareAdapter(adapterInfo))
+    throw new Error(
+      `Adapter "${choice}" was asked for, but Vulkan listed ${adapterInfo.name} first: Mesa's device-select layer ` +
+        '(mesa-vulkan-drivers) is needed to choose a GPU by number; or give each process its own GPU through the scheduler',
+    );
   if (choice === 'hardware' && isSoftwareAdapter(adapterInfo)) {
     throw new Error(
       `Adapter "hardware" was asked for, but the only adapter is ${adapterInfo.name}. Install a GPU driver.`,
@@ -217,6 +225,58 @@ async function acquireNode(choice: string, wanted: GPUFeatureName[]): Promise<Ac
 }
 
 let sharedInstance: { key: string; gpu: GPU; users: number } | null = null;
+
+/** A display controller on the PCI bus: its address (0000:3b:00.0) and vendor:device ids. */
+export interface PciDisplay {
+  address: string;
+  vendor: string;
+  device: string;
+}
+
+/**
+ * The machine's display controllers (PCI class 03: VGA and 3D controllers such as an H100), in bus
+ * order: the order nvidia-smi numbers them in by default (CUDA_DEVICE_ORDER=PCI_BUS_ID).
+ */
+export function pciDisplayDevices(fs: typeof import('node:fs'), root = '/sys/bus/pci/devices'): PciDisplay[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(root);
+  } catch {
+    return [];
+  }
+  const read = (dir: string, f: string) => {
+    try {
+      return fs.readFileSync(`${root}/${dir}/${f}`, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
+  return names
+    .filter((n) => read(n, 'class').startsWith('0x03'))
+    .sort()
+    .map((address) => ({ address, vendor: read(address, 'vendor'), device: read(address, 'device') }));
+}
+
+/**
+ * The environment that makes GPU number `n` the only adapter Vulkan lists, for one process per GPU
+ * on a multi-GPU machine: Dawn takes the first adapter the loader lists, and WebGPU has no way to
+ * ask for "the third of eight identical cards". Mesa's device-select layer (installed with
+ * mesa-vulkan-drivers) moves the device DRI_PRIME names to the front and, forced, lists it alone.
+ * Where that layer is absent, give each process its own GPU through the scheduler instead
+ * (Kubernetes nvidia.com/gpu: 1, Slurm --gpus-per-task=1, docker --gpus device=N).
+ */
+export function gpuSelectEnv(n: number, devices: PciDisplay[]): Record<string, string> {
+  const d = devices[n];
+  if (!d)
+    throw new Error(
+      `--adapter gpu:${n}: this machine has ${devices.length} display controller${devices.length === 1 ? '' : 's'} on the PCI bus` +
+        (devices.length ? ` (${devices.map((x, i) => `gpu:${i} ${x.address}`).join(', ')})` : '') +
+        '; software adapters have no index (use lavapipe or swiftshader)',
+    );
+  const [domain, bus, rest] = d.address.split(':');
+  const [slot, fn] = rest.split('.');
+  return { DRI_PRIME: `pci-${domain}_${bus}_${slot}_${fn}`, MESA_VK_DEVICE_SELECT_FORCE_DEFAULT_DEVICE: '1' };
+}
 
 function hardwareIcdPresent(fs: typeof import('node:fs')): boolean {
   const dirs = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];

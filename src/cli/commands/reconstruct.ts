@@ -1,10 +1,9 @@
 // `nsynth reconstruct IN.wav --out OUT.wav`: the autoencoder's round trip (encode, then generate
 // sample by sample), with the pitch error of the result against the input; a folder of notes in,
 // a folder of reconstructions out.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { cents, f0ErrorCents, medianF0, yinF0 } from '../../dsp/f0.js';
+import { f0ErrorCents } from '../../dsp/f0.js';
 import { notePitch } from '../../dataset/note-pitch.js';
 import { BaselineModel } from '../../autoencoder/baseline.js';
 import { baselineSubject } from '../../eval/experiments.js';

@@ -16,7 +16,7 @@ import { choosePath, VOICE_LANES_MAX_BATCH } from '../generate/route.js';
 import type { GenerationPath, ResolvedPath } from '../generate/types.js';
 import type { Engine } from '../gpu/engine.js';
 import { lanesOf } from '../gpu/lanes.js';
-import type { ModelConfig } from '../model/config.js';
+import { encoderReach, type ModelConfig } from '../model/config.js';
 import type { HostTensor } from '../model/inputs.js';
 import { mixEmbeddings } from '../model/interpolate.js';
 import { loadModel, type NSynthModel } from '../nsynth.js';
@@ -336,17 +336,22 @@ function framesForSeconds(seconds: number, c: ModelConfig): number {
 async function embeddingOf(model: NSynthModel, job: RenderJob, cache: EmbeddingCache): Promise<HostTensor> {
   const c = model.config;
   const bn = c.bottleneck;
-  const hop = c.hop;
+  // Only the audio the frames asked for see is encoded: the encoder reaches encoderReach samples
+  // either side, so a 0.5 s job of a 4 s note encodes 0.7 s of it, not all of it.
+  const want = job.seconds === undefined ? undefined : framesForSeconds(job.seconds, c);
+  const context = Math.ceil(encoderReach(c) / c.hop);
   const parts: HostTensor[] = [];
   for (const input of job.inputs) {
-    const key = `${input.kind}:${input.file}`;
+    const key = `${input.kind}:${want ?? 'all'}:${input.file}`;
     let e = cache.get(key);
     if (!e) {
       if (input.kind === 'note') {
-        const audio = (await readWavResampled(input.file)).samples;
-        if (audio.length < hop)
-          throw new Error(`${input.file}: ${audio.length} samples, shorter than one frame (${hop})`);
+        let audio = (await readWavResampled(input.file)).samples;
+        if (audio.length < c.hop)
+          throw new Error(`${input.file}: ${audio.length} samples, shorter than one frame (${c.hop})`);
+        if (want !== undefined) audio = audio.subarray(0, Math.min(audio.length, (want + context) * c.hop));
         e = await model.encode(audio);
+        if (want !== undefined && e.shape[0] > want) e = { data: e.data.slice(0, want * bn), shape: [want, bn] };
       } else {
         const npy = decodeNpy(fs.readFileSync(input.file), input.file);
         if (npy.shape.length !== 2 || npy.shape[1] !== bn || npy.shape[0] < 1)
@@ -358,12 +363,11 @@ async function embeddingOf(model: NSynthModel, job: RenderJob, cache: EmbeddingC
     parts.push(e);
   }
   const mixed = mixEmbeddings(parts, job.mix);
-  if (job.seconds === undefined) return mixed;
+  if (want === undefined) return mixed;
   // Cut or zero-pad to the frames asked for.
-  const frames = framesForSeconds(job.seconds, c);
-  const data = new Float32Array(frames * bn);
+  const data = new Float32Array(want * bn);
   data.set(mixed.data.subarray(0, Math.min(mixed.data.length, data.length)));
-  return { data, shape: [frames, bn] };
+  return { data, shape: [want, bn] };
 }
 
 /** The job as its sidecar records it (paths relative to the jobs file's folder, as written there). */

@@ -26,6 +26,7 @@ const LAYERS = [
   'nsynth.ts',
   'index.ts',
   'eval',
+  'render',
   'bench',
   'cli',
   'browser',

@@ -110,6 +110,7 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
   const depth = o.depth ?? '16';
   const checksum = modelChecksum(o.modelDir);
   const jobs = await readJobs(o.jobsFile, inShard(o.shard)); // every line checked before any work
+  const jobsFileSha256 = sha256(fs.readFileSync(o.jobsFile));
   const model = await loadModel(engine, o.modelDir);
   try {
     const c = model.config;
@@ -208,7 +209,7 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
       return {
         shard: { ...o.shard, label: shardLabel(o.shard) },
         jobsFile: path.resolve(o.jobsFile),
-        jobsFileSha256: sha256(fs.readFileSync(o.jobsFile)),
+        jobsFileSha256,
         outDir: path.resolve(o.outDir),
         model: { dir: path.resolve(o.modelDir), config: c.name, checksum },
         adapter: engine.adapter.name,

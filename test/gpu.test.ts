@@ -22,16 +22,17 @@ describe('adapter', () => {
 describe('one process per GPU: --adapter gpu:N', () => {
   it('numbers the PCI display controllers in bus order and names the chosen one for the device-select layer', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-pci-'));
-    const dev = (address: string, cls: string) => {
+    const dev = (address: string, cls: string, vendor = '0x10de') => {
       fs.mkdirSync(path.join(root, address));
       fs.writeFileSync(path.join(root, address, 'class'), `${cls}\n`);
-      fs.writeFileSync(path.join(root, address, 'vendor'), '0x10de\n');
+      fs.writeFileSync(path.join(root, address, 'vendor'), `${vendor}\n`);
       fs.writeFileSync(path.join(root, address, 'device'), '0x2335\n');
     };
     dev('0000:c1:00.0', '0x030200'); // 3D controllers (H100s), listed out of order
     dev('0000:3b:00.0', '0x030200');
     dev('0000:00:1f.3', '0x040300'); // an audio device: not a GPU
     dev('0000:02:00.0', '0x030000'); // a VGA controller
+    dev('0000:01:00.0', '0x030000', '0x1a03'); // the BMC's ASPEED VGA: not a GPU to render on
     const found = pciDisplayDevices(fs, root);
     expect(found.map((d) => d.address)).toEqual(['0000:02:00.0', '0000:3b:00.0', '0000:c1:00.0']);
     expect(found[1]).toMatchObject({ vendor: '0x10de', device: '0x2335' });

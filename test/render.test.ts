@@ -60,6 +60,10 @@ describe('jobs, shards and grids', () => {
     expect(() => shardFromEnv({ SLURM_ARRAY_TASK_ID: '10', SLURM_ARRAY_TASK_COUNT: '10' })).toThrow(
       /outside \[0, 10\)/,
     );
+    // --array=0-30:2 (16 tasks): task 8 is shard 4
+    const stepped = { SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_STEP: '2', SLURM_ARRAY_TASK_COUNT: '16' };
+    expect(shardFromEnv({ ...stepped, SLURM_ARRAY_TASK_ID: '8' })).toEqual({ index: 4, count: 16 });
+    expect(() => shardFromEnv({ ...stepped, SLURM_ARRAY_TASK_ID: '7' })).toThrow(/not MIN \+ k \* STEP/);
     expect(() => shardFromEnv({})).toThrow(/none of NSYNTH_SHARD/);
     const owners = Array.from({ length: 100 }, (_, k) => [0, 1, 2].filter((i) => inShard({ index: i, count: 3 })(k)));
     expect(owners.every((o) => o.length === 1)).toBe(true);
@@ -233,6 +237,38 @@ describe('nsynth render in processes', () => {
     for (const [f, bytes] of single) if (f.endsWith('.wav')) expect(got.get(f)?.equals(bytes), f).toBe(true);
     // no temporary files left by the killed process that matter: every file is an output
     expect([...got.keys()].every((f) => /\.(wav|json)$/.test(f) || f.endsWith('.tmp'))).toBe(true);
+  });
+
+  it('SIGTERM (preemption) stops after the batch in progress: exit 130, its outputs written, the summary says incomplete', {
+    timeout: 300_000,
+  }, async () => {
+    const out = path.join(tmp, 'terminated');
+    const args = [BIN, 'render', '--jobs', jobs, '--out', out, '--model', model, '--batch', '1', '--json'];
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const t0 = Date.now();
+    const done = () => (fs.existsSync(out) ? [...outputs(out).keys()].filter((f) => f.endsWith('.json')).length : 0);
+    while (done() === 0 && Date.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/terminated: stopping after the batch in progress/);
+    const s = JSON.parse(stdout) as RenderSummary;
+    expect(s.complete).toBe(false);
+    expect(s.jobs.rendered).toBe(done()); // every batch begun was finished and written
+    expect(s.jobs.rendered).toBeLessThan(JOBS);
+    const again = JSON.parse(
+      await nsynthOk(['render', '--jobs', jobs, '--out', out, '--model', model, '--json'], { env }),
+    );
+    expect(again.jobs).toMatchObject({ skipped: s.jobs.rendered, rendered: JOBS - s.jobs.rendered });
+    expect(again.complete).toBe(true);
   });
 
   it('damaged outputs (a flipped byte, a truncated WAV, a lost sidecar) are found and rendered again', {

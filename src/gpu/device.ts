@@ -234,8 +234,14 @@ export interface PciDisplay {
 }
 
 /**
- * The machine's display controllers (PCI class 03: VGA and 3D controllers such as an H100), in bus
- * order: the order nvidia-smi numbers them in by default (CUDA_DEVICE_ORDER=PCI_BUS_ID).
+ * Display chips that are not GPUs to render on: a server's BMC (ASPEED, Matrox) and virtual
+ * machines' emulated displays (QEMU, QXL, VMware, Cirrus) are VGA controllers too.
+ */
+const NOT_GPU_VENDORS = new Set(['0x1a03', '0x102b', '0x1234', '0x1b36', '0x15ad', '0x1013']);
+
+/**
+ * The machine's GPUs (PCI class 03: VGA and 3D controllers such as an H100; BMC and emulated display
+ * chips left out), in bus order: the order nvidia-smi numbers them in.
  */
 export function pciDisplayDevices(fs: typeof import('node:fs'), root = '/sys/bus/pci/devices'): PciDisplay[] {
   let names: string[];
@@ -254,7 +260,8 @@ export function pciDisplayDevices(fs: typeof import('node:fs'), root = '/sys/bus
   return names
     .filter((n) => read(n, 'class').startsWith('0x03'))
     .sort()
-    .map((address) => ({ address, vendor: read(address, 'vendor'), device: read(address, 'device') }));
+    .map((address) => ({ address, vendor: read(address, 'vendor'), device: read(address, 'device') }))
+    .filter((d) => !NOT_GPU_VENDORS.has(d.vendor));
 }
 
 /**

@@ -35,6 +35,9 @@ export interface RenderOptions {
   /** The generation kernels (default 'auto': the measured rules, the same in every process). */
   path?: GenerationPath;
   depth?: WavDepth;
+  /** Stop after the batch in progress (preemption's SIGTERM, a first Ctrl-C). */
+  stop?: AbortSignal;
+  /** Stop now, dropping the batch in progress (a second signal). */
   signal?: AbortSignal;
   /** One line per notable event (a corrupt output found, a failed job). */
   onLog?: (line: string) => void;
@@ -197,8 +200,14 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
             lanes.preferred && choosePath(c, 'auto', 1, lanes) === 'voice-lanes' ? VOICE_LANES_MAX_BATCH : 256,
           )
         : o.batch;
+    // `auto` here does not depend on the batch (choosePath's does), so shards given other batch
+    // sizes, or sized by their own longest job, still run the same kernels.
     const kernels: ResolvedPath =
-      o.path && o.path !== 'auto' ? choosePath(c, o.path, batch, lanes) : choosePath(c, 'auto', batch, lanes);
+      o.path && o.path !== 'auto'
+        ? choosePath(c, o.path, batch, lanes)
+        : choosePath(c, 'auto', 1, lanes) === 'voice-lanes'
+          ? 'voice-lanes'
+          : 'layered';
     const madeWith = { adapter: engine.adapter.name, path: kernels };
 
     let samples = 0;
@@ -239,7 +248,7 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
         const wav = s.id ? path.relative(o.outDir, outputPaths(o.outDir, s.id).wav).split(path.sep).join('/') : null;
         return JSON.stringify({ line: job.line, name: job.name ?? null, id: s.id ?? null, wav, status: s.status });
       });
-      writeFileAtomic(files.index, `${lines.join('\n')}\n`);
+      writeFileAtomic(files.index, lines.map((l) => `${l}\n`).join(''));
     };
 
     // Groups of one temperature and one length (no voice waits on a longer neighbour's padding).
@@ -259,7 +268,7 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
     let complete = false;
     try {
       for (const group of groups) {
-        if (o.signal?.aborted) break;
+        if (o.stop?.aborted || o.signal?.aborted) break;
         const g0 = performance.now();
         const ready: { p: Planned; emb: HostTensor }[] = [];
         for (const p of group) {
@@ -271,17 +280,23 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
           }
         }
         if (ready.length) {
-          const audio = await model.generate(
-            ready.map((r) => r.emb),
-            {
-              seed: ready.map((r) => r.p.job.seed),
-              pitch: c.pitchConditioning ? ready.map((r) => r.p.identity.pitch as number) : undefined,
-              temperature: group[0].job.temperature,
-              path: kernels,
-              batch,
-              signal: o.signal,
-            },
-          );
+          let audio: Float32Array[];
+          try {
+            audio = await model.generate(
+              ready.map((r) => r.emb),
+              {
+                seed: ready.map((r) => r.p.job.seed),
+                pitch: c.pitchConditioning ? ready.map((r) => r.p.identity.pitch as number) : undefined,
+                temperature: group[0].job.temperature,
+                path: kernels,
+                batch,
+                signal: o.signal,
+              },
+            );
+          } catch (e) {
+            if ((e as Error).name === 'AbortError') break; // stopped now: this batch is dropped, the rest stands
+            throw e;
+          }
           ready.forEach((r, k) => {
             writeOutput(o.outDir, r.p.id, audio[k], {
               job: jobRecord(r.p.job, o.jobsFile),
@@ -302,7 +317,7 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
         });
         writeFileAtomic(files.summary, `${JSON.stringify(summary(false), null, 1)}\n`);
       }
-      complete = !o.signal?.aborted;
+      complete = !o.stop?.aborted && !o.signal?.aborted;
     } finally {
       // Also after a failure or a stop: what was done is recorded (outputs on disk are complete either way).
       writeIndex();

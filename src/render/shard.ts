@@ -38,11 +38,14 @@ export function shardFromEnv(env: Record<string, string | undefined> = process.e
     return checked({ index: int('JOB_COMPLETION_INDEX'), count: int('NSYNTH_SHARD_COUNT') }, 'JOB_COMPLETION_INDEX');
   }
   if (env.SLURM_ARRAY_TASK_ID !== undefined) {
+    // --array=MIN-MAX[:STEP]: task ids MIN, MIN+STEP, ... are shards 0, 1, ... of COUNT. (A single
+    // task resubmitted with --array=7 is shard 0 of 1: give it NSYNTH_SHARD=7/16 instead.)
     const min = env.SLURM_ARRAY_TASK_MIN !== undefined ? int('SLURM_ARRAY_TASK_MIN') : 0;
-    return checked(
-      { index: int('SLURM_ARRAY_TASK_ID') - min, count: int('SLURM_ARRAY_TASK_COUNT') },
-      'SLURM_ARRAY_TASK_ID',
-    );
+    const step = env.SLURM_ARRAY_TASK_STEP !== undefined ? Math.max(1, int('SLURM_ARRAY_TASK_STEP')) : 1;
+    const offset = int('SLURM_ARRAY_TASK_ID') - min;
+    if (offset % step !== 0)
+      throw new Error(`--shard auto: SLURM_ARRAY_TASK_ID ${min + offset} is not MIN + k * STEP (${min}, step ${step})`);
+    return checked({ index: offset / step, count: int('SLURM_ARRAY_TASK_COUNT') }, 'SLURM_ARRAY_TASK_ID');
   }
   throw new Error(
     '--shard auto: none of NSYNTH_SHARD, JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm) is set; give --shard i/N',

@@ -74,16 +74,25 @@ export function renderCommand(): Command {
       if (!o.out) throw new Error('give --out DIR');
       const shard: Shard = o.shard === 'auto' ? shardFromEnv() : parseShard(o.shard);
       const batch = batchOf(o.batch);
-      // Preemption (SIGTERM) and Ctrl-C stop after the batch in progress; what was written is complete.
-      const ac = new AbortController();
-      const stop = (signal: string) => () => {
-        notice(`${signal}: stopping after the batch in progress (outputs written so far are complete)`);
-        ac.abort();
+      // Preemption (SIGTERM) and Ctrl-C stop after the batch in progress; a second signal stops at
+      // once, dropping that batch. Whatever was written is complete either way.
+      const stopAfterBatch = new AbortController();
+      const stopNow = new AbortController();
+      const onSignal = (what: string) => {
+        if (!stopAfterBatch.signal.aborted) {
+          notice(
+            `${what}: stopping after the batch in progress (again to stop now; outputs written so far are complete)`,
+          );
+          stopAfterBatch.abort();
+        } else {
+          notice(`${what} again: stopping now; the batch in progress is dropped`);
+          stopNow.abort();
+        }
       };
-      const onInt = stop('interrupted');
-      const onTerm = stop('terminated');
-      process.once('SIGINT', onInt);
-      process.once('SIGTERM', onTerm);
+      const onInt = () => onSignal('interrupted');
+      const onTerm = () => onSignal('terminated');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
       const bar = progressBar('rendering |{bar}| {value}/{total} jobs | {rate} samples/s | ETA {eta_formatted}', o);
       try {
         const summary = await withEngine(cmd, (engine) =>
@@ -95,7 +104,8 @@ export function renderCommand(): Command {
             modelDir: o.model ?? defaultModelDir(),
             path: o.path,
             depth: wavDepth(o),
-            signal: ac.signal,
+            stop: stopAfterBatch.signal,
+            signal: stopNow.signal,
             onLog: (line) => notice(line),
             onProgress: (p) => {
               if (p.finished === 0 || !bar) return;

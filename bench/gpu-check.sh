@@ -158,10 +158,13 @@ if [ "$QUICK" = 1 ]; then
   step generate_big 90 ${BENCH_ENV[@]+"${BENCH_ENV[@]}"} "${NSYNTH[@]}" bench generate --config tiny --batch 1 --seconds 0.01 --naive-steps 1 --json
   step generate_default 90 ${BENCH_ENV[@]+"${BENCH_ENV[@]}"} "${NSYNTH[@]}" bench generate --config default --batch 1 --seconds 0.01 --naive-steps 1 --json
   step train 90 "${NSYNTH[@]}" bench train --config tiny --batch 1 --crop 512 --steps 1 --json
+  step render 90 node bench/render-throughput.mjs --jobs 4 --seconds 0.05 --batches 1,4 --singles 1 --json
 else
   step generate_big 150 ${BENCH_ENV[@]+"${BENCH_ENV[@]}"} "${NSYNTH[@]}" bench generate --config h512_bo16 --batch 1,16,64 --seconds 0.25 --naive-steps 1 --json
   step generate_default 120 ${BENCH_ENV[@]+"${BENCH_ENV[@]}"} "${NSYNTH[@]}" bench generate --config default --batch 1,16,64,256 --seconds 1 --json
   step train 120 "${NSYNTH[@]}" bench train --config default,h512_bo16 --batch 4 --steps 2 --json
+  # nsynth render (the default model) at batch 1, 32 and 128 against one generate process per note
+  step render 120 node bench/render-throughput.mjs --jobs 128 --seconds 0.5 --batches 1,32,128 --singles 2 --json
 fi
 
 # A picture of each generation run beside the JSON (src/bench/plot.ts), where dist/ has it.

@@ -67,6 +67,7 @@ describe('bench/gpu-check.sh', () => {
       'generate_big',
       'generate_default',
       'train',
+      'render',
       'plot',
     ]);
 
@@ -84,6 +85,13 @@ describe('bench/gpu-check.sh', () => {
     }
     const train = report.results.train.output as { rows: { config: string }[] };
     expect(train.rows.map((row) => row.config)).toEqual(['tiny']);
+    const render = report.results.render.output as { rows: { how: string; samplesPerSecond: number }[] };
+    expect(render.rows.map((row) => row.how.split(' (')[0])).toEqual([
+      'generate, one process per note',
+      'render --batch 1',
+      'render --batch 4',
+    ]);
+    for (const row of render.rows) expect(row.samplesPerSecond).toBeGreaterThan(0);
     // The picture of each generation run lies beside the JSON (where dist/ has the plot module).
     const plot = report.results.plot;
     if (!plot.skipped)

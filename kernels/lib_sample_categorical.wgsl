@@ -16,6 +16,12 @@ fn uniform01_keyed(key: u32, step: u32) -> f32 {
   return f32(h >> 8u) * (1.0 / 16777216.0);
 }
 
+// A voice's key from (seed, voice), as the host makes it.
+fn voice_key(seed: u32, voice: u32) -> u32 { return pcg_hash(voice + pcg_hash(seed)); }
+
+// Uniform in [0, 1) from (seed, voice, step): uniform01_keyed(voice_key(seed, voice), step).
+fn uniform01(seed: u32, voice: u32, step: u32) -> f32 { return uniform01_keyed(voice_key(seed, voice), step); }
+
 var<workgroup> sc_cdf: array<f32, 256>;
 var<workgroup> sc_count: atomic<u32>;
 

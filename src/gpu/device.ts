@@ -226,6 +226,12 @@ async function acquireNode(choice: string, wanted: GPUFeatureName[]): Promise<Ac
 
 let sharedInstance: { key: string; gpu: GPU; users: number } | null = null;
 
+/** What pciDisplayDevices reads with (node:fs; declared here so the browser's types need no Node types). */
+export interface SysfsReader {
+  readdirSync(dir: string): string[];
+  readFileSync(file: string, encoding: 'utf8'): string;
+}
+
 /** A display controller on the PCI bus: its address (0000:3b:00.0) and vendor:device ids. */
 export interface PciDisplay {
   address: string;
@@ -243,7 +249,7 @@ const NOT_GPU_VENDORS = new Set(['0x1a03', '0x102b', '0x1234', '0x1b36', '0x15ad
  * The machine's GPUs (PCI class 03: VGA and 3D controllers such as an H100; BMC and emulated display
  * chips left out), in bus order: the order nvidia-smi numbers them in.
  */
-export function pciDisplayDevices(fs: typeof import('node:fs'), root = '/sys/bus/pci/devices'): PciDisplay[] {
+export function pciDisplayDevices(fs: SysfsReader, root = '/sys/bus/pci/devices'): PciDisplay[] {
   let names: string[];
   try {
     names = fs.readdirSync(root);

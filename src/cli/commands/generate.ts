@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { prepareOutputFile, writeFilesAtomic } from '../../formats/atomic-write.js';
 import { encodeWav } from '../../formats/wav.js';
+import { encoderReach } from '../../model/config.js';
 import type { HostTensor, LengthPolicy } from '../../model/inputs.js';
 import type { NSynthModel } from '../../nsynth.js';
 import {
@@ -93,7 +94,10 @@ export async function embeddingFor(model: NSynthModel, o: GenerateCliOptions, fr
   if (o.audio) {
     const policy = o.lengthPolicy ?? 'trim';
     fitNoteLength(o.audioName ?? 'the note', o.audio.length, c.hop, policy);
-    emb = await model.encode(o.audio, { lengthPolicy: policy });
+    // With a length asked for, only the audio those frames see is encoded (the encoder reaches
+    // encoderReach samples either side): 0.5 s of a 4 s note encodes 0.7 s of it.
+    const seen = frames === undefined ? o.audio.length : (frames + Math.ceil(encoderReach(c) / c.hop)) * c.hop;
+    emb = await model.encode(seen < o.audio.length ? o.audio.subarray(0, seen) : o.audio, { lengthPolicy: policy });
   } else if (o.embedding) {
     if (o.embedding.shape.length !== 2)
       throw new Error(`--embedding must be [frames, ${c.bottleneck}], got [${o.embedding.shape}]`);

@@ -33,6 +33,7 @@ describe('one process per GPU: --adapter gpu:N', () => {
     dev('0000:00:1f.3', '0x040300'); // an audio device: not a GPU
     dev('0000:02:00.0', '0x030000'); // a VGA controller
     dev('0000:01:00.0', '0x030000', '0x1a03'); // the BMC's ASPEED VGA: not a GPU to render on
+    dev('0000:00:02.0', '0x030000', '0x8086'); // an Intel iGPU: nvidia-smi does not number it
     const found = pciDisplayDevices(fs, root);
     expect(found.map((d) => d.address)).toEqual(['0000:02:00.0', '0000:3b:00.0', '0000:c1:00.0']);
     expect(found[1]).toMatchObject({ vendor: '0x10de', device: '0x2335' });

@@ -1,6 +1,7 @@
 // Atomic writes (Node): a file or a folder is written under a temporary name, flushed, then renamed
 // over its target, so a reader or a crash never sees half of it. Weights, checkpoints, WAVs, NPYs
 // and converted models all go through here.
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -13,13 +14,21 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
  * are written are they renamed into place. A failure leaves none of them and no temporary behind
  * (a batch of voices is either all there or not at all).
  */
-export function writeFilesAtomic(files: { file: string; data: Uint8Array | string }[]): void {
+export function writeFilesAtomic(
+  files: { file: string; data: Uint8Array | string }[],
+  o: { shared?: boolean } = {},
+): void {
   const written: string[] = [];
   try {
     for (const { file, data } of files) {
       if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new Error(`${file}: is a folder`);
-      sweepStaleFiles(file);
-      const tmp = `${file}.${process.pid}.tmp`;
+      // On a folder that processes on other machines write to (`shared`: bulk rendering's shards on
+      // NFS, pods that are all PID 1), a PID names no one: temporaries get a random part and are not
+      // swept by PID, so two writers of the same file never touch each other's.
+      if (!o.shared) sweepStaleFiles(file);
+      const tmp = o.shared
+        ? `${file}.${randomBytes(6).toString('hex')}.shared-tmp`
+        : `${file}.${process.pid}.tmp`;
       const fd = fs.openSync(tmp, 'w');
       written.push(tmp);
       try {
@@ -33,7 +42,8 @@ export function writeFilesAtomic(files: { file: string; data: Uint8Array | strin
   } catch (e) {
     for (const tmp of written) fs.rmSync(tmp, { force: true });
     const err = e as NodeJS.ErrnoException;
-    if (err.code && err.path) throw new Error(`${err.path.replace(/\.\d+\.tmp$/, '')}: cannot write (${err.code})`);
+    if (err.code && err.path)
+      throw new Error(`${err.path.replace(/\.(\d+\.tmp|[0-9a-f]+\.shared-tmp)$/, '')}: cannot write (${err.code})`);
     throw e;
   }
 }

@@ -154,7 +154,17 @@ async function acquireNode(choice: string, wanted: GPUFeatureName[]): Promise<Ac
   const gpuIndex = /^gpu:(\d+)$/.exec(choice);
   if (choice === 'lavapipe' || choice === 'swiftshader') icd = SOFTWARE_ICDS[choice];
   else if (choice.endsWith('.json')) icd = choice;
-  else if (gpuIndex) Object.assign(process.env, gpuSelectEnv(Number(gpuIndex[1]), pciDisplayDevices(fs)));
+  else if (gpuIndex) {
+    // Without the layer, DRI_PRIME means nothing to Vulkan and every process would take the first GPU.
+    const layer = DEVICE_SELECT_LAYERS.find((f) => fs.existsSync(f));
+    if (!layer)
+      throw new Error(
+        `--adapter ${choice} needs Mesa's device-select Vulkan layer (${DEVICE_SELECT_LAYERS[0]}, from mesa-vulkan-drivers) ` +
+          'to choose a GPU by number; without it, give each process its own GPU through the scheduler ' +
+          '(Kubernetes nvidia.com/gpu: 1, Slurm --gpus-per-task=1, docker --gpus device=N)',
+      );
+    Object.assign(process.env, gpuSelectEnv(Number(gpuIndex[1]), pciDisplayDevices(fs)));
+  }
   else if (choice !== 'auto' && choice !== 'hardware') {
     throw new Error(
       `Unknown adapter choice "${choice}": use auto, hardware, gpu:N, lavapipe, swiftshader or a Vulkan ICD .json path.`,
@@ -226,6 +236,13 @@ async function acquireNode(choice: string, wanted: GPUFeatureName[]): Promise<Ac
 
 let sharedInstance: { key: string; gpu: GPU; users: number } | null = null;
 
+/** Where distributions install Mesa's device-select layer (an implicit layer: on for every Vulkan program). */
+const DEVICE_SELECT_LAYERS = [
+  '/usr/share/vulkan/implicit_layer.d/VkLayer_MESA_device_select.json',
+  '/etc/vulkan/implicit_layer.d/VkLayer_MESA_device_select.json',
+  '/usr/local/share/vulkan/implicit_layer.d/VkLayer_MESA_device_select.json',
+];
+
 /** What pciDisplayDevices reads with (node:fs; declared here so the browser's types need no Node types). */
 export interface SysfsReader {
   readdirSync(dir: string): string[];
@@ -243,11 +260,13 @@ export interface PciDisplay {
  * Display chips that are not GPUs to render on: a server's BMC (ASPEED, Matrox) and virtual
  * machines' emulated displays (QEMU, QXL, VMware, Cirrus) are VGA controllers too.
  */
+const NVIDIA = '0x10de';
 const NOT_GPU_VENDORS = new Set(['0x1a03', '0x102b', '0x1234', '0x1b36', '0x15ad', '0x1013']);
 
 /**
  * The machine's GPUs (PCI class 03: VGA and 3D controllers such as an H100; BMC and emulated display
- * chips left out), in bus order: the order nvidia-smi numbers them in.
+ * chips left out; where there are NVIDIA GPUs, only those), in bus order: the order nvidia-smi
+ * numbers them in.
  */
 export function pciDisplayDevices(fs: SysfsReader, root = '/sys/bus/pci/devices'): PciDisplay[] {
   let names: string[];
@@ -267,7 +286,8 @@ export function pciDisplayDevices(fs: SysfsReader, root = '/sys/bus/pci/devices'
     .filter((n) => read(n, 'class').startsWith('0x03'))
     .sort()
     .map((address) => ({ address, vendor: read(address, 'vendor'), device: read(address, 'device') }))
-    .filter((d) => !NOT_GPU_VENDORS.has(d.vendor));
+    .filter((d) => !NOT_GPU_VENDORS.has(d.vendor))
+    .filter((d, _, all) => !all.some((x) => x.vendor === NVIDIA) || d.vendor === NVIDIA); // nvidia-smi's view
 }
 
 /**

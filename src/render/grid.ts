@@ -3,9 +3,9 @@
 // bilinear weights), each at every pitch, at `resolution` points per side. A set of 1 is a plain
 // reconstruction at each pitch. Inputs of weight 0 are left out of a job, so a corner is the same
 // job (the same output) in every set that shares it and renders once.
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../formats/atomic-write.js';
 import { jobLine, MAX_JOB_SECONDS } from './jobs.js';
 
 export interface RenderGrid {
@@ -20,7 +20,7 @@ export interface RenderGrid {
 }
 
 const KEYS = ['sets', 'pitches', 'resolution', 'seed', 'seconds', 'temperature'];
-/** Most jobs one grid may expand to (Open NSynth Super rendered ~120,000 notes; the jobs file is built in memory). */
+/** Most jobs one grid may expand to (Open NSynth Super rendered ~120,000 notes). */
 export const MAX_GRID_JOBS = 1_000_000;
 
 export function parseGrid(text: string, file: string): RenderGrid {
@@ -99,37 +99,40 @@ function withPitch(template: string, pitch: number): string {
   );
 }
 
-/** The grid's jobs as jobs-file lines (paths relative to `jobsDir`; the grid's relative to `gridDir`). */
-export function expandGrid(g: RenderGrid, gridDir: string, jobsDir: string): string[] {
-  const lines: string[] = [];
-  g.sets.forEach((set, s) => {
+/**
+ * The grid's jobs as jobs-file lines (paths relative to `jobsDir`; the grid's relative to `gridDir`),
+ * one at a time. A job equal to an earlier one but for its name (a corner shared by sets) is left
+ * out: it would render the same file, on another shard perhaps.
+ */
+export function* expandGrid(g: RenderGrid, gridDir: string, jobsDir: string): Generator<string> {
+  const seen = new Set<string>();
+  for (const [s, set] of g.sets.entries())
     for (const pitch of g.pitches)
       for (const { weights, label } of mixPoints(set.length, g.resolution)) {
         const files = set.map((t) => path.resolve(gridDir, withPitch(t, pitch)));
         const used = weights.map((w, k) => ({ w, file: files[k] })).filter((x) => x.w !== 0);
         const notes = used.filter((x) => !x.file.endsWith('.npy'));
         const embeddings = used.filter((x) => x.file.endsWith('.npy'));
-        lines.push(
-          jobLine(
-            {
-              notes: notes.length ? notes.map((x) => x.file) : undefined,
-              embeddings: embeddings.length ? embeddings.map((x) => x.file) : undefined,
-              mix: used.length > 1 ? [...notes, ...embeddings].map((x) => x.w) : undefined,
-              pitch,
-              seed: g.seed,
-              seconds: g.seconds,
-              temperature: g.temperature,
-              name: `set${s}-p${pitch}${label}`,
-            },
-            jobsDir,
-          ),
-        );
+        const job = {
+          notes: notes.length ? notes.map((x) => x.file) : undefined,
+          embeddings: embeddings.length ? embeddings.map((x) => x.file) : undefined,
+          mix: used.length > 1 ? [...notes, ...embeddings].map((x) => x.w) : undefined,
+          pitch,
+          seed: g.seed,
+          seconds: g.seconds,
+          temperature: g.temperature,
+        };
+        const key = createHash('sha256').update(JSON.stringify(job)).digest('base64').slice(0, 22);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        yield jobLine({ ...job, name: `set${s}-p${pitch}${label}` }, jobsDir);
       }
-  });
-  return lines;
 }
 
-/** Reads a grid file and writes its jobs file (atomically); returns the number of jobs. */
+/**
+ * Reads a grid file and writes its jobs file, streamed to a temporary file then renamed over the
+ * target (a million jobs are ~500 MB of text: never one string); returns the number of jobs.
+ */
 export function planGrid(gridFile: string, jobsFile: string): number {
   let text: string;
   try {
@@ -138,8 +141,33 @@ export function planGrid(gridFile: string, jobsFile: string): number {
     throw new Error(`${gridFile}: cannot read the grid (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const grid = parseGrid(text, gridFile);
-  const lines = expandGrid(grid, path.dirname(path.resolve(gridFile)), path.dirname(path.resolve(jobsFile)));
-  fs.mkdirSync(path.dirname(path.resolve(jobsFile)), { recursive: true });
-  writeFileAtomic(jobsFile, `${lines.join('\n')}\n`);
-  return lines.length;
+  const target = path.resolve(jobsFile);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const tmp = `${target}.${randomBytes(6).toString('hex')}.shared-tmp`;
+  let n = 0;
+  try {
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      let chunk: string[] = [];
+      const flush = () => {
+        fs.writeSync(fd, chunk.join(''));
+        chunk = [];
+      };
+      for (const line of expandGrid(grid, path.dirname(path.resolve(gridFile)), path.dirname(target))) {
+        chunk.push(`${line}\n`);
+        n++;
+        if (chunk.length >= 4096) flush();
+      }
+      flush();
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, target);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw code ? new Error(`${jobsFile}: cannot write the jobs file (${code})`) : e;
+  }
+  return n;
 }

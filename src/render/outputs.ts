@@ -120,9 +120,14 @@ export function writeOutput(
     identity: o.identity,
     madeWith: o.madeWith,
   };
-  writeFilesAtomic([
-    { file: wav, data: bytes },
-    { file: sidecar, data: `${JSON.stringify(meta, null, 1)}\n` },
-  ]);
+  // Shards on other machines may write the same output (equal jobs on two shards): same bytes,
+  // their own temporaries, the last rename wins.
+  writeFilesAtomic(
+    [
+      { file: wav, data: bytes },
+      { file: sidecar, data: `${JSON.stringify(meta, null, 1)}\n` },
+    ],
+    { shared: true },
+  );
   return { wav, bytes: bytes.byteLength };
 }

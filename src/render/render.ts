@@ -11,7 +11,6 @@ import { notePitch, pitchFromMetadata, pitchFromNSynthName } from '../dataset/no
 import { writeFileAtomic } from '../formats/atomic-write.js';
 import { decodeNpy } from '../formats/npy.js';
 import { readWavResampled, type WavDepth } from '../formats/wav.js';
-import { voicesInMemory } from '../generate/fast.js';
 import { choosePath, VOICE_LANES_MAX_BATCH } from '../generate/route.js';
 import type { GenerationPath, ResolvedPath } from '../generate/types.js';
 import type { Engine } from '../gpu/engine.js';
@@ -83,6 +82,11 @@ export function modelChecksum(dir: string): string {
   return sha256(`${sha256(read('manifest.json'))}:${sha256(read('weights.bin'))}`);
 }
 
+type JobStatus = 'rendered' | 'skipped' | 'failed' | 'pending';
+
+/** Failures listed in a summary (all are counted, and each job's status is in the index). */
+const MAX_LISTED = 1000;
+
 interface Planned {
   job: RenderJob;
   id: string;
@@ -134,15 +138,22 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
       }
       return h;
     };
+    // Every failure is counted and in the index; the summary lists the first MAX_LISTED (a grid
+    // over pitches some instruments lack can fail 100,000 jobs, and the summary is rewritten often).
     const failures: RenderSummary['failures'] = [];
+    let failed = 0;
     const fail = (job: RenderJob, e: unknown) => {
       const reason = (e as Error).message ?? String(e);
-      failures.push({ line: job.line, name: job.name, reason });
+      failed++;
+      if (failures.length < MAX_LISTED) failures.push({ line: job.line, name: job.name, reason });
+      status.set(job, { ...status.get(job), status: 'failed' });
       o.onLog?.(`${o.jobsFile}:${job.line}: failed: ${reason}`);
     };
-    const status = new Map<RenderJob, { id?: string; status: 'rendered' | 'skipped' | 'failed' | 'pending' }>();
+    const stopped = () => !!(o.stop?.aborted || o.signal?.aborted);
+    const status = new Map<RenderJob, { id?: string; status: JobStatus }>(jobs.map((j) => [j, { status: 'pending' }]));
     const planned: Planned[] = [];
     for (const job of jobs) {
+      if (stopped()) break; // a signal during planning (hashing 100,000 inputs) is heard too
       try {
         const pitch = c.pitchConditioning ? await jobPitch(job) : null;
         const identity: JobIdentity = {
@@ -159,7 +170,6 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
         status.set(job, { id: planned[planned.length - 1].id, status: 'pending' });
       } catch (e) {
         fail(job, e);
-        status.set(job, { status: 'failed' });
       }
     }
 
@@ -169,12 +179,16 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
     let skipped = 0;
     let duplicates = 0;
     const pending: Planned[] = [];
+    const firstOf = new Map<string, RenderJob>();
+    const twins: Planned[] = [];
     for (const p of planned) {
+      if (stopped()) break;
       if (seen.has(p.id)) {
         duplicates++;
-        status.set(p.job, { id: p.id, status: 'skipped' });
+        twins.push(p); // its status is its first copy's, known once that one is rendered
         continue;
       }
+      firstOf.set(p.id, p.job);
       seen.add(p.id);
       const out = checkOutput(o.outDir, p.id);
       if (out.state === 'done') {
@@ -189,16 +203,14 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
       pending.push(p);
     }
 
-    // Kernels and batch size fixed for the run.
-    const longest = Math.max(1, ...pending.map((p) => framesOf(p, c)).filter((f) => f > 0));
+    // Kernels fixed for the run; the batch a cap (generate runs a group that does not fit the
+    // memory budget in smaller groups, and the audio does not depend on them).
     const lanes = lanesOf(engine);
-    const fit = Math.max(1, voicesInMemory(engine, c, longest));
     const batch =
       o.batch === 'auto'
-        ? Math.min(
-            fit,
-            lanes.preferred && choosePath(c, 'auto', 1, lanes) === 'voice-lanes' ? VOICE_LANES_MAX_BATCH : 256,
-          )
+        ? lanes.preferred && choosePath(c, 'auto', 1, lanes) === 'voice-lanes'
+          ? VOICE_LANES_MAX_BATCH
+          : 256
         : o.batch;
     // `auto` here does not depend on the batch (choosePath's does), so shards given other batch
     // sizes, or sized by their own longest job, still run the same kernels.
@@ -228,7 +240,7 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
           inShard: jobs.length,
           rendered,
           skipped,
-          failed: failures.length,
+          failed,
           duplicates,
           rerendered: rerendered.length,
         },
@@ -243,6 +255,10 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
       };
     };
     const writeIndex = () => {
+      for (const t of twins) {
+        const first = status.get(firstOf.get(t.id)!)!.status;
+        status.set(t.job, { id: t.id, status: first === 'rendered' || first === 'skipped' ? 'skipped' : first });
+      }
       const lines = jobs.map((job) => {
         const s = status.get(job)!;
         const wav = s.id ? path.relative(o.outDir, outputPaths(o.outDir, s.id).wav).split(path.sep).join('/') : null;
@@ -266,9 +282,12 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
     const cache = new EmbeddingCache();
     let finished = 0;
     let complete = false;
+    const plannedAll = !stopped();
     try {
-      for (const group of groups) {
-        if (o.stop?.aborted || o.signal?.aborted) break;
+      let g = 0;
+      for (; g < groups.length; g++) {
+        const group = groups[g];
+        if (stopped()) break;
         const g0 = performance.now();
         const ready: { p: Planned; emb: HostTensor }[] = [];
         for (const p of group) {
@@ -276,38 +295,47 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
             ready.push({ p, emb: await embeddingOf(model, p.job, cache) });
           } catch (e) {
             fail(p.job, e);
-            status.set(p.job, { id: p.id, status: 'failed' });
           }
         }
-        if (ready.length) {
-          let audio: Float32Array[];
-          try {
-            audio = await model.generate(
-              ready.map((r) => r.emb),
-              {
-                seed: ready.map((r) => r.p.job.seed),
-                pitch: c.pitchConditioning ? ready.map((r) => r.p.identity.pitch as number) : undefined,
-                temperature: group[0].job.temperature,
-                path: kernels,
-                batch,
-                signal: o.signal,
-              },
-            );
-          } catch (e) {
-            if ((e as Error).name === 'AbortError') break; // stopped now: this batch is dropped, the rest stands
-            throw e;
+        const generate = (rs: typeof ready) =>
+          model.generate(
+            rs.map((r) => r.emb),
+            {
+              seed: rs.map((r) => r.p.job.seed),
+              pitch: c.pitchConditioning ? rs.map((r) => r.p.identity.pitch as number) : undefined,
+              temperature: group[0].job.temperature,
+              path: kernels,
+              batch,
+              signal: o.signal,
+            },
+          );
+        let made: { r: (typeof ready)[number]; audio: Float32Array }[] = [];
+        try {
+          const audio = ready.length ? await generate(ready) : [];
+          made = ready.map((r, k) => ({ r, audio: audio[k] }));
+        } catch (e) {
+          if ((e as Error).name === 'AbortError') break; // stopped now: this batch is dropped, the rest stands
+          engine.checkHealthy(); // a lost device ends the shard; a job the adapter cannot run fails alone:
+          for (const r of ready) {
+            try {
+              made.push({ r, audio: (await generate([r]))[0] });
+            } catch (e1) {
+              if ((e1 as Error).name === 'AbortError') break;
+              engine.checkHealthy();
+              fail(r.p.job, e1);
+            }
           }
-          ready.forEach((r, k) => {
-            writeOutput(o.outDir, r.p.id, audio[k], {
-              job: jobRecord(r.p.job, o.jobsFile),
-              identity: r.p.identity,
-              madeWith,
-            });
-            status.set(r.p.job, { id: r.p.id, status: 'rendered' });
-            samples += audio[k].length;
-            rendered++;
+        }
+        made.forEach(({ r, audio }) => {
+          writeOutput(o.outDir, r.p.id, audio, {
+            job: jobRecord(r.p.job, o.jobsFile),
+            identity: r.p.identity,
+            madeWith,
           });
-        }
+          status.set(r.p.job, { id: r.p.id, status: 'rendered' });
+          samples += audio.length;
+          rendered++;
+        });
         genSeconds += (performance.now() - g0) / 1000;
         finished += group.length;
         o.onProgress?.({
@@ -317,7 +345,7 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
         });
         writeFileAtomic(files.summary, `${JSON.stringify(summary(false), null, 1)}\n`);
       }
-      complete = !o.stop?.aborted && !o.signal?.aborted;
+      complete = plannedAll && g === groups.length; // a signal after the last batch stops nothing
     } finally {
       // Also after a failure or a stop: what was done is recorded (outputs on disk are complete either way).
       writeIndex();

@@ -26,9 +26,7 @@ export function writeFilesAtomic(
       // NFS, pods that are all PID 1), a PID names no one: temporaries get a random part and are not
       // swept by PID, so two writers of the same file never touch each other's.
       if (!o.shared) sweepStaleFiles(file);
-      const tmp = o.shared
-        ? `${file}.${randomBytes(6).toString('hex')}.shared-tmp`
-        : `${file}.${process.pid}.tmp`;
+      const tmp = o.shared ? `${file}.${randomBytes(6).toString('hex')}.shared-tmp` : `${file}.${process.pid}.tmp`;
       const fd = fs.openSync(tmp, 'w');
       written.push(tmp);
       try {

@@ -164,8 +164,7 @@ async function acquireNode(choice: string, wanted: GPUFeatureName[]): Promise<Ac
           '(Kubernetes nvidia.com/gpu: 1, Slurm --gpus-per-task=1, docker --gpus device=N)',
       );
     Object.assign(process.env, gpuSelectEnv(Number(gpuIndex[1]), pciDisplayDevices(fs)));
-  }
-  else if (choice !== 'auto' && choice !== 'hardware') {
+  } else if (choice !== 'auto' && choice !== 'hardware') {
     throw new Error(
       `Unknown adapter choice "${choice}": use auto, hardware, gpu:N, lavapipe, swiftshader or a Vulkan ICD .json path.`,
     );

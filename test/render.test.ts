@@ -42,6 +42,12 @@ describe('jobs, shards and grids', () => {
     await expect(readJobs(file)).rejects.toThrow(`${file}:3: "mix" has 2 weights for 1 inputs`);
     fs.writeFileSync(file, '\n\n');
     await expect(readJobs(file)).rejects.toThrow(/no jobs/);
+    fs.writeFileSync(file, `{"notes":["a.wav"]}\r\n${'x'.repeat(200_000)}`); // no newline: refused as it grows
+    await expect(readJobs(file)).rejects.toThrow(`${file}:2: a line of over 65536 characters`);
+    fs.writeFileSync(file, '{"notes":["a.wav"]}\r\n{"notes":["b.wav"],"seed":2}');
+    const read = await readJobs(file, (k) => k === 1);
+    expect(read.jobs.map((j) => [j.line, j.index, j.seed])).toEqual([[2, 1, 2]]);
+    expect(read.sha256).toMatch(/^[0-9a-f]{64}$/);
     await expect(readJobs(path.join(tmp, 'absent.jsonl'))).rejects.toThrow(/cannot read the jobs file \(ENOENT\)/);
   });
 

@@ -149,7 +149,21 @@ export interface ResampledAudio {
 
 /** Reads a note at any rate: channels averaged to mono, then resampled to 16 kHz with libsamplerate. */
 export async function readWavResampled(file: string, toRate = MODEL_RATE): Promise<ResampledAudio> {
-  const a = readWavFile(file);
+  return toRate16k(readWavFile(file), file, toRate);
+}
+
+/** A WAV's bytes decoded as readWavResampled does (for a caller that has checked the bytes themselves). */
+export async function decodeWavResampled(
+  bytes: Uint8Array,
+  file: string,
+  toRate = MODEL_RATE,
+): Promise<ResampledAudio> {
+  const a = decodeWav(bytes, file);
+  if (a.samples.length === 0) throw new Error(`${file}: no samples`);
+  return toRate16k(a, file, toRate);
+}
+
+async function toRate16k(a: Audio, file: string, toRate: number): Promise<ResampledAudio> {
   const resampled = a.sampleRate !== toRate;
   let samples = a.samples;
   if (resampled) {

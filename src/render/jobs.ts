@@ -2,9 +2,9 @@
 // is made of (notes or embeddings, their mix weights, pitch, seed, length, temperature). Every line
 // is checked before anything renders, so a typo on line 90,000 stops all shards at once instead of
 // leaving a hole in the set; errors name the file and the line.
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 
 /** One job as read: input paths resolved against the jobs file's folder. */
 export interface RenderJob {
@@ -103,39 +103,55 @@ export function parseJob(text: string, where: string, baseDir: string, line: num
 }
 
 /**
- * Every job of a jobs file, checked, with `keep(index)` choosing which are kept (a shard's); the file
- * is streamed, so a shard holds only its own jobs. Blank lines are skipped.
+ * Every job of a jobs file, checked, with `keep(index)` choosing which are kept (a shard's), and the
+ * file's SHA-256. The file is streamed (a shard holds only its own jobs) and a line longer than
+ * MAX_JOB_LINE_BYTES is refused as it grows, so a file without newlines is not read whole. Blank
+ * lines are skipped.
  */
-export async function readJobs(file: string, keep: (index: number) => boolean = () => true): Promise<RenderJob[]> {
+export async function readJobs(
+  file: string,
+  keep: (index: number) => boolean = () => true,
+): Promise<{ jobs: RenderJob[]; sha256: string }> {
   let stream: fs.ReadStream;
   try {
     if (!fs.statSync(file).isFile()) throw new Error(`${file}: not a file`);
-    stream = fs.createReadStream(file, { encoding: 'utf8' });
+    stream = fs.createReadStream(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw code ? new Error(`${file}: cannot read the jobs file (${code})`) : e;
   }
   const baseDir = path.dirname(path.resolve(file));
+  const hash = createHash('sha256');
   const jobs: RenderJob[] = [];
   let line = 0;
   let index = 0;
+  const take = (text: string) => {
+    line++;
+    if (text.trim() === '') return;
+    const job = parseJob(text, `${file}:${line}`, baseDir, line, index);
+    if (keep(index)) jobs.push(job);
+    index++;
+  };
+  const decoder = new TextDecoder('utf-8');
+  let partial = '';
   try {
-    for await (const text of readline.createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })) {
-      line++;
-      if (text.length > MAX_JOB_LINE_BYTES)
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      const parts = (partial + decoder.decode(chunk, { stream: true })).split('\n');
+      partial = parts.pop() ?? '';
+      for (const text of parts) take(text.endsWith('\r') ? text.slice(0, -1) : text);
+      if (partial.length > MAX_JOB_LINE_BYTES)
         throw new Error(
-          `${file}:${line}: ${text.length} characters, over the ${MAX_JOB_LINE_BYTES} a job line may have`,
+          `${file}:${line + 1}: a line of over ${MAX_JOB_LINE_BYTES} characters (a job is a few hundred)`,
         );
-      if (text.trim() === '') continue;
-      const job = parseJob(text, `${file}:${line}`, baseDir, line, index);
-      if (keep(index)) jobs.push(job);
-      index++;
     }
+    partial += decoder.decode();
+    if (partial.length > 0) take(partial.endsWith('\r') ? partial.slice(0, -1) : partial);
   } finally {
     stream.destroy();
   }
   if (index === 0) throw new Error(`${file}: no jobs (one JSON object per line)`);
-  return jobs;
+  return { jobs, sha256: hash.digest('hex') };
 }
 
 /** A job as a jobs-file line, with input paths relative to `baseDir` (the jobs file's folder). */

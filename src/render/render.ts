@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { notePitch, pitchFromMetadata, pitchFromNSynthName } from '../dataset/note-pitch.js';
 import { writeFileAtomic } from '../formats/atomic-write.js';
 import { decodeNpy } from '../formats/npy.js';
-import { readWavResampled, type WavDepth } from '../formats/wav.js';
+import { decodeWavResampled, MAX_WAV_BYTES, readWavResampled, type WavDepth } from '../formats/wav.js';
 import { choosePath, VOICE_LANES_MAX_BATCH } from '../generate/route.js';
 import type { GenerationPath, ResolvedPath } from '../generate/types.js';
 import type { Engine } from '../gpu/engine.js';
@@ -116,8 +116,8 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
   const startedAt = new Date().toISOString();
   const depth = o.depth ?? '16';
   const checksum = modelChecksum(o.modelDir);
-  const jobs = await readJobs(o.jobsFile, inShard(o.shard)); // every line checked before any work
-  const jobsFileSha256 = sha256(fs.readFileSync(o.jobsFile));
+  // every line checked before any work
+  const { jobs, sha256: jobsFileSha256 } = await readJobs(o.jobsFile, inShard(o.shard));
   const model = await loadModel(engine, o.modelDir);
   try {
     const c = model.config;
@@ -129,11 +129,7 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
     const hashOf = (file: string): string => {
       let h = fileHashes.get(file);
       if (h === undefined) {
-        try {
-          h = sha256(fs.readFileSync(file));
-        } catch (e) {
-          throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-        }
+        h = sha256(readInput(file));
         fileHashes.set(file, h);
       }
       return h;
@@ -292,7 +288,7 @@ export async function render(engine: Engine, o: RenderOptions): Promise<RenderSu
         const ready: { p: Planned; emb: HostTensor }[] = [];
         for (const p of group) {
           try {
-            ready.push({ p, emb: await embeddingOf(model, p.job, cache) });
+            ready.push({ p, emb: await embeddingOf(model, p, cache) });
           } catch (e) {
             fail(p.job, e);
           }
@@ -377,7 +373,8 @@ function framesForSeconds(seconds: number, c: ModelConfig): number {
   return Math.max(1, Math.ceil((seconds * c.sampleRate) / c.hop));
 }
 
-async function embeddingOf(model: NSynthModel, job: RenderJob, cache: EmbeddingCache): Promise<HostTensor> {
+async function embeddingOf(model: NSynthModel, p: Planned, cache: EmbeddingCache): Promise<HostTensor> {
+  const job = p.job;
   const c = model.config;
   const bn = c.bottleneck;
   // Only the audio the frames asked for see is encoded: the encoder reaches encoderReach samples
@@ -385,19 +382,26 @@ async function embeddingOf(model: NSynthModel, job: RenderJob, cache: EmbeddingC
   const want = job.seconds === undefined ? undefined : framesForSeconds(job.seconds, c);
   const context = Math.ceil(encoderReach(c) / c.hop);
   const parts: HostTensor[] = [];
-  for (const input of job.inputs) {
-    const key = `${input.kind}:${want ?? 'all'}:${input.file}`;
+  for (const [k, input] of job.inputs.entries()) {
+    const key = `${input.kind}:${want ?? 'all'}:${p.identity.inputs[k].sha256}:${input.file}`;
     let e = cache.get(key);
     if (!e) {
+      // The bytes encoded are the bytes the id was made of (a note rewritten since would otherwise
+      // be stored under the old note's id and pass every later check).
+      const bytes = readInput(input.file);
+      if (sha256(bytes) !== p.identity.inputs[k].sha256)
+        throw new Error(
+          `${input.file}: changed while this shard ran (its id was made of other bytes); run the shard again`,
+        );
       if (input.kind === 'note') {
-        let audio = (await readWavResampled(input.file)).samples;
+        let audio = (await decodeWavResampled(bytes, input.file)).samples;
         if (audio.length < c.hop)
           throw new Error(`${input.file}: ${audio.length} samples, shorter than one frame (${c.hop})`);
         if (want !== undefined) audio = audio.subarray(0, Math.min(audio.length, (want + context) * c.hop));
         e = await model.encode(audio);
         if (want !== undefined && e.shape[0] > want) e = { data: e.data.slice(0, want * bn), shape: [want, bn] };
       } else {
-        const npy = decodeNpy(fs.readFileSync(input.file), input.file);
+        const npy = decodeNpy(bytes, input.file);
         if (npy.shape.length !== 2 || npy.shape[1] !== bn || npy.shape[0] < 1)
           throw new Error(`${input.file}: embedding of shape [${npy.shape}], the model needs [frames, ${bn}]`);
         e = { data: npy.data, shape: npy.shape };
@@ -433,4 +437,20 @@ function jobRecord(job: RenderJob, jobsFile: string): Record<string, unknown> {
     temperature: job.temperature,
     name: job.name,
   };
+}
+
+/** An input's bytes, refused past MAX_WAV_BYTES (an hour of audio) before they are read. */
+function readInput(file: string): Uint8Array {
+  try {
+    const size = fs.statSync(file).size;
+    if (size > MAX_WAV_BYTES)
+      throw new Error(
+        `${file}: ${(size / 2 ** 20).toFixed(0)} MB, over the ${MAX_WAV_BYTES / 2 ** 20} MB an input may have`,
+      );
+    return fs.readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (!code) throw e;
+    throw new Error(`${file}: cannot read (${code === 'EISDIR' ? 'a folder, not a file' : code})`);
+  }
 }

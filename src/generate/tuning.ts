@@ -26,7 +26,7 @@ export const FUSED_SHAPES: FusedShape[] = [
 ];
 
 /** Bump when the kernels change in a way that makes stored choices stale. */
-const TUNING_VERSION = 2; // 2: timing repeated until a browser's jitter is a few percent
+const TUNING_VERSION = 3; // 2: timings repeated against a browser's jitter; 3: the rules' path kept unless beaten by 10%
 
 /** A generation plan: the path, and on the fused path its shape and weight storage. */
 export interface Plan {
@@ -176,8 +176,11 @@ export async function tune(
       onLog?.(`tuning ${r.config.name} batch ${bucket}: ${label} failed: ${(e as Error).message}`);
     }
   }
+  // The rules' path stays unless another is clearly faster: on a loaded machine (a browser beside
+  // other work) a few percent is noise, and a wrong switch can cost 3x.
+  const rule = results.find((x) => x.plan === candidates[0]);
   results.sort((a, b) => b.stepsPerSecond - a.stepsPerSecond);
-  const best = results[0];
+  const best = rule && results[0].stepsPerSecond < RULE_MARGIN * rule.stepsPerSecond ? rule : results[0];
   const entry: TunedEntry = {
     ...best.plan,
     stepsPerSecond: best.stepsPerSecond,
@@ -192,6 +195,8 @@ export async function tune(
 const TARGET_RUN_SECONDS = 0.15;
 /** Most steps in one timed run: 2n of them fit in tuningInput's frames. */
 const MAX_RUN_STEPS = 256;
+/** How much faster than the rules' path another candidate must be to replace it. */
+const RULE_MARGIN = 1.1;
 /** Time spent on one candidate before its timing stops being repeated. */
 const REPEAT_BUDGET_SECONDS = 1;
 

@@ -21,8 +21,13 @@ export interface RunOptions {
 
 /** Runs `node ARGS` to the end and returns its exit status and output (never throws on failure). */
 export function runNode(args: string[], options: RunOptions = {}): Promise<Finished> {
+  return runCommand(process.execPath, args, options);
+}
+
+/** Runs any command (a shell script, a binary) to the end, as runNode does. */
+export function runCommand(command: string, args: string[], options: RunOptions = {}): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
+    const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],

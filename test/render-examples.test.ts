@@ -4,14 +4,14 @@
 // failed shard; every task of the Slurm array runs with the variables Slurm sets (empty shards
 // included); and every index of the Kubernetes Indexed Job runs the manifest's own command, env
 // and paths. Each recipe's outputs are compared with one process's, byte for byte.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomModel } from '../src/nsynth.js';
 import type { RenderSummary } from '../src/render/render.js';
-import { BIN, type Finished, nsynthOk } from './cli-run.js';
+import { BIN, type Finished, nsynthOk, runCommand } from './cli-run.js';
 import { testEngine } from './helpers.js';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -34,19 +34,9 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Runs a command to its end without blocking the worker (see test/cli-run.ts); never throws on failure. */
+/** Runs a command to its end without blocking the worker (test/cli-run.ts); never throws on failure. */
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = tmp): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.once('error', reject);
-    child.once('close', (status, signal) =>
-      resolve({ status, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
-    );
-  });
+  return runCommand(command, args, { cwd, env });
 }
 
 /** `f` over `items`, at most `limit` at a time, results in order. */

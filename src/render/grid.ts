@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { jobLine, MAX_JOB_SECONDS } from './jobs.js';
+import { jobLine, MAX_JOB_SECONDS, parseObject } from './jobs.js';
 
 export interface RenderGrid {
   /** Corner notes of each set: WAVs or .npy embeddings; `{pitch}` (or `{pitch:03}`) is replaced by each pitch. */
@@ -24,17 +24,7 @@ const KEYS = ['sets', 'pitches', 'resolution', 'seed', 'seconds', 'temperature']
 export const MAX_GRID_JOBS = 1_000_000;
 
 export function parseGrid(text: string, file: string): RenderGrid {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: not JSON (${(e as Error).message})`);
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${file}: a grid is a JSON object`);
-  const g = v as Record<string, unknown>;
-  const unknown = Object.keys(g).filter((k) => !KEYS.includes(k));
-  if (unknown.length)
-    throw new Error(`${file}: unknown field ${unknown.map((k) => `"${k}"`).join(', ')} (fields: ${KEYS.join(', ')})`);
+  const g = parseObject(text, file, 'a grid', KEYS);
   const sets = g.sets;
   if (
     !Array.isArray(sets) ||

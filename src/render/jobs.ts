@@ -32,19 +32,25 @@ export const MAX_JOB_SECONDS = 3600;
 /** A job line longer than this is refused (a job is a few hundred bytes; this bounds what one line may allocate). */
 export const MAX_JOB_LINE_BYTES = 64 * 1024;
 
-/** Parses and checks one line; `where` is `file:line` for errors. */
-export function parseJob(text: string, where: string, baseDir: string, line: number, index: number): RenderJob {
+/** A JSON object with only the fields `keys` (a job, a grid); errors start with `where`. */
+export function parseObject(text: string, where: string, what: string, keys: string[]): Record<string, unknown> {
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (e) {
     throw new Error(`${where}: not JSON (${(e as Error).message})`);
   }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${where}: a job is a JSON object`);
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${where}: ${what} is a JSON object`);
   const o = v as Record<string, unknown>;
-  const unknown = Object.keys(o).filter((k) => !KEYS.includes(k));
+  const unknown = Object.keys(o).filter((k) => !keys.includes(k));
   if (unknown.length)
-    throw new Error(`${where}: unknown field ${unknown.map((k) => `"${k}"`).join(', ')} (fields: ${KEYS.join(', ')})`);
+    throw new Error(`${where}: unknown field ${unknown.map((k) => `"${k}"`).join(', ')} (fields: ${keys.join(', ')})`);
+  return o;
+}
+
+/** Parses and checks one line; `where` is `file:line` for errors. */
+export function parseJob(text: string, where: string, baseDir: string, line: number, index: number): RenderJob {
+  const o = parseObject(text, where, 'a job', KEYS);
   const paths = (key: 'notes' | 'embeddings'): string[] => {
     const p = o[key];
     if (p === undefined) return [];
@@ -72,20 +78,17 @@ export function parseJob(text: string, where: string, baseDir: string, line: num
       );
     mix = o.mix as number[];
   }
-  const int = (key: string, min: number, max: number): number | undefined => {
+  const field = (key: string, min: number, max: number, integer: boolean): number | undefined => {
     const x = o[key];
     if (x === undefined) return undefined;
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max)
-      throw new Error(`${where}: "${key}" must be an integer in [${min}, ${max}], got ${JSON.stringify(x)}`);
+    if (typeof x !== 'number' || !(integer ? Number.isInteger(x) : Number.isFinite(x)) || x < min || x > max)
+      throw new Error(
+        `${where}: "${key}" must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${JSON.stringify(x)}`,
+      );
     return x;
   };
-  const real = (key: string, min: number, max: number): number | undefined => {
-    const x = o[key];
-    if (x === undefined) return undefined;
-    if (typeof x !== 'number' || !Number.isFinite(x) || x < min || x > max)
-      throw new Error(`${where}: "${key}" must be a number in [${min}, ${max}], got ${JSON.stringify(x)}`);
-    return x;
-  };
+  const int = (key: string, min: number, max: number) => field(key, min, max, true);
+  const real = (key: string, min: number, max: number) => field(key, min, max, false);
   const seconds = real('seconds', 0, MAX_JOB_SECONDS);
   if (seconds === 0) throw new Error(`${where}: "seconds" must be above 0`);
   if (o.name !== undefined && typeof o.name !== 'string') throw new Error(`${where}: "name" must be a string`);

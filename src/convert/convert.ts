@@ -99,6 +99,13 @@ export async function convertToWeights(
     }
   }
   const model = await readTfjsModel(input);
+  // Our own exports record the config (and, for a GraphModel, which part of the model they hold).
+  const meta = (model.json.userDefinedMetadata ?? {}) as { nsynthConfig?: unknown; nsynthPart?: unknown };
+  if (meta.nsynthPart === 'encoder' || meta.nsynthPart === 'decoder')
+    throw new Error(
+      `${model.modelJson}: this GraphModel holds only the ${meta.nsynthPart}; convert a --part autoencoder export ` +
+        `(the whole model) back to weights`,
+    );
   // Map keys may name a weight directly or through the graph ("consumer node:input index").
   const aliases = new Map<string, string>();
   for (const [w, uses] of model.uses) for (const u of uses) aliases.set(`${u.node}:${u.input}`, w);
@@ -108,7 +115,7 @@ export async function convertToWeights(
   const plan = planMagentaMapping(
     model.tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype })),
     model.modelJson,
-    { ...o, map },
+    { ...o, map, config: o.layersPerStage === undefined ? meta.nsynthConfig : undefined },
   );
   const total = [...plan.sources.values()].reduce((n, s) => n + byName.get(s)!.bytes, 0);
   let done = 0;

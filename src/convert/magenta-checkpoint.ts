@@ -19,6 +19,8 @@ export interface MappingOptions {
   map?: Record<string, string>;
   /** Layers per dilation stage (not stored in a checkpoint; Magenta's is 10). */
   layersPerStage?: number;
+  /** The config, where the source records it (our tfjs exports do); else it is inferred from the shapes. */
+  config?: unknown;
 }
 
 export interface MappingPlan {
@@ -147,6 +149,8 @@ function core(shape: number[], rank: number): number[] {
 }
 
 function inferConfig(t: Map<string, SourceTensor>, where: string, o: MappingOptions): ModelConfig {
+  // A recorded config is checked here and against every tensor's shape by the caller.
+  if (o.config !== undefined) return validateConfig(structuredClone(o.config), `${where} (its nsynthConfig)`);
   const shape = (name: string): number[] => {
     const x = t.get(name);
     if (!x)

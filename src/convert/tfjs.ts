@@ -282,23 +282,35 @@ export function dilatedConvs(model: TfjsModel): DilatedConv[] {
   return out;
 }
 
-/** Writes weights as a tfjs weights manifest (model.json) + shards of at most `shardBytes`. */
-export function writeTfjsWeights(
+/** A tensor to store in a tfjs weights manifest. */
+export interface ShardEntry {
+  name: string;
+  shape: number[];
+  data: Float32Array | Int32Array;
+  /** Store as float16 (tfjs's `quantization: {dtype: 'float16'}`; decoded to float32 on load). */
+  half?: boolean;
+}
+
+/**
+ * Writes tensors into shards of at most `shardBytes` (4 MB, tfjs's converter default) named as tfjs
+ * names them, and returns the weights manifest that describes them.
+ */
+export function writeWeightShards(
   dir: string,
-  w: Weights,
-  o: { dtype?: 'f32' | 'f16'; shardBytes?: number; writeFile: (file: string, data: Uint8Array | string) => void },
-): void {
+  entries: ShardEntry[],
+  o: { shardBytes?: number; writeFile: (file: string, data: Uint8Array | string) => void },
+): { paths: string[]; weights: TfjsWeightSpec[] }[] {
   const shardBytes = o.shardBytes ?? 4 * 1024 * 1024;
   const specs: TfjsWeightSpec[] = [];
   const chunks: Uint8Array[] = [];
-  for (const [name, t] of w.tensors) {
-    if (o.dtype === 'f16') {
-      const h = floatsToHalf(t.data);
-      chunks.push(new Uint8Array(h.buffer));
-      specs.push({ name, shape: t.shape, dtype: 'float32', quantization: { dtype: 'float16' } });
+  for (const e of entries) {
+    const dtype = e.data instanceof Int32Array ? 'int32' : 'float32';
+    if (e.half && dtype === 'float32') {
+      chunks.push(new Uint8Array(floatsToHalf(e.data as Float32Array).buffer));
+      specs.push({ name: e.name, shape: e.shape, dtype, quantization: { dtype: 'float16' } });
     } else {
-      chunks.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-      specs.push({ name, shape: t.shape, dtype: 'float32' });
+      chunks.push(new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength));
+      specs.push({ name: e.name, shape: e.shape, dtype });
     }
   }
   const total = chunks.reduce((n, c) => n + c.length, 0);
@@ -316,12 +328,22 @@ export function writeTfjsWeights(
     o.writeFile(path.join(dir, name), all.subarray(i * shardBytes, Math.min(total, (i + 1) * shardBytes)));
     paths.push(name);
   }
+  return [{ paths, weights: specs }];
+}
+
+/** Writes weights as a tfjs weights manifest (model.json) + shards of at most `shardBytes`. */
+export function writeTfjsWeights(
+  dir: string,
+  w: Weights,
+  o: { dtype?: 'f32' | 'f16'; shardBytes?: number; writeFile: (file: string, data: Uint8Array | string) => void },
+): void {
+  const entries = [...w.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data, half: o.dtype === 'f16' }));
   const modelJson = {
     format: 'weights-manifest',
     generatedBy: TFJS_GENERATED_BY,
     convertedBy: 'nsynth convert --to tfjs',
     userDefinedMetadata: { nsynthConfig: w.config },
-    weightsManifest: [{ paths, weights: specs }],
+    weightsManifest: writeWeightShards(dir, entries, o),
   };
   o.writeFile(path.join(dir, 'model.json'), `${JSON.stringify(modelJson, null, 1)}\n`);
 }

@@ -3,6 +3,9 @@
 import { Command } from 'commander';
 import { convertToWeights, readNameMap } from '../../convert/convert.js';
 import { writeTfjsWeights } from '../../convert/tfjs.js';
+import { writeTfjsGraph, type TfjsGraphExport } from '../../convert/tfjs-graph.js';
+import { buildTfjsGraph, TFJS_GRAPH_PARTS, type TfjsGraphPart } from '../../graph/tfjs-graph.js';
+import { waveNetWeights } from '../../model/weights.js';
 import { writeWeightsDir } from '../../formats/weights-node.js';
 import { writeDirAtomic, writeFileAtomic } from '../../formats/atomic-write.js';
 import { assertReplaceable } from '../../formats/output-folder.js';
@@ -15,13 +18,18 @@ export interface ConvertCliOptions {
   dtype: string;
   map?: string;
   to: string;
+  part?: string;
   layersPerStage?: number;
   quiet?: boolean;
 }
 
 export async function runConvert(input: string, o: ConvertCliOptions): Promise<string> {
   if (o.dtype !== 'f32' && o.dtype !== 'f16') throw new Error(`--dtype must be f32 or f16, got ${o.dtype}`);
-  if (o.to !== 'nsynth' && o.to !== 'tfjs') throw new Error(`--to must be nsynth or tfjs, got ${o.to}`);
+  if (o.to !== 'nsynth' && o.to !== 'tfjs' && o.to !== 'tfjs-graph')
+    throw new Error(`--to must be nsynth, tfjs or tfjs-graph, got ${o.to}`);
+  if (o.part !== undefined && o.to !== 'tfjs-graph') throw new Error('--part is for --to tfjs-graph');
+  const part = (o.part ?? 'autoencoder') as TfjsGraphPart;
+  if (!TFJS_GRAPH_PARTS.includes(part)) throw new Error(`--part must be ${TFJS_GRAPH_PARTS.join(', ')}, got ${o.part}`);
   // Before any work: --out may replace only a model folder of ours (or an empty one).
   assertReplaceable(o.out);
   const bar = progressBar('converting |{bar}| {percentage}% | {value}/{total} MB', o);
@@ -41,7 +49,17 @@ export async function runConvert(input: string, o: ConvertCliOptions): Promise<s
   });
   bar?.stop();
   const meta = { convertedFrom: report.source, kind: report.kind, ema: !!o.ema };
-  if (o.to === 'tfjs') {
+  let graph: TfjsGraphExport | null = null;
+  if (o.to === 'tfjs-graph') {
+    const built = await buildTfjsGraph(waveNetWeights(weights, input), part);
+    writeDirAtomic(
+      o.out,
+      (tmp) => {
+        graph = writeTfjsGraph(tmp, weights, built, { dtype: o.dtype as 'f32' | 'f16', writeFile: writeFileAtomic });
+      },
+      (dir) => assertReplaceable(dir),
+    );
+  } else if (o.to === 'tfjs') {
     writeDirAtomic(
       o.out,
       (tmp) => writeTfjsWeights(tmp, weights, { dtype: o.dtype as 'f32' | 'f16', writeFile: writeFileAtomic }),
@@ -57,7 +75,22 @@ export async function runConvert(input: string, o: ConvertCliOptions): Promise<s
   const skipped = report.skipped
     ? `; skipped ${report.skipped.optimizer.length} optimizer slots, ${report.skipped.ema.length + report.skipped.raw.length} ${o.ema ? 'raw variables' : 'EMA shadows'}${report.skipped.other.length ? `, ${report.skipped.other.length} other tensors` : ''}`
     : '';
-  return `wrote ${o.out} (${o.to === 'tfjs' ? 'tfjs weights manifest' : 'nsynth weights'}, ${o.dtype}): config ${report.config}, ${report.tensors} tensors from ${report.kind} ${report.source}${skipped}`;
+  const kind =
+    o.to === 'tfjs-graph'
+      ? `tfjs GraphModel of the ${part}`
+      : o.to === 'tfjs'
+        ? 'tfjs weights manifest'
+        : 'nsynth weights';
+  const io = graph
+    ? `; inputs ${signatureText((graph as TfjsGraphExport).inputs)}, outputs ${signatureText((graph as TfjsGraphExport).outputs)}`
+    : '';
+  return `wrote ${o.out} (${kind}, ${o.dtype}): config ${report.config}, ${report.tensors} tensors from ${report.kind} ${report.source}${skipped}${io}`;
+}
+
+function signatureText(infos: TfjsGraphExport['inputs']): string {
+  return Object.entries(infos)
+    .map(([k, t]) => `${k} ${t.dtype === 'DT_INT32' ? 'int32' : 'float32'} [${t.shape.map((d) => (d < 0 ? '?' : d))}]`)
+    .join(', ');
 }
 
 export function convertCommand(): Command {
@@ -70,7 +103,12 @@ export function convertCommand(): Command {
     .option('--ema', 'take the ExponentialMovingAverage shadows instead of the raw variables')
     .option('--dtype <dtype>', 'stored precision: f32 or f16', 'f32')
     .option('--map <file>', 'JSON object mapping source tensor names (or "graph node:input") to ours')
-    .option('--to <format>', 'output format: nsynth (our weights) or tfjs (weights manifest + shards)', 'nsynth')
+    .option(
+      '--to <format>',
+      'output format: nsynth (our weights), tfjs (weights manifest + shards) or tfjs-graph (a GraphModel tfjs runs)',
+      'nsynth',
+    )
+    .option('--part <part>', 'with --to tfjs-graph: encoder, decoder or autoencoder (default autoencoder)')
     .option(
       '--layers-per-stage <n>',
       'dilation stage length, when it is not 10 (it is not stored in checkpoints)',
@@ -82,6 +120,7 @@ export function convertCommand(): Command {
       examples(
         'nsynth convert wavenet-ckpt/model.ckpt-200000 --ema --out weights/magenta-h512',
         'nsynth convert weights/magenta-h512 --to tfjs --dtype f16 --out tfjs/h512',
+        'nsynth convert weights/default --to tfjs-graph --part decoder --out tfjs/default-decoder',
       ),
     )
     .action(async (input: string, o: ConvertCliOptions) => {

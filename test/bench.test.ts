@@ -35,3 +35,24 @@ describe('bench conv-tiles', () => {
     }
   });
 });
+
+describe('bench tfjs-graph', () => {
+  it('--json runs the exported GraphModel on every tfjs backend beside our engine, each checked against our logits', async () => {
+    const out = await nsynthOk(['bench', 'tfjs-graph', '--model', 'random:tiny', '--seconds', '0.064', '--json']);
+    const r = JSON.parse(out);
+    expect(r.config).toBe('tiny');
+    expect(r.samples).toBe(1024);
+    expect(r.rows.map((x: { executor: string }) => x.executor)).toEqual([
+      'nsynth-webgpu',
+      'tfjs cpu',
+      'tfjs wasm',
+      'tfjs webgpu',
+    ]);
+    for (const row of r.rows) {
+      expect(row.samplesPerSecond).toBeGreaterThan(0);
+      expect(row.oursOverThis).toBeGreaterThan(0);
+      expect(row.logitsError).toBeLessThan(1e-4);
+      expect(row.adapter).toMatch(/\S/); // the provenance every bench row carries
+    }
+  });
+});

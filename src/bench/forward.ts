@@ -37,7 +37,8 @@ export function macsPerSample(c: ModelConfig): { encoder: number; decoder: numbe
   return { encoder, decoder };
 }
 
-async function best(fn: () => Promise<void>, reps: number): Promise<number> {
+/** The fastest of `reps` timed runs after one untimed warm-up run, in seconds. */
+export async function best(fn: () => Promise<unknown>, reps: number): Promise<number> {
   await fn(); // warm-up builds the plan
   let bestS = Infinity;
   for (let i = 0; i < reps; i++) {

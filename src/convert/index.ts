@@ -1,5 +1,5 @@
 // nsynth-webgpu/convert: offline conversion (Node). TensorFlow checkpoints (V2 bundles) and
-// TensorFlow.js models in, our weights (or a tfjs weights manifest) out.
+// TensorFlow.js models in, our weights, a tfjs weights manifest or a tfjs GraphModel out.
 export {
   convertToWeights,
   detectInputKind,
@@ -27,6 +27,7 @@ export {
 export {
   readTfjsModel,
   writeTfjsWeights,
+  writeWeightShards,
   dilatedConvs,
   modelJsonPath,
   type TfjsModel,
@@ -34,6 +35,20 @@ export {
   type DilatedConv,
   type GraphUse,
 } from './tfjs.js';
+export {
+  writeTfjsGraphModel,
+  writeTfjsGraph,
+  tfjsFileHandler,
+  type TfjsGraphExport,
+  type TfjsGraphExportOptions,
+} from './tfjs-graph.js';
+export {
+  buildTfjsGraph,
+  TFJS_GRAPH_PARTS,
+  type TfjsGraph,
+  type TfjsGraphPart,
+  type TfTensorInfo,
+} from '../graph/tfjs-graph.js';
 export { snappyDecompress } from './snappy.js';
 export { inspect, type InspectRow, type InspectReport } from './inspect.js';
 export { writeDirAtomic } from '../formats/atomic-write.js';

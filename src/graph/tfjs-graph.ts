@@ -138,7 +138,13 @@ export class TfGraphBuilder implements GraphOps<TfValue> {
     return v;
   }
 
-  /** A graph constant (paddings, shapes, axes, scalars), stored once per distinct value. */
+  /**
+   * A graph constant (paddings, shapes, axes, scalars), stored once per distinct value. Those that ops
+   * read on the host (shapes, paddings, axes) are int32 and those that feed arithmetic are float32, so
+   * no constant is both: a GPU backend would upload it and could read it back only synchronously
+   * (tfjs's webgpu backend cannot do that in Node at all). The int32 `classes` feed Equal, which
+   * uploads them, and are read by nothing else.
+   */
   constant(name: string, type: 'float32' | 'int32', shape: number[], values: ArrayLike<number>): TfValue {
     const key = `${type}[${shape}]${Array.from(values).join(',')}`;
     const known = this.constByValue.get(key);
@@ -170,9 +176,9 @@ export class TfGraphBuilder implements GraphOps<TfValue> {
     return this.node('AddV2', name, [a, b], { T: FLOAT }, a.shape);
   }
 
-  reshape(x: TfValue, shape: number[], name: string): TfValue {
+  reshape(x: TfValue, shape: number[], name: string, type: 'float32' | 'int32' = 'float32'): TfValue {
     const s = this.constant(`shape_${shape.join('_').replaceAll('-', 'm')}`, 'int32', [shape.length], shape);
-    return this.node('Reshape', name, [x, s], { T: FLOAT, Tshape: dtype('int32') }, shape);
+    return this.node('Reshape', name, [x, s], { T: dtype(type), Tshape: dtype('int32') }, shape);
   }
 
   expandDims(x: TfValue, axis: number, name: string, type: 'float32' | 'int32' = 'float32'): TfValue {
@@ -302,16 +308,20 @@ export class TfGraphBuilder implements GraphOps<TfValue> {
   /** The one-hot pitch [B, 128] broadcast over the frames (a zero tensor of the right shape plus it), then concatenated. */
   async concatPitch(x: TfValue, classes: number): Promise<TfValue> {
     if (!this.pitch) throw new Error('tfjs graph: a pitch-conditioned config needs the pitch input');
-    const depth = this.constant(`depth_${classes}`, 'int32', [], [classes]);
-    const on = this.constant('one', 'float32', [], [1]);
-    const off = this.constant('zero', 'float32', [], [0]);
-    const oneHot = this.node(
-      'OneHot',
-      'pitch/one_hot',
-      [this.pitch, depth, on, off],
-      { T: FLOAT, TI: dtype('int32'), axis: { i: '-1' } },
-      [this.pitch.shape[0], classes],
+    // One-hot as pitch == 0..127, not the OneHot op: tfjs-backend-wasm 4.22's OneHot returned all
+    // zeros for this [B] int32 input (cpu and webgpu were right); Equal + Cast is right on all four.
+    const pitches = this.reshape(this.pitch, [-1, 1], 'pitch/column', 'int32');
+    const ids = this.constant(
+      `classes_${classes}`,
+      'int32',
+      [classes],
+      Array.from({ length: classes }, (_, k) => k),
     );
+    const hit = this.node('Equal', 'pitch/equal', [pitches, ids], { T: dtype('int32') }, [
+      this.pitch.shape[0],
+      classes,
+    ]);
+    const oneHot = this.node('Cast', 'pitch/one_hot', [hit], { SrcT: dtype('bool'), DstT: FLOAT }, hit.shape);
     const row = this.reshape(oneHot, [-1, 1, 1, classes], 'pitch/row');
     const zeros = this.node('ZerosLike', 'pitch/zeros', [x], { T: FLOAT }, x.shape);
     const begin = this.constant('zeros_4', 'int32', [4], [0, 0, 0, 0]);

@@ -26,14 +26,20 @@ async function setUp(): Promise<{ tf: Tf; flavour: string }> {
   return { tf, flavour: `${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'threads' : '1 thread'}` };
 }
 
-export async function tfjsWasmPeer(weights: Weights): Promise<Peer> {
+/** tfjs with its wasm backend, set up once per process and made the current backend; `flavour` says which binary. */
+export async function tfjsWasm(): Promise<{ tf: Tf; flavour: string }> {
   ready ??= setUp().catch((e) => {
     ready = null;
     throw e;
   });
-  const { tf, flavour } = await ready;
-  if (tf.getBackend() !== 'wasm' && !(await tf.setBackend('wasm')))
+  const got = await ready;
+  if (got.tf.getBackend() !== 'wasm' && !(await got.tf.setBackend('wasm')))
     throw new Error('peer tfjs-wasm: could not switch tfjs back to wasm');
+  return got;
+}
+
+export async function tfjsWasmPeer(weights: Weights): Promise<Peer> {
+  const { tf, flavour } = await tfjsWasm();
   const stepper = tfjsStepper(tf, weights, { rowBias: false });
   return {
     name: 'tfjs-wasm',

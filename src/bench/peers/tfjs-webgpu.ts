@@ -73,14 +73,23 @@ export interface TfjsWebgpuOptions {
   matmulProgram?: number;
 }
 
-export async function tfjsWebgpuPeer(engine: Engine, weights: Weights, o: TfjsWebgpuOptions = {}): Promise<Peer> {
+/**
+ * tfjs with its webgpu backend on a device of the engine's adapter, set up once per process and made
+ * the current backend (the exported-GraphModel benchmark runs tfjs there too).
+ */
+export async function tfjsOnEngineAdapter(engine: Engine): Promise<{ tf: Tf; adapter: string }> {
   ready ??= setUp(engine).catch((e) => {
     ready = null;
     throw e;
   });
-  const { tf, adapter } = await ready;
-  if (tf.getBackend() !== 'webgpu' && !(await tf.setBackend('webgpu')))
+  const got = await ready;
+  if (got.tf.getBackend() !== 'webgpu' && !(await got.tf.setBackend('webgpu')))
     throw new Error('peer tfjs-webgpu: could not switch tfjs back to webgpu');
+  return got;
+}
+
+export async function tfjsWebgpuPeer(engine: Engine, weights: Weights, o: TfjsWebgpuOptions = {}): Promise<Peer> {
+  const { tf, adapter } = await tfjsOnEngineAdapter(engine);
   const stepper = tfjsStepper(tf, weights, { rowBias: true });
   const program = o.matmulProgram ?? DEFAULT_MATMUL_PROGRAM;
   const names: Record<string, string> = {

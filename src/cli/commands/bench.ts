@@ -7,10 +7,22 @@ import { runForwardBench } from '../../bench/forward.js';
 import { printGenerateTable, runGenerateBench } from '../../bench/generate.js';
 import { runGenerateBenchInBrowser, type BrowserAdapter } from '../../bench/browser.js';
 import { runTrainBench } from '../../bench/train.js';
+import { runTfjsGraphBench, TFJS_BACKENDS, type TfjsBackend } from '../../bench/tfjs-graph.js';
 import { runSoak } from '../../bench/soak.js';
 import type { Engine } from '../../gpu/engine.js';
 import type { GenerationPath } from '../../generate/types.js';
-import { benchConfigName, defaultModelDir, examples, int, intList, num, withEngine, MAX_SECONDS } from '../options.js';
+import {
+  benchConfigName,
+  defaultModelDir,
+  examples,
+  int,
+  intList,
+  modelOption,
+  num,
+  openModel,
+  withEngine,
+  MAX_SECONDS,
+} from '../options.js';
 import { printJson } from '../output.js';
 import { runInfo } from '../run-info.js';
 
@@ -251,6 +263,7 @@ export function benchCommand(): Command {
   return new Command('bench')
     .description('benchmarks (src/bench/): speeds as ratios to baselines measured in the same run')
     .addCommand(forward())
+    .addCommand(tfjsGraph())
     .addCommand(generate())
     .addCommand(train())
     .addCommand(convTiles())
@@ -259,6 +272,43 @@ export function benchCommand(): Command {
       'after',
       examples('nsynth bench generate --config tiny --batch 1,4 --seconds 0.25', 'nsynth bench forward --help'),
     );
+}
+
+function tfjsGraph(): Command {
+  return new Command('tfjs-graph')
+    .description(
+      'the model exported as a tfjs GraphModel, run by TensorFlow.js on each backend, against our forward pass in the same run',
+    )
+    .addOption(modelOption())
+    .option('--seconds <s>', 'audio per forward pass', num('--seconds', 0, MAX_SECONDS, true), 1)
+    .option('--backends <list>', `comma-separated tfjs backends (${TFJS_BACKENDS.join(', ')})`, TFJS_BACKENDS.join(','))
+    .option('--json', JSON_HELP)
+    .addHelpText(
+      'after',
+      examples(
+        'nsynth bench tfjs-graph --seconds 0.5',
+        'nsynth bench tfjs-graph --model random:h512_bo16 --backends wasm,webgpu --seconds 0.1 --json',
+      ),
+    )
+    .action(async (o: { model?: string; seconds: number; backends: string; json?: boolean }, cmd: Command) => {
+      const backends = o.backends.split(',').map((b) => b.trim());
+      for (const b of backends)
+        if (!(TFJS_BACKENDS as readonly string[]).includes(b))
+          throw new Error(`--backends: unknown tfjs backend "${b}" (known: ${TFJS_BACKENDS.join(', ')})`);
+      await runBench(cmd, o.json, async (engine) => {
+        const model = await openModel(engine, o.model);
+        try {
+          return await runTfjsGraphBench(engine, {
+            model,
+            seconds: o.seconds,
+            backends: backends as TfjsBackend[],
+            json: false, // runBench prints the JSON, with the run's provenance
+          });
+        } finally {
+          model.dispose();
+        }
+      });
+    });
 }
 
 function soak(): Command {

@@ -3,7 +3,8 @@
 // without pitch conditioning, over 200 steps of 64-sample frames (the frame length is a config
 // field; short frames make the per-frame conditioning change three times in a run short enough
 // for tfjs-webgpu, which runs ~12 steps/s here, bound by its per-op cost); and a sampled run gives
-// valid, varied classes.
+// valid, varied classes. The tfjs peers also race the same graph in tfjs's other executor: the
+// model exported as a GraphModel (decoder part) and run by tfjs-converter on the peer's backend.
 //
 // Tolerance: 1e-4 absolute on logits, the bound our own step kernels meet against the full-sequence
 // decoder (test/ops/gen-step.test.ts). Both sides compute in f32 with different summation orders
@@ -11,7 +12,11 @@
 // TypeScript peer by four partial sums) and different tanh/exp: with these random models the
 // logits are O(1) and the worst difference measured was 1.4e-6..1.9e-6 (the test prints it),
 // while one wrong tap, a misplaced frame or a missing bias moves them by 1e-2 or more.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tfjsFileHandler, writeTfjsGraphModel } from '../src/convert/tfjs-graph.js';
 import { testEngine } from './helpers.js';
 import { collect, note } from './generate-helpers.js';
 import { modelFromWeights, type NSynthModel } from '../src/nsynth.js';
@@ -78,6 +83,36 @@ function setUp(e: Engine, config: string): Promise<Case> {
   return p;
 }
 
+/**
+ * The tfjs peers' other executor: the model exported as a GraphModel (nsynth convert --to tfjs-graph,
+ * decoder part) run by tfjs-converter on the backend the peer just used, teacher-forced over the
+ * whole sequence, so the peer's one-sample steps race the same graph run as whole-sequence ops.
+ */
+async function exportedDecoderLogits(k: Case): Promise<Float32Array> {
+  const tf = await import('@tensorflow/tfjs-core');
+  const { loadGraphModel } = await import('@tensorflow/tfjs-converter');
+  const c = k.model.config;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-peer-graph-'));
+  await writeTfjsGraphModel(dir, k.model.weights, { part: 'decoder', writeFile: (f, d) => fs.writeFileSync(f, d) });
+  const graph = await loadGraphModel(tfjsFileHandler(dir));
+  // The peer's step turns CPU forwarding off; the graph's shape arithmetic needs tfjs's default.
+  const forwarding = tf.getBackend() === 'webgpu' ? tf.env().getBool('WEBGPU_CPU_FORWARD') : null;
+  if (forwarding !== null) tf.env().set('WEBGPU_CPU_FORWARD', true);
+  const T = FRAMES * c.hop;
+  const inputs: Record<string, import('@tensorflow/tfjs-core').Tensor> = {
+    mu_law: tf.tensor2d(Int32Array.from(k.teacher.flatMap((t) => Array.from(t.subarray(0, T)))), [B, T], 'int32'),
+    embedding: tf.tensor3d(Float32Array.from(k.emb.flatMap((e) => Array.from(e))), [B, FRAMES, c.bottleneck]),
+  };
+  if (k.pitch) inputs.pitch = tf.tensor1d(k.pitch, 'int32');
+  const out = graph.execute(inputs, 'logits') as import('@tensorflow/tfjs-core').Tensor;
+  const logits = (await out.data()) as Float32Array;
+  tf.dispose([out, ...Object.values(inputs)]);
+  graph.dispose();
+  if (forwarding !== null) tf.env().set('WEBGPU_CPU_FORWARD', forwarding);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return logits;
+}
+
 async function peerOrSkip(name: string, model: NSynthModel, skip: (why: string) => void): Promise<Peer> {
   try {
     return await createPeer(name, model);
@@ -115,6 +150,17 @@ describe('benchmark peers run our model', () => {
             }
           console.log(`${name} ${config}: worst |logit difference| ${worst.toExponential(2)} (voice/step ${at})`);
           expect(worst, `worst logit difference at voice*${STEPS}+step ${at}`).toBeLessThanOrEqual(ATOL);
+          if (name.startsWith('tfjs')) {
+            // The same graph in tfjs's other executor (exported GraphModel) agrees with the peer's steps.
+            const whole = await exportedDecoderLogits(k);
+            const T = FRAMES * HOP;
+            let graphWorst = 0;
+            for (let b = 0; b < B; b++)
+              for (let i = 0; i < STEPS * 256; i++)
+                graphWorst = Math.max(graphWorst, Math.abs(got[b][i] - whole[b * T * 256 + i]) || 0);
+            console.log(`${name} ${config}: exported GraphModel vs the peer's steps ${graphWorst.toExponential(2)}`);
+            expect(graphWorst).toBeLessThanOrEqual(ATOL);
+          }
 
           const sampled = await peer.run({ B, frames: FRAMES, condInput: k.condInput, steps: SAMPLED_STEPS, seed: 9 });
           for (const cls of sampled.classes) {

@@ -39,6 +39,7 @@ export {
   writeTfjsGraphModel,
   writeTfjsGraph,
   tfjsFileHandler,
+  type TfjsLoadHandler,
   type TfjsGraphExport,
   type TfjsGraphExportOptions,
 } from './tfjs-graph.js';

@@ -85,13 +85,22 @@ export function writeTfjsGraph(
 }
 
 /**
+ * What tf.loadGraphModel takes (tfjs's io.IOHandler, whose load() resolves to its ModelArtifacts),
+ * spelled out so that these declarations type-check where the optional tfjs packages are absent.
+ */
+export interface TfjsLoadHandler {
+  // biome-ignore lint/suspicious/noExplicitAny: tfjs's ModelArtifacts, not named here (see above)
+  load(): Promise<any>;
+}
+
+/**
  * A tfjs IOHandler that loads a model folder (or model.json) from disk, for `tf.loadGraphModel` in
  * Node without tfjs-node: `await tf.loadGraphModel(tfjsFileHandler('out/model'))`. tfjs-core is
  * imported when the model is loaded, and the backend the caller chose is left alone.
  */
-export function tfjsFileHandler(p: string): Tf.io.IOHandler {
+export function tfjsFileHandler(p: string): TfjsLoadHandler {
   return {
-    load: async () => {
+    load: async (): Promise<Tf.io.ModelArtifacts> => {
       const file = modelJsonPath(p);
       const dir = path.dirname(file);
       let json: Tf.io.ModelJSON;

@@ -65,7 +65,9 @@ export async function runForwardBench(
     const emb = await model.encode(notes);
     const reps = engine.adapter.type === 'cpu' ? 1 : 5;
     const encS = await best(async () => void (await model.encode(notes)), reps);
-    const decS = await best(async () => void (await model.teacherForcedLogits(notes, emb)), reps);
+    // Pitch-conditioned configs need a pitch per note (any: it does not change the arithmetic).
+    const pitch = c.pitchConditioning ? notes.map(() => 60) : undefined;
+    const decS = await best(async () => void (await model.teacherForcedLogits(notes, emb, { pitch })), reps);
     const macs = macsPerSample(c);
     const total = samples * o.batch;
     rows.push({

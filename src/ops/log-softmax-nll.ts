@@ -1,9 +1,14 @@
 // Host wrapper and reference for kernels/log_softmax_nll.wgsl: row-wise log-softmax and the
-// sparse softmax cross-entropy of a label per row.
+// sparse softmax cross-entropy of a label per row. On CPU adapters (where the lanes kernels are
+// preferred) log_softmax_nll_rows.wgsl runs instead: one row per invocation, no barriers.
 import type { Engine } from '../gpu/engine.js';
 import type { Dispatch } from '../gpu/registry.js';
 import type { Tensor } from '../gpu/tensor.js';
+import { lanesPreferred } from '../gpu/lanes.js';
 import { expectNumel, grid1d, type Arr } from './common.js';
+
+/** `workgroup`: one workgroup per row (GPUs); `rows`: one row per invocation (CPU adapters). */
+export type LogSoftmaxVariant = 'workgroup' | 'rows';
 
 export async function logSoftmaxNll(
   engine: Engine,
@@ -11,24 +16,29 @@ export async function logSoftmaxNll(
   labels: Tensor,
   logp: Tensor,
   nll: Tensor,
+  variant: LogSoftmaxVariant = lanesPreferred(engine) ? 'rows' : 'workgroup',
 ): Promise<Dispatch> {
   const classes = x.shape[x.shape.length - 1];
   const rows = x.numel / classes;
   expectNumel('logSoftmaxNll', 'labels', labels, rows);
   expectNumel('logSoftmaxNll', 'logp', logp, x.numel);
   expectNumel('logSoftmaxNll', 'nll', nll, rows);
+  const bindings = { x: x.binding, labels: labels.binding, logp: logp.binding, nll: nll.binding };
+  if (variant === 'rows') {
+    // 64 rows per workgroup; grid x holds up to 65535 workgroups, more rows wrap into y.
+    const rowsPerY = Math.min(rows, 65535 * 64);
+    const k = await engine.kernel('log_softmax_nll_rows');
+    return k.prepare({ params: { rows, classes, rows_per_y: rowsPerY }, ...bindings }, [
+      Math.ceil(rowsPerY / 64),
+      Math.ceil(rows / rowsPerY),
+    ]);
+  }
   const rowsPerY = Math.min(rows, 65535);
   const k = await engine.kernel('log_softmax_nll');
-  return k.prepare(
-    {
-      params: { rows, classes, rows_per_y: rowsPerY },
-      x: x.binding,
-      labels: labels.binding,
-      logp: logp.binding,
-      nll: nll.binding,
-    },
-    [rowsPerY, Math.ceil(rows / rowsPerY)],
-  );
+  return k.prepare({ params: { rows, classes, rows_per_y: rowsPerY }, ...bindings }, [
+    rowsPerY,
+    Math.ceil(rows / rowsPerY),
+  ]);
 }
 
 export function logSoftmaxNllReference(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command for a fresh Linux machine with a GPU (an NVIDIA one with its Vulkan driver, say), run
-# from a clone: set up, build if needed, then measure the adapter, fast generation and training, and
+# from a clone: set up, build if needed, then measure the adapter, fast generation, training, bulk
+# rendering and the exported tfjs GraphModel against our forward pass, and
 # write everything to ONE JSON file, so that a borrowed machine's few minutes give figures that can
 # be compared with the README's and with later runs.
 #
@@ -159,12 +160,15 @@ if [ "$QUICK" = 1 ]; then
   step generate_default 90 ${BENCH_ENV[@]+"${BENCH_ENV[@]}"} "${NSYNTH[@]}" bench generate --config default --batch 1 --seconds 0.01 --naive-steps 1 --json
   step train 90 "${NSYNTH[@]}" bench train --config tiny --batch 1 --crop 512 --steps 1 --json
   step render 90 node bench/render-throughput.mjs --jobs 4 --seconds 0.05 --batches 1,4 --singles 1 --json
+  step tfjs_graph 60 "${NSYNTH[@]}" bench tfjs-graph --model random:tiny --seconds 0.064 --backends webgpu --json
 else
   step generate_big 150 ${BENCH_ENV[@]+"${BENCH_ENV[@]}"} "${NSYNTH[@]}" bench generate --config h512_bo16 --batch 1,16,64 --seconds 0.25 --naive-steps 1 --json
   step generate_default 120 ${BENCH_ENV[@]+"${BENCH_ENV[@]}"} "${NSYNTH[@]}" bench generate --config default --batch 1,16,64,256 --seconds 1 --json
   step train 120 "${NSYNTH[@]}" bench train --config default,h512_bo16 --batch 4 --steps 2 --json
   # nsynth render (the default model) at batch 1, 32 and 128 against one generate process per note
   step render 120 node bench/render-throughput.mjs --jobs 128 --seconds 0.5 --batches 1,32,128 --singles 2 --json
+  # the default model exported as a tfjs GraphModel, on tfjs's webgpu (this GPU) and wasm backends, against ours
+  step tfjs_graph 60 "${NSYNTH[@]}" bench tfjs-graph --seconds 1 --backends webgpu,wasm --json
 fi
 
 # A picture of each generation run beside the JSON (src/bench/plot.ts), where dist/ has it.

@@ -68,6 +68,7 @@ describe('bench/gpu-check.sh', () => {
       'generate_default',
       'train',
       'render',
+      'tfjs_graph',
       'plot',
     ]);
 
@@ -92,6 +93,9 @@ describe('bench/gpu-check.sh', () => {
       'render --batch 4',
     ]);
     for (const row of render.rows) expect(row.samplesPerSecond).toBeGreaterThan(0);
+    const graph = report.results.tfjs_graph.output as { rows: { executor: string; logitsError: number }[] };
+    expect(graph.rows.map((row) => row.executor)).toEqual(['nsynth-webgpu', 'tfjs webgpu']);
+    expect(graph.rows[1].logitsError).toBeLessThan(1e-4);
     // The picture of each generation run lies beside the JSON (where dist/ has the plot module).
     const plot = report.results.plot;
     if (!plot.skipped)

@@ -282,6 +282,31 @@ describe('the exported model.json', () => {
     expect(names.some((n: string) => n.startsWith('ae_'))).toBe(false);
   });
 
+  it('tfjsFileHandler names the file and the problem: no model.json, bad JSON, a missing shard, a shard path leaving the folder', async () => {
+    const w = randomWeights('tiny', 32, 3);
+    const dir = tmp();
+    await writeTfjsGraphModel(dir, w, { part: 'encoder', writeFile: (f, d) => fs.writeFileSync(f, d) });
+    const json = fs.readFileSync(path.join(dir, 'model.json'), 'utf8');
+    await expect(loadGraphModel(tfjsFileHandler(tmp()))).rejects.toThrow(/no model\.json here/);
+    fs.writeFileSync(path.join(dir, 'model.json'), json.slice(0, 100));
+    await expect(loadGraphModel(tfjsFileHandler(dir))).rejects.toThrow(/model\.json: not a readable model\.json/);
+    fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ format: 'graph-model' }));
+    await expect(loadGraphModel(tfjsFileHandler(dir))).rejects.toThrow(
+      /model\.json: not a TensorFlow\.js model\.json \(no modelTopology\)/,
+    );
+    const m = JSON.parse(json);
+    m.weightsManifest[0].paths = ['../elsewhere.bin'];
+    fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(m));
+    await expect(loadGraphModel(tfjsFileHandler(dir))).rejects.toThrow(
+      /model\.json: bad shard path "\.\.\/elsewhere\.bin"/,
+    );
+    fs.writeFileSync(path.join(dir, 'model.json'), json);
+    fs.rmSync(path.join(dir, 'group1-shard1of1.bin'));
+    await expect(loadGraphModel(tfjsFileHandler(dir))).rejects.toThrow(
+      /group1-shard1of1\.bin: cannot read shard of .*model\.json \(ENOENT\)/,
+    );
+  });
+
   it('refuses a part it does not know', async () => {
     const w = randomWeights('tiny', 32, 1);
     await expect(buildTfjsGraph(w, 'middle' as TfjsGraphPart)).rejects.toThrow(
@@ -361,5 +386,19 @@ describe('nsynth convert --to tfjs-graph, and back', () => {
     const wrong = await nsynth(['convert', path.join(dir, 'w'), '--part', 'decoder', '--out', path.join(dir, 'z')]);
     expect(wrong.stderr).toMatch(/--part is for --to tfjs-graph/);
     expect(fs.existsSync(path.join(dir, 'y'))).toBe(false);
+    // The spectrogram baseline is not a WaveNet: no graph of it is written.
+    const baseline = await nsynth([
+      'convert',
+      path.join(ROOT, 'weights/baseline-small'),
+      '--to',
+      'tfjs-graph',
+      '--out',
+      path.join(dir, 'b'),
+    ]);
+    expect(baseline.status).toBe(1);
+    expect(baseline.stderr).toMatch(
+      /holds the spectrogram baseline \(config baseline_small\), not a WaveNet autoencoder/,
+    );
+    expect(fs.existsSync(path.join(dir, 'b'))).toBe(false);
   });
 });

@@ -282,7 +282,7 @@ describe('the exported model.json', () => {
     expect(names.some((n: string) => n.startsWith('ae_'))).toBe(false);
   });
 
-  it('tfjsFileHandler names the file and the problem: no model.json, bad JSON, a missing shard, a shard path leaving the folder', async () => {
+  it('tfjsFileHandler names the file and the problem: no model.json, bad JSON, shards short, long or missing, a path leaving the folder, a broken manifest', async () => {
     const w = randomWeights('tiny', 32, 3);
     const dir = tmp();
     await writeTfjsGraphModel(dir, w, { part: 'encoder', writeFile: (f, d) => fs.writeFileSync(f, d) });
@@ -298,9 +298,34 @@ describe('the exported model.json', () => {
     m.weightsManifest[0].paths = ['../elsewhere.bin'];
     fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(m));
     await expect(loadGraphModel(tfjsFileHandler(dir))).rejects.toThrow(
-      /model\.json: bad shard path "\.\.\/elsewhere\.bin"/,
+      /model\.json: group 0 has a bad shard path "\.\.\/elsewhere\.bin"/,
     );
     fs.writeFileSync(path.join(dir, 'model.json'), json);
+    // A shard cut short, or longer than the manifest says (which tfjs itself would load silently).
+    const shard = path.join(dir, 'group1-shard1of1.bin');
+    const bytes = fs.readFileSync(shard);
+    fs.writeFileSync(shard, bytes.subarray(0, bytes.length - 100));
+    await expect(loadGraphModel(tfjsFileHandler(dir))).rejects.toThrow(
+      /model\.json: group 0's manifest needs \d+ bytes, its shards \(group1-shard1of1\.bin\) hold \d+: it points past the end/,
+    );
+    fs.writeFileSync(shard, Buffer.concat([bytes, Buffer.alloc(100)]));
+    await expect(loadGraphModel(tfjsFileHandler(dir))).rejects.toThrow(
+      /model\.json: group 0's manifest describes \d+ bytes, its shards .* hold \d+/,
+    );
+    fs.writeFileSync(shard, bytes);
+    const changes: [(j: Record<string, unknown>) => void, RegExp][] = [
+      [(j) => delete j.weightsManifest, /model\.json: no weightsManifest/],
+      [(j) => (j.weightsManifest = [{ paths: ['group1-shard1of1.bin'] }]), /group 0 needs "paths" and "weights" lists/],
+      [(j) => (j.modelTopology = {}), /model\.json: modelTopology\.node is not a list/],
+    ];
+    for (const [change, why] of changes) {
+      const broken = JSON.parse(json);
+      change(broken);
+      fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(broken));
+      await expect(loadGraphModel(tfjsFileHandler(dir))).rejects.toThrow(why);
+    }
+    fs.writeFileSync(path.join(dir, 'model.json'), json);
+    expect(await loadGraphModel(tfjsFileHandler(dir))).toBeTruthy(); // restored, it loads
     fs.rmSync(path.join(dir, 'group1-shard1of1.bin'));
     await expect(loadGraphModel(tfjsFileHandler(dir))).rejects.toThrow(
       /group1-shard1of1\.bin: cannot read shard of .*model\.json \(ENOENT\)/,

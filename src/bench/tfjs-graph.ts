@@ -16,6 +16,8 @@ import { tfjsWasm } from './peers/tfjs-wasm.js';
 import { tfjsOnEngineAdapter } from './peers/tfjs-webgpu.js';
 
 export const TFJS_BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
+/** Beyond this logits error an executor is not running the same model: the CLI exits 1. */
+export const TFJS_GRAPH_TOLERANCE = 1e-3;
 export type TfjsBackend = (typeof TFJS_BACKENDS)[number];
 
 export interface TfjsGraphBenchOptions {
@@ -148,7 +150,7 @@ export async function runTfjsGraphBench(engine: Engine, o: TfjsGraphBenchOptions
     for (const r of rows)
       console.log(
         `${r.executor.padEnd(16)} ${r.samplesPerSecond.toFixed(0).padStart(10)} ${r.oursOverThis.toFixed(2).padStart(12)}x ` +
-          `${r.logitsError.toExponential(1).padStart(13)}   ${r.detail}`,
+          `${r.logitsError.toExponential(1).padStart(13)}${r.logitsError > TFJS_GRAPH_TOLERANCE ? ' DISAGREES' : ''}   ${r.detail}`,
       );
   }
   return result;

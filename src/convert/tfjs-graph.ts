@@ -8,7 +8,7 @@ import type * as Tf from '@tensorflow/tfjs-core';
 import { buildTfjsGraph, type TfjsGraph, type TfjsGraphPart, type TfTensorInfo } from '../graph/tfjs-graph.js';
 import type { Weights } from '../model/weights.js';
 import { TFJS_GENERATED_BY } from '../formats/output-folder.js';
-import { modelJsonPath, writeWeightShards } from './tfjs.js';
+import { graphUses, modelJsonPath, readWeightGroups, writeWeightShards } from './tfjs.js';
 
 export interface TfjsGraphExportOptions {
   part?: TfjsGraphPart;
@@ -102,7 +102,6 @@ export function tfjsFileHandler(p: string): TfjsLoadHandler {
   return {
     load: async (): Promise<Tf.io.ModelArtifacts> => {
       const file = modelJsonPath(p);
-      const dir = path.dirname(file);
       let json: Tf.io.ModelJSON;
       try {
         json = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -111,33 +110,22 @@ export function tfjsFileHandler(p: string): TfjsLoadHandler {
           `${file}: not a readable model.json (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
         );
       }
-      if (typeof json !== 'object' || json === null || !json.modelTopology)
+      if (typeof json !== 'object' || json === null || Array.isArray(json) || !json.modelTopology)
         throw new Error(`${file}: not a TensorFlow.js model.json (no modelTopology)`);
+      if (!Array.isArray((json.modelTopology as { node?: unknown }).node))
+        throw new Error(`${file}: modelTopology.node is not a list (not a graph model)`);
+      graphUses(json, file); // every NodeDef well formed
+      // The same checks as conversion: groups, shard paths, entries, and bytes that match exactly.
+      const groups = readWeightGroups(json.weightsManifest, file);
       const tf = await import('@tensorflow/tfjs-core');
-      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-        const specs: Tf.io.WeightsManifestEntry[] = [];
-        const parts: Uint8Array[] = [];
-        for (const group of manifest) {
-          specs.push(...group.weights);
-          for (const rel of group.paths) {
-            if (typeof rel !== 'string' || rel.includes('..') || path.isAbsolute(rel))
-              throw new Error(`${file}: bad shard path ${JSON.stringify(rel)}`);
-            try {
-              parts.push(new Uint8Array(fs.readFileSync(path.join(dir, rel))));
-            } catch (e) {
-              throw new Error(
-                `${path.join(dir, rel)}: cannot read shard of ${file} (${(e as NodeJS.ErrnoException).code})`,
-              );
-            }
-          }
-        }
-        const all = new Uint8Array(parts.reduce((n, x) => n + x.length, 0));
+      return tf.io.getModelArtifactsForJSON(json, async () => {
+        const all = new Uint8Array(groups.reduce((n, g) => n + g.buffer.length, 0));
         let at = 0;
-        for (const x of parts) {
-          all.set(x, at);
-          at += x.length;
+        for (const g of groups) {
+          all.set(g.buffer, at);
+          at += g.buffer.length;
         }
-        return [specs, all.buffer];
+        return [groups.flatMap((g) => g.specs) as Tf.io.WeightsManifestEntry[], all.buffer as ArrayBuffer];
       });
     },
   };

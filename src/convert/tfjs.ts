@@ -118,6 +118,72 @@ export function modelJsonPath(p: string): string {
   return p;
 }
 
+/**
+ * A model.json's weight groups checked and read: every group has "paths" and "weights" lists, every
+ * shard path stays in the folder and is readable, every weight entry is well formed and named once
+ * in its group, and the shards hold exactly the bytes the entries describe (more would mean the
+ * manifest misreads them, fewer that it points past the end). Errors name the file.
+ */
+export function readWeightGroups(manifest: unknown, file: string): { specs: TfjsWeightSpec[]; buffer: Uint8Array }[] {
+  if (!Array.isArray(manifest)) throw new Error(`${file}: no weightsManifest`);
+  const dir = path.dirname(file);
+  return manifest.map((group: { paths?: unknown; weights?: unknown }, g) => {
+    if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights))
+      throw new Error(`${file}: weights group ${g} needs "paths" and "weights" lists`);
+    const shards = group.paths.map((rel: unknown) => {
+      if (typeof rel !== 'string' || path.isAbsolute(rel) || path.normalize(rel).split(/[\\/]/)[0] === '..')
+        throw new Error(`${file}: group ${g} has a bad shard path ${shallowJson(rel)}`);
+      const f = path.join(dir, rel);
+      try {
+        return new Uint8Array(fs.readFileSync(f));
+      } catch (e) {
+        throw new Error(
+          `${f}: cannot read shard of ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        );
+      }
+    });
+    const total = shards.reduce((n: number, x: Uint8Array) => n + x.length, 0);
+    const specs = group.weights as TfjsWeightSpec[];
+    let need = 0;
+    const names = new Set<string>();
+    for (const w of specs) {
+      if (
+        typeof w?.name !== 'string' ||
+        !Array.isArray(w.shape) ||
+        w.shape.some((d) => !Number.isInteger(d) || d < 0) ||
+        typeof w.dtype !== 'string' ||
+        (w.quantization !== undefined && (typeof w.quantization !== 'object' || w.quantization === null))
+      )
+        throw new Error(`${file}: group ${g} has a malformed weight entry ${shallowJson(w)}`);
+      if (w.dtype === 'string') throw new Error(`${file}: weight "${w.name}" is a string tensor (not supported)`);
+      // tfjs decodes a group into an object keyed by name: a second entry would overwrite the first.
+      if (names.has(w.name)) throw new Error(`${file}: group ${g} lists weight "${w.name}" twice`);
+      names.add(w.name);
+      need += specBytes(w, file);
+    }
+    const listed = (group.paths as string[]).join(', ');
+    if (need > total)
+      throw new Error(
+        `${file}: group ${g}'s manifest needs ${need} bytes, its shards (${listed}) hold ${total}: ` +
+          `it points past the end of the data`,
+      );
+    // More data than the manifest describes means the manifest misreads it (a float32 tensor
+    // declared uint8-quantised decodes to garbage): refused, not converted.
+    if (need < total)
+      throw new Error(
+        `${file}: group ${g}'s manifest describes ${need} bytes, its shards (${listed}) hold ${total}: ` +
+          `a weight's dtype, shape or quantisation does not match the data`,
+      );
+    const buffer = new Uint8Array(total);
+    let at = 0;
+    for (const x of shards) {
+      buffer.set(x, at);
+      at += x.length;
+    }
+    return { specs, buffer };
+  });
+}
+
 export async function readTfjsModel(p: string): Promise<TfjsModel> {
   const file = modelJsonPath(p);
   let json: Record<string, unknown>;
@@ -143,63 +209,11 @@ export async function readTfjsModel(p: string): Promise<TfjsModel> {
         ? 'graph-model (no format key)'
         : 'layers-model (no format key)';
   const tf = await loadTf();
-  const dir = path.dirname(file);
   const tensors: TfjsTensor[] = [];
-  for (const [g, group] of manifest.entries()) {
-    if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights))
-      throw new Error(`${file}: weights group ${g} needs "paths" and "weights" lists`);
-    const shards = group.paths.map((rel) => {
-      if (typeof rel !== 'string' || rel.includes('..'))
-        throw new Error(`${file}: group ${g} has a bad shard path ${shallowJson(rel)}`);
-      const f = path.join(dir, rel);
-      try {
-        return new Uint8Array(fs.readFileSync(f));
-      } catch (e) {
-        throw new Error(
-          `${f}: cannot read shard of ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-        );
-      }
-    });
-    const total = shards.reduce((n, s) => n + s.length, 0);
-    const specs = group.weights;
-    let need = 0;
-    const names = new Set<string>();
-    for (const s of specs) {
-      if (
-        typeof s?.name !== 'string' ||
-        !Array.isArray(s.shape) ||
-        s.shape.some((d) => !Number.isInteger(d) || d < 0) ||
-        typeof s.dtype !== 'string' ||
-        (s.quantization !== undefined && (typeof s.quantization !== 'object' || s.quantization === null))
-      )
-        throw new Error(`${file}: group ${g} has a malformed weight entry ${shallowJson(s)}`);
-      if (s.dtype === 'string') throw new Error(`${file}: weight "${s.name}" is a string tensor (not supported)`);
-      // tfjs decodes a group into an object keyed by name: a second entry would overwrite the first.
-      if (names.has(s.name)) throw new Error(`${file}: group ${g} lists weight "${s.name}" twice`);
-      names.add(s.name);
-      need += specBytes(s, file);
-    }
-    if (need > total)
-      throw new Error(
-        `${file}: group ${g}'s manifest needs ${need} bytes, its shards (${group.paths.join(', ')}) hold ${total}: ` +
-          `it points past the end of the data`,
-      );
-    // More data than the manifest describes means the manifest misreads it (a float32 tensor
-    // declared uint8-quantised decodes to garbage): refused, not converted.
-    if (need < total)
-      throw new Error(
-        `${file}: group ${g}'s manifest describes ${need} bytes, its shards (${group.paths.join(', ')}) hold ${total}: ` +
-          `a weight's dtype, shape or quantisation does not match the data`,
-      );
-    const buffer = new Uint8Array(total);
-    let at = 0;
-    for (const s of shards) {
-      buffer.set(s, at);
-      at += s.length;
-    }
+  for (const [g, { specs, buffer }] of readWeightGroups(manifest, file).entries()) {
     let decoded: Tf.NamedTensorMap;
     try {
-      decoded = tf.io.decodeWeights(buffer.buffer, specs as Tf.io.WeightsManifestEntry[]);
+      decoded = tf.io.decodeWeights(buffer.buffer as ArrayBuffer, specs as Tf.io.WeightsManifestEntry[]);
     } catch (e) {
       // tfjs refuses combinations we do not check (float16 quantisation of an int32 weight, uint8
       // without min and scale): its message names the weight, ours adds the file.
@@ -223,8 +237,8 @@ export async function readTfjsModel(p: string): Promise<TfjsModel> {
   return { modelJson: file, format, tensors, uses: graphUses(json, file), json: Array.isArray(json) ? {} : json };
 }
 
-/** For graph models: which node reads each constant, and as which input. */
-function graphUses(json: unknown, file: string): Map<string, GraphUse[]> {
+/** For graph models: which node reads each constant, and as which input (checking every NodeDef's form). */
+export function graphUses(json: unknown, file: string): Map<string, GraphUse[]> {
   const uses = new Map<string, GraphUse[]>();
   const nodes = (json as { modelTopology?: { node?: unknown } }).modelTopology?.node ?? [];
   if (!Array.isArray(nodes)) throw new Error(`${file}: modelTopology.node is not a list`);

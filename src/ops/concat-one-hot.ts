@@ -36,7 +36,8 @@ export function concatOneHotReference(
   for (let b = 0; b < B; b++) {
     for (let f = 0; f < F; f++) {
       for (let c = 0; c < C; c++) out[(b * F + f) * W + c] = x[(b * F + f) * C + c];
-      if (cls[b] < classes) out[(b * F + f) * W + C + cls[b]] = 1;
+      // A class outside 0..classes-1 gets no one (the kernel reads classes as u32: none is negative).
+      if (cls[b] >= 0 && cls[b] < classes) out[(b * F + f) * W + C + cls[b]] = 1;
     }
   }
   return out;

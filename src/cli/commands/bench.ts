@@ -7,7 +7,7 @@ import { runForwardBench } from '../../bench/forward.js';
 import { printGenerateTable, runGenerateBench } from '../../bench/generate.js';
 import { runGenerateBenchInBrowser, type BrowserAdapter } from '../../bench/browser.js';
 import { runTrainBench } from '../../bench/train.js';
-import { runTfjsGraphBench, TFJS_BACKENDS, type TfjsBackend } from '../../bench/tfjs-graph.js';
+import { runTfjsGraphBench, TFJS_BACKENDS, TFJS_GRAPH_TOLERANCE, type TfjsBackend } from '../../bench/tfjs-graph.js';
 import { runSoak } from '../../bench/soak.js';
 import type { Engine } from '../../gpu/engine.js';
 import type { GenerationPath } from '../../generate/types.js';
@@ -295,7 +295,7 @@ function tfjsGraph(): Command {
       for (const b of backends)
         if (!(TFJS_BACKENDS as readonly string[]).includes(b))
           throw new Error(`--backends: unknown tfjs backend "${b}" (known: ${TFJS_BACKENDS.join(', ')})`);
-      await runBench(cmd, o.json, async (engine) => {
+      const result = await runBench(cmd, o.json, async (engine) => {
         const model = await openModel(engine, o.model);
         try {
           return await runTfjsGraphBench(engine, {
@@ -308,6 +308,14 @@ function tfjsGraph(): Command {
           model.dispose();
         }
       });
+      const off = result.rows.filter((r) => r.logitsError > TFJS_GRAPH_TOLERANCE);
+      if (off.length) {
+        console.error(
+          `nsynth bench tfjs-graph: ${off.map((r) => r.executor).join(', ')} disagree with our logits beyond ` +
+            `${TFJS_GRAPH_TOLERANCE} (their speed is not a comparison of the same model)`,
+        );
+        process.exitCode = 1;
+      }
     });
 }
 

@@ -4,7 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evaluateNoise, evaluateNotes } from '../src/eval/evaluate.js';
+import { evaluateNoise, evaluateNotes, octaveAway } from '../src/eval/evaluate.js';
+import { bitsPerSample } from '../src/dsp/nll.js';
+import { muLawQuantizeArray } from '../src/ops/mu-law.js';
 import { getConfig } from '../src/model/config.js';
 import { initWeights } from '../src/model/weights.js';
 import { modelFromWeights } from '../src/nsynth.js';
@@ -41,6 +43,15 @@ describe('evaluation', () => {
       expect(r.logSpectralDistance).toBeGreaterThan(0);
     }
     expect(summary.meanBitsPerSample).toBeCloseTo(rows.reduce((s, r) => s + r.bitsPerSample, 0) / 3, 10);
+    // The pitch input's use: bits with the pitch an octave away minus with the true one.
+    const a = rows[0];
+    const audio = tone(220).subarray(0, 3072);
+    const emb = await model.encode(audio);
+    const classes = muLawQuantizeArray(audio).classes;
+    const away = await model.teacherForcedLogits(audio, emb, { pitch: 69 });
+    expect(a.pitchUseBits).toBeCloseTo(bitsPerSample(away.data, classes, 256) - a.bitsPerSample, 9);
+    expect(summary.meanPitchUseBits).toBeCloseTo(rows.reduce((s, r) => s + (r.pitchUseBits as number), 0) / 3, 10);
+    expect([octaveAway(60), octaveAway(115), octaveAway(116), octaveAway(127)]).toEqual([72, 127, 104, 115]);
     await expect(evaluateNotes(model, [])).rejects.toThrow(/no notes/);
     model.dispose();
   });
@@ -56,6 +67,7 @@ describe('evaluation', () => {
     expect(summary.clearF0).toBe(2);
     expect(summary.within50Cents).toBe(0);
     for (const r of rows) expect(r.logSpectralDistance).toBeGreaterThan(5);
+    expect(summary.meanPitchUseBits).toBeNull();
     expect(evaluateNoise(notes, { seconds: 0.2 }).rows).toEqual(rows);
     expect(evaluateNoise(notes, { seconds: 0.2, seed: 1 }).rows).not.toEqual(rows);
     expect(() => evaluateNoise([])).toThrow(/no notes/);

@@ -1,6 +1,7 @@
 // How well a model reconstructs notes: teacher-forced bits per sample, and for the generated
 // reconstruction (encode, then sample) its f0 error against the original and its log-spectral
-// distance. `nsynth eval` prints these per note and summarised.
+// distance; for pitch-conditioned models, whether the pitch input is used at all (the bits it saves).
+// `nsynth eval` prints these per note and summarised.
 import { cents, medianF0, yinF0 } from '../dsp/f0.js';
 import { bitsPerSample } from '../dsp/nll.js';
 import { logSpectralDistance } from '../dsp/spectral.js';
@@ -34,6 +35,17 @@ export interface EvalRow {
   /** Cents between the median f0s of the reconstruction and the original; null where either has none. */
   f0ErrorCents: number | null;
   logSpectralDistance: number;
+  /**
+   * Pitch-conditioned models: teacher-forced bits per sample with the pitch input an octave away
+   * (up, or down above MIDI 115) minus with the true pitch. Near 0: the model ignores its pitch
+   * input (it predicts from the past samples alone); clearly above 0: it uses it. Null otherwise.
+   */
+  pitchUseBits: number | null;
+}
+
+/** The pitch the pitch-use measure feeds instead of the true one: an octave away, inside 0..127. */
+export function octaveAway(pitch: number): number {
+  return pitch + 12 <= 127 ? pitch + 12 : pitch - 12;
 }
 
 export interface EvalSummary {
@@ -44,6 +56,8 @@ export interface EvalSummary {
   within50Cents: number;
   medianLogSpectralDistance: number;
   meanBitsPerSample: number;
+  /** Mean of the rows' pitchUseBits (null for models without a pitch input, and for noise). */
+  meanPitchUseBits: number | null;
 }
 
 function median(xs: number[]): number {
@@ -76,16 +90,24 @@ export async function evaluateNotes(
     for (let j = 0; j < group.length; j++) {
       const a = group[j];
       const logits = await model.teacherForcedLogits(a, embeddings[j], { pitch: pitch?.[j] });
+      const classes = muLawQuantizeArray(a).classes;
+      const bits = bitsPerSample(logits.data, classes, c.numClasses);
+      let pitchUseBits: number | null = null;
+      if (pitch) {
+        const other = await model.teacherForcedLogits(a, embeddings[j], { pitch: octaveAway(pitch[j]) });
+        pitchUseBits = bitsPerSample(other.data, classes, c.numClasses) - bits;
+      }
       const f0 = medianF0(yinF0(a));
       const f0Recon = medianF0(yinF0(recon[j]));
       rows.push({
         note: notes[i0 + j].name,
         pitch: pitches[j],
         samples: a.length,
-        bitsPerSample: bitsPerSample(logits.data, muLawQuantizeArray(a).classes, c.numClasses),
+        bitsPerSample: bits,
         originalF0: f0,
         f0ErrorCents: f0 > 0 && f0Recon > 0 ? cents(f0Recon, f0) : null,
         logSpectralDistance: logSpectralDistance(recon[j], a),
+        pitchUseBits,
       });
       o.onNote?.(rows.length, notes.length);
     }
@@ -103,6 +125,9 @@ function summarise(rows: EvalRow[]): EvalSummary {
       : 0,
     medianLogSpectralDistance: median(rows.map((r) => r.logSpectralDistance)),
     meanBitsPerSample: rows.reduce((s, r) => s + r.bitsPerSample, 0) / rows.length,
+    meanPitchUseBits: rows.every((r) => r.pitchUseBits !== null)
+      ? rows.reduce((s, r) => s + (r.pitchUseBits as number), 0) / rows.length
+      : null,
   };
 }
 
@@ -135,6 +160,7 @@ export function evaluateNoise(
       originalF0: f0,
       f0ErrorCents: f0 > 0 && f0Noise > 0 ? cents(f0Noise, f0) : null,
       logSpectralDistance: logSpectralDistance(noise, a),
+      pitchUseBits: null,
     };
   });
   return { rows, summary: summarise(rows) };

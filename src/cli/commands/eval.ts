@@ -135,18 +135,25 @@ function report(
     return;
   }
   const w = Math.max(4, ...rows.map((r) => r.note.length));
-  console.log(`${'note'.padEnd(w)}  pitch  bits/sample  f0 error (cents)  log-spectral distance (dB)`);
+  const pitchUse = summary.meanPitchUseBits !== null;
+  console.log(
+    `${'note'.padEnd(w)}  pitch  bits/sample  f0 error (cents)  log-spectral distance (dB)${pitchUse ? '  pitch use (bits)' : ''}`,
+  );
   for (const r of rows) {
     const f0 =
       r.f0ErrorCents === null ? (r.originalF0 > 0 ? 'no f0 in output' : 'no f0 in input') : r.f0ErrorCents.toFixed(0);
+    const use = r.pitchUseBits === null ? '' : `  ${r.pitchUseBits.toFixed(3).padStart(16)}`;
     console.log(
-      `${r.note.padEnd(w)}  ${String(r.pitch).padStart(5)}  ${r.bitsPerSample.toFixed(3).padStart(11)}  ${f0.padStart(16)}  ${r.logSpectralDistance.toFixed(2).padStart(26)}`,
+      `${r.note.padEnd(w)}  ${String(r.pitch).padStart(5)}  ${r.bitsPerSample.toFixed(3).padStart(11)}  ${f0.padStart(16)}  ${r.logSpectralDistance.toFixed(2).padStart(26)}${use}`,
     );
   }
   console.log(
     `${summary.notes} notes (${adapter}): ${(100 * summary.within50Cents).toFixed(0)}% within 50 cents of ` +
       `${summary.clearF0} with a clear f0; median log-spectral distance ${summary.medianLogSpectralDistance.toFixed(2)} dB; ` +
-      `${summary.meanBitsPerSample.toFixed(3)} bits per sample`,
+      `${summary.meanBitsPerSample.toFixed(3)} bits per sample` +
+      (pitchUse
+        ? `; the pitch input saves ${summary.meanPitchUseBits!.toFixed(3)} bits per sample (against an octave away)`
+        : ''),
   );
 }
 

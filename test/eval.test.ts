@@ -102,9 +102,19 @@ describe('evaluation', () => {
       expect(Number.isFinite(n.bitsPerSample) && Number.isFinite(n.logSpectralDistance)).toBe(true);
     }
     expect(Object.keys(r.summary).sort()).toEqual(
-      ['clearF0', 'meanBitsPerSample', 'medianLogSpectralDistance', 'notes', 'within50Cents'].sort(),
+      [
+        'clearF0',
+        'meanBitsPerSample',
+        'meanPitchUseBits',
+        'medianLogSpectralDistance',
+        'notes',
+        'within50Cents',
+      ].sort(),
     );
     expect(r.summary.notes).toBe(2);
+    // tiny has no pitch input, so nothing measures its use.
+    expect(r.summary.meanPitchUseBits).toBeNull();
+    expect(r.notes.every((n: { pitchUseBits: unknown }) => n.pitchUseBits === null)).toBe(true);
     // --model noise: the floor, measured the same way without a GPU model.
     const noise = JSON.parse(
       await nsynthOk(['eval', '--data', NSYNTH, '--model', 'noise', '--notes', '2', '--seconds', '0.128', '--json']),

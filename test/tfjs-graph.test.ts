@@ -17,7 +17,8 @@ import { getConfig, type ModelConfig } from '../src/model/config.js';
 import { initWeights, Weights } from '../src/model/weights.js';
 import { modelFromWeights } from '../src/nsynth.js';
 import { muLawQuantizeArray } from '../src/ops/mu-law.js';
-import { nsynth, nsynthOk } from './cli-run.js';
+import { nsynth, nsynthOk, runNode } from './cli-run.js';
+import { bitsPerSample } from '../src/dsp/nll.js';
 import { testEngine } from './helpers.js';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -338,6 +339,36 @@ describe('the exported model.json', () => {
       /unknown part "middle" \(known: encoder, decoder, autoencoder\)/,
     );
   });
+});
+
+describe('examples/tfjs/logits.mjs', () => {
+  it.skipIf(!haveData)(
+    'prints the bits per sample our engine measures on the same note (tfjs wasm)',
+    async () => {
+      const dir = tmp();
+      await nsynthOk([
+        'convert',
+        path.join(ROOT, 'weights/default'),
+        '--to',
+        'tfjs-graph',
+        '--out',
+        path.join(dir, 'g'),
+      ]);
+      const note = path.join(NSYNTH, 'guitar_acoustic_010-060-127.wav');
+      const r = await runNode([path.join(ROOT, 'examples/tfjs/logits.mjs'), path.join(dir, 'g'), note, '60', '--wasm']);
+      expect(r.status, r.stderr).toBe(0);
+      const m = /embedding \[1,125,16\], logits \[1,64000,256\], (\d+\.\d+) bits per sample \(wasm\)/.exec(r.stdout);
+      expect(m, r.stdout).not.toBeNull();
+      const audio = readWav16k(note);
+      const engine = await testEngine();
+      const ours = await modelFromWeights(engine, readWeightsDir(path.join(ROOT, 'weights/default')));
+      const logits = await ours.teacherForcedLogits(audio, null, { pitch: 60 });
+      ours.dispose();
+      const bits = bitsPerSample(logits.data, muLawQuantizeArray(audio).classes, 256);
+      expect(Number(m![1])).toBeCloseTo(bits, 3);
+    },
+    120_000,
+  );
 });
 
 describe('nsynth convert --to tfjs-graph, and back', () => {

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { testEngine } from './helpers.js';
 import { BIN, nsynth, nsynthOk } from './cli-run.js';
-import { MICRO } from './micro-config.js';
+import { MICRO, MICRO_PITCH } from './micro-config.js';
 import { train } from '../src/train/trainer.js';
 import { JsonWavSource } from '../src/dataset/nsynth.js';
 import { writeSyntheticDataset } from '../src/dataset/synthetic-notes.js';
@@ -153,6 +153,35 @@ describe('training', () => {
     await expect(
       train(e, { ...common, source: new JsonWavSource(data), evalFraction: 0.3, steps: 6, resume: true }),
     ).rejects.toThrow(/trained on 12 notes, this run selects \d+/);
+  });
+
+  it('a pitch-conditioned config logs evalPitchUse: the eval loss with the pitch an octave away, minus the eval loss', async () => {
+    const e = await testEngine();
+    const valid = path.join(tmp, 'valid-pitch');
+    writeSyntheticDataset(valid, { notes: 3, seed: 4, samples: 2000, pitchMin: 50, pitchMax: 70 });
+    const logs: { step: number; evalLoss?: number; evalPitchUse?: number }[] = [];
+    const run = (config: typeof MICRO, out: string) =>
+      train(e, {
+        config,
+        batch: 1,
+        crop: 64,
+        evalEvery: 2,
+        logEvery: 100,
+        checkpointEvery: 100,
+        steps: 2,
+        out: path.join(tmp, out),
+        source: new JsonWavSource(data),
+        evalSource: new JsonWavSource(valid),
+        onLog: (r) => logs.push(r),
+      });
+    await run(MICRO_PITCH, 'pitch-use');
+    expect(logs).toHaveLength(1);
+    expect(Number.isFinite(logs[0].evalPitchUse)).toBe(true);
+    // A model with a pitch input depends on it (even a random one), so the difference is not exactly 0.
+    expect(logs[0].evalPitchUse).not.toBe(0);
+    await run(MICRO, 'no-pitch-use');
+    expect(logs[1].evalLoss).toBeGreaterThan(0);
+    expect(logs[1].evalPitchUse).toBeUndefined();
   });
 
   it('stops cleanly on abort, with a checkpoint of the last step', async () => {

@@ -7,6 +7,7 @@ import { bitsPerSample } from '../dsp/nll.js';
 import { logSpectralDistance } from '../dsp/spectral.js';
 import type { NSynthModel } from '../nsynth.js';
 import { muLawDecodeReference, muLawQuantizeArray } from '../ops/mu-law.js';
+import { octaveAway } from '../model/inputs.js';
 import { Rng } from '../util/rng.js';
 
 export interface EvalNote {
@@ -43,10 +44,7 @@ export interface EvalRow {
   pitchUseBits: number | null;
 }
 
-/** The pitch the pitch-use measure feeds instead of the true one: an octave away, inside 0..127. */
-export function octaveAway(pitch: number): number {
-  return pitch + 12 <= 127 ? pitch + 12 : pitch - 12;
-}
+export { octaveAway };
 
 export interface EvalSummary {
   notes: number;

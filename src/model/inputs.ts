@@ -100,3 +100,11 @@ export function conditioningInput(
   }
   return out;
 }
+
+/**
+ * The pitch an octave away (up, or down above MIDI 115), inside 0..127: what a model's use of its
+ * pitch input is measured against (eval's pitchUseBits, training's evalPitchUse).
+ */
+export function octaveAway(pitch: number): number {
+  return pitch + 12 <= 127 ? pitch + 12 : pitch - 12;
+}

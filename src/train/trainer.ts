@@ -4,6 +4,7 @@
 // the exact trajectory of an uninterrupted one: same parameters, moments, sampler state and step.
 import type { Engine } from '../gpu/engine.js';
 import { isBaselineConfig } from '../model/baseline-config.js';
+import { octaveAway } from '../model/inputs.js';
 import { initBaselineWeights } from '../model/baseline-weights.js';
 import { type AnyConfig, initWeights, type Weights } from '../model/weights.js';
 import { ADAM_DEFAULTS, emaDecay, type AdamHyper } from '../ops/adam-update.js';
@@ -71,6 +72,11 @@ export interface TrainLog {
   samplesPerSecond: number;
   gradNorm: number;
   evalLoss?: number;
+  /**
+   * Pitch-conditioned configs: the eval loss with every pitch an octave away minus evalLoss (nats per
+   * sample). Near 0: the model ignores its pitch input; above 0: it uses it.
+   */
+  evalPitchUse?: number;
   /** Wall-clock seconds of training so far, over every sitting of a resumed run. */
   seconds: number;
 }
@@ -222,6 +228,17 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
     }
     return s / evalSet.length;
   };
+  // The same batches with every pitch an octave away: how much the true pitch saves.
+  const pitchConditioned = !isBaselineConfig(o.config) && o.config.pitchConditioning;
+  const evaluatePitchUse = async (evalLoss: number): Promise<number | null> => {
+    if (!evalSet.length || !pitchConditioned) return null;
+    let s = 0;
+    for (const b of evalSet) {
+      plan.evaluate(b.audio, Uint32Array.from(b.pitch, octaveAway));
+      s += await plan.loss();
+    }
+    return s / evalSet.length - evalLoss;
+  };
 
   try {
     let stopped = false;
@@ -257,7 +274,11 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
         };
         if (doEval) {
           lastEval = await evaluate();
-          if (lastEval !== null) rec.evalLoss = lastEval;
+          if (lastEval !== null) {
+            rec.evalLoss = lastEval;
+            const use = await evaluatePitchUse(lastEval);
+            if (use !== null) rec.evalPitchUse = use;
+          }
         }
         rec.seconds = seconds();
         o.onLog?.(rec);

@@ -240,7 +240,7 @@ export function trainCommand(): Command {
     .option('--velocities <list>', 'keep only these velocities (comma-separated)')
     .option(
       '--json',
-      'one JSON line per logged step on stdout: step, loss, lr, samplesPerSecond, gradNorm, evalLoss, seconds',
+      'one JSON line per logged step on stdout: step, loss, lr, samplesPerSecond, gradNorm, evalLoss, evalPitchUse (pitch-conditioned configs), seconds',
     )
     .option('--quiet', 'no progress bar or messages')
     .addHelpText(

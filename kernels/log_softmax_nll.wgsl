@@ -2,13 +2,7 @@
 // cross-entropy): logp[n, c] = x[n, c] - logsumexp_c x[n, :], nll[n] = -logp[n, target[n]].
 // One workgroup per row (rows >= 65536 wrap into the y dimension of the grid).
 
-struct Params { rows: u32, classes: u32, rows_per_y: u32, }
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> labels: array<u32>;
-@group(0) @binding(3) var<storage, read_write> logp: array<f32>;
-@group(0) @binding(4) var<storage, read_write> nll: array<f32>;
+//! include lib_log_softmax_nll
 
 var<workgroup> red: array<f32, 256>;
 

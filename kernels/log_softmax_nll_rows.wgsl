@@ -5,13 +5,7 @@
 // classes through an online log-sum-exp (running max, sum rescaled when the max grows), then
 // writes the row. Same results within f32 rounding (test/ops/log-softmax-nll.test.ts).
 
-struct Params { rows: u32, classes: u32, rows_per_y: u32, }
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> labels: array<u32>;
-@group(0) @binding(3) var<storage, read_write> logp: array<f32>;
-@group(0) @binding(4) var<storage, read_write> nll: array<f32>;
+//! include lib_log_softmax_nll
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {

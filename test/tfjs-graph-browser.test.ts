@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scaledError } from '../src/bench/tfjs-graph.js';
 import { writeTfjsGraphModel } from '../src/convert/tfjs-graph.js';
 import { readWav16k } from '../src/formats/wav.js';
 import { readWeightsDir } from '../src/formats/weights-node.js';
@@ -106,17 +107,8 @@ describe('the exported default model in headless Chromium with TensorFlow.js', (
     const emb = await model.encode(audio);
     const logits = await model.teacherForcedLogits(audio, emb, { pitch: 60 });
     model.dispose();
-    const scaled = (a: Float32Array, b: Float32Array) => {
-      let d = 0;
-      let s = 0;
-      for (let i = 0; i < b.length; i++) {
-        d = Math.max(d, Math.abs(a[i] - b[i]));
-        s = Math.max(s, Math.abs(b[i]));
-      }
-      return d / s;
-    };
-    expect(scaled(floats(got.embedding), emb.data)).toBeLessThan(1e-4);
-    expect(scaled(floats(got.logits), logits.data)).toBeLessThan(1e-4);
+    expect(scaledError(floats(got.embedding), emb.data)).toBeLessThan(1e-4);
+    expect(scaledError(floats(got.logits), logits.data)).toBeLessThan(1e-4);
     await page.close();
   }, 180_000);
 });

@@ -1,7 +1,7 @@
 // The tfjs GraphModel export (`nsynth convert --to tfjs-graph`) run by TensorFlow.js's own executor:
 // tf.loadGraphModel from @tensorflow/tfjs-converter, on tfjs-backend-cpu, reading the folder through
 // tfjsFileHandler, against our engine on the same weights and real notes. Error measure: the largest
-// |tfjs - ours| over the largest |ours| of the tensor (elementwise ratios explode where a logit is ~0).
+// |tfjs - ours| over the largest |ours| of the tensor (scaledError, as `nsynth bench tfjs-graph` measures).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,6 +19,7 @@ import { modelFromWeights } from '../src/nsynth.js';
 import { muLawQuantizeArray } from '../src/ops/mu-law.js';
 import { nsynth, nsynthOk, runNode } from './cli-run.js';
 import { bitsPerSample } from '../src/dsp/nll.js';
+import { scaledError } from '../src/bench/tfjs-graph.js';
 import { testEngine } from './helpers.js';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -38,17 +39,6 @@ beforeAll(async () => {
   tf.env().set('PROD', true);
   await tf.setBackend('cpu');
 });
-
-function scaledError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return Number.isNaN(diff) ? Number.POSITIVE_INFINITY : diff / scale;
-}
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-tfjs-graph-'));
 

@@ -70,7 +70,12 @@ async function backend(name: TfjsBackend, engine: Engine): Promise<{ tf: Tf; det
   return { tf, detail: 'tfjs-backend-cpu 4.22 (plain JavaScript)' };
 }
 
-function scaledError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+/**
+ * How far another executor's tensor is from ours: max |a - b| over max |b| (elementwise ratios
+ * explode where a value is near 0). NaN anywhere counts as infinitely far.
+ */
+export function scaledError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`scaledError: ${a.length} values against ${b.length}`);
   let d = 0;
   let s = 0;
   for (let i = 0; i < b.length; i++) {

@@ -172,8 +172,14 @@ export class TfGraphBuilder implements GraphOps<TfValue> {
     return this.node('Relu', name, [x], { T: FLOAT }, x.shape);
   }
 
+  /** An elementwise float32 op of two tensors (the second may broadcast); `shape` when it broadcasts the first. */
+  binary(op: string, name: string, a: TfValue, b: TfValue | number, shape = a.shape): TfValue {
+    const other = typeof b === 'number' ? this.constant(`scalar_${b}`, 'float32', [], [b]) : b;
+    return this.node(op, name, [a, other], { T: FLOAT }, shape);
+  }
+
   add(a: TfValue, b: TfValue, name: string): TfValue {
-    return this.node('AddV2', name, [a, b], { T: FLOAT }, a.shape);
+    return this.binary('AddV2', name, a, b);
   }
 
   reshape(x: TfValue, shape: number[], name: string, type: 'float32' | 'int32' = 'float32'): TfValue {
@@ -330,8 +336,7 @@ export class TfGraphBuilder implements GraphOps<TfValue> {
       ...x.shape.slice(0, 3),
       1,
     ]);
-    const frames = this.add(column, row, 'pitch/per_frame');
-    frames.shape = [...x.shape.slice(0, 3), classes];
+    const frames = this.binary('AddV2', 'pitch/per_frame', column, row, [...x.shape.slice(0, 3), classes]);
     const axis = this.constant('axis_3', 'int32', [], [3]);
     return this.node('ConcatV2', 'pitch/concat', [x, frames, axis], { T: FLOAT, N: { i: '2' }, Tidx: dtype('int32') }, [
       ...x.shape.slice(0, 3),
@@ -365,43 +370,12 @@ export class TfGraphBuilder implements GraphOps<TfValue> {
       );
     };
     // q = min(#edges <= |x|, 127) for x >= 0; max(-(#edges < |x|) - 1, -128) below.
-    const up = this.node(
-      'Minimum',
-      'mu_law/positive',
-      [count('GreaterEqual', 'at_or_below'), this.constant('c127', 'float32', [], [127])],
-      { T: FLOAT },
-      x.shape,
-    );
+    const up = this.binary('Minimum', 'mu_law/positive', count('GreaterEqual', 'at_or_below'), 127);
     const negCount = this.node('Neg', 'mu_law/neg_count', [count('Greater', 'below')], { T: FLOAT }, x.shape);
-    const minusOne = this.node(
-      'Sub',
-      'mu_law/minus_one',
-      [negCount, this.constant('one', 'float32', [], [1])],
-      { T: FLOAT },
-      x.shape,
-    );
-    const down = this.node(
-      'Maximum',
-      'mu_law/negative',
-      [minusOne, this.constant('cm128', 'float32', [], [-128])],
-      { T: FLOAT },
-      x.shape,
-    );
-    const nonNegative = this.node(
-      'GreaterEqual',
-      'mu_law/non_negative',
-      [x, this.constant('zero', 'float32', [], [0])],
-      { T: FLOAT },
-      x.shape,
-    );
+    const down = this.binary('Maximum', 'mu_law/negative', this.binary('Sub', 'mu_law/minus_one', negCount, 1), -128);
+    const nonNegative = this.binary('GreaterEqual', 'mu_law/non_negative', x, 0);
     const q = this.node('SelectV2', 'mu_law/q', [nonNegative, up, down], { T: FLOAT }, x.shape);
-    return this.node(
-      'Mul',
-      'mu_law/scaled',
-      [q, this.constant('inv128', 'float32', [], [1 / 128])],
-      { T: FLOAT },
-      x.shape,
-    );
+    return this.binary('Mul', 'mu_law/scaled', q, 1 / 128);
   }
 
   /** Mu-law classes [B, T] (int32, 0..255) -> the network input (k - 128)/128 as [B, 1, T, 1]. */
@@ -413,20 +387,7 @@ export class TfGraphBuilder implements GraphOps<TfValue> {
       { SrcT: dtype('int32'), DstT: FLOAT },
       classes.shape,
     );
-    const centred = this.node(
-      'Sub',
-      'mu_law/centred',
-      [f, this.constant('c128', 'float32', [], [128])],
-      { T: FLOAT },
-      f.shape,
-    );
-    const scaled = this.node(
-      'Mul',
-      'mu_law/input',
-      [centred, this.constant('inv128', 'float32', [], [1 / 128])],
-      { T: FLOAT },
-      f.shape,
-    );
+    const scaled = this.binary('Mul', 'mu_law/input', this.binary('Sub', 'mu_law/centred', f, 128), 1 / 128);
     return this.expandDims(this.expandDims(scaled, 1, 'mu_law/input_row'), 3, 'mu_law/input_column');
   }
 }

@@ -15,7 +15,15 @@ import {
 import { encodeTfRecords, TfRecordReader } from '../src/dataset/tfrecord.js';
 import { decodeExample, encodeExample, type Feature } from '../src/dataset/tf-example.js';
 import { decodeNpy } from '../src/formats/npy.js';
-import { CropSampler, checkNotesReadable, splitNotes, evalBatches } from '../src/train/data.js';
+import {
+  CropSampler,
+  checkNotesReadable,
+  cropRms,
+  splitNotes,
+  evalBatches,
+  LOUD_CROP_TRIES,
+} from '../src/train/data.js';
+import type { NoteSource } from '../src/dataset/nsynth.js';
 import { writeSyntheticDataset, synthesizeNote, SYNTH_KINDS } from '../src/dataset/synthetic-notes.js';
 
 const NSYNTH = path.resolve(__dirname, '../../shared/data/nsynth');
@@ -244,5 +252,59 @@ describe('filters, split and sampler', () => {
     expect(ev.length).toBe(3);
     expect(ev[0].pitch[0]).toBe(src.notes[0].pitch);
     expect(ev[0].audio.subarray(0, 1024)).toEqual(src.audio(0).subarray(3488, 3488 + 1024));
+  });
+
+  it('--min-crop-rms draws crops where the note sounds, still takes a silent note, and resumes exactly', () => {
+    // Three 4 s notes: a tone in its first half second then silence (as a plucked note's release),
+    // a tone throughout, and silence (which must still be cropped, not loop forever).
+    const n = 64000;
+    const plucked = new Float32Array(n);
+    const held = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const tone = 0.5 * Math.sin((2 * Math.PI * 440 * i) / 16000);
+      held[i] = tone;
+      if (i < 8000) plucked[i] = tone;
+    }
+    const audio = [plucked, held, new Float32Array(n)];
+    const src: NoteSource = {
+      where: 'memory',
+      notes: audio.map((_, i) => ({
+        noteStr: `synthetic_${i}`,
+        pitch: 69,
+        velocity: 100,
+        family: 0,
+        source: 0,
+        instrument: `inst${i}`,
+        qualities: [],
+      })),
+      audio: (i) => audio[i],
+      close: () => {},
+    };
+    const L = 2048;
+    const quietShare = (minRms: number) => {
+      const s = new CropSampler(src, [0], L, 3, undefined, minRms);
+      let quiet = 0;
+      for (let k = 0; k < 200; k++) if (cropRms(s.next(1), 0, L) < 0.01) quiet++;
+      return quiet / 200;
+    };
+    // Uniform crops of the plucked note: about 7/8 of them lie in its silence.
+    expect(quietShare(0)).toBeGreaterThan(0.75);
+    // Redrawn: quiet only when all 16 draws miss the first half second ((7/8)^16 = 12%).
+    expect(quietShare(0.01)).toBeLessThan(0.3);
+    expect(LOUD_CROP_TRIES).toBe(16);
+    // The silent note still gives a crop (of zeros); the held note's crops are all loud.
+    const silent = new CropSampler(src, [2], L, 3, undefined, 0.01);
+    expect(silent.next(2).every((v) => v === 0)).toBe(true);
+    const loud = new CropSampler(src, [1], L, 3, undefined, 0.01);
+    for (let k = 0; k < 10; k++) expect(cropRms(loud.next(1), 0, L)).toBeGreaterThan(0.3);
+    // A saved state continues the same draws.
+    const a = new CropSampler(src, [0, 1, 2], L, 5, undefined, 0.01);
+    a.next(3);
+    const saved = a.state();
+    const rest = [a.next(2), a.next(4)];
+    const b = new CropSampler(src, [0, 1, 2], L, 5, saved, 0.01);
+    expect([b.next(2), b.next(4)]).toEqual(rest);
+    // cropRms counts samples past the end as zeros.
+    expect(cropRms(new Float32Array([1, 1]), 0, 8)).toBeCloseTo(0.5, 12);
   });
 });

@@ -115,6 +115,44 @@ describe('training', () => {
     await expect(
       train(e, { ...common, lrScale: 3, source: new JsonWavSource(data), steps: 14, out: split, resume: true }),
     ).rejects.toThrow(/lrScale = 10, this run has 3/);
+
+    // A recipe changed on purpose: refused without changeOptions, reported and recorded with it.
+    await expect(
+      train(e, { ...common, minCropRms: 0.01, source: new JsonWavSource(data), steps: 14, out: split, resume: true }),
+    ).rejects.toThrow(/minCropRms = 0, this run has 0.01 .*--change-options/);
+    const said: string[] = [];
+    const changed = await train(e, {
+      ...common,
+      minCropRms: 0.01,
+      changeOptions: true,
+      source: new JsonWavSource(data),
+      steps: 14,
+      out: split,
+      resume: true,
+      onInfo: (m) => said.push(m),
+    });
+    expect(changed.startStep).toBe(12);
+    expect(said).toContain("changed from the checkpoint's recipe: minCropRms 0 -> 0.01");
+    expect(loadLatestCheckpoint(split)!.state.run.minCropRms).toBe(0.01);
+    await expect(
+      train(e, { ...common, source: new JsonWavSource(data), steps: 16, out: split, resume: true }),
+    ).rejects.toThrow(/minCropRms = 0.01, this run has 0/);
+    // A checkpoint written before the option existed resumes with its old behaviour (uniform crops).
+    const old = path.join(checkpointsDir(path.join(tmp, 'straight')), 'ckpt-00000012', 'state.json');
+    const state = JSON.parse(fs.readFileSync(old, 'utf8'));
+    delete state.run.minCropRms;
+    fs.writeFileSync(old, JSON.stringify(state));
+    const continued = await train(e, {
+      ...common,
+      source: new JsonWavSource(data),
+      steps: 13,
+      out: path.join(tmp, 'straight'),
+      resume: true,
+    });
+    expect(continued.startStep).toBe(12);
+    await expect(
+      train(e, { ...common, changeOptions: true, source: new JsonWavSource(data), steps: 1, out: path.join(tmp, 'x') }),
+    ).rejects.toThrow(/changeOptions applies to a resumed run/);
   });
 
   it('evaluates on a separate validation set (--eval-data), training on every note, and logs wall time over sittings', async () => {

@@ -54,6 +54,7 @@ const meta = {
   scheduleLength: s.run.scheduleLength,
   maxGradNorm: s.run.maxGradNorm,
   emaDecay: s.run.emaDecay,
+  minCropRms: s.run.minCropRms ?? 0,
   weights: 'exponential moving average',
   trainSeconds: Math.round(s.trainSeconds ?? 0),
   trainedAt: s.savedAt,

@@ -4,6 +4,7 @@
 #   tools/train-default.sh [TOTAL_STEPS]        (default 3000; Ctrl-C checkpoints and stops)
 #   RUN=runs/default            the run folder (checkpoints, log)
 #   NSYNTH_DATA=../shared/data/nsynth-subset    train/ and valid/ in NSynth's JSON/WAV layout
+#   CHANGE_OPTIONS=1            resume a checkpoint made with other options (a recipe change; see below)
 #   SAVE_RESUME=1               afterwards, copy the newest checkpoint to training-state/default/
 #                               (committed now and then, so a fresh clone can resume the run)
 set -euo pipefail
@@ -18,11 +19,12 @@ source tools/lib/resumable-run.sh
 seed_run "$run" "$state"
 resume=()
 if [ -e "$run/checkpoints/latest.json" ]; then resume=(--resume); fi
+if [ "${CHANGE_OPTIONS:-0}" = 1 ]; then resume+=(--change-options); fi
 
 # The schedule spans 20k steps whatever TOTAL_STEPS is, so stopping and extending a run keep one
 # trajectory; --lr-scale 5 (Adam at 1e-3) and clipping at norm 1 suit a small model's short run.
 node bin/nsynth.js train --config "$config" --data "$data/train" --eval-data "$data/valid" \
-  --steps "$steps" --schedule-length 20000 --lr-scale 5 --clip 1 --ema-decay 0.999 --seed 1 \
+  --steps "$steps" --schedule-length 20000 --lr-scale 5 --clip 1 --ema-decay 0.999 --seed 1 --min-crop-rms 0.01 \
   --out "$run" --checkpoint-every 25 --keep 1 --log-every 5 --eval-every 50 --eval-batches 8 \
   --json "${resume[@]}" | tee -a "$run/log.jsonl" || [ "${PIPESTATUS[0]}" = 130 ] # 130: Ctrl-C, checkpointed
 

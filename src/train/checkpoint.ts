@@ -24,6 +24,8 @@ export interface TrajectoryOptions {
   scheduleLength: number;
   maxGradNorm: number;
   emaDecay: number;
+  /** Crops quieter than this RMS are drawn again (0: uniform crops; absent in older checkpoints = 0). */
+  minCropRms: number;
 }
 
 export interface CheckpointState {

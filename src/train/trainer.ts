@@ -41,7 +41,15 @@ export interface TrainOptions {
   scheduleLength?: number;
   maxGradNorm?: number;
   emaDecay?: number;
+  /** Crops quieter than this RMS are drawn again (see CropSampler); 0 (default): Magenta's uniform crops. */
+  minCropRms?: number;
   resume?: boolean;
+  /**
+   * With `resume`: continue even where the trajectory options differ from the checkpoint's (a recipe
+   * changed on purpose, e.g. a longer schedule); the differences are reported and the checkpoints
+   * from here on record the new options. Without it such a resume is refused.
+   */
+  changeOptions?: boolean;
   /**
    * Start a new run in an `out` that holds an earlier one, deleting its checkpoints and final weights
    * first. Without it (and without `resume`) such an `out` is refused: it would be overwritten.
@@ -103,7 +111,11 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
     scheduleLength: o.scheduleLength ?? MAGENTA_STEPS,
     maxGradNorm: o.maxGradNorm ?? 0,
     emaDecay: o.emaDecay ?? 0.9999,
+    minCropRms: o.minCropRms ?? 0,
   };
+  if (!(run.minCropRms >= 0 && run.minCropRms <= 1))
+    throw new Error(`Training option minCropRms must be in [0, 1], got ${run.minCropRms}`);
+  if (o.changeOptions && !o.resume) throw new Error('changeOptions applies to a resumed run: pass resume too');
   for (const [k, v] of Object.entries({ steps: o.steps, batch: run.batch, crop: run.crop })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`Training option ${k} must be a positive integer, got ${v}`);
   }
@@ -144,7 +156,7 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
     );
   for (const p of problems) info(`skipped a checkpoint: ${p}`);
   if (o.resume && !ck) info(`no checkpoint in ${o.out}; starting from step 0`);
-  if (ck) checkResumable(ck.state, o.config, run);
+  if (ck) for (const change of checkResumable(ck.state, o.config, run, o.changeOptions ?? false)) info(change);
   const weights =
     ck?.weights ??
     o.init ??
@@ -173,7 +185,7 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
     );
   checkNotesReadable(o.source, trainNotes);
   if (o.evalSource) checkNotesReadable(o.evalSource, evaluation);
-  const sampler = new CropSampler(o.source, trainNotes, run.crop, run.seed, ck?.state.sampler);
+  const sampler = new CropSampler(o.source, trainNotes, run.crop, run.seed, ck?.state.sampler, run.minCropRms);
   const evalSet = evaluation.length ? evalBatches(evalFrom, evaluation, run.batch, run.crop, o.evalBatches ?? 4) : [];
 
   const layout = new ParamLayout(o.config);
@@ -304,17 +316,35 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
   }
 }
 
-/** A checkpoint continues only the run it came from: same config and the options that shape the trajectory. */
-function checkResumable(s: CheckpointState, config: AnyConfig, run: TrajectoryOptions): void {
+/**
+ * A checkpoint continues only the run it came from: same config and the options that shape the
+ * trajectory. An option older checkpoints lack takes its default (the behaviour before it existed).
+ * With `allowChanges` differing options are returned as messages instead of refused.
+ */
+function checkResumable(
+  s: CheckpointState,
+  config: AnyConfig,
+  run: TrajectoryOptions,
+  allowChanges: boolean,
+): string[] {
   if (JSON.stringify(s.config) !== JSON.stringify(config))
     throw new Error(`The checkpoint is config ${s.config.name}, this run is ${config.name}`);
+  const before: TrajectoryOptions = { ...TRAJECTORY_DEFAULTS_OF_OLDER_CHECKPOINTS, ...s.run };
+  const changes: string[] = [];
   for (const k of Object.keys(run) as (keyof TrajectoryOptions)[]) {
-    if (s.run[k] !== run[k])
+    if (before[k] === run[k]) continue;
+    if (!allowChanges)
       throw new Error(
-        `The checkpoint was trained with ${k} = ${s.run[k]}, this run has ${run[k]} (pass the same options to resume)`,
+        `The checkpoint was trained with ${k} = ${before[k]}, this run has ${run[k]} (pass the same options to resume, ` +
+          `or change them on purpose with --change-options)`,
       );
+    changes.push(`changed from the checkpoint's recipe: ${k} ${before[k]} -> ${run[k]}`);
   }
+  return changes;
 }
+
+/** Trajectory options added after checkpoints were first written, with the value those runs had. */
+const TRAJECTORY_DEFAULTS_OF_OLDER_CHECKPOINTS: Partial<TrajectoryOptions> = { minCropRms: 0 };
 
 /**
  * The moving average of the weights, with the batch norms' moving statistics taken from the live

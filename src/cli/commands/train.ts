@@ -77,6 +77,8 @@ export interface TrainCliOptions {
   scheduleLength?: number;
   clip: number;
   emaDecay: number;
+  minCropRms: number;
+  changeOptions?: boolean;
   families?: string;
   sources?: string;
   pitchMin?: number;
@@ -130,7 +132,9 @@ export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void
       scheduleLength: o.scheduleLength,
       maxGradNorm: o.clip,
       emaDecay: o.emaDecay,
+      minCropRms: o.minCropRms,
       resume: o.resume,
+      changeOptions: o.changeOptions,
       overwrite: o.overwrite,
       init,
       checkpointEvery: o.checkpointEvery,
@@ -198,6 +202,10 @@ export function trainCommand(): Command {
     )
     .requiredOption('--out <dir>', 'run folder: checkpoints/, and weights/ + ema/ at the end')
     .option('--resume', 'continue from the newest checkpoint in --out')
+    .option(
+      '--change-options',
+      "with --resume: continue although trajectory options differ from the checkpoint's (printed); from here on the run follows the new ones",
+    )
     .option('--overwrite', 'start a new run in an --out that holds one, deleting its checkpoints and weights')
     .option('--lr-scale <x>', "multiply Magenta's learning rates", num('--lr-scale', 0, Infinity, true), 1)
     .option('--seed <n>', 'seed of the initialisation and of the data order', int('--seed', 0, MAX_SEED), 0)
@@ -218,6 +226,12 @@ export function trainCommand(): Command {
       'moving-average decay of the weights (Magenta: 0.9999; 0: off)',
       num('--ema-decay', 0, 1),
       0.9999,
+    )
+    .option(
+      '--min-crop-rms <x>',
+      'draw a crop again (up to 16 times in its note) while its RMS is below x, e.g. 0.01 (-40 dBFS): less training on silent release tails (0: uniform crops, as Magenta)',
+      num('--min-crop-rms', 0, 1),
+      0,
     )
     .option('--checkpoint-every <n>', 'steps between checkpoints', int('--checkpoint-every', 1), 500)
     .option('--keep <n>', 'checkpoints kept', int('--keep', 1), 2)

@@ -7,10 +7,12 @@ import { autoencoderLoss } from '../src/graph/wavenet.js';
 import { TrainPlan } from '../src/train/train-plan.js';
 import { ParamLayout } from '../src/train/params.js';
 import { ADAM_DEFAULTS } from '../src/ops/adam-update.js';
-import { muLawQuantizeReference } from '../src/ops/mu-law.js';
+import { muLawQuantizeArray, muLawQuantizeReference } from '../src/ops/mu-law.js';
+import { noisyDecoderInput } from '../src/train/data.js';
 import { logSoftmaxNllReference } from '../src/ops/log-softmax-nll.js';
 import { initWeights } from '../src/model/weights.js';
 import { getConfig, type ModelConfig } from '../src/model/config.js';
+import { BASELINE_CONFIGS } from '../src/model/baseline-config.js';
 import { modelFromWeights } from '../src/nsynth.js';
 
 function testAudio(B: number, T: number, seed: number): Float32Array {
@@ -96,5 +98,88 @@ describe('GPU tape', () => {
       TrainPlan.build(e, getConfig('h512_bo16'), tooMany, 6144, { params: new Float32Array(0) }),
     ).rejects.toThrow(/binding limit: use a batch of at most \d+ at this crop/);
     model.dispose();
+  });
+
+  it('input-noise training: the decoder reads the noisy input, the encoder and the targets the clean audio (loss and gradients against the reference)', async () => {
+    const e = await testEngine();
+    const config = MICRO_PITCH;
+    const [B, T] = [2, 64];
+    const audio = testAudio(B, T, 6);
+    const pitch = [55, 67];
+    const noisy = noisyDecoderInput(audio, 3, 1, 0);
+    const w = initWeights(config, 5, { biasScale: 0.2 });
+    const layout = new ParamLayout(config);
+    const hyper = { lr: 1e-3, ...ADAM_DEFAULTS, emaDecay: 0.9999, maxGradNorm: 0 };
+    const plan = await TrainPlan.build(e, config, B, T, { params: layout.pack(w) }, { noisyDecoderInput: true });
+    // Evaluation teacher-forces with the clean audio: the same loss as a plan without input noise.
+    plan.evaluate(audio, pitch);
+    const evalNoisyPlan = await plan.loss();
+    const plain = await TrainPlan.build(e, config, B, T, { params: layout.pack(w) });
+    plain.evaluate(audio, pitch);
+    expect(evalNoisyPlan).toBe(await plain.loss());
+    plan.step(audio, hyper, 1, pitch, noisy);
+    const gpuLoss = await plan.loss();
+    const grads = await plan.read('grads');
+
+    const q = Array.from(audio, (v) => muLawQuantizeReference(v));
+    const params = new Map([...w.tensors].map(([k, v]) => [k, { shape: v.shape, data: Float64Array.from(v.data) }]));
+    const tape = new ReferenceTape(
+      params,
+      q.map((v) => v + 128),
+      pitch,
+    );
+    const clean = ReferenceTape.value(
+      Float64Array.from(q, (v) => v / 128),
+      [B, T, 1],
+    );
+    const loss = await autoencoderLoss(tape, config, clean, ReferenceTape.value(Float64Array.from(noisy), [B, T, 1]));
+    tape.backward(loss);
+    expect(Math.abs(gpuLoss - loss.data[0])).toBeLessThan(1e-5 * loss.data[0]);
+    for (const entry of layout.entries) {
+      const ref = tape.grads.get(entry.name);
+      if (ref)
+        expect(relativeError(grads.subarray(entry.offset, entry.offset + entry.numel), ref), entry.name).toBeLessThan(
+          1e-4,
+        );
+    }
+    expect(Math.abs(evalNoisyPlan - gpuLoss)).toBeGreaterThan(1e-3); // the noise did change the step's loss
+    expect(() => plan.step(audio, hyper, 2, pitch)).toThrow(/teacher-forces the decoder with a given input/);
+    expect(() => plain.step(audio, hyper, 1, pitch, noisy)).toThrow(/built without noisyDecoderInput/);
+    await expect(
+      TrainPlan.build(
+        e,
+        BASELINE_CONFIGS.baseline_micro,
+        2,
+        0,
+        { params: new Float32Array(0) },
+        { noisyDecoderInput: true },
+      ),
+    ).rejects.toThrow(/no autoregressive input/);
+    plan.dispose();
+    plain.dispose();
+  });
+});
+
+describe('noisyDecoderInput', () => {
+  it('moves each class by a rounded Gaussian of sigma classes, clamped, seeded by (seed, step)', () => {
+    const r = rng(3);
+    const audio = Float32Array.from({ length: 40000 }, () => 0.8 * (r.next() - 0.5));
+    audio[0] = 1;
+    audio[1] = -1;
+    const { classes, scaled } = muLawQuantizeArray(audio);
+    expect(noisyDecoderInput(audio, 0, 1, 7)).toEqual(scaled);
+    const noisy = noisyDecoderInput(audio, 3, 1, 7);
+    const moved = Array.from(noisy, (v, i) => Math.round(v * 128 + 128) - classes[i]);
+    const inner = moved.filter((_, i) => classes[i] > 20 && classes[i] < 235);
+    const mean = inner.reduce((a, b) => a + b, 0) / inner.length;
+    const std = Math.sqrt(inner.reduce((a, b) => a + (b - mean) ** 2, 0) / inner.length);
+    expect(Math.abs(mean)).toBeLessThan(0.05);
+    expect(std).toBeGreaterThan(2.9); // rounding adds 1/12 to the variance: sqrt(9 + 1/12) = 3.01
+    expect(std).toBeLessThan(3.1);
+    expect(noisy.every((v) => v >= -1 && v < 1)).toBe(true);
+    expect(noisy[0]).toBeLessThanOrEqual(127 / 128);
+    expect(noisyDecoderInput(audio, 3, 1, 7)).toEqual(noisy);
+    expect(noisyDecoderInput(audio, 3, 1, 8)).not.toEqual(noisy);
+    expect(noisyDecoderInput(audio, 3, 2, 7)).not.toEqual(noisy);
   });
 });

@@ -54,7 +54,11 @@ export async function decoder<V>(g: GraphOps<V>, c: ModelConfig, x: V, embedding
   return g.conv(h, 'logits', { taps: 1, reluIn: true });
 }
 
-/** The training loss: the decoder on the encoder's embedding of the same audio, cross-entropy against its classes. */
-export async function autoencoderLoss<V>(g: GraphOps<V>, c: ModelConfig, x: V): Promise<V> {
-  return g.crossEntropy(await decoder(g, c, x, await encoder(g, c, x)));
+/**
+ * The training loss: the decoder on the encoder's embedding of the same audio, cross-entropy against its
+ * classes. `decoderInput` (default x) is what the decoder is teacher-forced with: training with input
+ * noise passes a perturbed copy there, while the encoder and the targets keep the clean audio.
+ */
+export async function autoencoderLoss<V>(g: GraphOps<V>, c: ModelConfig, x: V, decoderInput: V = x): Promise<V> {
+  return g.crossEntropy(await decoder(g, c, decoderInput, await encoder(g, c, x)));
 }

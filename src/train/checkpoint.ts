@@ -26,6 +26,8 @@ export interface TrajectoryOptions {
   emaDecay: number;
   /** Crops quieter than this RMS are drawn again (0: uniform crops; absent in older checkpoints = 0). */
   minCropRms: number;
+  /** Std of the Gaussian noise (in mu-law classes) on the decoder's teacher-forced input (0: none; absent = 0). */
+  inputNoise: number;
 }
 
 export interface CheckpointState {

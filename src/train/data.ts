@@ -3,6 +3,7 @@
 // crops. The sampler's whole state is three numbers, saved in every checkpoint, so a resumed run
 // sees exactly the batches the uninterrupted run would have.
 import { matches, type NoteFilter, type NoteSource } from '../dataset/nsynth.js';
+import { muLawQuantizeArray } from '../ops/mu-law.js';
 import { Rng } from '../util/rng.js';
 
 export interface Batch {
@@ -208,6 +209,25 @@ export function evalBatches(
       crop(audio, Math.max(0, Math.floor((audio.length - length) / 2)), length, batch.audio, b * length);
     }
     out.push(batch);
+  }
+  return out;
+}
+
+/**
+ * The decoder's teacher-forced input with noise (input-noise training): each sample's mu-law class
+ * moved by a rounded Gaussian of `sigma` classes, clamped to the 256 classes, scaled as the
+ * quantiser scales (class / 128 - 1). In generation the decoder reads its own draws, which stray from
+ * any recording by several classes; trained only on clean inputs it learns to copy the waveform from
+ * its recent past, and in generation that past is its own noise. The draw is seeded by (seed, step),
+ * so a resumed run adds the same noise.
+ */
+export function noisyDecoderInput(audio: Float32Array, sigma: number, seed: number, step: number): Float32Array {
+  const { classes } = muLawQuantizeArray(audio);
+  const rng = new Rng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca77)) >>> 0);
+  const out = new Float32Array(audio.length);
+  for (let i = 0; i < audio.length; i++) {
+    const c = Math.min(255, Math.max(0, classes[i] + Math.round(sigma * rng.normal())));
+    out[i] = (c - 128) / 128;
   }
   return out;
 }

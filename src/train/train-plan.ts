@@ -15,7 +15,7 @@ import { baselineLoss } from '../graph/baseline.js';
 import { BaselineTape } from '../graph/gpu-tape-baseline.js';
 import { frequencyWeights } from '../ops/sigmoid-weighted-mse.js';
 import { adamHyperValues, adamUpdate, HYPER_NORM_SLOT, type AdamHyper } from '../ops/adam-update.js';
-import { MU_LAW_EDGES, muLawQuantize } from '../ops/mu-law.js';
+import { MU_LAW_EDGES, muLawQuantize, muLawQuantizeArray } from '../ops/mu-law.js';
 import { reduceSum } from '../ops/reduce-sum.js';
 import { autoencoderLoss } from '../graph/wavenet.js';
 import { ParamLayout } from './params.js';
@@ -36,6 +36,11 @@ export class TrainPlan {
   private readonly owned: Tensor[] = [];
   private readonly audio: Tensor;
   private readonly pitch: Tensor;
+  /**
+   * With `noisyDecoderInput`: the decoder's teacher-forced input [B, T, 1] (scaled mu-law classes),
+   * written by the host each step, while the encoder and the targets read the clean audio.
+   */
+  private decoderInput: Tensor | null = null;
   /** The baseline's input log magnitudes [B, F, T, 1], written by the host. */
   private spectrogram: Tensor | null = null;
   private readonly hyper: Tensor;
@@ -53,6 +58,7 @@ export class TrainPlan {
     readonly config: AnyConfig,
     readonly B: number,
     readonly T: number,
+    private readonly noisyDecoderInput: boolean,
   ) {
     this.layout = new ParamLayout(config);
     const n = this.layout.total;
@@ -70,9 +76,22 @@ export class TrainPlan {
     else checkWaveNetBatch(engine, config, B, T);
   }
 
-  static async build(engine: Engine, config: AnyConfig, B: number, T: number, init: FlatState): Promise<TrainPlan> {
+  /**
+   * `o.noisyDecoderInput` (WaveNet configs): the decoder is teacher-forced with an input the host gives
+   * each step (`step`'s `decoderInput`) instead of the quantised audio itself (input-noise training).
+   */
+  static async build(
+    engine: Engine,
+    config: AnyConfig,
+    B: number,
+    T: number,
+    init: FlatState,
+    o: { noisyDecoderInput?: boolean } = {},
+  ): Promise<TrainPlan> {
+    if (o.noisyDecoderInput && isBaselineConfig(config))
+      throw new Error(`The baseline ${config.name} has no autoregressive input to add noise to`);
     TrainPlan.check(engine, config, B, T);
-    const p = new TrainPlan(engine, config, B, T);
+    const p = new TrainPlan(engine, config, B, T, o.noisyDecoderInput ?? false);
     try {
       await p.prepare(init);
     } catch (e) {
@@ -98,7 +117,9 @@ export class TrainPlan {
     engine.write(edges, MU_LAW_EDGES);
     this.tape = new Tape(engine, (name) => this.slot(name), classes, config.pitchConditioning ? this.pitch : null);
     const quantize = await muLawQuantize(engine, this.audio, edges, x, classes);
-    await autoencoderLoss(this.tape, config, this.tape.input(x));
+    if (this.noisyDecoderInput) this.decoderInput = this.own([B, T, 1]);
+    const input = this.tape.input(x);
+    await autoencoderLoss(this.tape, config, input, this.decoderInput ? this.tape.input(this.decoderInput) : input);
     await this.tape.backward();
     this.trained = this.tape.reached();
     const update = await this.optimiserUpdate();
@@ -180,23 +201,37 @@ export class TrainPlan {
 
   /**
    * Submits one step on a batch of raw audio [B, T] (and one MIDI pitch per item for
-   * pitch-conditioned configs): forward, backward, Adam update number `t` (1-based).
+   * pitch-conditioned configs): forward, backward, Adam update number `t` (1-based). A plan built with
+   * `noisyDecoderInput` takes the decoder's input too: [B, T] scaled mu-law values (class/128 - 1).
    */
-  step(audio: Float32Array, h: AdamHyper, t: number, pitch?: ArrayLike<number>): void {
-    this.writeInputs(audio, pitch);
+  step(audio: Float32Array, h: AdamHyper, t: number, pitch?: ArrayLike<number>, decoderInput?: Float32Array): void {
+    this.writeInputs(audio, pitch, decoderInput ?? null);
     this.engine.write(this.hyper, adamHyperValues(h, t, this.normSlots));
     this.engine.run(this.stepList);
   }
 
   /** Submits the forward pass alone (evaluation); the loss is then read with `loss()`. */
   evaluate(audio: Float32Array, pitch?: ArrayLike<number>): void {
-    this.writeInputs(audio, pitch);
+    // Evaluation teacher-forces with the clean audio, as inference does.
+    this.writeInputs(audio, pitch, this.decoderInput ? muLawQuantizeArray(audio).scaled : null);
     this.engine.run(this.evalList);
   }
 
-  private writeInputs(audio: Float32Array, pitch?: ArrayLike<number>): void {
+  private writeInputs(
+    audio: Float32Array,
+    pitch: ArrayLike<number> | undefined,
+    decoderInput: Float32Array | null,
+  ): void {
     if (audio.length !== this.B * this.T)
       throw new Error(`Training batch holds ${audio.length} samples, expected ${this.B} x ${this.T}`);
+    if (this.decoderInput) {
+      if (!decoderInput || decoderInput.length !== audio.length)
+        throw new Error(
+          `This plan teacher-forces the decoder with a given input: pass ${this.B} x ${this.T} values (got ${decoderInput?.length ?? 'none'})`,
+        );
+      this.engine.write(this.decoderInput, decoderInput);
+    } else if (decoderInput)
+      throw new Error('This plan was built without noisyDecoderInput: it takes no decoder input');
     if (isBaselineConfig(this.config) || this.config.pitchConditioning) {
       if (!pitch || pitch.length !== this.B)
         throw new Error(

@@ -20,7 +20,7 @@ import {
   type TrajectoryOptions,
   CHECKPOINT_FORMAT,
 } from './checkpoint.js';
-import { CropSampler, checkNotesReadable, evalBatches, splitNotes } from './data.js';
+import { CropSampler, checkNotesReadable, evalBatches, noisyDecoderInput, splitNotes } from './data.js';
 import { learningRate, MAGENTA_STEPS } from './schedule.js';
 import { TrainPlan } from './train-plan.js';
 import { ParamLayout } from './params.js';
@@ -43,6 +43,11 @@ export interface TrainOptions {
   emaDecay?: number;
   /** Crops quieter than this RMS are drawn again (see CropSampler); 0 (default): Magenta's uniform crops. */
   minCropRms?: number;
+  /**
+   * Std, in mu-law classes, of the Gaussian noise added to the decoder's teacher-forced input (the
+   * encoder and the targets keep the clean audio); 0 (default): Magenta's clean teacher forcing.
+   */
+  inputNoise?: number;
   resume?: boolean;
   /**
    * With `resume`: continue even where the trajectory options differ from the checkpoint's (a recipe
@@ -112,7 +117,10 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
     maxGradNorm: o.maxGradNorm ?? 0,
     emaDecay: o.emaDecay ?? 0.9999,
     minCropRms: o.minCropRms ?? 0,
+    inputNoise: o.inputNoise ?? 0,
   };
+  if (!(run.inputNoise >= 0 && run.inputNoise <= 64))
+    throw new Error(`Training option inputNoise must be from 0 to 64 mu-law classes, got ${run.inputNoise}`);
   if (!(run.minCropRms >= 0 && run.minCropRms <= 1))
     throw new Error(`Training option minCropRms must be in [0, 1], got ${run.minCropRms}`);
   if (o.changeOptions && !o.resume) throw new Error('changeOptions applies to a resumed run: pass resume too');
@@ -189,12 +197,19 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
   const evalSet = evaluation.length ? evalBatches(evalFrom, evaluation, run.batch, run.crop, o.evalBatches ?? 4) : [];
 
   const layout = new ParamLayout(o.config);
-  const plan = await TrainPlan.build(engine, o.config, run.batch, run.crop, {
-    params: layout.pack(weights),
-    m: ck ? layout.pack(ck.m) : undefined,
-    v: ck ? layout.pack(ck.v) : undefined,
-    ema: ck ? layout.pack(ck.ema) : undefined,
-  });
+  const plan = await TrainPlan.build(
+    engine,
+    o.config,
+    run.batch,
+    run.crop,
+    {
+      params: layout.pack(weights),
+      m: ck ? layout.pack(ck.m) : undefined,
+      v: ck ? layout.pack(ck.v) : undefined,
+      ema: ck ? layout.pack(ck.ema) : undefined,
+    },
+    { noisyDecoderInput: run.inputNoise > 0 },
+  );
 
   const startStep = ck?.state.step ?? 0;
   let step = startStep;
@@ -263,7 +278,9 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
       hyper.lr = lr;
       hyper.emaDecay = run.emaDecay > 0 ? emaDecay(run.emaDecay, step + 1) : 0;
       const batch = sampler.nextBatch(run.batch);
-      plan.step(batch.audio, hyper, step + 1, batch.pitch);
+      const decoderInput =
+        run.inputNoise > 0 ? noisyDecoderInput(batch.audio, run.inputNoise, run.seed, step) : undefined;
+      plan.step(batch.audio, hyper, step + 1, batch.pitch, decoderInput);
       step++;
       lastLoss = await plan.loss();
       if (!Number.isFinite(lastLoss))
@@ -344,7 +361,7 @@ function checkResumable(
 }
 
 /** Trajectory options added after checkpoints were first written, with the value those runs had. */
-const TRAJECTORY_DEFAULTS_OF_OLDER_CHECKPOINTS: Partial<TrajectoryOptions> = { minCropRms: 0 };
+const TRAJECTORY_DEFAULTS_OF_OLDER_CHECKPOINTS: Partial<TrajectoryOptions> = { minCropRms: 0, inputNoise: 0 };
 
 /**
  * The moving average of the weights, with the batch norms' moving statistics taken from the live

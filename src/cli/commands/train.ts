@@ -78,6 +78,7 @@ export interface TrainCliOptions {
   clip: number;
   emaDecay: number;
   minCropRms: number;
+  inputNoise: number;
   changeOptions?: boolean;
   families?: string;
   sources?: string;
@@ -133,6 +134,7 @@ export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void
       maxGradNorm: o.clip,
       emaDecay: o.emaDecay,
       minCropRms: o.minCropRms,
+      inputNoise: o.inputNoise,
       resume: o.resume,
       changeOptions: o.changeOptions,
       overwrite: o.overwrite,
@@ -231,6 +233,12 @@ export function trainCommand(): Command {
       '--min-crop-rms <x>',
       'draw a crop again (up to 16 times in its note) while its RMS is below x, e.g. 0.01 (-40 dBFS): less training on silent release tails (0: uniform crops, as Magenta)',
       num('--min-crop-rms', 0, 1),
+      0,
+    )
+    .option(
+      '--input-noise <classes>',
+      "std (mu-law classes) of Gaussian noise on the decoder's teacher-forced input, targets clean: teaches it to continue from imperfect samples, as in generation (0: clean, as Magenta)",
+      num('--input-noise', 0, 64),
       0,
     )
     .option('--checkpoint-every <n>', 'steps between checkpoints', int('--checkpoint-every', 1), 500)

@@ -48,6 +48,15 @@ describe('f0 (YIN)', () => {
     expect(f0ErrorCents(sharp, a4)).toBeCloseTo(50, 0);
     expect(f0ErrorCents(a4, sharp)).toBeCloseTo(-50, 0);
     expect(() => yinF0(a4, { window: 8 })).toThrow(/no lags/);
+    // Clarity on every frame, voiced or not: ~1 for the tone, far lower for noise, and between them
+    // for the tone under as much noise again.
+    const med = (x: Float32Array) => Array.from(x).sort((p, q) => p - q)[x.length >> 1];
+    const clean = med(yinF0(a4).clarity);
+    const noisy = yinF0(a4.map((v, i) => v + noise[i] * 1.2));
+    expect(clean).toBeGreaterThan(0.98);
+    expect(med(yinF0(noise).clarity)).toBeLessThan(0.45);
+    expect(med(noisy.clarity)).toBeGreaterThan(med(yinF0(noise).clarity) + 0.1);
+    expect(med(noisy.clarity)).toBeLessThan(clean - 0.1);
   });
 
   it('the real NSynth notes: median f0 at the labelled pitch class, within 50 cents', (ctx) => {

@@ -43,6 +43,14 @@ describe('evaluation', () => {
       expect(r.logSpectralDistance).toBeGreaterThan(0);
     }
     expect(summary.meanBitsPerSample).toBeCloseTo(rows.reduce((s, r) => s + r.bitsPerSample, 0) / 3, 10);
+    // Clarity: the pure tones near 1, the random model's noise far below, the silent note 0.
+    expect(rows[0].originalClarity).toBeGreaterThan(0.95);
+    expect(rows[1].originalClarity).toBeGreaterThan(0.95);
+    expect(rows[2].originalClarity).toBe(0);
+    for (const r of rows) expect(r.clarity).toBeLessThan(0.6);
+    expect(summary.medianOriginalClarity).toBe(
+      rows[0].originalClarity < rows[1].originalClarity ? rows[0].originalClarity : rows[1].originalClarity,
+    );
     // The pitch input's use: bits with the pitch an octave away minus with the true one.
     const a = rows[0];
     const audio = tone(220).subarray(0, 3072);
@@ -67,6 +75,12 @@ describe('evaluation', () => {
     expect(summary.clearF0).toBe(2);
     expect(summary.within50Cents).toBe(0);
     for (const r of rows) expect(r.logSpectralDistance).toBeGreaterThan(5);
+    // White noise is far from periodic: clarity about 0.2-0.4 against the tones' ~1.
+    for (const r of rows) {
+      expect(r.clarity).toBeGreaterThan(0.1);
+      expect(r.clarity).toBeLessThan(0.5);
+      expect(r.originalClarity).toBeGreaterThan(0.95);
+    }
     expect(summary.meanPitchUseBits).toBeNull();
     expect(evaluateNoise(notes, { seconds: 0.2 }).rows).toEqual(rows);
     expect(evaluateNoise(notes, { seconds: 0.2, seed: 1 }).rows).not.toEqual(rows);
@@ -106,7 +120,9 @@ describe('evaluation', () => {
         'clearF0',
         'meanBitsPerSample',
         'meanPitchUseBits',
+        'medianClarity',
         'medianLogSpectralDistance',
+        'medianOriginalClarity',
         'notes',
         'within50Cents',
       ].sort(),

@@ -29,6 +29,7 @@ writeFileAtomic(manifestFile, `${JSON.stringify(manifest, null, 1)}\n`);
 for (const [k, s] of Object.entries(summary))
   console.log(
     `${k.padEnd(8)} ${(100 * s.within50Cents).toFixed(0).padStart(3)}% within 50 cents of ${s.clearF0}, ` +
+      `median clarity ${s.medianClarity.toFixed(2)} (originals ${s.medianOriginalClarity.toFixed(2)}), ` +
       `median LSD ${s.medianLogSpectralDistance.toFixed(2)} dB, ${s.meanBitsPerSample.toFixed(3)} bits/sample` +
       (s.meanPitchUseBits == null ? '' : `, pitch input saves ${s.meanPitchUseBits.toFixed(3)} bits/sample`),
   );

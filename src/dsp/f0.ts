@@ -21,6 +21,12 @@ export interface F0Track {
   f0: Float32Array;
   /** 1 - the normalised difference at the chosen lag: near 1 for a clean periodic frame. */
   periodicity: Float32Array;
+  /**
+   * Every frame, voiced or not: 1 - the lowest normalised difference over the lags searched. Near 1
+   * for a periodic frame, about 0.2-0.3 for white noise: how close a frame is to having a pitch,
+   * where `f0` only says whether it passed the threshold.
+   */
+  clarity: Float32Array;
   hop: number;
   sampleRate: number;
 }
@@ -37,6 +43,7 @@ export function yinF0(audio: Float32Array, o: F0Options = {}): F0Track {
   const frames = audio.length < W ? 0 : 1 + Math.floor((audio.length - W) / hop);
   const f0 = new Float32Array(frames);
   const periodicity = new Float32Array(frames);
+  const clarity = new Float32Array(frames);
   const raw = new Float64Array(maxLag + 1);
   const d = new Float64Array(maxLag + 1);
   const half = W - maxLag; // samples compared at every lag
@@ -58,6 +65,9 @@ export function yinF0(audio: Float32Array, o: F0Options = {}): F0Track {
       running += raw[tau];
       d[tau] = running > 0 ? (raw[tau] * tau) / running : 1;
     }
+    let lowest = 1;
+    for (let t = Math.max(minLag, 2); t < maxLag; t++) lowest = Math.min(lowest, d[t]);
+    clarity[k] = 1 - lowest;
     // The first local minimum whose parabola dips under the threshold, else no pitch. Judging the
     // interpolated dip, not the integer lag's value, keeps short non-integer periods (MIDI 90+ at
     // 16 kHz) from losing to their double.
@@ -90,7 +100,7 @@ export function yinF0(audio: Float32Array, o: F0Options = {}): F0Track {
     f0[k] = sampleRate / lag;
     periodicity[k] = 1 - depth;
   }
-  return { f0, periodicity, hop, sampleRate };
+  return { f0, periodicity, clarity, hop, sampleRate };
 }
 
 /** The median f0 of the voiced frames (0 when fewer than `minVoiced` of the frames are voiced). */

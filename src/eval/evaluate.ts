@@ -2,7 +2,7 @@
 // reconstruction (encode, then sample) its f0 error against the original and its log-spectral
 // distance; for pitch-conditioned models, whether the pitch input is used at all (the bits it saves).
 // `nsynth eval` prints these per note and summarised.
-import { cents, medianF0, yinF0 } from '../dsp/f0.js';
+import { cents, type F0Track, medianF0, yinF0 } from '../dsp/f0.js';
 import { bitsPerSample } from '../dsp/nll.js';
 import { logSpectralDistance } from '../dsp/spectral.js';
 import type { NSynthModel } from '../nsynth.js';
@@ -35,6 +35,14 @@ export interface EvalRow {
   originalF0: number;
   /** Cents between the median f0s of the reconstruction and the original; null where either has none. */
   f0ErrorCents: number | null;
+  /**
+   * How pitched the reconstruction is, whether or not it passes the f0 threshold: the median over
+   * frames of YIN's clarity (1 - the lowest normalised difference; near 1 periodic, ~0.2-0.3 noise).
+   * It rises before f0ErrorCents can be measured, so it shows a model's progress toward keeping pitch.
+   */
+  clarity: number;
+  /** The same for the original note. */
+  originalClarity: number;
   logSpectralDistance: number;
   /**
    * Pitch-conditioned models: teacher-forced bits per sample with the pitch input an octave away
@@ -53,9 +61,17 @@ export interface EvalSummary {
   /** Of those, the fraction whose reconstruction has an f0 within 50 cents of the original's. */
   within50Cents: number;
   medianLogSpectralDistance: number;
+  /** Median of the rows' reconstruction clarity (the originals': medianOriginalClarity). */
+  medianClarity: number;
+  medianOriginalClarity: number;
   meanBitsPerSample: number;
   /** Mean of the rows' pitchUseBits (null for models without a pitch input, and for noise). */
   meanPitchUseBits: number | null;
+}
+
+/** Median over frames of a track's clarity (0 for a note shorter than one analysis window). */
+function medianClarity(t: F0Track): number {
+  return t.clarity.length ? median(Array.from(t.clarity)) : 0;
 }
 
 function median(xs: number[]): number {
@@ -95,8 +111,10 @@ export async function evaluateNotes(
         const other = await model.teacherForcedLogits(a, embeddings[j], { pitch: octaveAway(pitch[j]) });
         pitchUseBits = bitsPerSample(other.data, classes, c.numClasses) - bits;
       }
-      const f0 = medianF0(yinF0(a));
-      const f0Recon = medianF0(yinF0(recon[j]));
+      const track = yinF0(a);
+      const trackRecon = yinF0(recon[j]);
+      const f0 = medianF0(track);
+      const f0Recon = medianF0(trackRecon);
       rows.push({
         note: notes[i0 + j].name,
         pitch: pitches[j],
@@ -104,6 +122,8 @@ export async function evaluateNotes(
         bitsPerSample: bits,
         originalF0: f0,
         f0ErrorCents: f0 > 0 && f0Recon > 0 ? cents(f0Recon, f0) : null,
+        clarity: medianClarity(trackRecon),
+        originalClarity: medianClarity(track),
         logSpectralDistance: logSpectralDistance(recon[j], a),
         pitchUseBits,
       });
@@ -122,6 +142,8 @@ function summarise(rows: EvalRow[]): EvalSummary {
       ? clear.filter((r) => r.f0ErrorCents !== null && Math.abs(r.f0ErrorCents) <= 50).length / clear.length
       : 0,
     medianLogSpectralDistance: median(rows.map((r) => r.logSpectralDistance)),
+    medianClarity: median(rows.map((r) => r.clarity)),
+    medianOriginalClarity: median(rows.map((r) => r.originalClarity)),
     meanBitsPerSample: rows.reduce((s, r) => s + r.bitsPerSample, 0) / rows.length,
     meanPitchUseBits: rows.every((r) => r.pitchUseBits !== null)
       ? rows.reduce((s, r) => s + (r.pitchUseBits as number), 0) / rows.length
@@ -148,8 +170,10 @@ export function evaluateNoise(
     if (T === 0) throw new Error(`${n.name}: shorter than one ${hop}-sample frame`);
     const a = n.audio.subarray(0, T);
     const noise = muLawDecodeReference(Uint32Array.from(a, () => rng.nextU32() % classes));
-    const f0 = medianF0(yinF0(a));
-    const f0Noise = medianF0(yinF0(noise));
+    const track = yinF0(a);
+    const trackNoise = yinF0(noise);
+    const f0 = medianF0(track);
+    const f0Noise = medianF0(trackNoise);
     return {
       note: n.name,
       pitch: n.pitch,
@@ -157,6 +181,8 @@ export function evaluateNoise(
       bitsPerSample: Math.log2(classes),
       originalF0: f0,
       f0ErrorCents: f0 > 0 && f0Noise > 0 ? cents(f0Noise, f0) : null,
+      clarity: medianClarity(trackNoise),
+      originalClarity: medianClarity(track),
       logSpectralDistance: logSpectralDistance(noise, a),
       pitchUseBits: null,
     };

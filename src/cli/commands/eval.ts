@@ -137,19 +137,19 @@ function report(
   const w = Math.max(4, ...rows.map((r) => r.note.length));
   const pitchUse = summary.meanPitchUseBits !== null;
   console.log(
-    `${'note'.padEnd(w)}  pitch  bits/sample  f0 error (cents)  log-spectral distance (dB)${pitchUse ? '  pitch use (bits)' : ''}`,
+    `${'note'.padEnd(w)}  pitch  bits/sample  f0 error (cents)  clarity (original)  log-spectral distance (dB)${pitchUse ? '  pitch use (bits)' : ''}`,
   );
   for (const r of rows) {
     const f0 =
       r.f0ErrorCents === null ? (r.originalF0 > 0 ? 'no f0 in output' : 'no f0 in input') : r.f0ErrorCents.toFixed(0);
     const use = r.pitchUseBits === null ? '' : `  ${r.pitchUseBits.toFixed(3).padStart(16)}`;
     console.log(
-      `${r.note.padEnd(w)}  ${String(r.pitch).padStart(5)}  ${r.bitsPerSample.toFixed(3).padStart(11)}  ${f0.padStart(16)}  ${r.logSpectralDistance.toFixed(2).padStart(26)}${use}`,
+      `${r.note.padEnd(w)}  ${String(r.pitch).padStart(5)}  ${r.bitsPerSample.toFixed(3).padStart(11)}  ${f0.padStart(16)}  ${`${r.clarity.toFixed(2)} (${r.originalClarity.toFixed(2)})`.padStart(18)}  ${r.logSpectralDistance.toFixed(2).padStart(26)}${use}`,
     );
   }
   console.log(
     `${summary.notes} notes (${adapter}): ${(100 * summary.within50Cents).toFixed(0)}% within 50 cents of ` +
-      `${summary.clearF0} with a clear f0; median log-spectral distance ${summary.medianLogSpectralDistance.toFixed(2)} dB; ` +
+      `${summary.clearF0} with a clear f0; median clarity ${summary.medianClarity.toFixed(2)} (originals ${summary.medianOriginalClarity.toFixed(2)}); median log-spectral distance ${summary.medianLogSpectralDistance.toFixed(2)} dB; ` +
       `${summary.meanBitsPerSample.toFixed(3)} bits per sample` +
       (pitchUse
         ? `; the pitch input saves ${summary.meanPitchUseBits!.toFixed(3)} bits per sample (against an octave away)`

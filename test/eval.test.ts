@@ -49,7 +49,7 @@ describe('evaluation', () => {
     expect(rows[2].originalClarity).toBe(0);
     for (const r of rows) expect(r.clarity).toBeLessThan(0.6);
     expect(summary.medianOriginalClarity).toBe(
-      rows[0].originalClarity < rows[1].originalClarity ? rows[0].originalClarity : rows[1].originalClarity,
+      Math.min(rows[0].originalClarity, rows[1].originalClarity), // the median of the two tones' and 0
     );
     // The pitch input's use: bits with the pitch an octave away minus with the true one.
     const a = rows[0];

@@ -55,6 +55,7 @@ const meta = {
   maxGradNorm: s.run.maxGradNorm,
   emaDecay: s.run.emaDecay,
   minCropRms: s.run.minCropRms ?? 0,
+  inputNoise: s.run.inputNoise ?? 0,
   weights: 'exponential moving average',
   trainSeconds: Math.round(s.trainSeconds ?? 0),
   trainedAt: s.savedAt,

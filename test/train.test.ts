@@ -13,6 +13,7 @@ import { JsonWavSource } from '../src/dataset/nsynth.js';
 import { writeSyntheticDataset } from '../src/dataset/synthetic-notes.js';
 import { readWeightsDir } from '../src/formats/weights-node.js';
 import { getConfig } from '../src/model/config.js';
+import { BASELINE_CONFIGS } from '../src/model/baseline-config.js';
 import {
   loadLatestCheckpoint,
   listCheckpoints,
@@ -153,6 +154,17 @@ describe('training', () => {
     await expect(
       train(e, { ...common, changeOptions: true, source: new JsonWavSource(data), steps: 1, out: path.join(tmp, 'x') }),
     ).rejects.toThrow(/changeOptions applies to a resumed run/);
+    await expect(
+      train(e, {
+        ...common,
+        config: BASELINE_CONFIGS.baseline_micro,
+        inputNoise: 3,
+        source: new JsonWavSource(data),
+        steps: 1,
+        out: path.join(tmp, 'x'),
+      }),
+    ).rejects.toThrow(/no autoregressive input: inputNoise applies to WaveNet configs/);
+    expect(fs.existsSync(path.join(tmp, 'x'))).toBe(false);
   });
 
   it('evaluates on a separate validation set (--eval-data), training on every note, and logs wall time over sittings', async () => {

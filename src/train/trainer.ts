@@ -124,6 +124,8 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
   if (!(run.minCropRms >= 0 && run.minCropRms <= 1))
     throw new Error(`Training option minCropRms must be in [0, 1], got ${run.minCropRms}`);
   if (o.changeOptions && !o.resume) throw new Error('changeOptions applies to a resumed run: pass resume too');
+  if (run.inputNoise > 0 && isBaselineConfig(o.config))
+    throw new Error(`The baseline ${o.config.name} has no autoregressive input: inputNoise applies to WaveNet configs`);
   for (const [k, v] of Object.entries({ steps: o.steps, batch: run.batch, crop: run.crop })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`Training option ${k} must be a positive integer, got ${v}`);
   }

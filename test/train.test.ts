@@ -133,8 +133,24 @@ describe('training', () => {
       onInfo: (m) => said.push(m),
     });
     expect(changed.startStep).toBe(12);
-    expect(said).toContain("changed from the checkpoint's recipe: minCropRms 0 -> 0.01");
+    expect(said).toContain("changed from the checkpoint's recipe at step 12: minCropRms 0 -> 0.01");
     expect(loadLatestCheckpoint(split)!.state.run.minCropRms).toBe(0.01);
+    expect(loadLatestCheckpoint(split)!.state.recipeChanges).toEqual([
+      { step: 12, option: 'minCropRms', from: 0, to: 0.01 },
+    ]);
+    // The seed fixes the data order: not even --change-options changes it.
+    await expect(
+      train(e, {
+        ...common,
+        seed: 8,
+        minCropRms: 0.01,
+        changeOptions: true,
+        source: new JsonWavSource(data),
+        steps: 16,
+        out: split,
+        resume: true,
+      }),
+    ).rejects.toThrow(/seed = 7, this run has 8 .*cannot change within a run/);
     await expect(
       train(e, { ...common, source: new JsonWavSource(data), steps: 16, out: split, resume: true }),
     ).rejects.toThrow(/minCropRms = 0.01, this run has 0/);
@@ -142,6 +158,7 @@ describe('training', () => {
     const old = path.join(checkpointsDir(path.join(tmp, 'straight')), 'ckpt-00000012', 'state.json');
     const state = JSON.parse(fs.readFileSync(old, 'utf8'));
     delete state.run.minCropRms;
+    delete state.run.inputNoise;
     fs.writeFileSync(old, JSON.stringify(state));
     const continued = await train(e, {
       ...common,
@@ -151,6 +168,7 @@ describe('training', () => {
       resume: true,
     });
     expect(continued.startStep).toBe(12);
+    expect(loadLatestCheckpoint(path.join(tmp, 'straight'))!.state.run).toMatchObject({ minCropRms: 0, inputNoise: 0 });
     await expect(
       train(e, { ...common, changeOptions: true, source: new JsonWavSource(data), steps: 1, out: path.join(tmp, 'x') }),
     ).rejects.toThrow(/changeOptions applies to a resumed run/);
@@ -165,6 +183,41 @@ describe('training', () => {
       }),
     ).rejects.toThrow(/no autoregressive input: inputNoise applies to WaveNet configs/);
     expect(fs.existsSync(path.join(tmp, 'x'))).toBe(false);
+  });
+
+  it('with --min-crop-rms and --input-noise a resumed run still gives the uninterrupted one, bit for bit', async () => {
+    const e = await testEngine();
+    const common = {
+      config: MICRO,
+      batch: 2,
+      crop: 64,
+      seed: 3,
+      lrScale: 10,
+      checkpointEvery: 3,
+      logEvery: 1000,
+      evalFraction: 0,
+      minCropRms: 0.05,
+      inputNoise: 2,
+    };
+    const straight = await train(e, {
+      ...common,
+      source: new JsonWavSource(data),
+      steps: 6,
+      out: path.join(tmp, 'n-straight'),
+    });
+    const split = path.join(tmp, 'n-split');
+    await train(e, { ...common, source: new JsonWavSource(data), steps: 3, out: split });
+    const resumed = await train(e, { ...common, source: new JsonWavSource(data), steps: 6, out: split, resume: true });
+    expectSameWeights(straight.weights, resumed.weights);
+    const clean = await train(e, {
+      ...common,
+      inputNoise: 0,
+      source: new JsonWavSource(data),
+      steps: 6,
+      out: path.join(tmp, 'n-clean'),
+    });
+    // The noise did reach the decoder: the same run without it ends elsewhere.
+    expect(clean.weights.get('logits/W').data).not.toEqual(straight.weights.get('logits/W').data);
   });
 
   it('evaluates on a separate validation set (--eval-data), training on every note, and logs wall time over sittings', async () => {

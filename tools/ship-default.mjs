@@ -56,6 +56,8 @@ const meta = {
   emaDecay: s.run.emaDecay,
   minCropRms: s.run.minCropRms ?? 0,
   inputNoise: s.run.inputNoise ?? 0,
+  // Options changed on purpose when the run was resumed (--change-options): from which step on.
+  recipeChanges: s.recipeChanges ?? [],
   weights: 'exponential moving average',
   trainSeconds: Math.round(s.trainSeconds ?? 0),
   trainedAt: s.savedAt,

@@ -18,8 +18,10 @@ config=h32_pitch
 source tools/lib/resumable-run.sh
 seed_run "$run" "$state"
 resume=()
-if [ -e "$run/checkpoints/latest.json" ]; then resume=(--resume); fi
-if [ "${CHANGE_OPTIONS:-0}" = 1 ]; then resume+=(--change-options); fi
+if [ -e "$run/checkpoints/latest.json" ]; then
+  resume=(--resume)
+  if [ "${CHANGE_OPTIONS:-0}" = 1 ]; then resume+=(--change-options); fi
+fi
 
 # The schedule spans 20k steps whatever TOTAL_STEPS is, so stopping and extending a run keep one
 # trajectory; --lr-scale 5 (Adam at 1e-3) and clipping at norm 1 suit a small model's short run.

@@ -30,6 +30,14 @@ export interface TrajectoryOptions {
   inputNoise: number;
 }
 
+/** One trajectory option changed on purpose when a run was resumed at `step`. */
+export interface RecipeChange {
+  step: number;
+  option: keyof TrajectoryOptions;
+  from: number;
+  to: number;
+}
+
 export interface CheckpointState {
   format: typeof CHECKPOINT_FORMAT;
   version: 1;
@@ -44,6 +52,8 @@ export interface CheckpointState {
   trainSeconds?: number;
   /** Notes the sampler draws from (absent in older checkpoints): a resumed run must select the same ones. */
   trainNotes?: number;
+  /** Trajectory options changed on purpose on a resume (`changeOptions`), oldest first; absent if none. */
+  recipeChanges?: RecipeChange[];
 }
 
 export interface Checkpoint {

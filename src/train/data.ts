@@ -172,7 +172,7 @@ export class CropSampler {
   private offset(audio: Float32Array): number {
     const span = Math.max(0, audio.length - this.length) + 1;
     let offset = this.rng.int(span);
-    if (this.minRms <= 0) return offset;
+    if (this.minRms <= 0 || span === 1) return offset;
     let loudest = cropRms(audio, offset, this.length);
     for (let k = 1; k < LOUD_CROP_TRIES && loudest < this.minRms; k++) {
       const next = this.rng.int(span);

@@ -17,6 +17,7 @@ import {
   sweepTemporary,
   writeCheckpoint,
   type CheckpointState,
+  type RecipeChange,
   type TrajectoryOptions,
   CHECKPOINT_FORMAT,
 } from './checkpoint.js';
@@ -166,7 +167,14 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
     );
   for (const p of problems) info(`skipped a checkpoint: ${p}`);
   if (o.resume && !ck) info(`no checkpoint in ${o.out}; starting from step 0`);
-  if (ck) for (const change of checkResumable(ck.state, o.config, run, o.changeOptions ?? false)) info(change);
+  const recipeChanges = [...(ck?.state.recipeChanges ?? [])];
+  if (ck)
+    for (const change of checkResumable(ck.state, o.config, run, o.changeOptions ?? false)) {
+      recipeChanges.push(change);
+      info(
+        `changed from the checkpoint's recipe at step ${change.step}: ${change.option} ${change.from} -> ${change.to}`,
+      );
+    }
   const weights =
     ck?.weights ??
     o.init ??
@@ -238,6 +246,7 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
       savedAt: new Date().toISOString(),
       trainSeconds: seconds(),
       trainNotes: trainNotes.length,
+      ...(recipeChanges.length ? { recipeChanges } : {}),
     };
     const [p, e, m, v] = await Promise.all([plan.read('params'), plan.read('ema'), plan.read('m'), plan.read('v')]);
     const L = plan.layout;
@@ -338,26 +347,30 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
 /**
  * A checkpoint continues only the run it came from: same config and the options that shape the
  * trajectory. An option older checkpoints lack takes its default (the behaviour before it existed).
- * With `allowChanges` differing options are returned as messages instead of refused.
+ * With `allowChanges` differing options are returned as changes instead of refused, except the seed:
+ * it fixes each epoch's order, and the sampler's saved position in that order would then point
+ * into another order (some notes drawn twice, others skipped).
  */
 function checkResumable(
   s: CheckpointState,
   config: AnyConfig,
   run: TrajectoryOptions,
   allowChanges: boolean,
-): string[] {
+): RecipeChange[] {
   if (JSON.stringify(s.config) !== JSON.stringify(config))
     throw new Error(`The checkpoint is config ${s.config.name}, this run is ${config.name}`);
   const before: TrajectoryOptions = { ...TRAJECTORY_DEFAULTS_OF_OLDER_CHECKPOINTS, ...s.run };
-  const changes: string[] = [];
+  const changes: RecipeChange[] = [];
   for (const k of Object.keys(run) as (keyof TrajectoryOptions)[]) {
     if (before[k] === run[k]) continue;
-    if (!allowChanges)
+    if (!allowChanges || k === 'seed')
       throw new Error(
-        `The checkpoint was trained with ${k} = ${before[k]}, this run has ${run[k]} (pass the same options to resume, ` +
-          `or change them on purpose with --change-options)`,
+        `The checkpoint was trained with ${k} = ${before[k]}, this run has ${run[k]} (pass the same options to resume` +
+          (k === 'seed'
+            ? '; the seed fixes the data order and cannot change within a run)'
+            : ', or change them on purpose with --change-options)'),
       );
-    changes.push(`changed from the checkpoint's recipe: ${k} ${before[k]} -> ${run[k]}`);
+    changes.push({ step: s.step, option: k, from: before[k], to: run[k] });
   }
   return changes;
 }

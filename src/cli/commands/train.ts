@@ -206,7 +206,7 @@ export function trainCommand(): Command {
     .option('--resume', 'continue from the newest checkpoint in --out')
     .option(
       '--change-options',
-      "with --resume: continue although trajectory options differ from the checkpoint's (printed); from here on the run follows the new ones",
+      "with --resume: continue although trajectory options (not --seed) differ from the checkpoint's; the changes are printed and recorded in later checkpoints (recipeChanges)",
     )
     .option('--overwrite', 'start a new run in an --out that holds one, deleting its checkpoints and weights')
     .option('--lr-scale <x>', "multiply Magenta's learning rates", num('--lr-scale', 0, Infinity, true), 1)
@@ -231,7 +231,7 @@ export function trainCommand(): Command {
     )
     .option(
       '--min-crop-rms <x>',
-      'draw a crop again (up to 16 times in its note) while its RMS is below x, e.g. 0.01 (-40 dBFS): less training on silent release tails (0: uniform crops, as Magenta)',
+      'draw a crop again (16 offsets in its note at most, keeping the loudest) while its RMS is below x, e.g. 0.01 (-40 dBFS): less training on silent release tails (0: uniform crops, as Magenta)',
       num('--min-crop-rms', 0, 1),
       0,
     )

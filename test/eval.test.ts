@@ -10,7 +10,7 @@ import { muLawQuantizeArray } from '../src/ops/mu-law.js';
 import { getConfig } from '../src/model/config.js';
 import { initWeights } from '../src/model/weights.js';
 import { modelFromWeights } from '../src/nsynth.js';
-import { nsynth, nsynthOk } from './cli-run.js';
+import { nsynth, nsynthOk, runNode } from './cli-run.js';
 import { testEngine } from './helpers.js';
 
 const NSYNTH = path.resolve(__dirname, '../../shared/data/nsynth');
@@ -182,5 +182,26 @@ describe('evaluation', () => {
     expect(strided).toEqual([all[0], all[3], all[6]]);
     const first = JSON.parse(await nsynthOk([...args, '--stride', '3', '--notes', '2'])).notes;
     expect(first.map((n: { note: string }) => n.note)).toEqual([all[0], all[3]]);
+  });
+
+  it('tools/conditioning-use.mjs: the default model loses bits without its embedding, and the table adds up', async (ctx) => {
+    if (!fs.existsSync(NSYNTH)) {
+      console.warn(`skipped: ${NSYNTH} is absent`);
+      ctx.skip();
+    }
+    const tool = path.resolve(__dirname, '../tools/conditioning-use.mjs');
+    const r = await runNode([tool, path.resolve(__dirname, '../weights/default'), NSYNTH, '3', '0.128']);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/own\s+zero embedding\s+next note embedding\s+pitch octave away/);
+    const rows = lines.slice(1, 4).map((l) => l.trim().split(/\s+/).slice(1).map(Number));
+    const mean = lines[4].trim().split(/\s+/).slice(2).map(Number);
+    expect(rows.every((row) => row.length === 4 && row.every((v) => v > 0 && v < 20))).toBe(true);
+    for (let j = 0; j < 4; j++) expect(mean[j]).toBeCloseTo((rows[0][j] + rows[1][j] + rows[2][j]) / 3, 2);
+    // A trained decoder depends on its embedding: a zero one costs it at least a bit per sample.
+    expect(mean[1]).toBeGreaterThan(mean[0] + 1);
+    const usage = await runNode([tool]);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toMatch(/usage: node tools\/conditioning-use.mjs/);
   });
 });

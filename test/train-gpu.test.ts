@@ -10,7 +10,7 @@ import { ADAM_DEFAULTS } from '../src/ops/adam-update.js';
 import { muLawQuantizeArray, muLawQuantizeReference } from '../src/ops/mu-law.js';
 import { noisyDecoderInput } from '../src/train/data.js';
 import { logSoftmaxNllReference } from '../src/ops/log-softmax-nll.js';
-import { initWeights } from '../src/model/weights.js';
+import { initWeights, type Weights } from '../src/model/weights.js';
 import { getConfig, type ModelConfig } from '../src/model/config.js';
 import { BASELINE_CONFIGS } from '../src/model/baseline-config.js';
 import { modelFromWeights } from '../src/nsynth.js';
@@ -21,6 +21,35 @@ function testAudio(B: number, T: number, seed: number): Float32Array {
     { length: B * T },
     (_, i) => 0.6 * Math.sin(i * 0.21 + Math.floor(i / T)) + 0.1 * (r.next() - 0.5),
   );
+}
+
+/**
+ * The float64 reference tape's loss (and, after it, its gradients) for a batch: the quantised audio
+ * into the encoder and as targets, and into the decoder unless `decoderInput` (scaled classes) is given.
+ */
+async function referenceLoss(
+  config: ModelConfig,
+  w: Weights<ModelConfig>,
+  audio: Float32Array,
+  [B, T]: [number, number],
+  pitch: number[],
+  decoderInput?: Float32Array,
+) {
+  const q = Array.from(audio, (v) => muLawQuantizeReference(v));
+  const params = new Map([...w.tensors].map(([k, v]) => [k, { shape: v.shape, data: Float64Array.from(v.data) }]));
+  const tape = new ReferenceTape(
+    params,
+    q.map((v) => v + 128),
+    pitch,
+  );
+  const x = ReferenceTape.value(
+    Float64Array.from(q, (v) => v / 128),
+    [B, T, 1],
+  );
+  const input = decoderInput ? ReferenceTape.value(Float64Array.from(decoderInput), [B, T, 1]) : x;
+  const loss = await autoencoderLoss(tape, config, x, input);
+  tape.backward(loss);
+  return { tape, loss };
 }
 
 describe('GPU tape', () => {
@@ -37,22 +66,7 @@ describe('GPU tape', () => {
       const gpuLoss = await plan.loss();
       const grads = await plan.read('grads');
 
-      const q = Array.from(audio, (v) => muLawQuantizeReference(v));
-      const params = new Map([...w.tensors].map(([k, v]) => [k, { shape: v.shape, data: Float64Array.from(v.data) }]));
-      const tape = new ReferenceTape(
-        params,
-        q.map((v) => v + 128),
-        pitch,
-      );
-      const loss = await autoencoderLoss(
-        tape,
-        config,
-        ReferenceTape.value(
-          Float64Array.from(q, (v) => v / 128),
-          [B, T, 1],
-        ),
-      );
-      tape.backward(loss);
+      const { tape, loss } = await referenceLoss(config, w, audio, [B, T], pitch);
       expect(Math.abs(gpuLoss - loss.data[0])).toBeLessThan(1e-5 * loss.data[0]);
       for (const entry of layout.entries) {
         const g = grads.subarray(entry.offset, entry.offset + entry.numel);
@@ -121,19 +135,7 @@ describe('GPU tape', () => {
     const gpuLoss = await plan.loss();
     const grads = await plan.read('grads');
 
-    const q = Array.from(audio, (v) => muLawQuantizeReference(v));
-    const params = new Map([...w.tensors].map(([k, v]) => [k, { shape: v.shape, data: Float64Array.from(v.data) }]));
-    const tape = new ReferenceTape(
-      params,
-      q.map((v) => v + 128),
-      pitch,
-    );
-    const clean = ReferenceTape.value(
-      Float64Array.from(q, (v) => v / 128),
-      [B, T, 1],
-    );
-    const loss = await autoencoderLoss(tape, config, clean, ReferenceTape.value(Float64Array.from(noisy), [B, T, 1]));
-    tape.backward(loss);
+    const { tape, loss } = await referenceLoss(config, w, audio, [B, T], pitch, noisy);
     expect(Math.abs(gpuLoss - loss.data[0])).toBeLessThan(1e-5 * loss.data[0]);
     for (const entry of layout.entries) {
       const ref = tape.grads.get(entry.name);

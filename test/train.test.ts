@@ -176,12 +176,13 @@ describe('training', () => {
       train(e, {
         ...common,
         config: BASELINE_CONFIGS.baseline_micro,
+        crop: BASELINE_CONFIGS.baseline_micro.samples, // a valid baseline run but for the noise
         inputNoise: 3,
         source: new JsonWavSource(data),
         steps: 1,
         out: path.join(tmp, 'x'),
       }),
-    ).rejects.toThrow(/no autoregressive input: inputNoise applies to WaveNet configs/);
+    ).rejects.toThrow(/no autoregressive input: input noise applies to WaveNet configs/);
     expect(fs.existsSync(path.join(tmp, 'x'))).toBe(false);
   });
 

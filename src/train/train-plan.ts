@@ -30,6 +30,14 @@ export interface FlatState {
   ema?: Float32Array;
 }
 
+export interface PlanOptions {
+  /**
+   * WaveNet configs: the decoder is teacher-forced with an input the host gives each step (`step`'s
+   * `decoderInput`) instead of the quantised audio itself (input-noise training).
+   */
+  noisyDecoderInput?: boolean;
+}
+
 export class TrainPlan {
   readonly layout: ParamLayout<AnyConfig>;
   private readonly flat: Record<FlatName | 'grads', Tensor>;
@@ -40,7 +48,7 @@ export class TrainPlan {
    * With `noisyDecoderInput`: the decoder's teacher-forced input [B, T, 1] (scaled mu-law classes),
    * written by the host each step, while the encoder and the targets read the clean audio.
    */
-  private decoderInput: Tensor | null = null;
+  private readonly decoderInput: Tensor | null;
   /** The baseline's input log magnitudes [B, F, T, 1], written by the host. */
   private spectrogram: Tensor | null = null;
   private readonly hyper: Tensor;
@@ -58,39 +66,38 @@ export class TrainPlan {
     readonly config: AnyConfig,
     readonly B: number,
     readonly T: number,
-    private readonly noisyDecoderInput: boolean,
+    noisyDecoderInput: boolean,
   ) {
     this.layout = new ParamLayout(config);
     const n = this.layout.total;
     const t = (shape: number[], dtype: 'f32' | 'u32' = 'f32') => this.own(shape, dtype);
     this.flat = { params: t([n]), grads: t([n]), m: t([n]), v: t([n]), ema: t([n]) };
     this.audio = t([B, T]);
+    this.decoderInput = noisyDecoderInput ? t([B, T, 1]) : null;
     this.pitch = t([B], 'u32');
     this.normSlots = this.layout.chunks(engine).length;
     this.hyper = t([HYPER_NORM_SLOT + this.normSlots]);
   }
 
   /** Refuses, before anything is allocated, a batch shape the adapter cannot bind or the model cannot train on. */
-  static check(engine: Engine, config: AnyConfig, B: number, T: number): void {
+  static check(engine: Engine, config: AnyConfig, B: number, T: number, o: PlanOptions = {}): void {
+    if (o.noisyDecoderInput && isBaselineConfig(config))
+      throw new Error(
+        `The baseline ${config.name} has no autoregressive input: input noise applies to WaveNet configs`,
+      );
     if (isBaselineConfig(config)) checkBaselineBatch(engine, config, B, T);
     else checkWaveNetBatch(engine, config, B, T);
   }
 
-  /**
-   * `o.noisyDecoderInput` (WaveNet configs): the decoder is teacher-forced with an input the host gives
-   * each step (`step`'s `decoderInput`) instead of the quantised audio itself (input-noise training).
-   */
   static async build(
     engine: Engine,
     config: AnyConfig,
     B: number,
     T: number,
     init: FlatState,
-    o: { noisyDecoderInput?: boolean } = {},
+    o: PlanOptions = {},
   ): Promise<TrainPlan> {
-    if (o.noisyDecoderInput && isBaselineConfig(config))
-      throw new Error(`The baseline ${config.name} has no autoregressive input to add noise to`);
-    TrainPlan.check(engine, config, B, T);
+    TrainPlan.check(engine, config, B, T, o);
     const p = new TrainPlan(engine, config, B, T, o.noisyDecoderInput ?? false);
     try {
       await p.prepare(init);
@@ -117,7 +124,6 @@ export class TrainPlan {
     engine.write(edges, MU_LAW_EDGES);
     this.tape = new Tape(engine, (name) => this.slot(name), classes, config.pitchConditioning ? this.pitch : null);
     const quantize = await muLawQuantize(engine, this.audio, edges, x, classes);
-    if (this.noisyDecoderInput) this.decoderInput = this.own([B, T, 1]);
     const input = this.tape.input(x);
     await autoencoderLoss(this.tape, config, input, this.decoderInput ? this.tape.input(this.decoderInput) : input);
     await this.tape.backward();

@@ -125,8 +125,6 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
   if (!(run.minCropRms >= 0 && run.minCropRms <= 1))
     throw new Error(`Training option minCropRms must be in [0, 1], got ${run.minCropRms}`);
   if (o.changeOptions && !o.resume) throw new Error('changeOptions applies to a resumed run: pass resume too');
-  if (run.inputNoise > 0 && isBaselineConfig(o.config))
-    throw new Error(`The baseline ${o.config.name} has no autoregressive input: inputNoise applies to WaveNet configs`);
   for (const [k, v] of Object.entries({ steps: o.steps, batch: run.batch, crop: run.crop })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`Training option ${k} must be a positive integer, got ${v}`);
   }
@@ -137,7 +135,7 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
   if (!isBaselineConfig(o.config) && run.crop % o.config.hop !== 0)
     throw new Error(`Training crop ${run.crop} must be a multiple of the frame length ${o.config.hop}`);
   // Shape limits before anything in `out` is touched (an --overwrite would otherwise delete first).
-  TrainPlan.check(engine, o.config, run.batch, run.crop);
+  TrainPlan.check(engine, o.config, run.batch, run.crop, { noisyDecoderInput: run.inputNoise > 0 });
   const every = o.checkpointEvery ?? 500;
   const logEvery = o.logEvery ?? 10;
   const evalEvery = o.evalEvery ?? every;

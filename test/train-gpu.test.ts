@@ -3,12 +3,12 @@ import { describe, it, expect } from 'vitest';
 import { testEngine, rng, relativeError } from './helpers.js';
 import { MICRO, MICRO_PITCH } from './micro-config.js';
 import { ReferenceTape } from '../src/graph/reference.js';
-import { autoencoderLoss } from '../src/graph/wavenet.js';
+import { autoencoderLogits, autoencoderLoss } from '../src/graph/wavenet.js';
 import { TrainPlan } from '../src/train/train-plan.js';
 import { ParamLayout } from '../src/train/params.js';
 import { ADAM_DEFAULTS } from '../src/ops/adam-update.js';
 import { muLawQuantizeArray, muLawQuantizeReference } from '../src/ops/mu-law.js';
-import { noisyDecoderInput } from '../src/train/data.js';
+import { noisyDecoderInput, scheduledSamplingInput } from '../src/train/data.js';
 import { logSoftmaxNllReference } from '../src/ops/log-softmax-nll.js';
 import { initWeights, type Weights } from '../src/model/weights.js';
 import { getConfig, type ModelConfig } from '../src/model/config.js';
@@ -159,6 +159,98 @@ describe('GPU tape', () => {
     ).rejects.toThrow(/no autoregressive input/);
     plan.dispose();
     plain.dispose();
+  });
+
+  it("predict: the forward pass's logits on a given decoder input, as the reference computes them (scheduled sampling's first pass)", async () => {
+    const e = await testEngine();
+    const config = MICRO_PITCH;
+    const [B, T] = [2, 64];
+    const audio = testAudio(B, T, 7);
+    const pitch = [50, 62];
+    const noisy = noisyDecoderInput(audio, 3, 2, 0);
+    const w = initWeights(config, 6, { biasScale: 0.2 });
+    const layout = new ParamLayout(config);
+    const plan = await TrainPlan.build(e, config, B, T, { params: layout.pack(w) }, { noisyDecoderInput: true });
+    const logits = await plan.predict(audio, pitch, noisy);
+    expect(logits.length).toBe(B * T * config.numClasses);
+
+    const q = Array.from(audio, (v) => muLawQuantizeReference(v));
+    const params = new Map([...w.tensors].map(([k, v]) => [k, { shape: v.shape, data: Float64Array.from(v.data) }]));
+    const ref = await autoencoderLogits(
+      new ReferenceTape(
+        params,
+        q.map((v) => v + 128),
+        pitch,
+      ),
+      config,
+      ReferenceTape.value(
+        Float64Array.from(q, (v) => v / 128),
+        [B, T, 1],
+      ),
+      ReferenceTape.value(Float64Array.from(noisy), [B, T, 1]),
+    );
+    expect(relativeError(logits, ref.data)).toBeLessThan(1e-5);
+    // A plan without a given decoder input predicts from the clean audio.
+    const plain = await TrainPlan.build(e, config, B, T, { params: layout.pack(w) });
+    const clean = await plain.predict(audio, pitch);
+    expect(clean).not.toEqual(logits);
+    expect(await plan.predict(audio, pitch, muLawQuantizeArray(audio).scaled)).toEqual(clean);
+    // The plan's loss after predict is the teacher-forced loss on that input: a step trains on the same graph.
+    await plan.predict(audio, pitch, noisy);
+    const predictedLoss = await plan.loss();
+    plan.step(audio, { lr: 1e-3, ...ADAM_DEFAULTS, emaDecay: 0.9999, maxGradNorm: 0 }, 1, pitch, noisy);
+    expect(await plan.loss()).toBe(predictedLoss);
+    plan.dispose();
+    plain.dispose();
+  });
+});
+
+describe('scheduledSamplingInput', () => {
+  const classes = 256;
+  /** Logits for n samples whose every row puts probabilities `probs` on classes 10, 11, 12 (the rest ~0). */
+  function peaked(n: number, probs: number[]): Float32Array {
+    const row = new Float32Array(classes).fill(-60);
+    probs.forEach((p, k) => {
+      row[10 + k] = Math.log(p) + 3; // an offset: the softmax must not care
+    });
+    const out = new Float32Array(n * classes);
+    for (let i = 0; i < n; i++) out.set(row, i * classes);
+    return out;
+  }
+
+  it("replaces each sample with probability p by a draw from the model's softmax, seeded by (seed, step)", () => {
+    const n = 20000;
+    const base = Float32Array.from({ length: n }, (_, i) => ((i % 200) - 100) / 128);
+    const logits = peaked(n, [0.5, 0.3, 0.2]);
+    expect(scheduledSamplingInput(logits, base, 0, 1, 4)).toEqual(base);
+    const all = scheduledSamplingInput(logits, base, 1, 1, 4);
+    const drawn = Array.from(all, (v) => Math.round(v * 128 + 128));
+    const freq = [10, 11, 12].map((k) => drawn.filter((c) => c === k).length / n);
+    expect(freq[0] + freq[1] + freq[2]).toBe(1);
+    // Binomial std at n = 20000 is under 0.0036: 0.015 is beyond four of them.
+    expect(Math.abs(freq[0] - 0.5)).toBeLessThan(0.015);
+    expect(Math.abs(freq[1] - 0.3)).toBeLessThan(0.015);
+    expect(Math.abs(freq[2] - 0.2)).toBeLessThan(0.015);
+
+    const some = scheduledSamplingInput(logits, base, 0.25, 1, 4);
+    const replaced = some.filter((v, i) => v !== base[i]).length / n;
+    // Replaced samples whose draw equals the base class stay equal: base hits classes 10-12 on 3 in 200.
+    expect(Math.abs(replaced - 0.25)).toBeLessThan(0.015);
+    expect(some.every((v, i) => v === base[i] || [10, 11, 12].includes(Math.round(v * 128 + 128)))).toBe(true);
+    expect(scheduledSamplingInput(logits, base, 0.25, 1, 4)).toEqual(some);
+    expect(scheduledSamplingInput(logits, base, 0.25, 1, 5)).not.toEqual(some);
+    expect(scheduledSamplingInput(logits, base, 0.25, 2, 4)).not.toEqual(some);
+    expect(() => scheduledSamplingInput(logits.subarray(1), base, 0.5, 1, 4)).toThrow(/20000 samples of 256 classes/);
+  });
+
+  it('draws the argmax of a sharp row and stays in range at the extreme classes', () => {
+    const n = 64;
+    const logits = new Float32Array(n * classes).fill(0);
+    for (let i = 0; i < n; i++) logits[i * classes + (i % 2 ? 255 : 0)] = 80;
+    const out = scheduledSamplingInput(logits, new Float32Array(n), 1, 3, 0);
+    expect(Array.from(out, (v) => Math.round(v * 128 + 128))).toEqual(
+      Array.from({ length: n }, (_, i) => (i % 2 ? 255 : 0)),
+    );
   });
 });
 

@@ -159,6 +159,7 @@ describe('training', () => {
     const state = JSON.parse(fs.readFileSync(old, 'utf8'));
     delete state.run.minCropRms;
     delete state.run.inputNoise;
+    delete state.run.scheduledSampling;
     fs.writeFileSync(old, JSON.stringify(state));
     const continued = await train(e, {
       ...common,
@@ -168,7 +169,11 @@ describe('training', () => {
       resume: true,
     });
     expect(continued.startStep).toBe(12);
-    expect(loadLatestCheckpoint(path.join(tmp, 'straight'))!.state.run).toMatchObject({ minCropRms: 0, inputNoise: 0 });
+    expect(loadLatestCheckpoint(path.join(tmp, 'straight'))!.state.run).toMatchObject({
+      minCropRms: 0,
+      inputNoise: 0,
+      scheduledSampling: 0,
+    });
     await expect(
       train(e, { ...common, changeOptions: true, source: new JsonWavSource(data), steps: 1, out: path.join(tmp, 'x') }),
     ).rejects.toThrow(/changeOptions applies to a resumed run/);
@@ -182,11 +187,11 @@ describe('training', () => {
         steps: 1,
         out: path.join(tmp, 'x'),
       }),
-    ).rejects.toThrow(/no autoregressive input: input noise applies to WaveNet configs/);
+    ).rejects.toThrow(/no autoregressive input: input noise and scheduled sampling apply to WaveNet configs/);
     expect(fs.existsSync(path.join(tmp, 'x'))).toBe(false);
   });
 
-  it('with --min-crop-rms and --input-noise a resumed run still gives the uninterrupted one, bit for bit', async () => {
+  it('with --min-crop-rms, --input-noise and --scheduled-sampling a resumed run still gives the uninterrupted one, bit for bit', async () => {
     const e = await testEngine();
     const common = {
       config: MICRO,
@@ -219,6 +224,27 @@ describe('training', () => {
     });
     // The noise did reach the decoder: the same run without it ends elsewhere.
     expect(clean.weights.get('logits/W').data).not.toEqual(straight.weights.get('logits/W').data);
+
+    // Scheduled sampling's draws (from the model's own logits, one more forward pass) resume bit for bit too.
+    const sampled = { ...common, scheduledSampling: 0.5 };
+    const sampledStraight = await train(e, {
+      ...sampled,
+      source: new JsonWavSource(data),
+      steps: 6,
+      out: path.join(tmp, 's-straight'),
+    });
+    const sampledSplit = path.join(tmp, 's-split');
+    await train(e, { ...sampled, source: new JsonWavSource(data), steps: 3, out: sampledSplit });
+    const sampledResumed = await train(e, {
+      ...sampled,
+      source: new JsonWavSource(data),
+      steps: 6,
+      out: sampledSplit,
+      resume: true,
+    });
+    expectSameWeights(sampledStraight.weights, sampledResumed.weights);
+    expect(sampledStraight.weights.get('logits/W').data).not.toEqual(straight.weights.get('logits/W').data);
+    expect(loadLatestCheckpoint(sampledSplit)!.state.run.scheduledSampling).toBe(0.5);
   });
 
   it('evaluates on a separate validation set (--eval-data), training on every note, and logs wall time over sittings', async () => {

@@ -23,6 +23,8 @@ export interface EvalOptions {
   /** Voices generated together (default 8). */
   batch?: number;
   seed?: number;
+  /** Softmax temperature of the sampling (default 1, Magenta's plain sampling; 0 = argmax). */
+  temperature?: number;
   onNote?: (done: number, total: number) => void;
 }
 
@@ -100,7 +102,7 @@ export async function evaluateNotes(
     const pitches = notes.slice(i0, i0 + batch).map((n) => n.pitch);
     const pitch = c.pitchConditioning ? pitches : undefined;
     const embeddings = await Promise.all(group.map((a) => model.encode(a)));
-    const recon = await model.generate(embeddings, { seed: o.seed ?? 0, pitch });
+    const recon = await model.generate(embeddings, { seed: o.seed ?? 0, pitch, temperature: o.temperature ?? 1 });
     for (let j = 0; j < group.length; j++) {
       const a = group[j];
       const logits = await model.teacherForcedLogits(a, embeddings[j], { pitch: pitch?.[j] });

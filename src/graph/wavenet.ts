@@ -60,5 +60,10 @@ export async function decoder<V>(g: GraphOps<V>, c: ModelConfig, x: V, embedding
  * noise passes a perturbed copy there, while the encoder and the targets keep the clean audio.
  */
 export async function autoencoderLoss<V>(g: GraphOps<V>, c: ModelConfig, x: V, decoderInput: V = x): Promise<V> {
-  return g.crossEntropy(await decoder(g, c, decoderInput, await encoder(g, c, x)));
+  return g.crossEntropy(await autoencoderLogits(g, c, x, decoderInput));
+}
+
+/** The loss's logits [B, T, classes]: the decoder teacher-forced with `decoderInput` on x's embedding. */
+export async function autoencoderLogits<V>(g: GraphOps<V>, c: ModelConfig, x: V, decoderInput: V = x): Promise<V> {
+  return decoder(g, c, decoderInput, await encoder(g, c, x));
 }

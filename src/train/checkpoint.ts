@@ -28,6 +28,8 @@ export interface TrajectoryOptions {
   minCropRms: number;
   /** Std of the Gaussian noise (in mu-law classes) on the decoder's teacher-forced input (0: none; absent = 0). */
   inputNoise: number;
+  /** Probability of replacing a decoder input sample by the model's own draw (0: none; absent = 0). */
+  scheduledSampling: number;
 }
 
 /** One trajectory option changed on purpose when a run was resumed at `step`. */

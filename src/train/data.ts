@@ -231,3 +231,49 @@ export function noisyDecoderInput(audio: Float32Array, sigma: number, seed: numb
   }
   return out;
 }
+
+/**
+ * Parallel scheduled sampling (Duckworth et al. 2019): the decoder's teacher-forced input with each
+ * sample, with probability `probability`, replaced by a draw from the model's own prediction of it
+ * (`logits` [n * classes]: the forward pass on `base`, softmax at temperature 1). A pass teacher-forced
+ * on the clean past cannot show the decoder the errors it makes in generation; noise of a fixed shape
+ * (`noisyDecoderInput`) shows it someone else's. These draws are its own, one step deep: wide where it
+ * is unsure (attacks, noise), close where it is sure. `base` and the result are scaled mu-law values
+ * (class / 128 - 1); the draws are seeded by (seed, step), so a resumed run draws the same.
+ */
+export function scheduledSamplingInput(
+  logits: Float32Array,
+  base: Float32Array,
+  probability: number,
+  seed: number,
+  step: number,
+  classes = 256,
+): Float32Array {
+  const n = base.length;
+  if (logits.length !== n * classes)
+    throw new Error(`scheduled sampling: ${logits.length} logits for ${n} samples of ${classes} classes`);
+  // Its own stream, apart from the input noise's (which the same (seed, step) seeds).
+  const rng = new Rng((Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2f) ^ Math.imul(step + 1, 0x165667b1)) >>> 0);
+  const out = Float32Array.from(base);
+  const half = classes / 2;
+  for (let i = 0; i < n; i++) {
+    if (rng.next() >= probability) continue;
+    const row = i * classes;
+    let max = -Infinity;
+    for (let k = 0; k < classes; k++) max = Math.max(max, logits[row + k]);
+    let total = 0;
+    for (let k = 0; k < classes; k++) total += Math.exp(logits[row + k] - max);
+    // Inverse CDF: the first class whose running sum passes u * total.
+    let u = rng.next() * total;
+    let drawn = classes - 1;
+    for (let k = 0; k < classes; k++) {
+      u -= Math.exp(logits[row + k] - max);
+      if (u < 0) {
+        drawn = k;
+        break;
+      }
+    }
+    out[i] = (drawn - half) / half;
+  }
+  return out;
+}

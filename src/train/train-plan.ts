@@ -17,7 +17,7 @@ import { frequencyWeights } from '../ops/sigmoid-weighted-mse.js';
 import { adamHyperValues, adamUpdate, HYPER_NORM_SLOT, type AdamHyper } from '../ops/adam-update.js';
 import { MU_LAW_EDGES, muLawQuantize, muLawQuantizeArray } from '../ops/mu-law.js';
 import { reduceSum } from '../ops/reduce-sum.js';
-import { autoencoderLoss } from '../graph/wavenet.js';
+import { autoencoderLogits } from '../graph/wavenet.js';
 import { ParamLayout } from './params.js';
 import { Tape } from '../graph/gpu-tape.js';
 
@@ -49,6 +49,8 @@ export class TrainPlan {
    * written by the host each step, while the encoder and the targets read the clean audio.
    */
   private readonly decoderInput: Tensor | null;
+  /** WaveNet configs: the forward pass's logits [B, T, classes] (read by `predict`). */
+  private logits: Tensor | null = null;
   /** The baseline's input log magnitudes [B, F, T, 1], written by the host. */
   private spectrogram: Tensor | null = null;
   private readonly hyper: Tensor;
@@ -83,7 +85,7 @@ export class TrainPlan {
   static check(engine: Engine, config: AnyConfig, B: number, T: number, o: PlanOptions = {}): void {
     if (o.noisyDecoderInput && isBaselineConfig(config))
       throw new Error(
-        `The baseline ${config.name} has no autoregressive input: input noise applies to WaveNet configs`,
+        `The baseline ${config.name} has no autoregressive input: input noise and scheduled sampling apply to WaveNet configs`,
       );
     if (isBaselineConfig(config)) checkBaselineBatch(engine, config, B, T);
     else checkWaveNetBatch(engine, config, B, T);
@@ -125,7 +127,14 @@ export class TrainPlan {
     this.tape = new Tape(engine, (name) => this.slot(name), classes, config.pitchConditioning ? this.pitch : null);
     const quantize = await muLawQuantize(engine, this.audio, edges, x, classes);
     const input = this.tape.input(x);
-    await autoencoderLoss(this.tape, config, input, this.decoderInput ? this.tape.input(this.decoderInput) : input);
+    const logits = await autoencoderLogits(
+      this.tape,
+      config,
+      input,
+      this.decoderInput ? this.tape.input(this.decoderInput) : input,
+    );
+    this.logits = logits.t;
+    await this.tape.crossEntropy(logits);
     await this.tape.backward();
     this.trained = this.tape.reached();
     const update = await this.optimiserUpdate();
@@ -221,6 +230,18 @@ export class TrainPlan {
     // Evaluation teacher-forces with the clean audio, as inference does.
     this.writeInputs(audio, pitch, this.decoderInput ? muLawQuantizeArray(audio).scaled : null);
     this.engine.run(this.evalList);
+  }
+
+  /**
+   * The forward pass alone on a batch, teacher-forced with `decoderInput` (a plan built with
+   * `noisyDecoderInput`; else the clean audio), and its logits read back [B * T * classes]: the
+   * model's prediction of every sample from the given past (scheduled sampling draws from them).
+   */
+  async predict(audio: Float32Array, pitch?: ArrayLike<number>, decoderInput?: Float32Array): Promise<Float32Array> {
+    if (!this.logits) throw new Error(`The baseline ${this.config.name} predicts no samples`);
+    this.writeInputs(audio, pitch, decoderInput ?? null);
+    this.engine.run(this.evalList);
+    return (await this.engine.read(this.logits)) as Float32Array;
   }
 
   private writeInputs(

@@ -21,7 +21,16 @@ import {
   type TrajectoryOptions,
   CHECKPOINT_FORMAT,
 } from './checkpoint.js';
-import { CropSampler, checkNotesReadable, evalBatches, noisyDecoderInput, splitNotes } from './data.js';
+import {
+  type Batch,
+  CropSampler,
+  checkNotesReadable,
+  evalBatches,
+  noisyDecoderInput,
+  scheduledSamplingInput,
+  splitNotes,
+} from './data.js';
+import { muLawQuantizeArray } from '../ops/mu-law.js';
 import { learningRate, MAGENTA_STEPS } from './schedule.js';
 import { TrainPlan } from './train-plan.js';
 import { ParamLayout } from './params.js';
@@ -49,6 +58,12 @@ export interface TrainOptions {
    * encoder and the targets keep the clean audio); 0 (default): Magenta's clean teacher forcing.
    */
   inputNoise?: number;
+  /**
+   * Probability with which each sample of the decoder's teacher-forced input is replaced by a draw
+   * from the model's own prediction of it (parallel scheduled sampling: one extra forward pass a
+   * step; see scheduledSamplingInput); 0 (default): none.
+   */
+  scheduledSampling?: number;
   resume?: boolean;
   /**
    * With `resume`: continue even where the trajectory options differ from the checkpoint's (a recipe
@@ -119,9 +134,12 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
     emaDecay: o.emaDecay ?? 0.9999,
     minCropRms: o.minCropRms ?? 0,
     inputNoise: o.inputNoise ?? 0,
+    scheduledSampling: o.scheduledSampling ?? 0,
   };
   if (!(run.inputNoise >= 0 && run.inputNoise <= 64))
     throw new Error(`Training option inputNoise must be from 0 to 64 mu-law classes, got ${run.inputNoise}`);
+  if (!(run.scheduledSampling >= 0 && run.scheduledSampling <= 1))
+    throw new Error(`Training option scheduledSampling must be a probability in [0, 1], got ${run.scheduledSampling}`);
   if (!(run.minCropRms >= 0 && run.minCropRms <= 1))
     throw new Error(`Training option minCropRms must be in [0, 1], got ${run.minCropRms}`);
   if (o.changeOptions && !o.resume) throw new Error('changeOptions applies to a resumed run: pass resume too');
@@ -135,7 +153,9 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
   if (!isBaselineConfig(o.config) && run.crop % o.config.hop !== 0)
     throw new Error(`Training crop ${run.crop} must be a multiple of the frame length ${o.config.hop}`);
   // Shape limits before anything in `out` is touched (an --overwrite would otherwise delete first).
-  TrainPlan.check(engine, o.config, run.batch, run.crop, { noisyDecoderInput: run.inputNoise > 0 });
+  // Input noise and scheduled sampling both teacher-force the decoder with an input the host gives.
+  const givenDecoderInput = run.inputNoise > 0 || run.scheduledSampling > 0;
+  TrainPlan.check(engine, o.config, run.batch, run.crop, { noisyDecoderInput: givenDecoderInput });
   const every = o.checkpointEvery ?? 500;
   const logEvery = o.logEvery ?? 10;
   const evalEvery = o.evalEvery ?? every;
@@ -216,7 +236,7 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
       v: ck ? layout.pack(ck.v) : undefined,
       ema: ck ? layout.pack(ck.ema) : undefined,
     },
-    { noisyDecoderInput: run.inputNoise > 0 },
+    { noisyDecoderInput: givenDecoderInput },
   );
 
   const startStep = ck?.state.step ?? 0;
@@ -276,6 +296,19 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
     return s / evalSet.length - evalLoss;
   };
 
+  // The decoder's teacher-forced input for a step: the clean audio (undefined: the plan quantises it),
+  // with input noise, then with scheduled sampling's draws from the model's prediction on that.
+  const decoderInputOf = async (batch: Batch, step: number) => {
+    if (!givenDecoderInput) return undefined;
+    const base =
+      run.inputNoise > 0
+        ? noisyDecoderInput(batch.audio, run.inputNoise, run.seed, step)
+        : muLawQuantizeArray(batch.audio).scaled;
+    if (run.scheduledSampling === 0) return base;
+    const logits = await plan.predict(batch.audio, batch.pitch, base);
+    return scheduledSamplingInput(logits, base, run.scheduledSampling, run.seed, step);
+  };
+
   try {
     let stopped = false;
     while (step < o.steps) {
@@ -287,8 +320,7 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
       hyper.lr = lr;
       hyper.emaDecay = run.emaDecay > 0 ? emaDecay(run.emaDecay, step + 1) : 0;
       const batch = sampler.nextBatch(run.batch);
-      const decoderInput =
-        run.inputNoise > 0 ? noisyDecoderInput(batch.audio, run.inputNoise, run.seed, step) : undefined;
+      const decoderInput = await decoderInputOf(batch, step);
       plan.step(batch.audio, hyper, step + 1, batch.pitch, decoderInput);
       step++;
       lastLoss = await plan.loss();
@@ -374,7 +406,11 @@ function checkResumable(
 }
 
 /** Trajectory options added after checkpoints were first written, with the value those runs had. */
-const TRAJECTORY_DEFAULTS_OF_OLDER_CHECKPOINTS: Partial<TrajectoryOptions> = { minCropRms: 0, inputNoise: 0 };
+const TRAJECTORY_DEFAULTS_OF_OLDER_CHECKPOINTS: Partial<TrajectoryOptions> = {
+  minCropRms: 0,
+  inputNoise: 0,
+  scheduledSampling: 0,
+};
 
 /**
  * The moving average of the weights, with the batch norms' moving statistics taken from the live

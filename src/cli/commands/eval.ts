@@ -24,6 +24,7 @@ interface EvalFlags {
   seconds?: number;
   batch: number;
   seed: number;
+  temperature: number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -68,6 +69,12 @@ export function evalCommand(): Command {
     )
     .option('--batch <n>', 'notes generated together', int('--batch', 1, 4096), 8)
     .option('--seed <n>', 'random seed of the sampling', int('--seed', 0, MAX_SEED), 0)
+    .option(
+      '--temperature <t>',
+      "softmax temperature of the reconstructions' sampling (1 = Magenta, 0 = argmax)",
+      num('--temperature', 0),
+      1,
+    )
     .option('--json', 'print JSON: the model, every note and the summary')
     .option('--quiet', 'no progress bar or stage messages')
     .addHelpText(
@@ -107,6 +114,7 @@ export function evalCommand(): Command {
               seconds: o.seconds,
               batch: o.batch,
               seed: o.seed,
+              temperature: o.temperature,
               onNote: (done) => bar?.update(done),
             });
             bar?.stop();
@@ -130,7 +138,11 @@ function report(
 ): void {
   if (o.json) {
     console.log(
-      JSON.stringify({ model: o.model[0] ?? 'weights/default', adapter, data, notes: rows, summary }, null, 1),
+      JSON.stringify(
+        { model: o.model[0] ?? 'weights/default', adapter, data, temperature: o.temperature, notes: rows, summary },
+        null,
+        1,
+      ),
     );
     return;
   }

@@ -79,6 +79,7 @@ export interface TrainCliOptions {
   emaDecay: number;
   minCropRms: number;
   inputNoise: number;
+  scheduledSampling: number;
   changeOptions?: boolean;
   families?: string;
   sources?: string;
@@ -135,6 +136,7 @@ export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void
       emaDecay: o.emaDecay,
       minCropRms: o.minCropRms,
       inputNoise: o.inputNoise,
+      scheduledSampling: o.scheduledSampling,
       resume: o.resume,
       changeOptions: o.changeOptions,
       overwrite: o.overwrite,
@@ -239,6 +241,12 @@ export function trainCommand(): Command {
       '--input-noise <classes>',
       "std (mu-law classes) of Gaussian noise on the decoder's teacher-forced input, targets clean: teaches it to continue from imperfect samples, as in generation (0: clean, as Magenta)",
       num('--input-noise', 0, 64),
+      0,
+    )
+    .option(
+      '--scheduled-sampling <p>',
+      "replace each sample of the decoder's teacher-forced input, with probability p, by a draw from the model's own prediction of it (one extra forward pass a step): it learns to continue from its own errors, as in generation (0: off, as Magenta)",
+      num('--scheduled-sampling', 0, 1),
       0,
     )
     .option('--checkpoint-every <n>', 'steps between checkpoints', int('--checkpoint-every', 1), 500)

@@ -60,6 +60,13 @@ describe('evaluation', () => {
     expect(a.pitchUseBits).toBeCloseTo(bitsPerSample(away.data, classes, 256) - a.bitsPerSample, 9);
     expect(summary.meanPitchUseBits).toBeCloseTo(rows.reduce((s, r) => s + (r.pitchUseBits as number), 0) / 3, 10);
     expect([octaveAway(60), octaveAway(115), octaveAway(116), octaveAway(127)]).toEqual([72, 127, 104, 115]);
+    // The sampling temperature reaches the reconstructions, not the teacher-forced bits; at 0
+    // (argmax) the seed no longer matters.
+    const coldA = await evaluateNotes(model, notes, { seconds: 0.2, batch: 2, temperature: 0, seed: 1 });
+    const coldB = await evaluateNotes(model, notes, { seconds: 0.2, batch: 2, temperature: 0, seed: 9 });
+    expect(coldA.rows).toEqual(coldB.rows);
+    expect(coldA.rows.map((r) => r.bitsPerSample)).toEqual(rows.map((r) => r.bitsPerSample));
+    expect(coldA.rows.map((r) => r.logSpectralDistance)).not.toEqual(rows.map((r) => r.logSpectralDistance));
     await expect(evaluateNotes(model, [])).rejects.toThrow(/no notes/);
     model.dispose();
   });
@@ -106,6 +113,7 @@ describe('evaluation', () => {
     ]);
     const r = JSON.parse(out);
     expect(r.model).toBe('random:tiny');
+    expect(r.temperature).toBe(1);
     expect(r.notes.map((n: { note: string }) => n.note)).toEqual([
       'bass_synthetic_033-060-025',
       'brass_acoustic_006-060-100',

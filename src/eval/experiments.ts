@@ -28,10 +28,15 @@ export interface Subject {
 }
 
 /** A WaveNet autoencoder as a subject; voices are generated `batch` at a time. */
-export function wavenetSubject(model: NSynthModel, label: string, o: { batch?: number; seed?: number } = {}): Subject {
+export function wavenetSubject(
+  model: NSynthModel,
+  label: string,
+  o: { batch?: number; seed?: number; temperature?: number } = {},
+): Subject {
   const c = model.config;
   const opts = (pitches: number[]) => ({
     seed: o.seed ?? 0,
+    temperature: o.temperature ?? 1,
     batch: o.batch ?? 8,
     pitch: c.pitchConditioning ? pitches : undefined,
   });

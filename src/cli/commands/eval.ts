@@ -191,7 +191,7 @@ async function writeEvalReport(cmd: Command, o: EvalFlags, notes: EvalNote[], da
         const model = await openModel(engine, spec, o.seed);
         models.push(model);
         const label = `${spec ?? 'weights/default'}${spec?.startsWith('random:') ? '' : ` (${model.config.name})`}`;
-        subjects.push(wavenetSubject(model, label, { batch: o.batch, seed: o.seed }));
+        subjects.push(wavenetSubject(model, label, { batch: o.batch, seed: o.seed, temperature: o.temperature }));
       }
       subjects.push(noiseSubject(o.seed));
       const t0 = performance.now();

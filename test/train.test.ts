@@ -357,6 +357,7 @@ describe('checkpoints survive a crash', () => {
           emaDecay: 0.9999,
           minCropRms: 0,
           inputNoise: 0,
+          scheduledSampling: 0,
         },
         data: 'x',
         savedAt: '',

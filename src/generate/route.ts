@@ -7,6 +7,12 @@ import type { FusedShape } from '../ops/gen-step.js';
 import type { WeightStorage } from './fused-weights.js';
 
 export { VOICE_LOOP_STEPS, VOICE_TILE } from '../ops/gen-step.js';
+/**
+ * Within the layered path, which gate and res/skip kernels run (decided per dispatch from the
+ * engine, so `auto` and a forced `layered` both get them): the subgroup-lanes shapes on CPU
+ * adapters with subgroups, the tiled ones elsewhere.
+ */
+export { type LayeredKernels, layeredKernels } from '../ops/gen-step.js';
 
 /** What the adapter allows of the lanes kernels (src/gpu/lanes.ts, lanesOf): may they run, and are they preferred. */
 export interface LanesChoice {

@@ -26,7 +26,10 @@ export const FUSED_SHAPES: FusedShape[] = [
 ];
 
 /** Bump when the kernels change in a way that makes stored choices stale. */
-const TUNING_VERSION = 3; // 2: timings repeated against a browser's jitter; 3: the rules' path kept unless beaten by 10%
+// 2: timings repeated against a browser's jitter; 3: the rules' path kept unless beaten by 10%;
+// 4: the layered path runs the subgroup-lanes gate and res/skip kernels on CPU adapters (faster, so
+// choices timed against the old ones are stale)
+const TUNING_VERSION = 4;
 
 /** A generation plan: the path, and on the fused path its shape and weight storage. */
 export interface Plan {

@@ -3,7 +3,9 @@
 // (the [res | skip] matvec), gen_head_sample.wgsl (head, softmax sampling, feedback) and
 // gen_voice_loop.wgsl (all of it, one workgroup per voice, many steps per dispatch) and
 // gen_voice_lanes.wgsl (the same for CPU adapters, one 8-lane subgroup per voice). They share
-// the step parameters and state layout of kernels/lib_generation.wgsl.
+// the step parameters and state layout of kernels/lib_generation.wgsl. On CPU adapters with
+// subgroups the layered path's two matvecs run gen_gate_lanes.wgsl and gen_res_skip_lanes.wgsl
+// (layeredKernels): the same sums, with each voice's inputs read once per subgroup.
 //
 // Their reference is the decoder itself: under teacher forcing, every step's logits equal the
 // teacher-forced decoder's (the graph, checked against its float64 evaluation), within 1e-4;
@@ -11,6 +13,7 @@
 // src/ops/sample-categorical.ts. A separate step-by-step reference would be the WaveNet written
 // a fourth time.
 import type { Engine } from '../gpu/engine.js';
+import { lanesOf } from '../gpu/lanes.js';
 import type { Dispatch, Kernel } from '../gpu/registry.js';
 
 /** Voices per voice group in the layered kernels (their `const VB`): one weight read serves them all. */
@@ -141,6 +144,32 @@ export async function genStepStart(
   );
 }
 
+/**
+ * The layered path's gate and res/skip kernels: `tiles` (gen_gate, gen_res_skip: every thread
+ * reads every voice's inputs itself) or `lanes` (gen_gate_lanes, gen_res_skip_lanes: each input
+ * read once per subgroup and handed round by subgroupShuffle; the same sums in the same order).
+ * `lanes` where the lanes kernels are preferred (CPU adapters with subgroups of 8+ lanes, or
+ * NSYNTH_KERNELS=lanes; src/gpu/lanes.ts), the residual and skip widths are divisible by 8 and the
+ * instance has 2+ voices (a lone voice runs the same straight-line code in both). Measured on
+ * lavapipe (2-core VM, h512_bo16, all 30 layers of one instance, in one process): 10 voices, gate
+ * 1.6-1.7x and res/skip 2.2-2.4x faster (both near 47% of the FMA probe); 2 voices 1.5x and 2x;
+ * whole steps 1.15-1.3x at batch 2-32, where the step-start kernel is most of the time.
+ */
+export type LayeredKernels = 'tiles' | 'lanes';
+
+export function layeredKernels(R: number, S: number, B: number, lanes: { preferred: boolean }): LayeredKernels {
+  return lanes.preferred && B >= 2 && R % 8 === 0 && S % 8 === 0 ? 'lanes' : 'tiles';
+}
+
+/**
+ * Threads per workgroup of the lanes kernels for `threads` threads: a multiple of 8 (whole 8-lane
+ * subgroups) from 8 to 64, aiming at 4 workgroups so that a CPU adapter's cores share them out
+ * evenly (h512_bo16: the gate's 128 threads in 4 x 32, res/skip's 96 in 4 x 24).
+ */
+export function lanesWorkgroup(threads: number): number {
+  return Math.min(64, Math.max(8, Math.ceil(threads / 4 / 8) * 8));
+}
+
 /** Layer `layer` (0-based): its current tap added to the past ones, the gate, and l written into its ring. */
 export async function genGate(
   engine: Engine,
@@ -149,19 +178,22 @@ export async function genGate(
   w: GenStepWeights,
   s: GenStepBuffers,
 ): Promise<Dispatch> {
+  const bindings = {
+    p: uniforms(p, layer),
+    state: s.state,
+    past: s.past,
+    w_cur: w.wCur,
+    l_and_s: s.lAndS,
+    hist: s.hist,
+    gated: s.gated,
+  };
+  if (layeredKernels(p.R, p.S, p.B, lanesOf(engine)) === 'lanes') {
+    const WG = lanesWorkgroup(p.R / 4);
+    const k = await engine.kernel('gen_gate_lanes', { WG });
+    return k.prepare(bindings, [Math.ceil(p.R / 4 / WG), voiceGroups(p)]);
+  }
   const k = await engine.kernel('gen_gate');
-  return k.prepare(
-    {
-      p: uniforms(p, layer),
-      state: s.state,
-      past: s.past,
-      w_cur: w.wCur,
-      l_and_s: s.lAndS,
-      hist: s.hist,
-      gated: s.gated,
-    },
-    [Math.ceil(p.R / 4 / 64), voiceGroups(p)],
-  );
+  return k.prepare(bindings, [Math.ceil(p.R / 4 / 64), voiceGroups(p)]);
 }
 
 /** Layer `layer`: the gate output through [res | skip], accumulated into [l | s]. */
@@ -172,11 +204,22 @@ export async function genResSkip(
   w: GenStepWeights,
   s: GenStepBuffers,
 ): Promise<Dispatch> {
+  const bindings = {
+    p: uniforms(p, layer),
+    w_res_skip: w.wResSkip,
+    small_w: w.small,
+    gated: s.gated,
+    l_and_s: s.lAndS,
+  };
+  const Q = (p.R + p.S) / 4;
+  if (layeredKernels(p.R, p.S, p.B, lanesOf(engine)) === 'lanes') {
+    const threads = Q / 2; // two output vec4s per thread
+    const WG = lanesWorkgroup(threads);
+    const k = await engine.kernel('gen_res_skip_lanes', { WG });
+    return k.prepare(bindings, [Math.ceil(threads / WG), voiceGroups(p)]);
+  }
   const k = await engine.kernel('gen_res_skip');
-  return k.prepare(
-    { p: uniforms(p, layer), w_res_skip: w.wResSkip, small_w: w.small, gated: s.gated, l_and_s: s.lAndS },
-    [Math.ceil((p.R + p.S) / 4 / 64), voiceGroups(p)],
-  );
+  return k.prepare(bindings, [Math.ceil(Q / 64), voiceGroups(p)]);
 }
 
 /** The head (ReLU, out1 + conditioning, ReLU, logits), softmax sampling, and the sample fed back. */

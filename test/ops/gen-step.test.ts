@@ -1,12 +1,15 @@
 // The generation step kernels (kernels/gen_*.wgsl, src/ops/gen-step.ts) against their reference, the
 // teacher-forced decoder: fed the true classes, every step's logits equal the full-sequence decoder's
 // (itself checked against the graph's float64 evaluation), on every path, voice-lanes with its
-// weights in f32 and, for a model stored in f16, as f16 pairs.
+// weights in f32 and, for a model stored in f16, as f16 pairs, and the layered path with both of
+// its gate and res/skip kernels (tiles, and the subgroup-lanes ones that CPU adapters run;
+// test/ops/gen-lanes.test.ts checks more voices and widths).
 import { describe, it, expect } from 'vitest';
 import { testEngine, expectClose } from '../helpers.js';
 import { collect, expectSameDraws, note } from '../generate-helpers.js';
 import { modelFromWeights } from '../../src/nsynth.js';
 import { lanesSupported } from '../../src/gpu/lanes.js';
+import { withKernels } from './gen-lanes-helpers.js';
 import { getConfig } from '../../src/model/config.js';
 import { initWeights, type Weights } from '../../src/model/weights.js';
 import { fromHalf, toHalf } from '../../src/formats/half.js';
@@ -19,16 +22,19 @@ function roundedToHalf(w: Weights): Weights {
 }
 
 describe('fast generator, teacher-forced, equals the full-sequence decoder', () => {
+  // [path, weight storage, the layered path's kernels (NSYNTH_KERNELS while its instance is built)]
   const cases = [
-    ['layered', 'f32'],
-    ['voice-loop', 'f32'],
-    ['voice-lanes', 'f32'],
-    ['voice-lanes', 'f16'],
+    ['layered', 'f32', 'tiles'],
+    ['layered', 'f32', 'lanes'],
+    ['voice-loop', 'f32', null],
+    ['voice-lanes', 'f32', null],
+    ['voice-lanes', 'f16', null],
   ] as const;
-  for (const [path, storage] of cases)
-    it(`tiny, ${path} path, ${storage} weights, 2 voices of different notes, every step within 1e-4`, async (ctx) => {
+  for (const [path, storage, kernels] of cases)
+    it(`tiny, ${path} path${kernels ? ` (${kernels} kernels)` : ''}, ${storage} weights, 2 voices of different notes, every step within 1e-4`, async (ctx) => {
       const e = await testEngine();
-      if (path === 'voice-lanes' && !lanesSupported(e)) ctx.skip('the adapter has no subgroups of 8+ lanes');
+      if ((path === 'voice-lanes' || kernels === 'lanes') && !lanesSupported(e))
+        ctx.skip('the adapter has no subgroups of 8+ lanes');
       const w = initWeights(getConfig('tiny'), 41, { biasScale: 0.1 });
       const model = await modelFromWeights(e, storage === 'f16' ? roundedToHalf(w) : w);
       // voice-lanes reads f16 pairs exactly when every weight is an f16
@@ -38,8 +44,8 @@ describe('fast generator, teacher-forced, equals the full-sequence decoder', () 
       const emb = await model.encode(notes);
       const full = await model.teacherForcedLogits(notes, emb);
       const teacher = notes.map((n) => muLawQuantizeArray(n).classes);
-      const chunks = await collect(
-        model.stream(emb, { teacher, recordLogits: true, chunkSize: 300, firstChunkSize: 100, path }),
+      const chunks = await withKernels(kernels, () =>
+        collect(model.stream(emb, { teacher, recordLogits: true, chunkSize: 300, firstChunkSize: 100, path })),
       );
       expect(chunks.map((c) => [c.start, c.end])).toEqual([
         [0, 100],

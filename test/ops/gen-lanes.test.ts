@@ -1,0 +1,129 @@
+// The layered path's subgroup-lanes gate and res/skip kernels (kernels/gen_gate_lanes.wgsl,
+// gen_res_skip_lanes.wgsl): which adapters run them, and, teacher-forced with seeded random models,
+// that they give the decoder's logits (within the path's 1e-4) and the tiled kernels' (the same
+// sums in the same order: bit-identical on lavapipe; 1e-6 allowed for another compiler's
+// contractions) for a full voice tile plus a lone voice (17 voices: groups of 16 and 1) and for
+// small widths, whose workgroups have idle lanes (tiny: 8 gate and 8 res/skip threads; h32_pitch,
+// the default model's config: 8 and 12, in 8-lane workgroups).
+import { describe, it, expect } from 'vitest';
+import { testEngine, expectClose } from '../helpers.js';
+import { collect, note } from '../generate-helpers.js';
+import { withKernels } from './gen-lanes-helpers.js';
+import { modelFromWeights } from '../../src/nsynth.js';
+import { lanesOf, lanesSupported } from '../../src/gpu/lanes.js';
+import { getConfig } from '../../src/model/config.js';
+import { initWeights } from '../../src/model/weights.js';
+import { muLawQuantizeArray } from '../../src/ops/mu-law.js';
+import { choosePath, layeredKernels } from '../../src/generate/route.js';
+import { genGate, genResSkip, type GenStepParams, lanesWorkgroup } from '../../src/ops/gen-step.js';
+import { destroyDispatches } from '../../src/gpu/registry.js';
+
+describe('layered kernels: the rule', () => {
+  it('lanes where the lanes kernels are preferred, for 2+ voices and widths divisible by 8, else tiles', () => {
+    const preferred = { preferred: true };
+    expect(layeredKernels(512, 256, 10, preferred)).toBe('lanes');
+    expect(layeredKernels(512, 256, 2, preferred)).toBe('lanes');
+    expect(layeredKernels(32, 64, 16, preferred)).toBe('lanes');
+    expect(layeredKernels(512, 256, 1, preferred)).toBe('tiles');
+    expect(layeredKernels(36, 64, 16, preferred)).toBe('tiles');
+    expect(layeredKernels(32, 68, 16, preferred)).toBe('tiles');
+    expect(layeredKernels(512, 256, 10, { preferred: false })).toBe('tiles');
+  });
+
+  it('workgroups of whole 8-lane subgroups, up to 64 threads, about 4 of them', () => {
+    expect([8, 12, 96, 128, 256, 1024].map(lanesWorkgroup)).toEqual([8, 8, 24, 32, 64, 64]);
+  });
+
+  it('auto runs h512_bo16 at batch 16 and 32 on the layered path, whose dispatches are the lanes kernels where lanes are preferred', async () => {
+    const e = await testEngine();
+    const c = getConfig('h512_bo16');
+    for (const B of [16, 32]) expect(choosePath(c, 'auto', B, lanesOf(e))).toBe('layered');
+    // the dispatches genGate / genResSkip build for an instance of 10 voices at R 512, S 256
+    const R = 512;
+    const S = 256;
+    const B = 10;
+    const at = { startW: 0, startB: 0, skipStartW: 0, skipStartB: 0, resSkipB: 0, out1W: 0, logitsW: 0, logitsB: 0 };
+    const p: GenStepParams = {
+      ...{ B, R, S, L: 30, layersPerStage: 10, frames: 1, hop: 512, condStride: 30 * 2 * R + S },
+      ...{ temperature: 1, teacher: false, recordLogits: false, at },
+    };
+    const buf = () => e.tensor([64]);
+    const owned = [buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf()];
+    const [state, hist, past, lAndS, gated, cond, classes, teacher, stepLogits, wPast, wCur, wResSkip, small] =
+      owned.map((t) => t.buffer);
+    const s = { state, hist, past, lAndS, gated, cond, classes, teacher, stepLogits };
+    const w = { wPast, wCur, wResSkip, small };
+    const lanes = layeredKernels(R, S, B, lanesOf(e)) === 'lanes';
+    expect(lanes).toBe(lanesOf(e).preferred);
+    const gate = await genGate(e, p, 0, w, s);
+    const resSkip = await genResSkip(e, p, 0, w, s);
+    expect(gate.kernel.name).toBe(lanes ? 'gen_gate_lanes(WG=32)' : 'gen_gate');
+    expect(resSkip.kernel.name).toBe(lanes ? 'gen_res_skip_lanes(WG=24)' : 'gen_res_skip');
+    // one voice group: lanes, 128 gate threads in 4 x 32 and 96 res/skip threads (two outputs each)
+    // in 4 x 24; tiles, 128 and 192 threads in workgroups of 64
+    expect([gate.workgroups, resSkip.workgroups]).toEqual(
+      lanes
+        ? [
+            [4, 1, 1],
+            [4, 1, 1],
+          ]
+        : [
+            [2, 1, 1],
+            [3, 1, 1],
+          ],
+    );
+    destroyDispatches([gate, resSkip]);
+    for (const t of owned) t.release();
+  });
+});
+
+describe('layered lanes kernels, teacher-forced, equal the decoder and the tiled kernels', () => {
+  // [config, voices, steps, the lanes kernels' workgroup sizes (gate, res/skip)]
+  const cases = [
+    ['tiny', 17, 512, [8, 8]],
+    ['h32_pitch', 5, 512, [8, 8]],
+  ] as const;
+  for (const [config, voices, T, [wgGate, wgResSkip]] of cases)
+    it(`${config}, ${voices} voices, ${T} steps: every step within 1e-4 of the decoder, lanes within 1e-6 of tiles`, async (ctx) => {
+      const e = await testEngine();
+      if (!lanesSupported(e)) ctx.skip('the adapter has no subgroups of 8+ lanes');
+      const c = getConfig(config);
+      const model = await modelFromWeights(e, initWeights(c, 61, { biasScale: 0.1 }));
+      const pitch = c.pitchConditioning ? { pitch: 60 } : {};
+      const notes = Array.from({ length: voices }, (_, v) => note(70 + v, T));
+      const emb = await model.encode(notes);
+      const full = await model.teacherForcedLogits(notes, emb, pitch);
+      const teacher = notes.map((n) => muLawQuantizeArray(n).classes);
+      const run = (kernels: 'tiles' | 'lanes') =>
+        withKernels(kernels, () =>
+          collect(
+            model.stream(emb, {
+              teacher,
+              recordLogits: true,
+              path: 'layered',
+              firstChunkSize: T,
+              chunkSize: T,
+              ...pitch,
+            }),
+          ),
+        );
+      const tiles = await run('tiles');
+      const lanes = await run('lanes');
+      // both sets ran (the registry compiles each kernel once per set of override constants)
+      expect(e.registry.names()).toEqual(
+        expect.arrayContaining([
+          'gen_gate',
+          'gen_res_skip',
+          `gen_gate_lanes(WG=${wgGate})`,
+          `gen_res_skip_lanes(WG=${wgResSkip})`,
+        ]),
+      );
+      for (let b = 0; b < voices; b++) {
+        const want = full.data.subarray(b * T * 256, (b + 1) * T * 256);
+        expectClose(lanes[0].logits![b], want, 1e-4, 1e-4, `lanes, voice ${b} logits`);
+        expectClose(tiles[0].logits![b], want, 1e-4, 1e-4, `tiles, voice ${b} logits`);
+        expectClose(lanes[0].logits![b], tiles[0].logits![b], 1e-6, 1e-6, `lanes against tiles, voice ${b} logits`);
+      }
+      model.dispose();
+    });
+});

@@ -3,29 +3,12 @@
 //     + cond_i(frame of t), where h_i is layer i's input history and cond_i already holds the
 //     cond_map and dilated-conv biases. None of this depends on the current step's activations,
 //     so it runs for all 30 layers in one dispatch, off the sequential path (Fast WaveNet).
-// (b) start: l = startconv(x[t-3], x[t-2], x[t-1]) and s = skip_start(l).
+// (b) start: l = startconv(x[t-3], x[t-2], x[t-1]) and s = skip_start(l) (lib_gen_start_conv).
 // Threads [0, L*2R/4) do (a), one output vec4 each; then R/4 threads write l and S/4 threads s.
 // Each thread serves the (up to) VB voices of its voice group (grid y). The including kernel
-// (gen_step_start, gen_step_start_f16) declares the past-tap weights w_past (binding 3) and wp4.
-//! include lib_generation
-
-@group(0) @binding(0) var<uniform> p: GenParams;
-@group(0) @binding(1) var<storage, read> state: array<u32>;
-@group(0) @binding(2) var<storage, read> hist: array<f32>;
-@group(0) @binding(4) var<storage, read> cond: array<f32>;          // [B][frames][cond_stride]
-@group(0) @binding(5) var<storage, read> small_w: array<f32>;            // small weights
-@group(0) @binding(6) var<storage, read_write> past: array<vec4<f32>>; // [L][B][2R/4]
-@group(0) @binding(7) var<storage, read_write> l_and_s: array<f32>;       // [B][R+S]
-
-fn x_hist(b: u32, slot: u32) -> f32 { return bitcast<f32>(state[p.B + b * 4u + slot]); }
-
-fn start_l(b: u32, c: u32, x3: f32, x2: f32, x1: f32) -> f32 {
-  let R = p.R;
-  return small_w[p.at_start_b + c] + small_w[p.at_start_w + c] * x3 + small_w[p.at_start_w + R + c] * x2
-    + small_w[p.at_start_w + 2u * R + c] * x1;
-}
-
-const VB: u32 = 16u;   // voices per voice group: each weight read serves up to VB voices
+// (gen_step_start, gen_step_start_f16) declares the past-tap weights w_past (binding 3) and wp4;
+// gen_step_start_lanes is the same for CPU adapters with subgroups.
+//! include lib_gen_start_conv
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -79,25 +62,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     for (var v = 0u; v < nv; v++) { past[(i * p.B + vg + v) * R2q + o4] = acc[v]; }
     return;
   }
-  let k = id - n_past;
-  let RS = R + p.S;
-  for (var v = 0u; v < nv; v++) {
-    let b = vg + v;
-    let x1 = x_hist(b, (t + 3u) % 4u);   // x[t-1]
-    let x2 = x_hist(b, (t + 2u) % 4u);   // x[t-2]
-    let x3 = x_hist(b, (t + 1u) % 4u);   // x[t-3]
-    if (k < R / 4u) {
-      for (var j = 0u; j < 4u; j++) { l_and_s[b * RS + k * 4u + j] = start_l(b, k * 4u + j, x3, x2, x1); }
-    } else if (k < (R + p.S) / 4u) {
-      let o = (k - R / 4u) * 4u;
-      let sb = p.at_skip_start_b + o;
-      var acc = vec4<f32>(small_w[sb], small_w[sb + 1u], small_w[sb + 2u], small_w[sb + 3u]);
-      for (var c = 0u; c < R; c++) {
-        let lc = start_l(b, c, x3, x2, x1);
-        let w = p.at_skip_start_w + c * p.S + o;
-        acc = fma(vec4<f32>(lc), vec4<f32>(small_w[w], small_w[w + 1u], small_w[w + 2u], small_w[w + 3u]), acc);
-      }
-      for (var j = 0u; j < 4u; j++) { l_and_s[b * RS + R + o + j] = acc[j]; }
-    }
-  }
+  start_conv_and_skip(id - n_past, vg, nv, t);
 }

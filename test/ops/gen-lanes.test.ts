@@ -1,6 +1,6 @@
-// The layered path's subgroup-lanes gate and res/skip kernels (kernels/gen_gate_lanes.wgsl,
-// gen_res_skip_lanes.wgsl): which adapters run them, and, teacher-forced with seeded random models,
-// that they give the decoder's logits (within the path's 1e-4) and the tiled kernels' (the same
+// The layered path's subgroup-lanes step-start, gate and res/skip kernels
+// (kernels/gen_step_start_lanes.wgsl, gen_gate_lanes.wgsl, gen_res_skip_lanes.wgsl): which
+// adapters run them, and, teacher-forced with seeded random models, that they give the decoder's logits (within the path's 1e-4) and the tiled kernels' (the same
 // sums in the same order: bit-identical on lavapipe; 1e-6 allowed for another compiler's
 // contractions) for a full voice tile plus a lone voice (17 voices: groups of 16 and 1) and for
 // small widths, whose workgroups have idle lanes (tiny: 8 gate and 8 res/skip threads; h32_pitch,
@@ -15,7 +15,7 @@ import { getConfig } from '../../src/model/config.js';
 import { initWeights } from '../../src/model/weights.js';
 import { muLawQuantizeArray } from '../../src/ops/mu-law.js';
 import { choosePath, layeredKernels } from '../../src/generate/route.js';
-import { genGate, genResSkip, type GenStepParams, lanesWorkgroup } from '../../src/ops/gen-step.js';
+import { genGate, genResSkip, genStepStart, type GenStepParams, lanesWorkgroup } from '../../src/ops/gen-step.js';
 import { destroyDispatches } from '../../src/gpu/registry.js';
 
 describe('layered kernels: the rule', () => {
@@ -38,7 +38,7 @@ describe('layered kernels: the rule', () => {
     const e = await testEngine();
     const c = getConfig('h512_bo16');
     for (const B of [16, 32]) expect(choosePath(c, 'auto', B, lanesOf(e))).toBe('layered');
-    // the dispatches genGate / genResSkip build for an instance of 10 voices at R 512, S 256
+    // the dispatches genStepStart / genGate / genResSkip build for an instance of 10 voices at R 512, S 256
     const R = 512;
     const S = 256;
     const B = 10;
@@ -55,8 +55,15 @@ describe('layered kernels: the rule', () => {
     const w = { wPast, wCur, wResSkip, small };
     const lanes = layeredKernels(R, S, B, lanesOf(e)) === 'lanes';
     expect(lanes).toBe(lanesOf(e).preferred);
+    const start = await genStepStart(e, p, w, s);
+    const startF16 = await genStepStart(e, p, w, s, 'f16');
     const gate = await genGate(e, p, 0, w, s);
     const resSkip = await genResSkip(e, p, 0, w, s);
+    // the step start: lanes with f32 past taps; f16 past taps keep gen_step_start_f16; both in
+    // workgroups of 64 over 30 x 256 past-tap and 192 start threads
+    expect(start.kernel.name).toBe(lanes ? 'gen_step_start_lanes' : 'gen_step_start');
+    expect(startF16.kernel.name).toBe('gen_step_start_f16');
+    expect(start.workgroups).toEqual([123, 1, 1]);
     expect(gate.kernel.name).toBe(lanes ? 'gen_gate_lanes(WG=32)' : 'gen_gate');
     expect(resSkip.kernel.name).toBe(lanes ? 'gen_res_skip_lanes(WG=24)' : 'gen_res_skip');
     // one voice group: lanes, 128 gate threads in 4 x 32 and 96 res/skip threads (two outputs each)
@@ -72,7 +79,7 @@ describe('layered kernels: the rule', () => {
             [3, 1, 1],
           ],
     );
-    destroyDispatches([gate, resSkip]);
+    destroyDispatches([start, startF16, gate, resSkip]);
     for (const t of owned) t.release();
   });
 });
@@ -112,8 +119,10 @@ describe('layered lanes kernels, teacher-forced, equal the decoder and the tiled
       // both sets ran (the registry compiles each kernel once per set of override constants)
       expect(e.registry.names()).toEqual(
         expect.arrayContaining([
+          'gen_step_start',
           'gen_gate',
           'gen_res_skip',
+          'gen_step_start_lanes',
           `gen_gate_lanes(WG=${wgGate})`,
           `gen_res_skip_lanes(WG=${wgResSkip})`,
         ]),

@@ -2,8 +2,8 @@
 // teacher-forced decoder: fed the true classes, every step's logits equal the full-sequence decoder's
 // (itself checked against the graph's float64 evaluation), on every path, voice-lanes with its
 // weights in f32 and, for a model stored in f16, as f16 pairs, and the layered path with both of
-// its gate and res/skip kernels (tiles, and the subgroup-lanes ones that CPU adapters run;
-// test/ops/gen-lanes.test.ts checks more voices and widths).
+// its sets of step-start, gate and res/skip kernels (tiles, and the subgroup-lanes ones that CPU
+// adapters run; test/ops/gen-lanes.test.ts checks more voices and widths).
 import { describe, it, expect } from 'vitest';
 import { testEngine, expectClose } from '../helpers.js';
 import { collect, expectSameDraws, note } from '../generate-helpers.js';

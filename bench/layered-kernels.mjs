@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// The layered generation path's two kernel sets, old (`tiles`: one thread per 4 outputs, each
+// voice's inputs read by every lane) against `lanes` (inputs read once per 8-lane subgroup and
+// shuffled round: gen_step_start_lanes, gen_gate_lanes, gen_res_skip_lanes), alternating in one
+// process on one adapter, so the ratio holds on a noisy machine:
+//   node bench/layered-kernels.mjs [config=h512_bo16|default|NAME] [batch=1,16,32] [steps=16] [reps=3] [sets=tiles,lanes]
+// A step's time is the difference of a long and a short stream (fixed costs cancel); the best of
+// `reps` is reported, with the median, as samples/s, GFLOP/s and the fraction of the FMA probe.
+// `nsynth bench generate --path layered` with NSYNTH_KERNELS=tiles or lanes measures the same
+// through the CLI, with a 512-step warm-up per batch (minutes per row for h512_bo16 on a CPU).
+import * as path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const load = (p) => import(path.join(root, 'dist', 'src', p));
+const { createEngine } = await load('gpu/engine.js');
+const { randomModel, loadModel } = await load('nsynth.js');
+const { measureCeilings } = await load('bench/probes.js');
+const { flopsPerSample } = await load('bench/plot.js');
+
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.split('=')));
+const cfg = args.config ?? 'h512_bo16';
+const batches = (args.batch ?? '1,16,32').split(',').map(Number);
+const steps = Number(args.steps ?? 16);
+const reps = Number(args.reps ?? 3);
+const sets = (args.sets ?? 'tiles,lanes').split(',');
+const e = await createEngine();
+const model = cfg === 'default' ? await loadModel(e, path.join(root, 'weights/default')) : await randomModel(e, cfg, 1);
+const c = model.config;
+const fps = flopsPerSample(c);
+const ceil = await measureCeilings(e);
+console.log(
+  `adapter ${e.adapter.name}; config ${c.name}; read ${ceil.readGBps.toFixed(2)} GB/s, FMA ${ceil.fmaGflops.toFixed(1)} GFLOP/s; layered path; ${steps} steps`,
+);
+const short = Math.max(1, steps >> 2);
+for (const B of batches) {
+  const frames = Math.ceil((steps + 8) / c.hop);
+  const emb = {
+    data: Float32Array.from({ length: B * frames * c.bottleneck }, (_, i) => Math.sin(i * 0.37)),
+    shape: [B, frames, c.bottleneck],
+  };
+  const pitch = c.pitchConditioning ? 60 : undefined;
+  const run = async (n) => {
+    const t0 = performance.now();
+    for await (const _ of model.stream(emb, {
+      path: 'layered',
+      pitch,
+      seed: 1,
+      stopAfter: n,
+      firstChunkSize: n,
+      chunkSize: n,
+    }));
+    return (performance.now() - t0) / 1000;
+  };
+  const times = {};
+  // The kernel set is read when a generation instance is built: each run builds its own.
+  for (const set of sets) {
+    process.env.NSYNTH_KERNELS = set;
+    await run(2); // compiles
+  }
+  for (let r = 0; r < reps; r++)
+    for (const set of sets) {
+      process.env.NSYNTH_KERNELS = set;
+      const t1 = await run(short);
+      const t2 = await run(steps);
+      (times[set] ??= []).push((t2 - t1) / (steps - short));
+    }
+  const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+  const cols = sets.map((set) => {
+    const sps = 1 / Math.min(...times[set]);
+    const gflops = (sps * B * fps) / 1e9;
+    return `${set}: ${sps.toFixed(2)} steps/s (median ${(1 / median(times[set])).toFixed(2)}), ${(sps * B).toFixed(1)} samples/s, ${gflops.toFixed(2)} GFLOP/s (${((100 * gflops) / ceil.fmaGflops).toFixed(0)}% of FMA)`;
+  });
+  const ratios = sets
+    .slice(1)
+    .map((set) => `${set}/${sets[0]} ${(Math.min(...times[sets[0]]) / Math.min(...times[set])).toFixed(2)}x`);
+  console.log(`batch ${B}  ${cols.join('  |  ')}  |  ${ratios.join('  ')}`);
+}
+const end = await measureCeilings(e);
+console.log(`probes at the end: read ${end.readGBps.toFixed(2)} GB/s, FMA ${end.fmaGflops.toFixed(1)} GFLOP/s`);
+model.dispose();
+e.destroy();

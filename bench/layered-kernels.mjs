@@ -51,7 +51,7 @@ for (const B of batches) {
     }));
     return (performance.now() - t0) / 1000;
   };
-  const times = {};
+  const times = Object.fromEntries(sets.map((set) => [set, []]));
   // The kernel set is read when a generation instance is built: each run builds its own.
   for (const set of sets) {
     process.env.NSYNTH_KERNELS = set;
@@ -62,8 +62,12 @@ for (const B of batches) {
       process.env.NSYNTH_KERNELS = set;
       const t1 = await run(short);
       const t2 = await run(steps);
-      (times[set] ??= []).push((t2 - t1) / (steps - short));
+      times[set].push((t2 - t1) / (steps - short));
     }
+  if (sets.some((set) => times[set].some((t) => t <= 0))) {
+    console.log(`batch ${B}  steps too fast to time as a difference of ${short} and ${steps}: raise steps=`);
+    continue;
+  }
   const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
   const cols = sets.map((set) => {
     const sps = 1 / Math.min(...times[set]);

@@ -3,17 +3,7 @@
 // gated = sigmoid(first half) * tanh(second half). Also stores this step's layer input l into the
 // layer's history ring (row t mod 2d, which the past taps of this step have already read).
 // One thread per 4 gate channels; up to VB voices per voice group (grid y).
-//! include lib_generation
-
-@group(0) @binding(0) var<uniform> p: GenParams;
-@group(0) @binding(1) var<storage, read> state: array<u32>;
-@group(0) @binding(2) var<storage, read> past: array<vec4<f32>>;   // [L][B][2R/4]
-@group(0) @binding(3) var<storage, read> w_cur: array<vec4<f32>>;  // [L][R in][2R/4]
-@group(0) @binding(4) var<storage, read> l_and_s: array<f32>;           // [B][R+S]
-@group(0) @binding(5) var<storage, read_write> hist: array<f32>;
-@group(0) @binding(6) var<storage, read_write> gated: array<vec4<f32>>; // [B][R/4]
-
-const VB: u32 = 16u;   // voices per voice group: each weight read serves up to VB voices
+//! include lib_gen_gate
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -32,16 +22,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let d = dilation_of(i, p.lps);
   let row = ring_base(i, p) + (t % (2u * d)) * p.B * R;
   if (nv == 1u) {
-    // a single voice: straight-line code, no voice loop
-    var f1 = past[pb + vg * R2q + o4];
-    var s1 = past[pb + vg * R2q + Rq + o4];
-    for (var c = 0u; c < R; c++) {
-      let l = vec4<f32>(l_and_s[vg * RS + c]);
-      f1 = fma(l, w_cur[wb + c * R2q + o4], f1);
-      s1 = fma(l, w_cur[wb + c * R2q + Rq + o4], s1);
-    }
-    gated[vg * Rq + o4] = sigmoid4(f1) * tanh4(s1);
-    for (var j = 0u; j < 4u; j++) { hist[row + vg * R + o4 * 4u + j] = l_and_s[vg * RS + o4 * 4u + j]; }
+    gate_one_voice(vg, o4, pb, wb, row);
     return;
   }
   var fa: array<vec4<f32>, VB>;
@@ -63,9 +44,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       }
     }
   }
-  for (var v = 0u; v < nv; v++) {
-    let b = vg + v;
-    gated[b * Rq + o4] = sigmoid4(fa[v]) * tanh4(sa[v]);
-    for (var j = 0u; j < 4u; j++) { hist[row + b * R + o4 * 4u + j] = l_and_s[b * RS + o4 * 4u + j]; }
-  }
+  for (var v = 0u; v < nv; v++) { store_gate(vg + v, o4, fa[v], sa[v], row); }
 }

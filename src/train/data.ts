@@ -256,18 +256,22 @@ export function scheduledSamplingInput(
   const rng = new Rng((Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2f) ^ Math.imul(step + 1, 0x165667b1)) >>> 0);
   const out = Float32Array.from(base);
   const half = classes / 2;
+  const weights = new Float64Array(classes); // one row's exp(logit - max), computed once
   for (let i = 0; i < n; i++) {
     if (rng.next() >= probability) continue;
     const row = i * classes;
     let max = -Infinity;
     for (let k = 0; k < classes; k++) max = Math.max(max, logits[row + k]);
     let total = 0;
-    for (let k = 0; k < classes; k++) total += Math.exp(logits[row + k] - max);
+    for (let k = 0; k < classes; k++) {
+      weights[k] = Math.exp(logits[row + k] - max);
+      total += weights[k];
+    }
     // Inverse CDF: the first class whose running sum passes u * total.
     let u = rng.next() * total;
     let drawn = classes - 1;
     for (let k = 0; k < classes; k++) {
-      u -= Math.exp(logits[row + k] - max);
+      u -= weights[k];
       if (u < 0) {
         drawn = k;
         break;

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# bench/gpu-check.sh for a borrowed GPU machine that has no Node.js and no network (a CUDA image
+# in a sandbox, say): pack everything the check needs here, carry one file there, run it there.
+#
+#   bash bench/gpu-kit.sh pack              here, after `npm ci` and a build: writes
+#                                           .device-kit/kit.tar.xz (this Node binary, the runtime
+#                                           node_modules with Dawn for linux-x64 only, the tfjs
+#                                           packages' Node bundles, dist/) and, where apt can,
+#                                           the Vulkan loader's .deb beside it (~33 MB in all)
+#   bash bench/gpu-kit.sh train OUT_DIR S   there: continues the default model's training run for S
+#                                           seconds (needs .device-kit/data.bin.xz from
+#                                           tools/pack-training-data.mjs); OUT_DIR/state.tar back
+#   bash bench/gpu-kit.sh run OUT_DIR       there, from the same checkout: unpacks the kit, finds
+#                                           the Vulkan loader and the GPU's driver, checks that a
+#                                           hardware adapter answers, then runs bench/gpu-check.sh
+#                                           into OUT_DIR/gpu-check.json (+ its plots)
+#
+# The kit holds a Linux x86-64 Node build (the packing machine's) and needs glibc 2.28 or later
+# there. `run` exits 3, before spending the check's minutes, when no hardware adapter answers, and
+# prints what it found (Vulkan ICD files, nvidia-smi) so the next try can be fixed at once.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+KIT_DIR=.device-kit
+
+pack() {
+  set -e
+  [ -f dist/src/cli/main.js ] || { echo "gpu-kit: build first (npx tsc -p tsconfig.json)" >&2; exit 2; }
+  [ -d node_modules/webgpu ] || { echo "gpu-kit: install first (npm ci)" >&2; exit 2; }
+  local stage
+  stage=$(mktemp -d)
+  trap 'rm -rf "$stage"' RETURN
+  mkdir -p "$stage/node-bin" "$stage/node_modules" "$KIT_DIR"
+  cp "$(command -v node)" "$stage/node-bin/node"
+  cp -r dist "$stage/dist"
+  # The runtime dependencies (no dev tools); Dawn's other platforms' binaries are 110 MB of the 132.
+  local m
+  while read -r m; do
+    mkdir -p "$stage/$(dirname "$m")"
+    cp -r "$m" "$stage/$m"
+  done < <(npm ls --omit=dev --omit=optional --all --parseable 2>/dev/null | sed "s|^$PWD/||" | tail -n +2)
+  find "$stage/node_modules/webgpu/dist" -mindepth 1 -maxdepth 1 -type d ! -name linux-x64 -exec rm -rf {} +
+  # tfjs (optional, for `bench tfjs-graph`): each package's Node bundle and wasm files, not its
+  # 20-40 MB of other bundles and sources; and the few packages those bundles require.
+  local p main
+  for p in tfjs-core tfjs-backend-cpu tfjs-backend-webgpu tfjs-backend-wasm tfjs-converter; do
+    [ -d "node_modules/@tensorflow/$p" ] || continue
+    main=$(node -p "require('./node_modules/@tensorflow/$p/package.json').main")
+    mkdir -p "$stage/node_modules/@tensorflow/$p/dist"
+    cp "node_modules/@tensorflow/$p/package.json" "$stage/node_modules/@tensorflow/$p/"
+    cp "node_modules/@tensorflow/$p/$main" "$stage/node_modules/@tensorflow/$p/$main"
+    cp node_modules/@tensorflow/"$p"/dist/*.wasm "$stage/node_modules/@tensorflow/$p/dist/" 2>/dev/null || true
+  done
+  for m in long node-fetch seedrandom whatwg-url tr46 webidl-conversions; do
+    [ -d "node_modules/$m" ] && cp -r "node_modules/$m" "$stage/node_modules/"
+  done
+  tar -C "$stage" -cf - . | xz -9 -T0 >"$KIT_DIR/kit.tar.xz.partial"
+  mv "$KIT_DIR/kit.tar.xz.partial" "$KIT_DIR/kit.tar.xz"
+  # The Vulkan loader, for machines whose image has only the driver (a CUDA image, say).
+  if command -v apt-get >/dev/null 2>&1; then
+    local lists
+    lists=$(mktemp -d)
+    mkdir -p "$lists/partial"
+    local o=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 "-oDir::State::Lists=$lists")
+    if apt-get "${o[@]}" update >/dev/null 2>&1; then
+      (cd "$KIT_DIR" && apt-get "${o[@]}" download libvulkan1 >/dev/null 2>&1) ||
+        echo "gpu-kit: could not download libvulkan1 (the machine there must have a Vulkan loader)" >&2
+    fi
+    rm -rf "$lists"
+  fi
+  ls -la "$KIT_DIR" >&2
+}
+
+# setup_kit OUT_DIR: unpack the kit, put Node on PATH, find the Vulkan loader and driver, and check
+# that a hardware adapter answers (exit 3 with what was found when none does).
+setup_kit() {
+  local out=$1
+  mkdir -p "$out" || exit 2
+  local here=$PWD kit=/tmp/nsynth-gpu-kit
+  rm -rf "$kit" && mkdir -p "$kit" && tar -C "$kit" -xJf "$KIT_DIR/kit.tar.xz" || { echo "gpu-kit: cannot unpack $KIT_DIR/kit.tar.xz" >&2; exit 2; }
+  # The kit's node_modules (a link) and dist/ (a copy: the code finds kernels/ and package.json
+  # above its own real path) stand in for the checkout's, where it has none.
+  if [ -e node_modules ] && [ ! -L node_modules ]; then echo "gpu-kit: keeping the checkout's node_modules/" >&2; else ln -sfn "$kit/node_modules" node_modules; fi
+  if [ -e dist ]; then echo "gpu-kit: keeping the checkout's dist/" >&2; else cp -r "$kit/dist" dist; fi
+  export PATH="$kit/node-bin:$PATH"
+  if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+    local f
+    for f in "$KIT_DIR"/*.deb; do [ -f "$f" ] && dpkg -x "$f" /; done
+    ldconfig
+  fi
+  # A driver whose ICD file lies outside the loader's search path (a mounted driver folder).
+  if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] &&
+    ! ls /usr/share/vulkan/icd.d/nvidia* /etc/vulkan/icd.d/nvidia* >/dev/null 2>&1; then
+    for f in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/local/nvidia/icd.d/nvidia_icd.json; do
+      [ -f "$f" ] && export VK_DRIVER_FILES=$f && break
+    done
+  fi
+  {
+    echo "node $(node --version) from the kit; VK_DRIVER_FILES=${VK_DRIVER_FILES:-unset}"
+    nvidia-smi 2>&1 | head -20 || true
+  } | tee "$out/machine.txt"
+  local probe
+  probe=$(NSYNTH_ADAPTER=${NSYNTH_ADAPTER:-hardware} timeout 60 node --input-type=module -e "
+    const { createEngine } = await import('$here/dist/src/gpu/engine.js');
+    const e = await createEngine();
+    console.log(JSON.stringify(e.adapter));
+    e.destroy();
+    process.exit(0);" 2>&1)
+  local rc=$?
+  echo "adapter probe (exit $rc): $probe" | tee -a "$out/machine.txt"
+  if [ "$rc" -ne 0 ]; then
+    { ls -la /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/nvidia/share/vulkan/icd.d 2>&1; ldconfig -p | grep -i vulkan; } | tee -a "$out/machine.txt"
+    exit 3
+  fi
+}
+
+run() {
+  local out=${1:?usage: gpu-kit.sh run OUT_DIR}
+  setup_kit "$out"
+  GPU_CHECK_SETUP=0 bash bench/gpu-check.sh "$out/gpu-check.json"
+}
+
+# train OUT_DIR SECONDS: continue the default model's run (tools/train-default.sh's recipe, from
+# training-state/default) on this GPU for SECONDS, on the training set packed by
+# tools/pack-training-data.mjs into .device-kit/data.bin.xz; then Ctrl-C (a checkpoint) and
+# OUT_DIR/state.tar: the newest checkpoint, latest.json and the whole log, to unpack over
+# training-state/default here (tools/ship-default.mjs then makes weights/default of it).
+train() {
+  local out=${1:?usage: gpu-kit.sh train OUT_DIR SECONDS} seconds=${2:?usage: gpu-kit.sh train OUT_DIR SECONDS}
+  setup_kit "$out"
+  local data=/tmp/nsynth-data
+  rm -rf "$data" && mkdir -p "$data" &&
+    xz -dc "$KIT_DIR/data.bin.xz" >"$data/packed.bin" &&
+    node tools/pack-training-data.mjs unpack "$data/packed.bin" "$data" || exit 2
+  local run=runs/gpu
+  rm -rf "$run"
+  # shellcheck source=../tools/lib/resumable-run.sh
+  source tools/lib/resumable-run.sh
+  seed_run "$run" training-state/default
+  # The recipe's trajectory options exactly (tools/train-default.sh); only how often it logs,
+  # evaluates and checkpoints differs: a GPU step is ~30 ms, and a checkpoint every 25 of them would
+  # spend the time writing.
+  set -o pipefail
+  timeout -s INT -k 60 "$seconds" node bin/nsynth.js train --config h32_pitch --data "$data/train" --eval-data "$data/valid" \
+    --steps "${TRAIN_STEPS:-100000}" --schedule-length 20000 --lr-scale 5 --clip 1 --ema-decay 0.999 --seed 1 --min-crop-rms 0.01 --input-noise 3 \
+    --out "$run" --checkpoint-every 1000 --keep 1 --log-every 25 --eval-every 500 --eval-batches 8 \
+    --json --resume | tee -a "$run/log.jsonl" | grep --line-buffered evalLoss
+  echo "gpu-kit: training exited ${PIPESTATUS[0]} (124 or 130: stopped at its time, checkpointed)" >&2
+  save_state "$run" "$out/state"
+  tar -C "$out" -cf "$out/state.tar" state && rm -rf "$out/state"
+  ls -la "$out" >&2
+}
+
+case "${1:-}" in
+  pack) pack ;;
+  run) shift; run "$@" ;;
+  train) shift; train "$@" ;;
+  *) echo "usage: bash bench/gpu-kit.sh pack | run OUT_DIR | train OUT_DIR SECONDS" >&2; exit 2 ;;
+esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system software the tests need on a fresh Debian 12 machine (run as root):
 # Mesa's lavapipe (software Vulkan) from bookworm-backports — Dawn refuses Debian 12's own 22.3 —
-# and Debian's Chromium, which also brings SwiftShader's Vulkan ICD; DejaVu fonts for the figures' labels.
+# and Debian's Chromium, which also brings SwiftShader's Vulkan ICD; DejaVu fonts for Chromium's pages
+# (the PNG figures draw with the DejaVu Sans that the npm package dejavu-fonts-ttf brings).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 if [ ! -f /etc/apt/sources.list.d/bookworm-backports.sources ]; then

@@ -39,6 +39,8 @@ pack() {
     cp -r "$m" "$stage/$m"
   done < <(npm ls --omit=dev --omit=optional --all --parseable 2>/dev/null | sed "s|^$PWD/||" | tail -n +2)
   find "$stage/node_modules/webgpu/dist" -mindepth 1 -maxdepth 1 -type d ! -name linux-x64 -exec rm -rf {} +
+  # The figures draw with two of DejaVu's 22 files (src/formats/svg-png.ts).
+  find "$stage/node_modules/dejavu-fonts-ttf/ttf" -type f ! -name DejaVuSans.ttf ! -name DejaVuSans-Bold.ttf -delete 2>/dev/null || true
   # tfjs (optional, for `bench tfjs-graph`): each package's Node bundle and wasm files, not its
   # 20-40 MB of other bundles and sources; and the few packages those bundles require.
   local p main

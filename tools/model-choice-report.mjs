@@ -4,11 +4,11 @@
 // Each RUN_DIR/CONFIG.jsonl holds `nsynth train --json` lines; evalLoss is nats per sample.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import { getConfig } from '../dist/src/model/config.js';
 import { initWeights } from '../dist/src/model/weights.js';
+import { svgToPng } from '../dist/src/formats/svg-png.js';
 
 const [runs, ...configs] = process.argv.slice(2);
 if (!runs || configs.length === 0) {
@@ -81,7 +81,7 @@ const spec = {
 const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
 const svg = await view.toSVG();
 fs.mkdirSync('docs', { recursive: true });
-fs.writeFileSync('docs/model-choice.png', new Resvg(svg, { fitTo: { mode: 'width', value: 1200 } }).render().asPng());
+fs.writeFileSync('docs/model-choice.png', svgToPng(svg, { fitTo: { mode: 'width', value: 1200 } }));
 
 const table = [
   '| config | parameters | pitch one-hot | steps | minutes | train samples/s | train bits/sample (last 5 logs) | valid bits/sample (last) | valid bits/sample (best) |',

@@ -61,7 +61,8 @@ function pack(dataDir, outFile) {
 
 function unpack(inFile, outDir) {
   const bytes = fs.readFileSync(inFile);
-  if (bytes.length < 12 || bytes.toString('latin1', 0, 8) !== MAGIC) throw new Error(`unpack: ${inFile}: not a packed training set (no ${MAGIC})`);
+  if (bytes.length < 12 || bytes.toString('latin1', 0, 8) !== MAGIC)
+    throw new Error(`unpack: ${inFile}: not a packed training set (no ${MAGIC})`);
   const jsonLength = bytes.readUInt32LE(8);
   if (12 + jsonLength > bytes.length) throw new Error(`unpack: ${inFile}: header runs past the end (truncated?)`);
   const header = JSON.parse(bytes.toString('utf8', 12, 12 + jsonLength));
@@ -73,7 +74,8 @@ function unpack(inFile, outDir) {
     const audioDir = path.join(outDir, split, 'audio');
     fs.mkdirSync(audioDir, { recursive: true });
     for (const { key, length } of notes) {
-      if (at + length > bytes.length) throw new Error(`unpack: ${inFile}: ${split}/${key} runs past the end (truncated?)`);
+      if (at + length > bytes.length)
+        throw new Error(`unpack: ${inFile}: ${split}/${key} runs past the end (truncated?)`);
       const samples = Float32Array.from(bytes.subarray(at, at + length), (c) => MU_LAW_DECODE_TABLE[c]);
       fs.writeFileSync(path.join(audioDir, `${key}.wav`), encodeWav(samples, 16000, '32f'));
       at += length;

@@ -45,10 +45,8 @@ const icds = ICD_FOLDERS.flatMap((dir) =>
 );
 const haveDriver = icds.length > 0 || fs.existsSync(SWIFTSHADER) || process.env.VK_ICD_FILENAMES;
 // What the tests and figures need beyond a driver (the same files .ci/install-system.sh checks).
-const extras = [
-  ['/usr/bin/chromium', 'Chromium (browser tests, the demo test)'],
-  ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', 'DejaVu fonts (figure labels)'],
-];
+const extras = [['/usr/bin/chromium', 'Chromium (browser tests, the demo test)']];
+// (The figures' fonts come with the npm packages: dejavu-fonts-ttf, src/formats/svg-png.ts.)
 const lavapipe = fs.existsSync('/usr/share/vulkan/icd.d/lvp_icd.json');
 const lacking = extras.filter(([file]) => !fs.existsSync(file)).map(([, what]) => what);
 if (!lavapipe && !haveDriver) lacking.unshift('a Vulkan driver (none found)');
@@ -65,7 +63,7 @@ if (lacking.length > 0) {
       : "install your GPU's Vulkan driver, or Mesa's lavapipe (package mesa-vulkan-drivers), and Chromium";
     say(`missing: ${lacking.join(', ')}`);
     say(`run: ${how}`);
-    // Without any driver nothing can run; without Chromium or fonts only their tests skip.
+    // Without any driver nothing can run; without Chromium only its tests skip.
     if (!haveDriver) process.exit(1);
   }
 }

@@ -12,8 +12,8 @@
 //    synchronous, like rainbowgramFigure;
 //  - the chart is small: two log axes, polylines, markers and a legend, about as much code as the
 //    vega-lite spec plus the layering needed to label points and draw the ceiling staircase.
-// The PNG comes from resvg with the system fonts (DejaVu Sans, as figure.ts uses).
-import { Resvg } from '@resvg/resvg-js';
+// The PNG comes from resvg with the bundled DejaVu Sans (formats/svg-png.ts, as figure.ts uses).
+import { svgToPng } from '../formats/svg-png.js';
 import { stepWeightBytes, VOICE_TILE } from '../generate/route.js';
 import type { ModelConfig } from '../model/config.js';
 import type { GenerateBenchRow } from './generate.js';
@@ -344,6 +344,5 @@ export function generateBenchPlot(input: GenerateBenchPlotInput): { svg: string;
   }
   parts.push('</svg>');
   const svg = parts.join('\n');
-  const png = new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render().asPng();
-  return { svg, png: new Uint8Array(png) };
+  return { svg, png: svgToPng(svg) };
 }

@@ -2,9 +2,9 @@
 // a frequency axis in Hz (ticks on the Cs, low at the bottom) and a time axis in seconds. The
 // pixels come from src/dsp/rainbowgram.ts; the panel is drawn as SVG (the pixels embedded as a PNG
 // made with fast-png) and rendered to PNG by resvg, so text and lines need no hand-written raster code.
-import { Resvg } from '@resvg/resvg-js';
 import { encode } from 'fast-png';
 import { type Rainbowgram, type RainbowgramOptions, rainbowgram } from '../dsp/rainbowgram.js';
+import { svgToPng } from '../formats/svg-png.js';
 
 export interface FigurePanel {
   /** 16 kHz mono audio. */
@@ -131,11 +131,6 @@ export function rainbowgramFigure(panels: FigurePanel[], o: FigureOptions = {}):
     ...grams.map((g, i) => panelSvg(g, panels[i].title, layout.panels[i])),
     '</svg>',
   ].join('\n');
-  const png = new Resvg(svg, {
-    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
-    imageRendering: 1, // optimizeSpeed: the embedded pixels are placed 1:1, never smoothed
-  })
-    .render()
-    .asPng();
-  return new Uint8Array(png);
+  // optimizeSpeed: the embedded pixels are placed 1:1, never smoothed
+  return svgToPng(svg, { imageRendering: 1 });
 }

@@ -17,9 +17,12 @@ import {
   planLabel,
   setTuningStore,
   shapesFor,
+  tuningCandidates,
   type TunedEntry,
   tuningKey,
 } from '../src/generate/tuning.js';
+import { choosePath } from '../src/generate/route.js';
+import { voiceLoopKernel } from '../src/ops/gen-step.js';
 import { fileStore } from '../src/generate/tuning-file.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-tuning-'));
@@ -52,8 +55,14 @@ describe('kernel tuning', () => {
     const r = model.generatorResources();
     const lines: string[] = [];
     const plan = await resolvePlan(r, 2, { weightStorage: 'f32', onTuning: (l) => lines.push(l) });
-    // the rule's path and every fused shape for the bucket were timed
-    expect(lines.length).toBe(1 + shapesFor(c, 2).length);
+    // the rule's path, the voice loop where it is the wide kernel (a GPU; widths up to 256) and
+    // every fused shape for the bucket were timed
+    const fused = shapesFor(c, 2).map((shape) => planLabel({ path: 'fused', fused: { shape, storage: 'f32' } }));
+    const rule = choosePath(c, 'auto', 2);
+    expect(tuningCandidates(c, 2, rule, 'f32', 'wide').map(planLabel)).toEqual([rule, 'voice-loop', ...fused]);
+    expect(tuningCandidates(c, 2, rule, 'f32', 'serial').map(planLabel)).toEqual([rule, ...fused]);
+    const candidates = tuningCandidates(c, 2, rule, 'f32', voiceLoopKernel(e));
+    expect(lines.map((l) => /: (.+) [\d.]+ steps\/s$/.exec(l)?.[1])).toEqual(candidates.map(planLabel));
     const stored = JSON.parse(fs.readFileSync(process.env.NSYNTH_TUNING_CACHE!, 'utf8')) as Record<string, TunedEntry>;
     const entry = stored[tuningKey(e, c, 2, 'f32')];
     expect(entry.path).toBe(plan.path);
@@ -75,7 +84,7 @@ describe('kernel tuning', () => {
     // the same bucket again: no timing
     const again = await resolvePlan(r, 2, { weightStorage: 'f32', onTuning: (l) => lines.push(l) });
     expect(planLabel(again)).toBe(planLabel(plan));
-    expect(lines.length).toBe(1 + shapesFor(c, 2).length);
+    expect(lines.length).toBe(candidates.length);
     // auto generates exactly what the chosen plan generates when forced
     const emb = await model.encode([note(3, 512), note(4, 512)]);
     const auto = await collect(model.stream(emb, { seed: 2, weightStorage: 'f32' }));

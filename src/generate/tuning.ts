@@ -1,13 +1,14 @@
 // Which generation kernels run best on this adapter, found by timing them at first use and
-// remembered per adapter. The candidates are the path the measured rules pick (route.ts choosePath)
-// and the fused path in the workgroup shapes below; each runs a few real steps of the model at the
+// remembered per adapter. The candidates are the path the measured rules pick (route.ts choosePath),
+// the voice loop where the widths allow it, and the fused path in the workgroup shapes below; each runs a few real steps of the model at the
 // batch asked (rounded up to a power of two), the fastest wins, and the choice is stored under a key
 // naming the adapter, the config's widths, the batch bucket and the weight storage: in Node in a
 // JSON file (tuning-file.ts), in a browser in localStorage, else for the session.
 import { conditioningWidth, decoderLayers, type ModelConfig } from '../model/config.js';
-import type { FusedShape } from '../ops/gen-step.js';
+import { type FusedShape, type VoiceLoopKernel, voiceLoopKernel } from '../ops/gen-step.js';
 import type { Engine } from '../gpu/engine.js';
 import type { WeightStorage } from './fused-weights.js';
+import { voiceLoopFits } from './gen-weights.js';
 import type { GenerateOptions, GeneratorInternals, GeneratorResources, ResolvedPath } from './types.js';
 
 /**
@@ -28,8 +29,9 @@ export const FUSED_SHAPES: FusedShape[] = [
 /** Bump when the kernels change in a way that makes stored choices stale. */
 // 2: timings repeated against a browser's jitter; 3: the rules' path kept unless beaten by 10%;
 // 4: the layered path runs the subgroup-lanes gate and res/skip kernels on CPU adapters (faster, so
-// choices timed against the old ones are stale)
-const TUNING_VERSION = 4;
+// choices timed against the old ones are stale); 5: the voice loop splits its sums across its
+// workgroup (GPU-shaped) and is a candidate at every batch
+const TUNING_VERSION = 5;
 
 /** A generation plan: the path, and on the fused path its shape and weight storage. */
 export interface Plan {
@@ -136,6 +138,24 @@ export function shapesFor(c: ModelConfig, B: number): FusedShape[] {
   );
 }
 
+/** What the tuner times for a config at a batch bucket, the rules' path first. */
+export function tuningCandidates(
+  c: ModelConfig,
+  bucket: number,
+  rulePath: ResolvedPath,
+  storage: WeightStorage,
+  voiceLoop: VoiceLoopKernel,
+): Plan[] {
+  return [
+    { path: rulePath },
+    // The wide voice loop at every batch where the widths fit: on a GPU each voice gets a compute
+    // unit of its own and a step needs no dispatch at all, so it can win at any batch. (The serial
+    // one, on CPU adapters, only where the rules pick it: at batch 1-2 of small models.)
+    ...(rulePath !== 'voice-loop' && voiceLoop === 'wide' && voiceLoopFits(c) ? [{ path: 'voice-loop' as const }] : []),
+    ...shapesFor(c, bucket).map((shape) => ({ path: 'fused' as const, fused: { shape, storage } })),
+  ];
+}
+
 export function planLabel(p: Plan): string {
   if (p.path !== 'fused' || !p.fused) return p.path;
   const { shape: s, storage } = p.fused;
@@ -161,10 +181,7 @@ export async function tune(
   const have = s.get(key);
   if (have) return have;
   const bucket = batchBucket(B);
-  const candidates: Plan[] = [
-    { path: rulePath },
-    ...shapesFor(r.config, bucket).map((shape) => ({ path: 'fused' as const, fused: { shape, storage } })),
-  ];
+  const candidates = tuningCandidates(r.config, bucket, rulePath, storage, voiceLoopKernel(r.engine));
   const results: { plan: Plan; label: string; stepsPerSecond: number }[] = [];
   for (const [k, plan] of candidates.entries()) {
     const label = planLabel(plan);

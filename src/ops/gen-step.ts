@@ -276,6 +276,20 @@ export async function genVoiceLanes(
   return voiceLoopDispatch(k, p, steps, all, at, s);
 }
 
+/** The voice loop's two shapes: each output summed by one thread, or every sum split across the workgroup. */
+export type VoiceLoopKernel = 'serial' | 'wide';
+
+/**
+ * Which voice-loop kernel an engine runs: gen_voice_loop_wide on GPUs (a voice's 256 threads all
+ * busy in every product), gen_voice_loop on CPU adapters, where the wide one's extra barriers make
+ * it 0.53x (lavapipe, h32_pitch). NSYNTH_VOICE_LOOP=serial|wide overrides (tests, measurement).
+ */
+export function voiceLoopKernel(engine: Engine): VoiceLoopKernel {
+  const forced = typeof process !== 'undefined' ? process.env?.NSYNTH_VOICE_LOOP : undefined;
+  if (forced === 'serial' || forced === 'wide') return forced;
+  return engine.adapter.type === 'cpu' ? 'serial' : 'wide';
+}
+
 /** `steps` whole steps per voice in one dispatch, one workgroup per voice (widths up to 256). */
 export async function genVoiceLoop(
   engine: Engine,
@@ -285,10 +299,11 @@ export async function genVoiceLoop(
   at: AllWeightOffsets,
   s: GenStepBuffers,
 ): Promise<Dispatch> {
-  return voiceLoopDispatch(await engine.kernel('gen_voice_loop'), p, steps, all, at, s);
+  const name = voiceLoopKernel(engine) === 'wide' ? 'gen_voice_loop_wide' : 'gen_voice_loop';
+  return voiceLoopDispatch(await engine.kernel(name), p, steps, all, at, s);
 }
 
-/** The voice loops' common bindings (gen_voice_loop and gen_voice_lanes): one workgroup per voice. */
+/** The voice loops' common bindings (gen_voice_loop, gen_voice_loop_wide, gen_voice_lanes): one workgroup per voice. */
 function voiceLoopDispatch(
   k: Kernel,
   p: GenStepParams,

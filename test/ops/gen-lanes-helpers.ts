@@ -1,14 +1,19 @@
-// Runs a piece of generation with the layered path's step-start, gate and res/skip kernels forced:
-// through NSYNTH_KERNELS (src/gpu/lanes.ts), which genStepStart / genGate / genResSkip read when an
-// instance is built.
-export async function withKernels<T>(kernels: 'tiles' | 'lanes' | null, f: () => Promise<T>): Promise<T> {
+// Runs a piece of generation with a kernel choice forced through the environment, read when an
+// instance is built: the layered path's step-start, gate and res/skip kernels (NSYNTH_KERNELS,
+// src/gpu/lanes.ts: tiles or lanes) or the voice loop's kernel (NSYNTH_VOICE_LOOP,
+// src/ops/gen-step.ts voiceLoopKernel: serial or wide).
+export async function withKernels<T>(
+  kernels: 'tiles' | 'lanes' | 'serial' | 'wide' | null,
+  f: () => Promise<T>,
+): Promise<T> {
   if (!kernels) return f();
-  const before = process.env.NSYNTH_KERNELS;
-  process.env.NSYNTH_KERNELS = kernels;
+  const name = kernels === 'serial' || kernels === 'wide' ? 'NSYNTH_VOICE_LOOP' : 'NSYNTH_KERNELS';
+  const before = process.env[name];
+  process.env[name] = kernels;
   try {
     return await f();
   } finally {
-    if (before === undefined) delete process.env.NSYNTH_KERNELS;
-    else process.env.NSYNTH_KERNELS = before;
+    if (before === undefined) delete process.env[name];
+    else process.env[name] = before;
   }
 }

@@ -1,9 +1,10 @@
 // The generation step kernels (kernels/gen_*.wgsl, src/ops/gen-step.ts) against their reference, the
 // teacher-forced decoder: fed the true classes, every step's logits equal the full-sequence decoder's
 // (itself checked against the graph's float64 evaluation), on every path, voice-lanes with its
-// weights in f32 and, for a model stored in f16, as f16 pairs, and the layered path with both of
+// weights in f32 and, for a model stored in f16, as f16 pairs, the layered path with both of
 // its sets of step-start, gate and res/skip kernels (tiles, and the subgroup-lanes ones that CPU
-// adapters run; test/ops/gen-lanes.test.ts checks more voices and widths).
+// adapters run; test/ops/gen-lanes.test.ts checks more voices and widths), and the voice loop with
+// both of its kernels (serial for CPU adapters, wide for GPUs).
 import { describe, it, expect } from 'vitest';
 import { testEngine, expectClose } from '../helpers.js';
 import { collect, expectSameDraws, note } from '../generate-helpers.js';
@@ -22,11 +23,12 @@ function roundedToHalf(w: Weights): Weights {
 }
 
 describe('fast generator, teacher-forced, equals the full-sequence decoder', () => {
-  // [path, weight storage, the layered path's kernels (NSYNTH_KERNELS while its instance is built)]
+  // [path, weight storage, the layered path's or the voice loop's kernels (forced while the instance is built)]
   const cases = [
     ['layered', 'f32', 'tiles'],
     ['layered', 'f32', 'lanes'],
-    ['voice-loop', 'f32', null],
+    ['voice-loop', 'f32', 'serial'],
+    ['voice-loop', 'f32', 'wide'],
     ['voice-lanes', 'f32', null],
     ['voice-lanes', 'f16', null],
   ] as const;
@@ -59,6 +61,36 @@ describe('fast generator, teacher-forced, equals the full-sequence decoder', () 
         for (const c of chunks) got.set(c.logits![b], c.start * 256);
         expectClose(got, full.data.subarray(b * T * 256, (b + 1) * T * 256), 1e-4, 1e-4, `voice ${b} logits`);
       }
+      model.dispose();
+    });
+
+  // Both voice-loop kernels at other widths. gen_voice_loop_wide splits each product's reduction
+  // across its 256 threads: N outputs in blocks of NP (N rounded up to a power of two, at most 256),
+  // each summed by 256 / NP threads. These widths give blocks with idle outputs (2R = 48 in 64),
+  // several blocks per product (2R = 320, R + S = 360), and a single thread per output (S = 200).
+  for (const kernel of ['serial', 'wide'] as const)
+    for (const [R, S] of [
+      [24, 40],
+      [160, 200],
+    ] as const)
+      it(`voice-loop path (${kernel} kernel), residual ${R} and skip ${S}, every step within 1e-4`, async () => {
+      const e = await testEngine();
+      const base = getConfig('tiny');
+      // (four layers: the widths are the point, and lavapipe takes seconds a layer at 160 / 200)
+      const decoder = { ...base.decoder, residual: R, skip: S, stages: 1, layersPerStage: 4 };
+      const config = { ...base, name: `voice-loop-${R}-${S}`, decoder };
+      const model = await modelFromWeights(e, initWeights(config, 43, { biasScale: 0.1 }));
+      const T = 512;
+      const notes = [note(3, T)];
+      const emb = await model.encode(notes);
+      const full = await model.teacherForcedLogits(notes, emb);
+      const teacher = notes.map((n) => muLawQuantizeArray(n).classes);
+      const chunks = await withKernels(kernel, () =>
+        collect(model.stream(emb, { teacher, recordLogits: true, chunkSize: 200, firstChunkSize: 100, path: 'voice-loop' })),
+      );
+      const got = new Float32Array(T * 256);
+      for (const c of chunks) got.set(c.logits![0], c.start * 256);
+      expectClose(got, full.data, 1e-4, 1e-4, `R ${R} S ${S} logits`);
       model.dispose();
     });
 

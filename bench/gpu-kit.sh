@@ -6,7 +6,8 @@
 #                                           .device-kit/kit.tar.xz (this Node binary, the runtime
 #                                           node_modules with Dawn for linux-x64 only, the tfjs
 #                                           packages' Node bundles, dist/) and, where apt can,
-#                                           the Vulkan loader's .deb beside it (~33 MB in all)
+#                                           the Vulkan loader's and GLVND's .debs beside it
+#                                           (~33 MB in all)
 #   bash bench/gpu-kit.sh train OUT_DIR S   there: continues the default model's training run for S
 #                                           seconds (needs .device-kit/data.bin.xz from
 #                                           tools/pack-training-data.mjs); OUT_DIR/state.tar back
@@ -64,8 +65,10 @@ pack() {
     mkdir -p "$lists/partial"
     local o=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 "-oDir::State::Lists=$lists")
     if apt-get "${o[@]}" update >/dev/null 2>&1; then
-      (cd "$KIT_DIR" && apt-get "${o[@]}" download libvulkan1 >/dev/null 2>&1) ||
-        echo "gpu-kit: could not download libvulkan1 (the machine there must have a Vulkan loader)" >&2
+      # NVIDIA's Vulkan driver is libGLX_nvidia, which needs GLVND's libraries: without them the
+      # loader finds the ICD but 'Could not get vkCreateInstance' (seen on an H200's CUDA image).
+      (cd "$KIT_DIR" && apt-get "${o[@]}" download libvulkan1 libglvnd0 libglx0 libegl1 libgl1 libopengl0 libgles2 >/dev/null 2>&1) ||
+        echo "gpu-kit: could not download the Vulkan loader and GLVND (the machine there must have them)" >&2
     fi
     rm -rf "$lists"
   fi
@@ -84,7 +87,9 @@ setup_kit() {
   if [ -e node_modules ] && [ ! -L node_modules ]; then echo "gpu-kit: keeping the checkout's node_modules/" >&2; else ln -sfn "$kit/node_modules" node_modules; fi
   if [ -e dist ]; then echo "gpu-kit: keeping the checkout's dist/" >&2; else cp -r "$kit/dist" dist; fi
   export PATH="$kit/node-bin:$PATH"
-  if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+  local have
+  have=$(ldconfig -p 2>/dev/null)
+  if ! grep -q 'libvulkan\.so\.1' <<<"$have" || ! grep -q 'libGLdispatch\.so\.0' <<<"$have"; then
     local f
     for f in "$KIT_DIR"/*.deb; do [ -f "$f" ] && dpkg -x "$f" /; done
     ldconfig

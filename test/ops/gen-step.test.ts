@@ -74,25 +74,27 @@ describe('fast generator, teacher-forced, equals the full-sequence decoder', () 
       [160, 200],
     ] as const)
       it(`voice-loop path (${kernel} kernel), residual ${R} and skip ${S}, every step within 1e-4`, async () => {
-      const e = await testEngine();
-      const base = getConfig('tiny');
-      // (four layers: the widths are the point, and lavapipe takes seconds a layer at 160 / 200)
-      const decoder = { ...base.decoder, residual: R, skip: S, stages: 1, layersPerStage: 4 };
-      const config = { ...base, name: `voice-loop-${R}-${S}`, decoder };
-      const model = await modelFromWeights(e, initWeights(config, 43, { biasScale: 0.1 }));
-      const T = 512;
-      const notes = [note(3, T)];
-      const emb = await model.encode(notes);
-      const full = await model.teacherForcedLogits(notes, emb);
-      const teacher = notes.map((n) => muLawQuantizeArray(n).classes);
-      const chunks = await withKernels(kernel, () =>
-        collect(model.stream(emb, { teacher, recordLogits: true, chunkSize: 200, firstChunkSize: 100, path: 'voice-loop' })),
-      );
-      const got = new Float32Array(T * 256);
-      for (const c of chunks) got.set(c.logits![0], c.start * 256);
-      expectClose(got, full.data, 1e-4, 1e-4, `R ${R} S ${S} logits`);
-      model.dispose();
-    });
+        const e = await testEngine();
+        const base = getConfig('tiny');
+        // (four layers: the widths are the point, and lavapipe takes seconds a layer at 160 / 200)
+        const decoder = { ...base.decoder, residual: R, skip: S, stages: 1, layersPerStage: 4 };
+        const config = { ...base, name: `voice-loop-${R}-${S}`, decoder };
+        const model = await modelFromWeights(e, initWeights(config, 43, { biasScale: 0.1 }));
+        const T = 512;
+        const notes = [note(3, T)];
+        const emb = await model.encode(notes);
+        const full = await model.teacherForcedLogits(notes, emb);
+        const teacher = notes.map((n) => muLawQuantizeArray(n).classes);
+        const chunks = await withKernels(kernel, () =>
+          collect(
+            model.stream(emb, { teacher, recordLogits: true, chunkSize: 200, firstChunkSize: 100, path: 'voice-loop' }),
+          ),
+        );
+        const got = new Float32Array(T * 256);
+        for (const c of chunks) got.set(c.logits![0], c.start * 256);
+        expectClose(got, full.data, 1e-4, 1e-4, `R ${R} S ${S} logits`);
+        model.dispose();
+      });
 
   it('every path samples the same audio with the same seed; voice-lanes at temperature 0 is argmax', async () => {
     const e = await testEngine();

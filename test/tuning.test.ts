@@ -16,7 +16,9 @@ import {
   batchBucket,
   planLabel,
   setTuningStore,
+  isGpu,
   shapesFor,
+  storagesToTime,
   tuningCandidates,
   type TunedEntry,
   tuningKey,
@@ -57,11 +59,22 @@ describe('kernel tuning', () => {
     const plan = await resolvePlan(r, 2, { weightStorage: 'f32', onTuning: (l) => lines.push(l) });
     // the rule's path, the voice loop where it is the wide kernel (a GPU; widths up to 256) and
     // every fused shape for the bucket were timed
-    const fused = shapesFor(c, 2).map((shape) => planLabel({ path: 'fused', fused: { shape, storage: 'f32' } }));
+    const label = (gpu: boolean, storage: 'f32' | 'f16') =>
+      shapesFor(c, 2, gpu).map((shape) => planLabel({ path: 'fused', fused: { shape, storage } }));
     const rule = choosePath(c, 'auto', 2);
-    expect(tuningCandidates(c, 2, rule, 'f32', 'wide').map(planLabel)).toEqual([rule, 'voice-loop', ...fused]);
-    expect(tuningCandidates(c, 2, rule, 'f32', 'serial').map(planLabel)).toEqual([rule, ...fused]);
-    const candidates = tuningCandidates(c, 2, rule, 'f32', voiceLoopKernel(e));
+    // on a GPU: the wide voice loop, the GPU-only shapes, both storages; on a CPU adapter neither
+    expect(
+      tuningCandidates(c, 2, rule, { storages: ['f32', 'f16'], voiceLoop: 'wide', gpu: true }).map(planLabel),
+    ).toEqual([rule, 'voice-loop', ...label(true, 'f32'), ...label(true, 'f16')]);
+    expect(label(true, 'f32').length).toBeGreaterThan(label(false, 'f32').length);
+    expect(tuningCandidates(c, 2, rule, { storages: ['f32'], voiceLoop: 'serial', gpu: false }).map(planLabel)).toEqual(
+      [rule, ...label(false, 'f32')],
+    );
+    const candidates = tuningCandidates(c, 2, rule, {
+      storages: storagesToTime(e, 'f32', 'f32'),
+      voiceLoop: voiceLoopKernel(e),
+      gpu: isGpu(e),
+    });
     expect(lines.map((l) => /: (.+) [\d.]+ steps\/s$/.exec(l)?.[1])).toEqual(candidates.map(planLabel));
     const stored = JSON.parse(fs.readFileSync(process.env.NSYNTH_TUNING_CACHE!, 'utf8')) as Record<string, TunedEntry>;
     const entry = stored[tuningKey(e, c, 2, 'f32')];

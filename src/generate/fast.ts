@@ -14,7 +14,7 @@ import { MU_LAW_DECODE_TABLE } from '../ops/mu-law.js';
 import { buildInstance, type Instance, maxVoicesPerInstance, voiceBytes } from './instance.js';
 import { choosePath, DEFAULT_FUSED_SHAPE, fusedStorage } from './route.js';
 import { checkFusedShape } from '../ops/gen-step.js';
-import { type Plan, tune, tuningEnabled, tuningInput } from './tuning.js';
+import { type Plan, storagesToTime, tune, tuningEnabled, tuningInput } from './tuning.js';
 import type { AudioChunk, GenerateOptions, GeneratorInternals, GeneratorResources } from './types.js';
 
 function abortError(): Error {
@@ -58,9 +58,9 @@ export async function resolvePlan(
   const requested = o.path ?? 'auto';
   const rule = choosePath(c, requested, B, lanesOf(engine));
   const storage = fusedStorage(resources, o);
-  const fused = (shape = o.fusedShape ?? DEFAULT_FUSED_SHAPE): Plan => {
+  const fused = (shape = o.fusedShape ?? DEFAULT_FUSED_SHAPE, chosen = storage): Plan => {
     checkFusedShape({ C4: shape.C4, KS: shape.KS, VT: shape.VT }, c.decoder.residual, c.decoder.skip);
-    return { path: 'fused', fused: { shape, storage } };
+    return { path: 'fused', fused: { shape, storage: chosen } };
   };
   if (rule === 'fused' || (requested === 'auto' && o.fusedShape)) return fused();
   if (requested !== 'auto' || rule === 'voice-lanes' || !tuningEnabled()) return { path: rule };
@@ -68,7 +68,7 @@ export async function resolvePlan(
     resources,
     B,
     rule,
-    storage,
+    storagesToTime(engine, o.weightStorage, storage),
     async (plan, steps) => {
       const { frames, cond } = tuningInput(c, B); // only when a choice is timed, not when it is stored
       const it = generateChunks(resources, B, frames, cond, {
@@ -85,7 +85,7 @@ export async function resolvePlan(
   );
   if (entry.path !== 'fused') return { path: entry.path };
   try {
-    return fused(entry.fused?.shape);
+    return fused(entry.fused?.shape, entry.fused?.storage);
   } catch {
     return { path: rule }; // a stored shape that no longer fits: the rules
   }

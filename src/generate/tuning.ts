@@ -26,11 +26,26 @@ export const FUSED_SHAPES: FusedShape[] = [
   { C4: 8, KS: 8, VT: 8 },
 ];
 
+/**
+ * Shapes only GPUs try (adapters that are not CPUs): 128 and 256 threads a workgroup with one or two
+ * output vec4s each, so that a batch-1 layer's few hundred workgroups keep more loads in flight. On
+ * an H200 the widest of FUSED_SHAPES (64 threads, one vec4) won at batch 1 and read at 9% of the
+ * probe's bandwidth (bench/RESULTS.md).
+ */
+export const GPU_FUSED_SHAPES: FusedShape[] = [
+  { C4: 1, KS: 128, VT: 1 },
+  { C4: 1, KS: 256, VT: 1 },
+  { C4: 2, KS: 128, VT: 1 },
+  { C4: 1, KS: 128, VT: 4 },
+  { C4: 2, KS: 64, VT: 4 },
+];
+
 /** Bump when the kernels change in a way that makes stored choices stale. */
 // 2: timings repeated against a browser's jitter; 3: the rules' path kept unless beaten by 10%;
 // 4: the layered path runs the subgroup-lanes gate and res/skip kernels on CPU adapters (faster, so
-// choices timed against the old ones are stale); 5: the voice loop splits its sums across its
-// workgroup (GPU-shaped) and is a candidate at every batch
+// choices timed against the old ones are stale); 5: on GPUs the voice loop splits its sums across
+// its workgroup and is a candidate at every batch, the GPU-only fused shapes and both weight
+// storages are timed
 const TUNING_VERSION = 5;
 
 /** A generation plan: the path, and on the fused path its shape and weight storage. */
@@ -114,7 +129,7 @@ export function batchBucket(B: number): number {
   return Math.min(256, 2 ** Math.ceil(Math.log2(Math.max(1, B))));
 }
 
-export function tuningKey(engine: Engine, c: ModelConfig, B: number, storage: WeightStorage): string {
+export function tuningKey(engine: Engine, c: ModelConfig, B: number, storage: WeightStorage | WeightStorage[]): string {
   const a = engine.adapter;
   const d = c.decoder;
   return [
@@ -126,34 +141,61 @@ export function tuningKey(engine: Engine, c: ModelConfig, B: number, storage: We
     a.backend,
     `R${d.residual}S${d.skip}L${decoderLayers(c)}x${d.layersPerStage}`,
     `B${batchBucket(B)}`,
-    storage,
+    [storage].flat().join('+'),
   ].join('|');
 }
 
 /** The fused shapes worth timing at a batch: voice tiles only where there are voices to share them. */
-export function shapesFor(c: ModelConfig, B: number): FusedShape[] {
+export function shapesFor(c: ModelConfig, B: number, gpu = false): FusedShape[] {
   const { residual: R, skip: S } = c.decoder;
-  return FUSED_SHAPES.filter((s) => (R / 4) % s.C4 === 0 && (S / 4) % s.C4 === 0).filter((s) =>
-    B <= 2 ? s.VT === 1 : s.VT > 1 || (s.C4 === 4 && s.KS === 16),
-  );
+  const shapes = gpu ? [...FUSED_SHAPES, ...GPU_FUSED_SHAPES] : FUSED_SHAPES;
+  return shapes
+    .filter((s) => (R / 4) % s.C4 === 0 && (S / 4) % s.C4 === 0)
+    .filter((s) => (B <= 2 ? s.VT === 1 : s.VT > 1 || (s.C4 === 4 && s.KS === 16)));
+}
+
+/** What the tuner tries beyond the rules' path, from the adapter (see tuningCandidates). */
+export interface CandidateOptions {
+  /** The fused path's weight storages to time (under `auto` on a GPU both; else the one asked or ruled). */
+  storages: WeightStorage[];
+  /** The voice loop's kernel on this engine: only the wide one is tried beyond the rules. */
+  voiceLoop: VoiceLoopKernel;
+  /** A GPU (not a CPU adapter): the GPU-only fused shapes are tried too. */
+  gpu: boolean;
 }
 
 /** What the tuner times for a config at a batch bucket, the rules' path first. */
-export function tuningCandidates(
-  c: ModelConfig,
-  bucket: number,
-  rulePath: ResolvedPath,
-  storage: WeightStorage,
-  voiceLoop: VoiceLoopKernel,
-): Plan[] {
+export function tuningCandidates(c: ModelConfig, bucket: number, rulePath: ResolvedPath, o: CandidateOptions): Plan[] {
   return [
     { path: rulePath },
     // The wide voice loop at every batch where the widths fit: on a GPU each voice gets a compute
     // unit of its own and a step needs no dispatch at all, so it can win at any batch. (The serial
     // one, on CPU adapters, only where the rules pick it: at batch 1-2 of small models.)
-    ...(rulePath !== 'voice-loop' && voiceLoop === 'wide' && voiceLoopFits(c) ? [{ path: 'voice-loop' as const }] : []),
-    ...shapesFor(c, bucket).map((shape) => ({ path: 'fused' as const, fused: { shape, storage } })),
+    ...(rulePath !== 'voice-loop' && o.voiceLoop === 'wide' && voiceLoopFits(c)
+      ? [{ path: 'voice-loop' as const }]
+      : []),
+    ...o.storages.flatMap((storage) =>
+      shapesFor(c, bucket, o.gpu).map((shape) => ({ path: 'fused' as const, fused: { shape, storage } })),
+    ),
   ];
+}
+
+/**
+ * The fused path's weight storages `auto` times on an engine: on GPUs both f32 and f16 pairs (the
+ * pairs halve the bytes and need no feature; an H200 through Dawn offers no shader-f16, which
+ * fusedStorage takes as the sign of hardware); elsewhere just `ruled`.
+ */
+export function storagesToTime(
+  engine: Engine,
+  requested: 'auto' | WeightStorage | undefined,
+  ruled: WeightStorage,
+): WeightStorage[] {
+  return (requested ?? 'auto') === 'auto' && isGpu(engine) ? ['f32', 'f16'] : [ruled];
+}
+
+/** Whether the engine's adapter is a GPU rather than a CPU (lavapipe, SwiftShader). */
+export function isGpu(engine: Engine): boolean {
+  return engine.adapter.type !== 'cpu';
 }
 
 export function planLabel(p: Plan): string {
@@ -172,16 +214,20 @@ export async function tune(
   r: GeneratorResources,
   B: number,
   rulePath: ResolvedPath,
-  storage: WeightStorage,
+  storages: WeightStorage[],
   run: Runner,
   onLog?: (line: string) => void,
 ): Promise<TunedEntry> {
-  const key = tuningKey(r.engine, r.config, B, storage);
+  const key = tuningKey(r.engine, r.config, B, storages);
   const s = await defaultStore();
   const have = s.get(key);
   if (have) return have;
   const bucket = batchBucket(B);
-  const candidates = tuningCandidates(r.config, bucket, rulePath, storage, voiceLoopKernel(r.engine));
+  const candidates = tuningCandidates(r.config, bucket, rulePath, {
+    storages,
+    voiceLoop: voiceLoopKernel(r.engine),
+    gpu: isGpu(r.engine),
+  });
   const results: { plan: Plan; label: string; stepsPerSecond: number }[] = [];
   for (const [k, plan] of candidates.entries()) {
     const label = planLabel(plan);

@@ -17,10 +17,16 @@ import { modelFromWeights } from '../../src/nsynth.js';
 import { getConfig } from '../../src/model/config.js';
 import { initWeights } from '../../src/model/weights.js';
 import { dispatchesPerStep } from '../../src/generate/route.js';
+import { GPU_FUSED_SHAPES } from '../../src/generate/tuning.js';
 
 describe('fused generation path, teacher-forced, equals the full-sequence decoder', () => {
   it('lavapipe: tiny, every tuned shape, f32 weights within 1e-4 and f16 within 2e-2, 3 voices', async () => {
     await everyShapeMatches(await testEngine());
+  });
+
+  it('lavapipe: tiny, the GPU-only shapes (128-256 threads a workgroup), one frame, 3 voices', async () => {
+    // (one frame: lavapipe runs these wide workgroups slowly, and the shapes are what is checked)
+    await everyShapeMatches(await testEngine(), GPU_FUSED_SHAPES, 3, 512);
   });
 
   it('pitch-conditioned h32_pitch (skip wider than residual), f32 and f16 storage', async () => {

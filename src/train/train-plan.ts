@@ -7,6 +7,7 @@
 import type { Engine } from '../gpu/engine.js';
 import { destroyDispatches, type Dispatch } from '../gpu/registry.js';
 import { MemoryBudgetError, type Tensor } from '../gpu/tensor.js';
+import { PatientWait } from '../gpu/patient-wait.js';
 import { type BaselineConfig, baselineWidestActivation, isBaselineConfig } from '../model/baseline-config.js';
 import { PITCH_CLASSES, type ModelConfig } from '../model/config.js';
 import type { AnyConfig } from '../model/weights.js';
@@ -62,6 +63,12 @@ export class TrainPlan {
   private tape!: Tape;
   /** Parameters that receive a gradient (res_L, whose output feeds nothing, does not). */
   trained = new Set<string>();
+  /**
+   * How `loss()` waits for a training step and for a forward pass alone: apart, as their lengths
+   * differ (src/gpu/patient-wait.ts: on CPU adapters the wait sleeps instead of spinning a core).
+   */
+  private readonly waits: { step: PatientWait; forward: PatientWait };
+  private lastSubmitted: 'step' | 'forward' = 'step';
 
   private constructor(
     private readonly engine: Engine,
@@ -71,6 +78,8 @@ export class TrainPlan {
     noisyDecoderInput: boolean,
   ) {
     this.layout = new ParamLayout(config);
+    const cpu = engine.adapter.type === 'cpu';
+    this.waits = { step: new PatientWait(cpu), forward: new PatientWait(cpu) };
     const n = this.layout.total;
     const t = (shape: number[], dtype: 'f32' | 'u32' = 'f32') => this.own(shape, dtype);
     this.flat = { params: t([n]), grads: t([n]), m: t([n]), v: t([n]), ema: t([n]) };
@@ -223,6 +232,7 @@ export class TrainPlan {
     this.writeInputs(audio, pitch, decoderInput ?? null);
     this.engine.write(this.hyper, adamHyperValues(h, t, this.normSlots));
     this.engine.run(this.stepList);
+    this.lastSubmitted = 'step';
   }
 
   /** Submits the forward pass alone (evaluation); the loss is then read with `loss()`. */
@@ -230,6 +240,7 @@ export class TrainPlan {
     // Evaluation teacher-forces with the clean audio, as inference does.
     this.writeInputs(audio, pitch, this.decoderInput ? muLawQuantizeArray(audio).scaled : null);
     this.engine.run(this.evalList);
+    this.lastSubmitted = 'forward';
   }
 
   /**
@@ -241,7 +252,8 @@ export class TrainPlan {
     if (!this.logits) throw new Error(`The baseline ${this.config.name} predicts no samples`);
     this.writeInputs(audio, pitch, decoderInput ?? null);
     this.engine.run(this.evalList);
-    return (await this.engine.read(this.logits)) as Float32Array;
+    const pending = this.engine.submit(null, [{ tensor: this.logits }])!;
+    return new Float32Array(await this.waits.forward.wait(() => pending.data()));
   }
 
   private writeInputs(
@@ -284,7 +296,8 @@ export class TrainPlan {
 
   /** Mean cross-entropy of the last submitted batch (nats per sample). */
   async loss(): Promise<number> {
-    return (await this.engine.read(this.tape.stats))[0];
+    const pending = this.engine.submit(null, [{ tensor: this.tape.stats }])!;
+    return new Float32Array(await this.waits[this.lastSubmitted].wait(() => pending.data()))[0];
   }
 
   /** Global L2 norm of the last step's gradient. */

@@ -1,0 +1,53 @@
+// Waiting for the GPU without spinning a CPU core, where that core is the adapter's.
+//
+// While a promise of Dawn's Node binding is pending (mapAsync, onSubmittedWorkDone), the binding
+// polls for it from the event loop, again and again: the JavaScript thread spins a core the whole
+// wait, the garbage collector busy with it (a profile of `nsynth bench train` on lavapipe: 7.4 s in
+// processImmediate and 8.0 s in the collector in a 28 s run). On a CPU adapter that core is one the
+// adapter's own threads need: on the 2-core VM a training step of the default model (batch 4)
+// took 3.9 s when its loss was awaited at once and 2.4-2.5 s when the wait slept first. A
+// PatientWait learns how long its call site's waits last and sleeps most of that before handing
+// the binding the promise. Keep one per kind of wait: waits of different lengths must not share an
+// estimate (a sleep longer than the work idles the adapter).
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class PatientWait {
+  private estimateMs = 0;
+  /** The last wait was over when its sleep ended, so its length is unknown: measure the next one. */
+  private probeNext = false;
+
+  /**
+   * `enabled`: sleep at all (CPU adapters; a GPU's waits cost no adapter time). `share`: the part of
+   * the expected wait slept. Waits expected under `minMs` are not worth a timer.
+   */
+  constructor(
+    readonly enabled: boolean,
+    private readonly share = 0.75,
+    private readonly minMs = 4,
+  ) {}
+
+  /** The wait this site expects next, in milliseconds (0 until one has been seen). */
+  get expectedMs(): number {
+    return this.estimateMs;
+  }
+
+  /** `start()`'s result, after sleeping part of the expected wait first. Call right after submitting. */
+  async wait<T>(start: () => Promise<T>): Promise<T> {
+    if (!this.enabled) return start();
+    const t0 = performance.now();
+    const sleeps = !this.probeNext && this.estimateMs >= this.minMs;
+    if (sleeps) await sleep(this.estimateMs * this.share);
+    const t1 = performance.now();
+    const result = await start();
+    const t2 = performance.now();
+    // Ready the moment the sleep ended: the work took at most the sleep and maybe far less, which
+    // only a wait without a sleep can tell (the sleep's timer slack would hold the estimate up).
+    this.probeNext = sleeps && t2 - t1 < 1;
+    if (!this.probeNext) {
+      const sample = t2 - t0;
+      this.estimateMs = this.estimateMs === 0 ? sample : 0.7 * this.estimateMs + 0.3 * sample;
+    }
+    return result;
+  }
+}

@@ -8,6 +8,7 @@
 import { lanesOf } from '../gpu/lanes.js';
 import type { Engine, PendingRead, ReadRange } from '../gpu/engine.js';
 import { destroyDispatches } from '../gpu/registry.js';
+import { PatientWait } from '../gpu/patient-wait.js';
 import { formatBytes, type Tensor } from '../gpu/tensor.js';
 import type { ModelConfig } from '../model/config.js';
 import { MU_LAW_DECODE_TABLE } from '../ops/mu-law.js';
@@ -187,12 +188,18 @@ export async function* generateChunks(
     // the last one finished: enough to keep the GPU busy, few enough that a cancel (or a lost
     // device) stops within a unit or two instead of after every submitted chunk. Progress is
     // reported per unit; a chunk is read back and handed out when its last unit is done.
+    // Each unit's submit ends with a read-back: the chunk's classes after its last unit, else 4
+    // bytes as a fence. Waiting on that read's mapAsync (asked for only when waited on, through a
+    // PatientWait) tells when this unit is done while the next ones run: a completion promise per
+    // submit, pending the whole time, kept Dawn's binding polling and a CPU core spinning.
     interface Unit {
       chunk: number;
       end: number;
-      done: Promise<void>;
-      read: PendingRead | null;
+      last: boolean;
+      read: PendingRead;
     }
+    const fence: ReadRange[] = [{ tensor: instances[0].classes, offset: 0, bytes: 4 }];
+    const patience = new PatientWait(engine.adapter.type === 'cpu');
     const plan: { chunk: number; t: number; steps: number; last: boolean }[] = [];
     bounds.forEach(([s, e], k) => {
       for (let t = s; t < e; t += perSubmit) {
@@ -219,24 +226,24 @@ export async function* generateChunks(
           (pass) => {
             for (const inst of instances) inst.encodeSteps(pass, u.steps);
           },
-          u.last ? classesOf(u.chunk) : [],
-        );
-        if (read) reads.push(read);
-        inFlight.push({ chunk: u.chunk, end: u.t + u.steps, done: engine.device.queue.onSubmittedWorkDone(), read });
+          u.last ? classesOf(u.chunk) : fence,
+        )!;
+        reads.push(read);
+        inFlight.push({ chunk: u.chunk, end: u.t + u.steps, last: u.last, read });
       }
     };
     fill();
     while (inFlight.length) {
       const unit = inFlight.shift()!;
-      await unit.done;
+      const data = await patience.wait(() => unit.read.data());
+      reads.splice(reads.indexOf(unit.read), 1);
       if (o.signal?.aborted) throw abortError();
       fill();
       const elapsed = (performance.now() - t0) / 1000;
       o.onProgress?.({ done: unit.end, total: T, samplesPerSecond: unit.end / elapsed, elapsedSeconds: elapsed });
-      if (!unit.read) continue;
+      if (!unit.last) continue;
       const [s, e] = bounds[unit.chunk];
-      const all = new Uint32Array(await unit.read.data());
-      reads.splice(reads.indexOf(unit.read), 1);
+      const all = new Uint32Array(data);
       const n = e - s;
       const cls = Array.from({ length: B }, (_, b) => all.slice(b * n, (b + 1) * n));
       const audio = cls.map((a) => Float32Array.from(a, (v) => MU_LAW_DECODE_TABLE[v]));

@@ -131,6 +131,8 @@ run() {
 # tools/pack-training-data.mjs into .device-kit/data.bin.xz; then Ctrl-C (a checkpoint) and
 # OUT_DIR/state.tar: the newest checkpoint, latest.json and the whole log, to unpack over
 # training-state/default here (tools/ship-default.mjs then makes weights/default of it).
+# TRAIN_EXTRA adds options after the recipe's (later ones win): a recipe change such as
+# TRAIN_EXTRA='--batch 16 --schedule-length 40000 --change-options' (docs/training-recipe.md).
 train() {
   local out=${1:?usage: gpu-kit.sh train OUT_DIR SECONDS} seconds=${2:?usage: gpu-kit.sh train OUT_DIR SECONDS}
   setup_kit "$out"
@@ -150,7 +152,7 @@ train() {
   timeout -s INT -k 60 "$seconds" node bin/nsynth.js train --config h32_pitch --data "$data/train" --eval-data "$data/valid" \
     --steps "${TRAIN_STEPS:-100000}" --schedule-length 20000 --lr-scale 5 --clip 1 --ema-decay 0.999 --seed 1 --min-crop-rms 0.01 --input-noise 3 \
     --out "$run" --checkpoint-every 1000 --keep 1 --log-every 25 --eval-every 500 --eval-batches 8 \
-    --json --resume | tee -a "$run/log.jsonl" | grep --line-buffered evalLoss
+    --json --resume ${TRAIN_EXTRA:-} | tee -a "$run/log.jsonl" | grep --line-buffered evalLoss
   echo "gpu-kit: training exited ${PIPESTATUS[0]} (124 or 130: stopped at its time, checkpointed)" >&2
   save_state "$run" "$out/state"
   tar -C "$out" -cf "$out/state.tar" state && rm -rf "$out/state"

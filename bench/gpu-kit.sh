@@ -29,13 +29,14 @@ pack() {
   [ -d node_modules/webgpu ] || { echo "gpu-kit: install first (npm ci)" >&2; exit 2; }
   local stage
   stage=$(mktemp -d)
-  trap 'rm -rf "$stage"' RETURN
+  trap 'rm -rf "$stage"' RETURN EXIT
   mkdir -p "$stage/node-bin" "$stage/node_modules" "$KIT_DIR"
   cp "$(command -v node)" "$stage/node-bin/node"
   cp -r dist "$stage/dist"
   # The runtime dependencies (no dev tools); Dawn's other platforms' binaries are 110 MB of the 132.
   local m
   while read -r m; do
+    [ -e "$stage/$m" ] && continue # (inside a module copied already)
     mkdir -p "$stage/$(dirname "$m")"
     cp -r "$m" "$stage/$m"
   done < <(npm ls --omit=dev --omit=optional --all --parseable 2>/dev/null | sed "s|^$PWD/||" | tail -n +2)
@@ -149,14 +150,18 @@ train() {
   # evaluates and checkpoints differs: a GPU step is ~30 ms, and a checkpoint every 25 of them would
   # spend the time writing.
   set -o pipefail
+  local extra=()
+  if [ -n "${TRAIN_EXTRA:-}" ]; then read -r -a extra <<<"$TRAIN_EXTRA"; fi # words, no globbing
   timeout -s INT -k 60 "$seconds" node bin/nsynth.js train --config h32_pitch --data "$data/train" --eval-data "$data/valid" \
     --steps "${TRAIN_STEPS:-100000}" --schedule-length 20000 --lr-scale 5 --clip 1 --ema-decay 0.999 --seed 1 --min-crop-rms 0.01 --input-noise 3 \
     --out "$run" --checkpoint-every 1000 --keep 1 --log-every 25 --eval-every 500 --eval-batches 8 \
-    --json --resume ${TRAIN_EXTRA:-} | tee -a "$run/log.jsonl" | grep --line-buffered evalLoss
-  echo "gpu-kit: training exited ${PIPESTATUS[0]} (124 or 130: stopped at its time, checkpointed)" >&2
-  save_state "$run" "$out/state"
-  tar -C "$out" -cf "$out/state.tar" state && rm -rf "$out/state"
+    --json --resume ${extra[@]+"${extra[@]}"} | tee -a "$run/log.jsonl" | grep --line-buffered evalLoss
+  local rc=${PIPESTATUS[0]}
+  echo "gpu-kit: training exited $rc (124 or 130: stopped at its time, checkpointed)" >&2
+  # The state goes back whatever happened (a crash still leaves its last checkpoint); the exit status says.
+  save_state "$run" "$out/state" && tar -C "$out" -cf "$out/state.tar" state && rm -rf "$out/state" || exit 1
   ls -la "$out" >&2
+  case $rc in 0 | 124 | 130) ;; *) exit "$rc" ;; esac
 }
 
 case "${1:-}" in

@@ -14,7 +14,7 @@ var<workgroup> red: array<f32, 256>;    // one partial sum per thread
 // after one barrier. A thread per output with the whole sum serial (gen_voice_loop) leaves a GPU's
 // 256-thread workgroup with 2R busy threads (64 of h32_pitch's) in chains of dependent loads per
 // layer. On lavapipe this kernel runs 0.53x gen_voice_loop (h32_pitch, 785 vs 1,459 samples/s):
-// each barrier there switches 32 fibres, and this one has five a layer where that one has three.
+// each barrier there switches 32 fibres, and this one has five a layer where that one has two.
 fn out_block(n: u32) -> u32 {
   var np = 1u;
   while (np < n && np < WG) { np *= 2u; }

@@ -64,6 +64,28 @@ describe.skipIf(!have)('tools/pack-training-data.mjs', () => {
     const junk = tool('unpack', path.join(dir, 'junk.bin'), path.join(dir, 'out3'));
     expect(junk.status).toBe(1);
     expect(junk.stderr).toMatch(/junk\.bin: not a packed training set/);
+    // a header that names paths outside the output folder, or lengths that are not lengths
+    const hostile = (splits: unknown) => {
+      const json = Buffer.from(JSON.stringify({ splits }));
+      const head = Buffer.alloc(12);
+      head.write('NSMULAW1', 0, 'latin1');
+      head.writeUInt32LE(json.length, 8);
+      return Buffer.concat([head, json, Buffer.alloc(16)]);
+    };
+    for (const [splits, why] of [
+      [{ '../escaped': { examples: {}, notes: [] } }, /unknown split/],
+      [{ train: { examples: {}, notes: [{ key: '../../evil', length: 16 }] } }, /bad note name/],
+      [{ train: { examples: {}, notes: [{ key: '..', length: 16 }] } }, /bad note name/],
+      [{ train: { examples: {}, notes: [{ key: 'a', length: -4 }] } }, /bad length/],
+      [{ train: { examples: {}, notes: [{ key: 'a', length: '16' }] } }, /bad length/],
+    ] as const) {
+      fs.writeFileSync(path.join(dir, 'hostile.bin'), hostile(splits));
+      const h = tool('unpack', path.join(dir, 'hostile.bin'), path.join(dir, 'deep', 'out4'));
+      expect(h.status, JSON.stringify(splits)).toBe(1);
+      expect(h.stderr).toMatch(why);
+    }
+    expect(fs.existsSync(path.join(dir, 'escaped'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'evil.wav'))).toBe(false);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -28,6 +28,8 @@ const { muLawQuantizeArray, MU_LAW_DECODE_TABLE } = await import(at('ops/mu-law.
 
 const MAGIC = 'NSMULAW1';
 const SPLITS = ['train', 'valid'];
+/** NSynth's note names (instrument_family_source_NNN-PPP-VVV): letters, digits, '_', '-', '.', not a path. */
+const NOTE_NAME = /^(?!\.{1,2}$)[\w.-]+$/;
 
 function pack(dataDir, outFile) {
   const header = { splits: {} };
@@ -69,8 +71,23 @@ function unpack(inFile, outDir) {
   const roundTrip = muLawQuantizeArray(MU_LAW_DECODE_TABLE).classes;
   for (let k = 0; k < 256; k++)
     if (roundTrip[k] !== k) throw new Error(`unpack: class ${k} does not decode and quantise back to itself`);
+  // The header names the files written: only the known splits, plain note names and whole lengths,
+  // so a damaged or hostile file cannot write outside OUT_DIR or walk the offsets backwards.
+  const splits = header?.splits;
+  if (typeof splits !== 'object' || splits === null) throw new Error(`unpack: ${inFile}: the header has no splits`);
+  for (const [split, body] of Object.entries(splits)) {
+    if (!SPLITS.includes(split)) throw new Error(`unpack: ${inFile}: unknown split ${JSON.stringify(split)}`);
+    if (!Array.isArray(body?.notes) || typeof body.examples !== 'object' || body.examples === null)
+      throw new Error(`unpack: ${inFile}: split ${split} lacks its notes or examples`);
+    for (const n of body.notes) {
+      if (typeof n?.key !== 'string' || !NOTE_NAME.test(n.key))
+        throw new Error(`unpack: ${inFile}: ${split}: bad note name ${JSON.stringify(n?.key)}`);
+      if (!Number.isSafeInteger(n.length) || n.length < 0)
+        throw new Error(`unpack: ${inFile}: ${split}/${n.key}: bad length ${JSON.stringify(n.length)}`);
+    }
+  }
   let at = 12 + jsonLength;
-  for (const [split, { examples, notes }] of Object.entries(header.splits)) {
+  for (const [split, { examples, notes }] of Object.entries(splits)) {
     const audioDir = path.join(outDir, split, 'audio');
     fs.mkdirSync(audioDir, { recursive: true });
     for (const { key, length } of notes) {

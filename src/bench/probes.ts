@@ -23,9 +23,14 @@ async function timeIt(engine: Engine, list: Dispatch[], reps: number): Promise<n
   engine.run(list);
   await engine.sync(); // warm-up: pipeline creation, first-touch
   await all(); // the wait's length learnt
-  const t0 = performance.now();
-  await all();
-  return (performance.now() - t0) / 1000 / reps;
+  // The faster of two timed runs: one much faster than the learnt wait would be timed as the sleep.
+  let best = Infinity;
+  for (let k = 0; k < 2; k++) {
+    const t0 = performance.now();
+    await all();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best / 1000 / reps;
 }
 
 export async function measureCeilings(engine: Engine): Promise<AdapterCeilings> {

@@ -142,6 +142,8 @@ export function tuningKey(engine: Engine, c: ModelConfig, B: number, storage: We
     `R${d.residual}S${d.skip}L${decoderLayers(c)}x${d.layersPerStage}`,
     `B${batchBucket(B)}`,
     [storage].flat().join('+'),
+    // (which voice loop was timed: NSYNTH_VOICE_LOOP can force the other one)
+    `vl-${voiceLoopKernel(engine)}`,
   ].join('|');
 }
 

@@ -43,10 +43,13 @@ export class PatientWait {
     const t2 = performance.now();
     // Ready the moment the sleep ended: the work took at most the sleep and maybe far less, which
     // only a wait without a sleep can tell (the sleep's timer slack would hold the estimate up).
+    const probing = this.probeNext;
     this.probeNext = sleeps && t2 - t1 < 1;
     if (!this.probeNext) {
       const sample = t2 - t0;
-      this.estimateMs = this.estimateMs === 0 ? sample : 0.7 * this.estimateMs + 0.3 * sample;
+      // A probe follows an oversleep: its length replaces the estimate outright (blended in, a
+      // far-too-long first estimate would oversleep several more waits).
+      this.estimateMs = this.estimateMs === 0 || probing ? sample : 0.7 * this.estimateMs + 0.3 * sample;
     }
     return result;
   }

@@ -252,6 +252,7 @@ export class TrainPlan {
     if (!this.logits) throw new Error(`The baseline ${this.config.name} predicts no samples`);
     this.writeInputs(audio, pitch, decoderInput ?? null);
     this.engine.run(this.evalList);
+    this.lastSubmitted = 'forward';
     const pending = this.engine.submit(null, [{ tensor: this.logits }])!;
     return new Float32Array(await this.waits.forward.wait(() => pending.data()));
   }

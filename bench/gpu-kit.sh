@@ -27,9 +27,9 @@ pack() {
   set -e
   [ -f dist/src/cli/main.js ] || { echo "gpu-kit: build first (npx tsc -p tsconfig.json)" >&2; exit 2; }
   [ -d node_modules/webgpu ] || { echo "gpu-kit: install first (npm ci)" >&2; exit 2; }
-  local stage
+  # (global, so the EXIT trap still sees it when set -e ends the script inside this function)
   stage=$(mktemp -d)
-  trap 'rm -rf "$stage"' RETURN EXIT
+  trap 'rm -rf "${stage:-}"' RETURN EXIT
   mkdir -p "$stage/node-bin" "$stage/node_modules" "$KIT_DIR"
   cp "$(command -v node)" "$stage/node-bin/node"
   cp -r dist "$stage/dist"

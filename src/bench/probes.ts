@@ -1,7 +1,7 @@
 // The adapter's own ceilings, measured with probe kernels: read bandwidth, FMA throughput and the
 // cost of one dispatch inside a compute pass. Kernels are judged against these numbers.
 import type { Engine } from '../gpu/engine.js';
-import { PatientWait } from '../gpu/patient-wait.js';
+import { PatientWait, waitsSpinAdapterCores } from '../gpu/patient-wait.js';
 import { destroyDispatches, type Dispatch } from '../gpu/registry.js';
 
 export interface AdapterCeilings {
@@ -15,7 +15,7 @@ async function timeIt(engine: Engine, list: Dispatch[], reps: number): Promise<n
   // Dawn's binding does for a pending promise) would measure a CPU adapter with one core fewer than
   // the kernels it is the ceiling for, which wait patiently.
   // The repetitions go back to back under one wait, so a timer's slack is shared among them.
-  const patience = new PatientWait(engine.adapter.type === 'cpu');
+  const patience = new PatientWait(waitsSpinAdapterCores(engine));
   const all = async () => {
     for (let i = 0; i < reps; i++) engine.run(list);
     await patience.wait(() => engine.sync());

@@ -8,7 +8,7 @@
 import { lanesOf } from '../gpu/lanes.js';
 import type { Engine, PendingRead, ReadRange } from '../gpu/engine.js';
 import { destroyDispatches } from '../gpu/registry.js';
-import { PatientWait } from '../gpu/patient-wait.js';
+import { PatientWait, waitsSpinAdapterCores } from '../gpu/patient-wait.js';
 import { formatBytes, type Tensor } from '../gpu/tensor.js';
 import type { ModelConfig } from '../model/config.js';
 import { MU_LAW_DECODE_TABLE } from '../ops/mu-law.js';
@@ -199,7 +199,7 @@ export async function* generateChunks(
       read: PendingRead;
     }
     const fence: ReadRange[] = [{ tensor: instances[0].classes, offset: 0, bytes: 4 }];
-    const patience = new PatientWait(engine.adapter.type === 'cpu');
+    const patience = new PatientWait(waitsSpinAdapterCores(engine));
     const plan: { chunk: number; t: number; steps: number; last: boolean }[] = [];
     bounds.forEach(([s, e], k) => {
       for (let t = s; t < e; t += perSubmit) {

@@ -10,7 +10,19 @@
 // the binding the promise. Keep one per kind of wait: waits of different lengths must not share an
 // estimate (a sleep longer than the work idles the adapter).
 
+import type { Engine } from './engine.js';
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Whether waiting at once costs the adapter a core: in Node (Dawn's binding polls from the event
+ * loop) on a CPU adapter (whose threads share the machine's cores). A browser's WebGPU does not
+ * spin the page's thread, and a GPU's waits take none of its time, so there a wait starts at once.
+ */
+export function waitsSpinAdapterCores(engine: Engine): boolean {
+  const node = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+  return node && engine.adapter.type === 'cpu';
+}
 
 export class PatientWait {
   private estimateMs = 0;

@@ -7,7 +7,7 @@
 import type { Engine } from '../gpu/engine.js';
 import { destroyDispatches, type Dispatch } from '../gpu/registry.js';
 import { MemoryBudgetError, type Tensor } from '../gpu/tensor.js';
-import { PatientWait } from '../gpu/patient-wait.js';
+import { PatientWait, waitsSpinAdapterCores } from '../gpu/patient-wait.js';
 import { type BaselineConfig, baselineWidestActivation, isBaselineConfig } from '../model/baseline-config.js';
 import { PITCH_CLASSES, type ModelConfig } from '../model/config.js';
 import type { AnyConfig } from '../model/weights.js';
@@ -78,8 +78,8 @@ export class TrainPlan {
     noisyDecoderInput: boolean,
   ) {
     this.layout = new ParamLayout(config);
-    const cpu = engine.adapter.type === 'cpu';
-    this.waits = { step: new PatientWait(cpu), forward: new PatientWait(cpu) };
+    const patient = waitsSpinAdapterCores(engine);
+    this.waits = { step: new PatientWait(patient), forward: new PatientWait(patient) };
     const n = this.layout.total;
     const t = (shape: number[], dtype: 'f32' | 'u32' = 'f32') => this.own(shape, dtype);
     this.flat = { params: t([n]), grads: t([n]), m: t([n]), v: t([n]), ema: t([n]) };

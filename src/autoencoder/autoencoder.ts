@@ -2,6 +2,7 @@
 // as cached plans per (batch, window), long notes processed in exact overlapping windows
 // (model/segments.ts). It knows nothing of generation; the facade (src/nsynth.ts) puts the two together.
 import type { Engine } from '../gpu/engine.js';
+import { PatientWait, waitsSpinAdapterCores } from '../gpu/patient-wait.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { decoderReceptiveField, encoderReach } from '../model/config.js';
 import { fitLength, type HostTensor, type LengthPolicy, notePitches, splitEmbedding } from '../model/inputs.js';
@@ -33,6 +34,8 @@ export class Autoencoder {
   private readonly gpu = new Map<string, Tensor>();
   private readonly gpuWeights: GpuWeights;
   private readonly plans = new Map<string, AutoencoderPlan>();
+  /** How each plan's output is waited for (src/gpu/patient-wait.ts): one per plan, whose runs last alike. */
+  private readonly waits = new Map<string, PatientWait>();
 
   constructor(
     readonly engine: Engine,
@@ -81,7 +84,7 @@ export class Autoencoder {
       const plan = await this.plan('encoder', B, Tw);
       for (let b = 0; b < B; b++) this.engine.write(plan.audio, windowOf(notes[b], seg.w0, seg.w1), b * Tw * 4);
       plan.run();
-      const emb = await this.engine.read(plan.output);
+      const emb = await this.readOutput('encoder', B, Tw, plan);
       const Fw = Tw / c.hop;
       const f0 = (seg.c0 - seg.w0) / c.hop;
       const nf = (seg.c1 - seg.c0) / c.hop;
@@ -137,7 +140,7 @@ export class Autoencoder {
       }
       if (plan.pitch) this.engine.write(plan.pitch, Uint32Array.from(pitches!));
       plan.run();
-      const logits = await this.engine.read(plan.output);
+      const logits = await this.readOutput('decoder', B, Tw, plan);
       const k0 = seg.c0 - seg.w0;
       const n = seg.c1 - seg.c0;
       for (let b = 0; b < B; b++)
@@ -163,6 +166,27 @@ export class Autoencoder {
     return w;
   }
 
+  /**
+   * A plan's output, just run, read back. In Node on a CPU adapter the wait sleeps most of what this
+   * plan's runs have taken before (a pending read would have Dawn's binding spin a core the adapter
+   * needs); a batch of notes of one length (`nsynth eval`) waits this way from its second note on.
+   */
+  private async readOutput(
+    kind: 'encoder' | 'decoder',
+    B: number,
+    T: number,
+    plan: AutoencoderPlan,
+  ): Promise<Float32Array> {
+    const key = `${kind}:${B}x${T}`;
+    let wait = this.waits.get(key);
+    if (!wait) {
+      wait = new PatientWait(waitsSpinAdapterCores(this.engine));
+      this.waits.set(key, wait);
+    }
+    const pending = this.engine.submit(null, [{ tensor: plan.output }])!;
+    return new Float32Array(await wait.wait(() => pending.data()));
+  }
+
   /** The plan for (kind, B, T), built on first use; the least recently used one goes beyond four. */
   private async plan(kind: 'encoder' | 'decoder', B: number, T: number): Promise<AutoencoderPlan> {
     const key = `${kind}:${B}x${T}`;
@@ -176,6 +200,7 @@ export class Autoencoder {
         await this.engine.sync();
         old.dispose();
         this.plans.delete(oldKey);
+        this.waits.delete(oldKey);
       }
     }
     this.plans.set(key, p);

@@ -67,6 +67,7 @@ describe('bench/gpu-check.sh', () => {
       'generate_big',
       'generate_default',
       'train',
+      'train_recipe_batch',
       'render',
       'tfjs_graph',
       'plot',

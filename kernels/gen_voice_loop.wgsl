@@ -12,17 +12,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: ve
   let S = p.S;
   let R2 = 2u * R;
   for (var j = 0u; j < q.nsteps; j++) {
-    if (lid == 0u) { tsh = state[b]; }
-    let t = workgroupUniformLoad(&tsh);
+    let t = begin_step(b, lid);
     if (t >= p.steps) { break; }
-    if (lid < 3u) { xin[lid] = bitcast<f32>(state[p.B + b * 4u + ((t + 1u + lid) % 4u)]); }
-    workgroupBarrier();
-    // start conv and skip_start
-    for (var c = lid; c < R; c += 256u) {
-      lv[c] = small_w_at(p.at_start_b + c) + small_w_at(p.at_start_w + c) * xin[0]
-        + small_w_at(p.at_start_w + R + c) * xin[1] + small_w_at(p.at_start_w + 2u * R + c) * xin[2];
-    }
-    workgroupBarrier();
+    // skip_start
     for (var o = lid; o < S; o += 256u) {
       var acc = small_w_at(p.at_skip_start_b + o);
       for (var c = 0u; c < R; c++) { acc = fma(lv[c], small_w_at(p.at_skip_start_w + c * S + o), acc); }
@@ -31,10 +23,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: ve
     let f = t / p.hop;
     let crow = (b * p.frames + f) * p.cond_stride;
     for (var i = 0u; i < p.L; i++) {
-      let d = dilation_of(i, p.lps);
-      let base = ring_base(i, p);
-      let r2 = base + ((t % (2u * d)) * p.B + b) * R;          // row of t - 2d
-      let r1 = base + (((t + d) % (2u * d)) * p.B + b) * R;    // row of t - d
+      let rows = tap_rows(i, t, b, p);
+      let r2 = rows.x;   // row of t - 2d
+      let r1 = rows.y;   // row of t - d
       workgroupBarrier();
       // gate: channel o and its tanh partner R + o
       for (var o = lid; o < R; o += 256u) {

@@ -41,17 +41,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: ve
   let np_rs = out_block(RS);  // residual | skip: R + S outputs, R inputs
   let np_s = out_block(S);    // skip_start (R inputs) and the head's first layer (S inputs): S outputs
   for (var j = 0u; j < q.nsteps; j++) {
-    if (lid == 0u) { tsh = state[b]; }
-    let t = workgroupUniformLoad(&tsh);
+    let t = begin_step(b, lid);
     if (t >= p.steps) { break; }
-    if (lid < 3u) { xin[lid] = bitcast<f32>(state[p.B + b * 4u + ((t + 1u + lid) % 4u)]); }
-    workgroupBarrier();
-    // start conv and skip_start
-    for (var c = lid; c < R; c += WG) {
-      lv[c] = small_w_at(p.at_start_b + c) + small_w_at(p.at_start_w + c) * xin[0]
-        + small_w_at(p.at_start_w + R + c) * xin[1] + small_w_at(p.at_start_w + 2u * R + c) * xin[2];
-    }
-    workgroupBarrier();
+    // skip_start
     for (var ob = 0u; ob < S; ob += np_s) {
       let o = ob + lid % np_s;
       var acc = 0.0;
@@ -66,10 +58,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: ve
     let f = t / p.hop;
     let crow = (b * p.frames + f) * p.cond_stride;
     for (var i = 0u; i < p.L; i++) {
-      let d = dilation_of(i, p.lps);
-      let base = ring_base(i, p);
-      let r2 = base + ((t % (2u * d)) * p.B + b) * R;          // row of t - 2d
-      let r1 = base + (((t + d) % (2u * d)) * p.B + b) * R;    // row of t - d
+      let rows = tap_rows(i, t, b, p);
+      let r2 = rows.x;   // row of t - 2d
+      let r1 = rows.y;   // row of t - d
       let wp = q.w_past + i * R2 * R2;
       let wc = q.w_cur + i * R * R2;
       // gate pre-activations z[o] (o < 2R: [f | s] share every input row): inputs [x(t-2d) | x(t-d)

@@ -49,5 +49,13 @@ fn ring_base(layer: u32, p: GenParams) -> u32 {
   return rows * p.B * p.R;
 }
 
+// Voice b's rows of layer `layer`'s ring at step t, as float offsets into hist: x = row of t - 2d
+// (which this step then overwrites with its own layer input), y = row of t - d.
+fn tap_rows(layer: u32, t: u32, b: u32, p: GenParams) -> vec2<u32> {
+  let d = dilation_of(layer, p.lps);
+  let base = ring_base(layer, p);
+  return vec2<u32>(base + ((t % (2u * d)) * p.B + b) * p.R, base + (((t + d) % (2u * d)) * p.B + b) * p.R);
+}
+
 fn sigmoid4(v: vec4<f32>) -> vec4<f32> { return 1.0 / (1.0 + exp(-v)); }
 fn tanh4(v: vec4<f32>) -> vec4<f32> { let e = exp(-2.0 * abs(v)); return sign(v) * (1.0 - e) / (1.0 + e); }

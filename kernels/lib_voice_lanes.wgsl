@@ -93,10 +93,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_id) lane:
     let f = t / p.hop;
     let crow = (b * p.frames + f) * p.cond_stride;
     for (var i = 0u; i < p.L; i++) {
-      let d = dilation_of(i, p.lps);
-      let base = ring_base(i, p);
-      let r2 = base + ((t % (2u * d)) * p.B + b) * R;          // row of t - 2d
-      let r1 = base + (((t + d) % (2u * d)) * p.B + b) * R;    // row of t - d
+      let rows = tap_rows(i, t, b, p);
+      let r2 = rows.x;   // row of t - 2d
+      let r1 = rows.y;   // row of t - d
       var zs: array<vec4<f32>, MAX_RK>;
       var zt: array<vec4<f32>, MAX_RK>;
       var h2: array<vec4<f32>, MAX_RK>;

@@ -27,3 +27,21 @@ var<workgroup> xin: array<f32, 3>;      // x[t-3], x[t-2], x[t-1]
 var<workgroup> tsh: u32;                // this voice's step, shared so that it is uniform
 
 fn small_w_at(i: u32) -> f32 { return all_w[q.small_w + i]; }
+
+// The start of a step of voice b: its step (the same in every thread, so loops on it stay uniform),
+// its last three inputs into xin, and the start conv into lv. The caller stops when the step is
+// p.steps or more (the inputs are then not read).
+fn begin_step(b: u32, lid: u32) -> u32 {
+  if (lid == 0u) { tsh = state[b]; }
+  let t = workgroupUniformLoad(&tsh);
+  if (t >= p.steps) { return t; }
+  if (lid < 3u) { xin[lid] = bitcast<f32>(state[p.B + b * 4u + ((t + 1u + lid) % 4u)]); }
+  workgroupBarrier();
+  let R = p.R;
+  for (var c = lid; c < R; c += 256u) {
+    lv[c] = small_w_at(p.at_start_b + c) + small_w_at(p.at_start_w + c) * xin[0]
+      + small_w_at(p.at_start_w + R + c) * xin[1] + small_w_at(p.at_start_w + 2u * R + c) * xin[2];
+  }
+  workgroupBarrier();
+  return t;
+}

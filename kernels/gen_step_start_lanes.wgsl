@@ -30,14 +30,11 @@ fn main(
   let pid = min(id, n_past - 1u);
   let i = pid / R2q;
   let o4 = pid % R2q;
-  let d = dilation_of(i, p.lps);
-  let base = ring_base(i, p);
-  let s2 = t % (2u * d);            // row of t - 2d
-  let s1 = (t + d) % (2u * d);      // row of t - d
   let f = t / p.hop;
   let co = i * 2u * R + o4 * 4u;
-  let r2 = base + s2 * p.B * R;
-  let r1 = base + s1 * p.B * R;
+  let rows = tap_rows(i, t, 0u, p);   // voice 0's rows; voice b's are b * R further
+  let r2 = rows.x;   // row of t - 2d
+  let r1 = rows.y;   // row of t - d
   let wb = i * 2u * R * R2q + o4;
   var acc: array<vec4<f32>, VB>;
   var h2v: array<f32, VB>;   // this lane's channel of the block at t - 2d, per voice

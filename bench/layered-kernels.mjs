@@ -3,7 +3,11 @@
 // voice's inputs read by every lane) against `lanes` (inputs read once per 8-lane subgroup and
 // shuffled round: gen_step_start_lanes, gen_gate_lanes, gen_res_skip_lanes), alternating in one
 // process on one adapter, so the ratio holds on a noisy machine:
-//   node bench/layered-kernels.mjs [config=h512_bo16|default|NAME] [batch=1,16,32] [steps=16] [reps=3] [sets=tiles,lanes]
+//   node bench/layered-kernels.mjs [config=h512_bo16|h512_short|default|NAME] [batch=1,16,32] [steps=16] [reps=3]
+//                                  [sets=tiles,lanes] [cap=VOICES]
+// `h512_short` is h512_bo16's widths and 30 layers as 6 stages of 5 (dilations up to 16): the same
+// arithmetic a step, a 16x smaller history ring, so the storage-binding limit no longer splits a
+// batch into instances; `cap` splits it on purpose (at most VOICES per instance), to time the split.
 // A step's time is the difference of a long and a short stream (fixed costs cancel); the best of
 // `reps` is reported, with the median, as samples/s, GFLOP/s and the fraction of the FMA probe.
 // `nsynth bench generate --path layered` with NSYNTH_KERNELS=tiles or lanes measures the same
@@ -24,12 +28,26 @@ const steps = Number(args.steps ?? 16);
 const reps = Number(args.reps ?? 3);
 const sets = (args.sets ?? 'tiles,lanes').split(',');
 const e = await createEngine();
-const model = cfg === 'default' ? await loadModel(e, path.join(root, 'weights/default')) : await randomModel(e, cfg, 1);
+const cap = args.cap === undefined ? undefined : Number(args.cap);
+const shortDilations = async () => {
+  const base = (await load('model/config.js')).getConfig('h512_bo16');
+  const stages = { stages: 6, layersPerStage: 5 };
+  return {
+    ...base,
+    name: 'h512_short',
+    encoder: { ...base.encoder, ...stages },
+    decoder: { ...base.decoder, ...stages },
+  };
+};
+const model =
+  cfg === 'default'
+    ? await loadModel(e, path.join(root, 'weights/default'))
+    : await randomModel(e, cfg === 'h512_short' ? await shortDilations() : cfg, 1);
 const c = model.config;
 const fps = flopsPerSample(c);
 const ceil = await measureCeilings(e);
 console.log(
-  `adapter ${e.adapter.name}; config ${c.name}; read ${ceil.readGBps.toFixed(2)} GB/s, FMA ${ceil.fmaGflops.toFixed(1)} GFLOP/s; layered path; ${steps} steps`,
+  `adapter ${e.adapter.name}; config ${c.name}${cap ? `; at most ${cap} voices an instance` : ''}; read ${ceil.readGBps.toFixed(2)} GB/s, FMA ${ceil.fmaGflops.toFixed(1)} GFLOP/s; layered path; ${steps} steps`,
 );
 const short = Math.max(1, steps >> 2);
 for (const B of batches) {
@@ -43,6 +61,7 @@ for (const B of batches) {
     const t0 = performance.now();
     for await (const _ of model.stream(emb, {
       path: 'layered',
+      maxVoicesPerInstance: cap,
       pitch,
       seed: 1,
       stopAfter: n,

@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// Two ways to map a batched matrix-vector product (h512_bo16's gate shape: 512 inputs, 1024
+// outputs, 30 layers in one dispatch, B voices) onto invocations, timed on one adapter:
+//   lanes  the layered path's gen_gate_lanes shape: an invocation per 4 outputs, VB voices in
+//          registers; each voice's inputs read once per 8-lane subgroup and shuffled round
+//   voice  an invocation per voice, 4*K4 outputs each: every lane of a subgroup reads the same
+//          weights (addresses equal across the subgroup) and the FMAs run across voices
+// On a GPU the second is the textbook shape for weight reuse. On lavapipe (Mesa 25.0.7) it ran ~10x
+// slower: its compiler loads storage lane by lane even where every lane's address is the same, so a
+// weight read serves one 8-wide FMA instead of VB of them (bench/RESULTS.md, 2026-12-04).
+//   node bench/matvec-mappings.mjs [batch=16] [vb=16] [k4=4]
+import * as path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const load = (p) => import(path.join(root, 'dist', 'src', p));
+const { createEngine } = await load('gpu/engine.js');
+const { measureCeilings } = await load('bench/probes.js');
+
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.split('=')));
+const B = Number(args.batch ?? 16);
+const VB = Number(args.vb ?? 16);
+const K4 = Number(args.k4 ?? 4);
+const R = 512;
+const O = 1024;
+const L = 30;
+const R4 = R / 4;
+const O4 = O / 4;
+if (B % 8 !== 0) throw new Error(`batch must be a multiple of 8, got ${B}`);
+
+const e = await createEngine();
+const dev = e.device;
+if (!dev.features.has('subgroups')) throw new Error('this adapter has no subgroups (the lanes shape needs them)');
+
+const lanes = `
+enable subgroups;
+@group(0) @binding(0) var<storage, read> w: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<vec4<f32>>;
+const VB: u32 = ${VB}u;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
+        @builtin(subgroup_invocation_id) sl: u32) {
+  let o4 = gid.x;
+  let lane = sl % 8u;
+  let layer = wid.z;
+  let vg = wid.y * VB;
+  let nv = min(VB, ${B}u - vg);
+  let wb = layer * ${R}u * ${O4}u;
+  var acc: array<vec4<f32>, VB>;
+  var lv: array<f32, VB>;
+  for (var c0 = 0u; c0 < ${R}u; c0 += 8u) {
+    for (var v = 0u; v < VB; v++) { if (v < nv) { lv[v] = x[(vg + v) * ${R}u + c0 + lane]; } }
+    for (var k = 0u; k < 8u; k++) {
+      let wk = w[wb + (c0 + k) * ${O4}u + o4];
+      for (var v = 0u; v < VB; v++) {
+        if (v < nv) { acc[v] = fma(vec4<f32>(subgroupShuffle(lv[v], k)), wk, acc[v]); }
+      }
+    }
+  }
+  for (var v = 0u; v < nv; v++) { y[(layer * ${B}u + vg + v) * ${O4}u + o4] = acc[v]; }
+}`;
+
+// Accumulators as separate variables: an array indexed in a loop stays in memory on lavapipe.
+const accs = Array.from({ length: K4 }, (_, k) => `a${k}`);
+const perChannel = (j) =>
+  `{ let xs = vec4<f32>(xv[${j}]); let r = wb + (c4 * 4u + ${j}u) * ${O4}u; ` +
+  accs.map((a, k) => `${a} = fma(xs, w[r + ${k}u], ${a});`).join(' ') +
+  ' }';
+const voice = `
+@group(0) @binding(0) var<storage, read> w: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> y: array<vec4<f32>>;
+@compute @workgroup_size(8)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let v = wid.y * 8u + lid.x;
+  let layer = wid.z;
+  let ob = wid.x * ${K4}u;
+  let wb = layer * ${R}u * ${O4}u + ob;
+  ${accs.map((a) => `var ${a} = vec4<f32>(0.0);`).join(' ')}
+  for (var c4 = 0u; c4 < ${R4}u; c4++) {
+    let xv = x[v * ${R4}u + c4];
+    ${[0, 1, 2, 3].map(perChannel).join('\n    ')}
+  }
+  let yb = (layer * ${B}u + v) * ${O4}u + ob;
+  ${accs.map((a, k) => `y[yb + ${k}u] = ${a};`).join(' ')}
+}`;
+
+const buffer = (floats) =>
+  dev.createBuffer({ size: floats * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+const w = buffer(L * R * O);
+const x = buffer(B * R);
+const y = buffer(L * B * O);
+dev.queue.writeBuffer(
+  x,
+  0,
+  Float32Array.from({ length: B * R }, (_, i) => Math.sin(i)),
+);
+const kernel = (code) => {
+  const pipeline = dev.createComputePipeline({
+    layout: 'auto',
+    compute: { module: dev.createShaderModule({ code }), entryPoint: 'main' },
+  });
+  const group = dev.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [w, x, y].map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+  return { pipeline, group };
+};
+const time = async (k, grid, reps) => {
+  const enc = dev.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(k.pipeline);
+  pass.setBindGroup(0, k.group);
+  for (let r = 0; r < reps; r++) pass.dispatchWorkgroups(...grid);
+  pass.end();
+  dev.queue.submit([enc.finish()]);
+  const t0 = performance.now();
+  await dev.queue.onSubmittedWorkDone();
+  return performance.now() - t0;
+};
+
+const ceil = await measureCeilings(e);
+console.log(
+  `adapter ${e.adapter.name}; batch ${B}; FMA probe ${ceil.fmaGflops.toFixed(1)} GFLOP/s, read ${ceil.readGBps.toFixed(1)} GB/s`,
+);
+const flop = 2 * B * R * O * L;
+for (const [name, k, grid] of [
+  [`lanes (VB ${VB})`, kernel(lanes), [O4 / 64, Math.ceil(B / VB), L]],
+  [`voice (K4 ${K4})`, kernel(voice), [O4 / K4, B / 8, L]],
+]) {
+  await time(k, grid, 1); // compiles
+  const ms = [];
+  // A dispatch's time as the difference of 6 and 2 in a row: fixed costs cancel.
+  for (let i = 0; i < 3; i++) ms.push(((await time(k, grid, 6)) - (await time(k, grid, 2))) / 4);
+  const best = Math.min(...ms);
+  const gflops = flop / best / 1e6;
+  console.log(
+    `${name}: ${best.toFixed(2)} ms a dispatch (30 layers), ${gflops.toFixed(1)} GFLOP/s, ${((100 * gflops) / ceil.fmaGflops).toFixed(0)}% of the FMA probe`,
+  );
+}
+e.destroy();

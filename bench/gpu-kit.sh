@@ -11,6 +11,7 @@
 #   bash bench/gpu-kit.sh train OUT_DIR S   there: continues the default model's training run for S
 #                                           seconds (needs .device-kit/data.bin.xz from
 #                                           tools/pack-training-data.mjs); OUT_DIR/state.tar back
+#                                           (TRAIN_VARIANTS: several recipes at once, below)
 #   bash bench/gpu-kit.sh run OUT_DIR       there, from the same checkout: unpacks the kit, finds
 #                                           the Vulkan loader and the GPU's driver, checks that a
 #                                           hardware adapter answers, then runs bench/gpu-check.sh
@@ -134,6 +135,10 @@ run() {
 # training-state/default here (tools/ship-default.mjs then makes weights/default of it).
 # TRAIN_EXTRA adds options after the recipe's (later ones win): a recipe change such as
 # TRAIN_EXTRA='--batch 16 --schedule-length 40000 --change-options' (docs/training-recipe.md).
+# TRAIN_VARIANTS='NAME=OPTIONS;NAME=OPTIONS' instead runs several recipes side by side, each from
+# training-state/default with its OPTIONS added (or from scratch where OPTIONS begin with the word
+# `fresh`), into OUT_DIR/state-NAME.tar each: one training process leaves a GPU idle most of a step
+# (it waits on its ~570 dependent dispatches), so a lent GPU's minutes can compare recipes.
 train() {
   local out=${1:?usage: gpu-kit.sh train OUT_DIR SECONDS} seconds=${2:?usage: gpu-kit.sh train OUT_DIR SECONDS}
   setup_kit "$out"
@@ -141,27 +146,100 @@ train() {
   rm -rf "$data" && mkdir -p "$data" &&
     xz -dc "$KIT_DIR/data.bin.xz" >"$data/packed.bin" &&
     node tools/pack-training-data.mjs unpack "$data/packed.bin" "$data" || exit 2
-  local run=runs/gpu
-  rm -rf "$run"
   # shellcheck source=../tools/lib/resumable-run.sh
   source tools/lib/resumable-run.sh
-  seed_run "$run" training-state/default
-  # The recipe's trajectory options exactly (tools/train-default.sh); only how often it logs,
-  # evaluates and checkpoints differs: a GPU step is ~30 ms, and a checkpoint every 25 of them would
-  # spend the time writing.
-  set -o pipefail
+  local specs=() spec
+  if [ -n "${TRAIN_VARIANTS:-}" ]; then
+    IFS=';' read -r -a specs <<<"$TRAIN_VARIANTS"
+    for spec in "${specs[@]}"; do
+      [[ ${spec%%=*} =~ ^[A-Za-z0-9_-]+$ && $spec == *=* ]] || { echo "gpu-kit: TRAIN_VARIANTS: '$spec' is not NAME=OPTIONS (NAME of letters, digits, - and _)" >&2; exit 2; }
+    done
+  else
+    specs=("=${TRAIN_EXTRA:-}")
+  fi
+  local pids=() rc=0 r pid
+  for spec in "${specs[@]}"; do
+    train_one "$out" "$data" "$seconds" "${spec%%=*}" "${spec#*=}" &
+    pids+=("$!")
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid"
+    r=$?
+    [ "$rc" -ne 0 ] || rc=$r
+  done
+  ls -la "$out" >&2
+  exit "$rc"
+}
+
+# train_one OUT_DIR DATA SECONDS NAME OPTIONS: one training process (train's); state[-NAME].tar.
+# OPTIONS may begin with the words `fresh` (from scratch, not from training-state/default) and
+# `fit` (fit the learning-rate schedule to the time: run a fifth of SECONDS, up to 120, measure the
+# steps per second, then continue with --schedule-length set so that the schedule's last steps
+# down, to 3e-5 x lr-scale at 1.05 x its length, fall at the end of SECONDS: a restart at the
+# schedule's point for the current step that anneals in the time there is, whatever this GPU's speed).
+train_one() {
+  local out=$1 data=$2 seconds=$3 name=$4 opts=$5
+  local suffix=${name:+-$name}
+  local run=runs/gpu$suffix
+  rm -rf "$run"
   local extra=()
-  if [ -n "${TRAIN_EXTRA:-}" ]; then read -r -a extra <<<"$TRAIN_EXTRA"; fi # words, no globbing
-  timeout -s INT -k 60 "$seconds" node bin/nsynth.js train --config h32_pitch --data "$data/train" --eval-data "$data/valid" \
+  read -r -a extra <<<"$opts" # words, no globbing
+  local from=(--resume) fit=0
+  while [ "${extra[0]:-}" = fresh ] || [ "${extra[0]:-}" = fit ]; do
+    case ${extra[0]} in
+      fresh) from=() ;;
+      fit) fit=1 ;;
+    esac
+    extra=("${extra[@]:1}")
+  done
+  if [ ${#from[@]} -eq 0 ]; then mkdir -p "$run"; else seed_run "$run" training-state/default; fi
+  local started=$SECONDS rc
+  if [ "$fit" = 1 ]; then
+    local first=$(((seconds / 5) < 120 ? seconds / 5 : 120)) lines
+    lines=$(wc -l <"$run/log.jsonl" 2>/dev/null || echo 0)
+    train_for "$first" ${from[@]+"${from[@]}"} ${extra[@]+"${extra[@]}"}
+    rc=$?
+    if [ "$rc" = 124 ] || [ "$rc" = 130 ]; then
+      local length
+      length=$(node -e '
+        const [file, skip, left] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
+        const rows = require("fs").readFileSync(file, "utf8").split("\n").slice(skip)
+          .filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).filter((r) => r.samplesPerSecond !== undefined);
+        if (rows.length < 3) process.exit(1);
+        const [a, b] = [rows[1], rows.at(-1)]; // rows[0] carries the start-up
+        const rate = (b.step - a.step) / (b.seconds - a.seconds);
+        console.log(Math.round((b.step + rate * left) / 1.05));
+      ' "$run/log.jsonl" "$lines" "$((seconds - (SECONDS - started) - 30))") ||
+        { echo "gpu-kit: training${name:+ $name}: too few log lines to fit the schedule (a lower --log-every)" >&2; length=; }
+      if [ -n "$length" ]; then
+        echo "gpu-kit: training${name:+ $name}: schedule fitted to the time: --schedule-length $length" >&2
+        train_for "$((seconds - (SECONDS - started)))" --resume ${extra[@]+"${extra[@]}"} --schedule-length "$length" --change-options
+        rc=$?
+      fi
+    fi
+  else
+    train_for "$seconds" ${from[@]+"${from[@]}"} ${extra[@]+"${extra[@]}"}
+    rc=$?
+  fi
+  echo "gpu-kit: training${name:+ $name} exited $rc (124 or 130: stopped at its time, checkpointed)" >&2
+  # The state goes back whatever happened (a crash still leaves its last checkpoint); the exit status says.
+  save_state "$run" "$out/state$suffix" && tar -C "$out" -cf "$out/state$suffix.tar" "state$suffix" && rm -rf "$out/state$suffix" || return 1
+  case $rc in 0 | 124 | 130) return 0 ;; *) return "$rc" ;; esac
+}
+
+# train_for SECONDS OPTIONS...: the recipe's training command for SECONDS, then Ctrl-C (a checkpoint);
+# its exit status (uses train_one's run, data and name). The recipe's trajectory options exactly
+# (tools/train-default.sh); only how often it logs, evaluates and checkpoints differs: a GPU step is
+# ~30 ms, and a checkpoint every 25 of them would spend the time writing.
+train_for() {
+  local limit=$1
+  shift
+  set -o pipefail
+  timeout -s INT -k 60 "$limit" node bin/nsynth.js train --config h32_pitch --data "$data/train" --eval-data "$data/valid" \
     --steps "${TRAIN_STEPS:-100000}" --schedule-length 20000 --lr-scale 5 --clip 1 --ema-decay 0.999 --seed 1 --min-crop-rms 0.01 --input-noise 3 \
     --out "$run" --checkpoint-every 1000 --keep 1 --log-every 25 --eval-every 500 --eval-batches 8 \
-    --json --resume ${extra[@]+"${extra[@]}"} | tee -a "$run/log.jsonl" | grep --line-buffered evalLoss
-  local rc=${PIPESTATUS[0]}
-  echo "gpu-kit: training exited $rc (124 or 130: stopped at its time, checkpointed)" >&2
-  # The state goes back whatever happened (a crash still leaves its last checkpoint); the exit status says.
-  save_state "$run" "$out/state" && tar -C "$out" -cf "$out/state.tar" state && rm -rf "$out/state" || exit 1
-  ls -la "$out" >&2
-  case $rc in 0 | 124 | 130) ;; *) exit "$rc" ;; esac
+    --json "$@" | tee -a "$run/log.jsonl" | grep --line-buffered evalLoss | sed -u "s/^/${name:-train}: /"
+  return "${PIPESTATUS[0]}"
 }
 
 case "${1:-}" in

@@ -11,7 +11,12 @@ import { avgPoolReference } from '../src/ops/avg-pool.js';
 import { upsampleNearestReference } from '../src/ops/upsample-nearest.js';
 import { logSoftmaxNllReference, logSoftmaxNllBackwardReference } from '../src/ops/log-softmax-nll.js';
 import { ReferenceTape } from '../src/graph/reference.js';
-import { concatOneHotReference, channelSliceReference } from '../src/ops/concat-one-hot.js';
+import {
+  channelSliceReference,
+  concatOneHotBackwardReference,
+  concatOneHotReference,
+  EMBEDDING_DROPPED,
+} from '../src/ops/concat-one-hot.js';
 import { autoencoderLoss } from '../src/graph/wavenet.js';
 import { weightSpecs } from '../src/model/weights.js';
 import { muLawQuantizeReference } from '../src/ops/mu-law.js';
@@ -228,6 +233,18 @@ describe('op references against finite differences', () => {
       channelSliceReference(R, C + P, 0, C),
       numericGrad(() => dot(R, concatOneHotReference(x, [B, F, C], cls, P)), x),
       'concat one-hot',
+    );
+  });
+
+  it('one-hot pitch concatenation with an item trained without its embedding (embedding dropout)', () => {
+    const [B, F, C, P] = [2, 3, 4, 128];
+    const x = rand(18, B * F * C);
+    const R = rand(19, B * F * (C + P));
+    const cls = [5, 100 + EMBEDDING_DROPPED];
+    expectGrad(
+      concatOneHotBackwardReference(R, [B, F, C], cls, P),
+      numericGrad(() => dot(R, concatOneHotReference(x, [B, F, C], cls, P)), x),
+      'concat one-hot, item 1 dropped',
     );
   });
 

@@ -7,6 +7,7 @@ import { autoencoderLogits, autoencoderLoss } from '../src/graph/wavenet.js';
 import { TrainPlan } from '../src/train/train-plan.js';
 import { ParamLayout } from '../src/train/params.js';
 import { ADAM_DEFAULTS } from '../src/ops/adam-update.js';
+import { EMBEDDING_DROPPED } from '../src/ops/concat-one-hot.js';
 import { muLawQuantizeArray, muLawQuantizeReference } from '../src/ops/mu-law.js';
 import { noisyDecoderInput, scheduledSamplingInput } from '../src/train/data.js';
 import { logSoftmaxNllReference } from '../src/ops/log-softmax-nll.js';
@@ -86,6 +87,40 @@ describe('GPU tape', () => {
       plan.dispose();
     });
   }
+
+  it("with an item's embedding dropped, gives the reference tape's loss and gradients (the encoder's only from the other item)", async () => {
+    const e = await testEngine();
+    const config = MICRO_PITCH as ModelConfig;
+    const [B, T] = [2, 64];
+    const audio = testAudio(B, T, 7);
+    const w = initWeights(config, 4, { biasScale: 0.2 });
+    const layout = new ParamLayout(config);
+    const hyper = { lr: 1e-3, ...ADAM_DEFAULTS, emaDecay: 0.9999, maxGradNorm: 0 };
+    const plan = await TrainPlan.build(e, config, B, T, { params: layout.pack(w) });
+    plan.step(audio, hyper, 1, [60, 71], undefined, [false, true]);
+    const gpuLoss = await plan.loss();
+    const grads = await plan.read('grads');
+    const { tape, loss } = await referenceLoss(config, w, audio, [B, T], [60, 71 + EMBEDDING_DROPPED]);
+    expect(Math.abs(gpuLoss - loss.data[0])).toBeLessThan(1e-5 * loss.data[0]);
+    for (const entry of layout.entries) {
+      const ref = tape.grads.get(entry.name);
+      if (!ref) continue;
+      expect(relativeError(grads.subarray(entry.offset, entry.offset + entry.numel), ref), entry.name).toBeLessThan(
+        1e-4,
+      );
+    }
+    // Dropping changes the step: the same batch with both embeddings gives another loss.
+    plan.step(audio, hyper, 1, [60, 71]);
+    expect(Math.abs((await plan.loss()) - gpuLoss)).toBeGreaterThan(1e-6);
+    // Bad flags are refused, naming the problem.
+    expect(() => plan.step(audio, hyper, 1, [60, 71], undefined, [true])).toThrow(/one flag per batch item/);
+    plan.dispose();
+    const plain = await TrainPlan.build(e, MICRO as ModelConfig, B, T, {
+      params: new ParamLayout(MICRO).pack(initWeights(MICRO, 4)),
+    });
+    expect(() => plain.step(audio, hyper, 1, undefined, undefined, [false, true])).toThrow(/no pitch input/);
+    plain.dispose();
+  });
 
   it("the training graph's loss is the inference model's teacher-forced cross-entropy (tiny_pitch)", async () => {
     const e = await testEngine();

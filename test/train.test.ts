@@ -24,6 +24,7 @@ import {
 } from '../src/train/checkpoint.js';
 import { type AnyConfig, initWeights, type Weights } from '../src/model/weights.js';
 import { learningRate } from '../src/train/schedule.js';
+import { embeddingDropoutOf } from '../src/train/data.js';
 import { encodeExample } from '../src/dataset/tf-example.js';
 import { encodeTfRecords } from '../src/dataset/tfrecord.js';
 
@@ -160,6 +161,7 @@ describe('training', () => {
     delete state.run.minCropRms;
     delete state.run.inputNoise;
     delete state.run.scheduledSampling;
+    delete state.run.embeddingDropout;
     fs.writeFileSync(old, JSON.stringify(state));
     const continued = await train(e, {
       ...common,
@@ -173,6 +175,7 @@ describe('training', () => {
       minCropRms: 0,
       inputNoise: 0,
       scheduledSampling: 0,
+      embeddingDropout: 0,
     });
     await expect(
       train(e, { ...common, changeOptions: true, source: new JsonWavSource(data), steps: 1, out: path.join(tmp, 'x') }),
@@ -245,6 +248,55 @@ describe('training', () => {
     expectSameWeights(sampledStraight.weights, sampledResumed.weights);
     expect(sampledStraight.weights.get('logits/W').data).not.toEqual(straight.weights.get('logits/W').data);
     expect(loadLatestCheckpoint(sampledSplit)!.state.run.scheduledSampling).toBe(0.5);
+  });
+
+  it('--embedding-dropout: some crops train on their pitch alone; a resumed run gives the uninterrupted one, bit for bit', async () => {
+    // Its draws: about the given fraction of items, the same for the same (seed, step).
+    const draws = Array.from({ length: 400 }, (_, step) => embeddingDropoutOf(4, 0.25, 1, step)).flat();
+    const fraction = draws.filter(Boolean).length / draws.length;
+    expect(fraction).toBeGreaterThan(0.2);
+    expect(fraction).toBeLessThan(0.3);
+    expect(embeddingDropoutOf(8, 0.5, 2, 9)).toEqual(embeddingDropoutOf(8, 0.5, 2, 9));
+    expect(embeddingDropoutOf(64, 0.5, 2, 9)).not.toEqual(embeddingDropoutOf(64, 0.5, 2, 10));
+    expect(embeddingDropoutOf(16, 0, 2, 9).some(Boolean)).toBe(false);
+
+    const e = await testEngine();
+    const common = {
+      config: MICRO_PITCH,
+      batch: 2,
+      crop: 64,
+      seed: 3,
+      lrScale: 10,
+      checkpointEvery: 3,
+      logEvery: 1000,
+      evalFraction: 0,
+      embeddingDropout: 0.5,
+    };
+    const straight = await train(e, {
+      ...common,
+      source: new JsonWavSource(data),
+      steps: 6,
+      out: path.join(tmp, 'd-straight'),
+    });
+    const split = path.join(tmp, 'd-split');
+    await train(e, { ...common, source: new JsonWavSource(data), steps: 3, out: split });
+    const resumed = await train(e, { ...common, source: new JsonWavSource(data), steps: 6, out: split, resume: true });
+    expectSameWeights(straight.weights, resumed.weights);
+    expect(loadLatestCheckpoint(split)!.state.run.embeddingDropout).toBe(0.5);
+    const kept = await train(e, {
+      ...common,
+      embeddingDropout: 0,
+      source: new JsonWavSource(data),
+      steps: 6,
+      out: path.join(tmp, 'd-kept'),
+    });
+    // The dropout reached the decoder: the same run without it ends elsewhere.
+    expect(kept.weights.get('logits/W').data).not.toEqual(straight.weights.get('logits/W').data);
+    // Nothing to fall back on without a pitch input: refused before anything is written.
+    await expect(
+      train(e, { ...common, config: MICRO, source: new JsonWavSource(data), steps: 1, out: path.join(tmp, 'd-x') }),
+    ).rejects.toThrow(/embeddingDropout needs a pitch-conditioned WaveNet/);
+    expect(fs.existsSync(path.join(tmp, 'd-x'))).toBe(false);
   });
 
   it('evaluates on a separate validation set (--eval-data), training on every note, and logs wall time over sittings', async () => {
@@ -358,6 +410,7 @@ describe('checkpoints survive a crash', () => {
           minCropRms: 0,
           inputNoise: 0,
           scheduledSampling: 0,
+          embeddingDropout: 0,
         },
         data: 'x',
         savedAt: '',

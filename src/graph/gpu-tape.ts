@@ -26,7 +26,7 @@ import { avgPool } from '../ops/avg-pool.js';
 import { upsampleNearest } from '../ops/upsample-nearest.js';
 import { logSoftmaxNll, logSoftmaxNllBackward } from '../ops/log-softmax-nll.js';
 import { reduceSum } from '../ops/reduce-sum.js';
-import { channelSlice, concatOneHot } from '../ops/concat-one-hot.js';
+import { concatOneHot, concatOneHotBackward } from '../ops/concat-one-hot.js';
 import type { ConvOp, GraphOps } from './ops.js';
 
 export interface GpuValue {
@@ -221,14 +221,15 @@ export class Tape implements GraphOps<GpuValue> {
   }
 
   async concatPitch(x: GpuValue, classes: number): Promise<GpuValue> {
-    if (!this.pitches) throw new Error('Tape: a pitch-conditioned graph needs a pitch tensor');
+    const pitches = this.pitches;
+    if (!pitches) throw new Error('Tape: a pitch-conditioned graph needs a pitch tensor');
     const [B, F, C] = x.t.shape;
     const y = this.value([B, F, C + classes]);
-    this.forward.push(await concatOneHot(this.engine, x.t, this.pitches, classes, y.t));
+    this.forward.push(await concatOneHot(this.engine, x.t, pitches, classes, y.t));
     this.records.push(async () => {
       if (!y.grad) return;
       const g = y.grad;
-      await this.contribute(x, (dst, acc) => channelSlice(this.engine, g, 0, dst, acc));
+      await this.contribute(x, (dst, acc) => concatOneHotBackward(this.engine, g, pitches, classes, dst, acc));
       this.done(y);
     });
     return y;

@@ -9,7 +9,7 @@ import { conv1dBackwardReference } from '../ops/conv1d-backward.js';
 import { gateBackwardReference, gateReference } from '../ops/gate.js';
 import { avgPoolReference } from '../ops/avg-pool.js';
 import { upsampleNearestReference } from '../ops/upsample-nearest.js';
-import { concatOneHotReference, channelSliceReference } from '../ops/concat-one-hot.js';
+import { concatOneHotBackwardReference, concatOneHotReference } from '../ops/concat-one-hot.js';
 import { logSoftmaxNllBackwardReference, logSoftmaxNllReference } from '../ops/log-softmax-nll.js';
 import type { Arr } from '../ops/common.js';
 import { muLawQuantizeArray } from '../ops/mu-law.js';
@@ -157,7 +157,7 @@ export class ReferenceTape implements GraphOps<RefValue> {
       throw new Error(`reference tape: ${this.pitches.length} pitches for a batch of ${B}`);
     const y = ReferenceTape.value(concatOneHotReference(x.data, [B, F, C], this.pitches, classes), [B, F, C + classes]);
     this.later(() => {
-      if (y.grad) this.addGrad(x, channelSliceReference(y.grad, C + classes, 0, C));
+      if (y.grad) this.addGrad(x, concatOneHotBackwardReference(y.grad, [B, F, C], this.pitches, classes));
     });
     return y;
   }

@@ -30,6 +30,8 @@ export interface TrajectoryOptions {
   inputNoise: number;
   /** Probability of replacing a decoder input sample by the model's own draw (0: none; absent = 0). */
   scheduledSampling: number;
+  /** Probability of training a batch item without its embedding, on its pitch alone (0: none; absent = 0). */
+  embeddingDropout: number;
 }
 
 /** One trajectory option changed on purpose when a run was resumed at `step`. */

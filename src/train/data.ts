@@ -233,6 +233,18 @@ export function noisyDecoderInput(audio: Float32Array, sigma: number, seed: numb
 }
 
 /**
+ * Embedding dropout for step `step`: which of a batch's `batch` items train without their embedding
+ * (each with probability `probability`, from its own stream of (seed, step), so a resumed run draws
+ * the same). Those items' decoder sees zeros in place of the embedding and only the pitch one-hot,
+ * so it must learn what a pitch sounds like from the pitch alone; a model that follows its pitch
+ * input keeps a note's pitch in generation where the embedding alone lets it drift.
+ */
+export function embeddingDropoutOf(batch: number, probability: number, seed: number, step: number): boolean[] {
+  const rng = new Rng((Math.imul(seed ^ 0x2545f491, 0x9e3779b1) ^ Math.imul(step + 1, 0x632be5ab)) >>> 0);
+  return Array.from({ length: batch }, () => rng.next() < probability);
+}
+
+/**
  * Parallel scheduled sampling (Duckworth et al. 2019): the decoder's teacher-forced input with each
  * sample, with probability `probability`, replaced by a draw from the model's own prediction of it
  * (`logits` [n * classes]: the forward pass on `base`, softmax at temperature 1). A pass teacher-forced

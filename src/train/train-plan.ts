@@ -14,6 +14,7 @@ import type { AnyConfig } from '../model/weights.js';
 import { baselineInput } from '../dsp/baseline-spectrogram.js';
 import { baselineLoss } from '../graph/baseline.js';
 import { BaselineTape } from '../graph/gpu-tape-baseline.js';
+import { EMBEDDING_DROPPED } from '../ops/concat-one-hot.js';
 import { frequencyWeights } from '../ops/sigmoid-weighted-mse.js';
 import { adamHyperValues, adamUpdate, HYPER_NORM_SLOT, type AdamHyper } from '../ops/adam-update.js';
 import { MU_LAW_EDGES, muLawQuantize, muLawQuantizeArray } from '../ops/mu-law.js';
@@ -227,9 +228,18 @@ export class TrainPlan {
    * Submits one step on a batch of raw audio [B, T] (and one MIDI pitch per item for
    * pitch-conditioned configs): forward, backward, Adam update number `t` (1-based). A plan built with
    * `noisyDecoderInput` takes the decoder's input too: [B, T] scaled mu-law values (class/128 - 1).
+   * `embeddingDropped` (pitch-conditioned WaveNets): the items whose embedding the decoder does not
+   * get this step (zeros in its place, the pitch alone; `--embedding-dropout`).
    */
-  step(audio: Float32Array, h: AdamHyper, t: number, pitch?: ArrayLike<number>, decoderInput?: Float32Array): void {
-    this.writeInputs(audio, pitch, decoderInput ?? null);
+  step(
+    audio: Float32Array,
+    h: AdamHyper,
+    t: number,
+    pitch?: ArrayLike<number>,
+    decoderInput?: Float32Array,
+    embeddingDropped?: ArrayLike<boolean>,
+  ): void {
+    this.writeInputs(audio, pitch, decoderInput ?? null, embeddingDropped);
     this.engine.write(this.hyper, adamHyperValues(h, t, this.normSlots));
     this.engine.run(this.stepList);
     this.lastSubmitted = 'step';
@@ -261,6 +271,7 @@ export class TrainPlan {
     audio: Float32Array,
     pitch: ArrayLike<number> | undefined,
     decoderInput: Float32Array | null,
+    embeddingDropped?: ArrayLike<boolean>,
   ): void {
     if (audio.length !== this.B * this.T)
       throw new Error(`Training batch holds ${audio.length} samples, expected ${this.B} x ${this.T}`);
@@ -281,8 +292,17 @@ export class TrainPlan {
         if (!Number.isInteger(pitch[i]) || pitch[i] < 0 || pitch[i] >= PITCH_CLASSES)
           throw new Error(`Pitch ${pitch[i]} is not a MIDI note number 0..127`);
       }
-      this.engine.write(this.pitch, Uint32Array.from(pitch));
-    }
+      const classes = Uint32Array.from(pitch);
+      if (embeddingDropped) {
+        if (isBaselineConfig(this.config) || embeddingDropped.length !== this.B)
+          throw new Error(
+            `Embedding dropout needs a pitch-conditioned WaveNet and one flag per batch item (${this.B})`,
+          );
+        for (let i = 0; i < classes.length; i++) if (embeddingDropped[i]) classes[i] += EMBEDDING_DROPPED;
+      }
+      this.engine.write(this.pitch, classes);
+    } else if (embeddingDropped)
+      throw new Error(`Config ${this.config.name} has no pitch input to keep: no embedding dropout`);
     if (this.spectrogram && isBaselineConfig(this.config)) {
       const c = this.config;
       const cells = c.freqBins * c.timeFrames;

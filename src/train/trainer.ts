@@ -28,6 +28,7 @@ import {
   evalBatches,
   noisyDecoderInput,
   scheduledSamplingInput,
+  embeddingDropoutOf,
   splitNotes,
 } from './data.js';
 import { muLawQuantizeArray } from '../ops/mu-law.js';
@@ -64,6 +65,12 @@ export interface TrainOptions {
    * step; see scheduledSamplingInput); 0 (default): none.
    */
   scheduledSampling?: number;
+  /**
+   * Pitch-conditioned WaveNets: probability with which a batch item trains without its embedding
+   * (zeros in its place), on the one-hot pitch alone, so the decoder learns to follow its pitch
+   * input (see embeddingDropoutOf); 0 (default): never, as Magenta.
+   */
+  embeddingDropout?: number;
   resume?: boolean;
   /**
    * With `resume`: continue even where the trajectory options differ from the checkpoint's (a recipe
@@ -135,11 +142,18 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
     minCropRms: o.minCropRms ?? 0,
     inputNoise: o.inputNoise ?? 0,
     scheduledSampling: o.scheduledSampling ?? 0,
+    embeddingDropout: o.embeddingDropout ?? 0,
   };
   if (!(run.inputNoise >= 0 && run.inputNoise <= 64))
     throw new Error(`Training option inputNoise must be from 0 to 64 mu-law classes, got ${run.inputNoise}`);
   if (!(run.scheduledSampling >= 0 && run.scheduledSampling <= 1))
     throw new Error(`Training option scheduledSampling must be a probability in [0, 1], got ${run.scheduledSampling}`);
+  if (!(run.embeddingDropout >= 0 && run.embeddingDropout <= 1))
+    throw new Error(`Training option embeddingDropout must be a probability in [0, 1], got ${run.embeddingDropout}`);
+  if (run.embeddingDropout > 0 && (isBaselineConfig(o.config) || !o.config.pitchConditioning))
+    throw new Error(
+      `Training option embeddingDropout needs a pitch-conditioned WaveNet (${o.config.name} has no pitch input to fall back on)`,
+    );
   if (!(run.minCropRms >= 0 && run.minCropRms <= 1))
     throw new Error(`Training option minCropRms must be in [0, 1], got ${run.minCropRms}`);
   if (o.changeOptions && !o.resume) throw new Error('changeOptions applies to a resumed run: pass resume too');
@@ -321,7 +335,9 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
       hyper.emaDecay = run.emaDecay > 0 ? emaDecay(run.emaDecay, step + 1) : 0;
       const batch = sampler.nextBatch(run.batch);
       const decoderInput = await decoderInputOf(batch, step);
-      plan.step(batch.audio, hyper, step + 1, batch.pitch, decoderInput);
+      const dropped =
+        run.embeddingDropout > 0 ? embeddingDropoutOf(run.batch, run.embeddingDropout, run.seed, step) : undefined;
+      plan.step(batch.audio, hyper, step + 1, batch.pitch, decoderInput, dropped);
       step++;
       lastLoss = await plan.loss();
       if (!Number.isFinite(lastLoss))
@@ -410,6 +426,7 @@ const TRAJECTORY_DEFAULTS_OF_OLDER_CHECKPOINTS: Partial<TrajectoryOptions> = {
   minCropRms: 0,
   inputNoise: 0,
   scheduledSampling: 0,
+  embeddingDropout: 0,
 };
 
 /**

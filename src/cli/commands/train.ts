@@ -80,6 +80,7 @@ export interface TrainCliOptions {
   minCropRms: number;
   inputNoise: number;
   scheduledSampling: number;
+  embeddingDropout: number;
   changeOptions?: boolean;
   families?: string;
   sources?: string;
@@ -137,6 +138,7 @@ export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void
       minCropRms: o.minCropRms,
       inputNoise: o.inputNoise,
       scheduledSampling: o.scheduledSampling,
+      embeddingDropout: o.embeddingDropout,
       resume: o.resume,
       changeOptions: o.changeOptions,
       overwrite: o.overwrite,
@@ -247,6 +249,12 @@ export function trainCommand(): Command {
       '--scheduled-sampling <p>',
       "replace each sample of the decoder's teacher-forced input, with probability p, by a draw from the model's own prediction of it (one extra forward pass a step): it learns to continue from its own errors, as in generation (0: off, as Magenta)",
       num('--scheduled-sampling', 0, 1),
+      0,
+    )
+    .option(
+      '--embedding-dropout <p>',
+      'pitch-conditioned configs: train each crop, with probability p, without its embedding (zeros in its place), on its one-hot pitch alone: the decoder learns to follow its pitch input (0: off, as Magenta)',
+      num('--embedding-dropout', 0, 1),
       0,
     )
     .option('--checkpoint-every <n>', 'steps between checkpoints', int('--checkpoint-every', 1), 500)

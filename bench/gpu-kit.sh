@@ -141,6 +141,24 @@ run() {
 # (it waits on its ~570 dependent dispatches), so a lent GPU's minutes can compare recipes.
 train() {
   local out=${1:?usage: gpu-kit.sh train OUT_DIR SECONDS} seconds=${2:?usage: gpu-kit.sh train OUT_DIR SECONDS}
+  [[ $seconds =~ ^[0-9]+$ && $seconds -ge 30 ]] || { echo "gpu-kit: train: SECONDS must be a whole number of seconds, 30 or more (got '$seconds')" >&2; exit 2; }
+  local specs=() spec names=" "
+  if [ -n "${TRAIN_VARIANTS:-}" ]; then
+    IFS=';' read -r -d '' -a specs < <(printf '%s' "$TRAIN_VARIANTS" | tr '\n' ';') || true
+    local trimmed=()
+    for spec in "${specs[@]}"; do
+      spec=$(sed 's/^[[:space:]]*//; s/[[:space:]]*$//' <<<"$spec")
+      [ -n "$spec" ] || continue
+      [[ ${spec%%=*} =~ ^[A-Za-z0-9_-]+$ && $spec == *=* ]] || { echo "gpu-kit: TRAIN_VARIANTS: '$spec' is not NAME=OPTIONS (NAME of letters, digits, - and _)" >&2; exit 2; }
+      [[ $names != *" ${spec%%=*} "* ]] || { echo "gpu-kit: TRAIN_VARIANTS: the name '${spec%%=*}' twice" >&2; exit 2; }
+      names+="${spec%%=*} "
+      trimmed+=("$spec")
+    done
+    specs=(${trimmed[@]+"${trimmed[@]}"})
+    [ ${#specs[@]} -gt 0 ] || { echo "gpu-kit: TRAIN_VARIANTS names no variant" >&2; exit 2; }
+  else
+    specs=("=${TRAIN_EXTRA:-}")
+  fi
   setup_kit "$out"
   local data=/tmp/nsynth-data
   rm -rf "$data" && mkdir -p "$data" &&
@@ -148,16 +166,9 @@ train() {
     node tools/pack-training-data.mjs unpack "$data/packed.bin" "$data" || exit 2
   # shellcheck source=../tools/lib/resumable-run.sh
   source tools/lib/resumable-run.sh
-  local specs=() spec
-  if [ -n "${TRAIN_VARIANTS:-}" ]; then
-    IFS=';' read -r -a specs <<<"$TRAIN_VARIANTS"
-    for spec in "${specs[@]}"; do
-      [[ ${spec%%=*} =~ ^[A-Za-z0-9_-]+$ && $spec == *=* ]] || { echo "gpu-kit: TRAIN_VARIANTS: '$spec' is not NAME=OPTIONS (NAME of letters, digits, - and _)" >&2; exit 2; }
-    done
-  else
-    specs=("=${TRAIN_EXTRA:-}")
-  fi
   local pids=() rc=0 r pid
+  # Killed from outside: the trainings get Ctrl-C (each checkpoints) before this shell goes.
+  trap 'kill -INT "${pids[@]}" 2>/dev/null; wait; exit 130' INT TERM
   for spec in "${specs[@]}"; do
     train_one "$out" "$data" "$seconds" "${spec%%=*}" "${spec#*=}" &
     pids+=("$!")
@@ -171,17 +182,18 @@ train() {
   exit "$rc"
 }
 
-# train_one OUT_DIR DATA SECONDS NAME OPTIONS: one training process (train's); state[-NAME].tar.
+# train_one OUT_DIR DATA SECONDS NAME OPTIONS: one training process (train's); state[-NAME].tar,
+# with status.json beside the checkpoint (the exit status, the steps it started and ended at).
 # OPTIONS may begin with the words `fresh` (from scratch, not from training-state/default) and
 # `fit` (fit the learning-rate schedule to the time: run a fifth of SECONDS, up to 120, measure the
 # steps per second, then continue with --schedule-length set so that the schedule's last steps
-# down, to 3e-5 x lr-scale at 1.05 x its length, fall at the end of SECONDS: a restart at the
+# down, to 3e-5 x lr-scale at 1.05 x its length, fall at 90% of the time left: a restart at the
 # schedule's point for the current step that anneals in the time there is, whatever this GPU's speed).
 train_one() {
   local out=$1 data=$2 seconds=$3 name=$4 opts=$5
   local suffix=${name:+-$name}
   local run=runs/gpu$suffix
-  rm -rf "$run"
+  rm -rf "$run" "$out/state$suffix" "$out/state$suffix.tar"
   local extra=()
   read -r -a extra <<<"$opts" # words, no globbing
   local from=(--resume) fit=0
@@ -193,38 +205,60 @@ train_one() {
     extra=("${extra[@]:1}")
   done
   if [ ${#from[@]} -eq 0 ]; then mkdir -p "$run"; else seed_run "$run" training-state/default; fi
-  local started=$SECONDS rc
+  local started=$SECONDS rc first_step
+  first_step=$(latest_step "$run")
   if [ "$fit" = 1 ]; then
-    local first=$(((seconds / 5) < 120 ? seconds / 5 : 120)) lines
-    lines=$(wc -l <"$run/log.jsonl" 2>/dev/null || echo 0)
+    local first=$(((seconds / 5) < 120 ? seconds / 5 : 120)) lines length=
+    lines=$({ wc -l <"$run/log.jsonl"; } 2>/dev/null || echo 0)
     train_for "$first" ${from[@]+"${from[@]}"} ${extra[@]+"${extra[@]}"}
     rc=$?
-    if [ "$rc" = 124 ] || [ "$rc" = 130 ]; then
-      local length
+    local left=$((seconds - (SECONDS - started)))
+    if { [ "$rc" = 124 ] || [ "$rc" = 130 ]; } && [ "$left" -ge 60 ]; then
       length=$(node -e '
         const [file, skip, left] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
-        const rows = require("fs").readFileSync(file, "utf8").split("\n").slice(skip)
-          .filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).filter((r) => r.samplesPerSecond !== undefined);
+        const rows = [];
+        for (const l of require("fs").readFileSync(file, "utf8").split("\n").slice(skip)) {
+          try { const r = JSON.parse(l); if (r.samplesPerSecond !== undefined) rows.push(r); } catch {}
+        }
         if (rows.length < 3) process.exit(1);
         const [a, b] = [rows[1], rows.at(-1)]; // rows[0] carries the start-up
         const rate = (b.step - a.step) / (b.seconds - a.seconds);
-        console.log(Math.round((b.step + rate * left) / 1.05));
-      ' "$run/log.jsonl" "$lines" "$((seconds - (SECONDS - started) - 30))") ||
-        { echo "gpu-kit: training${name:+ $name}: too few log lines to fit the schedule (a lower --log-every)" >&2; length=; }
+        // 90% of the time left: evaluations and checkpoints the first phase may not have timed.
+        const length = Math.round((b.step + rate * 0.9 * left) / 1.05);
+        if (!Number.isFinite(length) || length <= b.step / 1.2) process.exit(1);
+        console.log(length);
+      ' "$run/log.jsonl" "$lines" "$((left - 30))") ||
+        { echo "gpu-kit: training${name:+ $name}: could not fit the schedule (too few log lines: a lower --log-every); going on without" >&2; length=; }
+      local fitted=()
       if [ -n "$length" ]; then
         echo "gpu-kit: training${name:+ $name}: schedule fitted to the time: --schedule-length $length" >&2
-        train_for "$((seconds - (SECONDS - started)))" --resume ${extra[@]+"${extra[@]}"} --schedule-length "$length" --change-options
-        rc=$?
+        fitted=(--schedule-length "$length" --change-options)
       fi
+      train_for "$((seconds - (SECONDS - started)))" --resume ${extra[@]+"${extra[@]}"} ${fitted[@]+"${fitted[@]}"}
+      rc=$?
     fi
   else
     train_for "$seconds" ${from[@]+"${from[@]}"} ${extra[@]+"${extra[@]}"}
     rc=$?
   fi
-  echo "gpu-kit: training${name:+ $name} exited $rc (124 or 130: stopped at its time, checkpointed)" >&2
-  # The state goes back whatever happened (a crash still leaves its last checkpoint); the exit status says.
-  save_state "$run" "$out/state$suffix" && tar -C "$out" -cf "$out/state$suffix.tar" "state$suffix" && rm -rf "$out/state$suffix" || return 1
+  local last_step
+  last_step=$(latest_step "$run")
+  echo "gpu-kit: training${name:+ $name} exited $rc (124 or 130: stopped at its time), steps $first_step -> $last_step" >&2
+  if [ "$last_step" = "$first_step" ]; then
+    echo "gpu-kit: training${name:+ $name} made no checkpoint past step $first_step: no state$suffix.tar" >&2
+    case $rc in 0 | 124 | 130) return 1 ;; *) return "$rc" ;; esac
+  fi
+  # The state goes back whatever happened (a crash still leaves its last checkpoint); status.json says.
+  save_state "$run" "$out/state$suffix" &&
+    printf '{"exit": %s, "firstStep": %s, "lastStep": %s}\n' "$rc" "$first_step" "$last_step" >"$out/state$suffix/status.json" &&
+    tar -C "$out" -cf "$out/state$suffix.tar" "state$suffix" && rm -rf "$out/state$suffix" || return 1
   case $rc in 0 | 124 | 130) return 0 ;; *) return "$rc" ;; esac
+}
+
+# latest_step RUN: the step of RUN's newest checkpoint (-1 where it has none).
+latest_step() {
+  node -e 'try { console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).step ?? -1) } catch { console.log(-1) }' \
+    "$1/checkpoints/latest.json"
 }
 
 # train_for SECONDS OPTIONS...: the recipe's training command for SECONDS, then Ctrl-C (a checkpoint);

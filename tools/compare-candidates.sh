@@ -29,52 +29,62 @@ mkdir -p "$work"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-evaluate() { # NAME WEIGHTS_DIR
-  node bin/nsynth.js eval --data "$data/valid" --seconds "$seconds" --model "$2" --json --quiet >"$work/$1.json.partial"
-  mv "$work/$1.json.partial" "$work/$1.json"
-  echo "compare-candidates: $1 measured" >&2
+evaluate() { # NAME WEIGHTS_DIR: 0 when measured
+  node bin/nsynth.js eval --data "$data/valid" --seconds "$seconds" --model "$2" --json --quiet >"$work/$1.json.partial" &&
+    mv "$work/$1.json.partial" "$work/$1.json" &&
+    echo "compare-candidates: $1 measured" >&2
+}
+skip() { # SOURCE WHY: a candidate left out (the others are still compared)
+  echo "compare-candidates: $1: $2; left out" >&2
 }
 
-# Every candidate unpacked and shipped first, so a bad one is refused before minutes of measuring.
+# Every candidate unpacked and shipped first, so a bad one is known before minutes of measuring.
 names=(shipped)
 weights=(weights/default)
 for src in "$@"; do
   name=$(basename "$src" .tar)
   name=${name#state-}
-  [[ $name =~ ^[A-Za-z0-9_.-]+$ ]] || {
-    echo "compare-candidates: $src: a name of letters, digits, '.', '-' and '_' is needed" >&2
-    exit 2
-  }
-  for seen in "${names[@]}"; do
-    [ "$seen" != "$name" ] || {
-      echo "compare-candidates: $src: a second candidate named '$name'" >&2
-      exit 2
-    }
-  done
+  if ! [[ $name =~ ^[A-Za-z0-9_.-]+$ ]]; then
+    skip "$src" "a name of letters, digits, '.', '-' and '_' is needed"
+    continue
+  fi
+  if [[ " ${names[*]} " == *" $name "* ]]; then
+    skip "$src" "the name '$name' is taken ('shipped' is the shipped model)"
+    continue
+  fi
   state=$src
   if [ -f "$src" ]; then
     mkdir -p "$tmp/$name"
-    tar -C "$tmp/$name" -xf "$src" || {
-      echo "compare-candidates: $src: not a readable tar file" >&2
-      exit 2
-    }
-    state=$(dirname "$(find "$tmp/$name" -name latest.json | head -1)")
+    if ! tar -C "$tmp/$name" -xf "$src" 2>/dev/null; then
+      skip "$src" "not a readable tar file"
+      continue
+    fi
+    # The shallowest latest.json: a tar of a whole run folder has one in checkpoints/ only.
+    state=$(find "$tmp/$name" -name latest.json -printf '%d %h\n' | sort -n | head -1 | cut -d' ' -f2-)
   fi
-  [ -f "$state/latest.json" ] || {
-    echo "compare-candidates: $src: no resume state (latest.json) in it" >&2
-    exit 2
-  }
+  if [ -z "$state" ] || [ ! -f "$state/latest.json" ] || ! compgen -G "$state/ckpt-*" >/dev/null; then
+    skip "$src" "no resume state in it (latest.json and a ckpt-* folder; a variant that failed returns none)"
+    continue
+  fi
+  if [ -f "$state/status.json" ]; then echo "compare-candidates: $name: $(cat "$state/status.json")" >&2; fi
   run="$tmp/run-$name"
   mkdir -p "$run/checkpoints"
   cp -r "$state"/ckpt-* "$state/latest.json" "$run/checkpoints/"
   if [ -f "$state/log.jsonl" ]; then cp "$state/log.jsonl" "$run/log.jsonl"; fi
-  node tools/ship-default.mjs "$run" "$data" "$tmp/weights-$name" >/dev/null
+  if ! node tools/ship-default.mjs "$run" "$data" "$tmp/weights-$name" >/dev/null; then
+    skip "$src" "its checkpoint did not load"
+    continue
+  fi
   names+=("$name")
   weights+=("$tmp/weights-$name")
 done
-for i in "${!names[@]}"; do evaluate "${names[$i]}" "${weights[$i]}"; done
+measured=()
+for i in "${!names[@]}"; do
+  if evaluate "${names[$i]}" "${weights[$i]}"; then measured+=("${names[$i]}"); else skip "${names[$i]}" "nsynth eval failed"; fi
+done
+[ ${#measured[@]} -gt 0 ] || exit 1
 
-node --input-type=module - "$work" "$seconds" "${names[@]}" <<'EOF' | tee "$work/table.md"
+node --input-type=module - "$work" "$seconds" "${measured[@]}" <<'EOF' | tee "$work/table.md"
 import * as fs from 'node:fs';
 const [work, seconds, ...names] = process.argv.slice(2);
 const rows = names.map((name) => {
@@ -87,7 +97,10 @@ const rows = names.map((name) => {
 });
 rows.sort((a, b) => b.s.within50Cents - a.s.within50Cents || b.s.medianClarity - a.s.medianClarity);
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
-console.log(`Reconstructions of the first ${seconds} s of each note in valid/ (notes with a clear f0 in the original: ${rows[0].s.clearF0})\n`);
+console.log(
+  `Reconstructions of the first ${seconds} s of each note in valid/ (notes with a clear f0 in the original: ${rows[0].s.clearF0}); ` +
+    'one sampled reconstruction a note (seed 0), so a note or two either way is within the noise\n',
+);
 console.log('| candidate | step | within 50 cents | median clarity | log-spectral distance (dB) | bits per sample | pitch input saves (bits) |');
 console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const { name, step, s } of rows)

@@ -14,13 +14,18 @@ seed_run() {
   fi
 }
 
-# save_state RUN STATE: replace STATE with RUN's newest checkpoint and its log.
+# save_state RUN STATE: replace STATE with RUN's newest checkpoint and its log (non-zero status, and
+# a message, when any of it fails).
 save_state() {
   local run="$1" state="$2" latest
-  rm -rf "$state"
-  mkdir -p "$state"
-  latest=$(node -e "console.log(JSON.parse(require('fs').readFileSync('$run/checkpoints/latest.json','utf8')).dir)")
-  cp -r "$run/checkpoints/$latest" "$run/checkpoints/latest.json" "$state/"
-  cp "$run/log.jsonl" "$state/log.jsonl"
+  latest=$(node -e "console.log(JSON.parse(require('fs').readFileSync('$run/checkpoints/latest.json','utf8')).dir)") &&
+    [ -d "$run/checkpoints/$latest" ] &&
+    rm -rf "$state" &&
+    mkdir -p "$state" &&
+    cp -r "$run/checkpoints/$latest" "$run/checkpoints/latest.json" "$state/" &&
+    cp "$run/log.jsonl" "$state/log.jsonl" || {
+    echo "$(basename "$0"): could not save $run's newest checkpoint to $state" >&2
+    return 1
+  }
   echo "$(basename "$0"): resume state in $state ($(du -sh "$state" | cut -f1))"
 }

@@ -5,6 +5,9 @@
 //          registers; each voice's inputs read once per 8-lane subgroup and shuffled round
 //   voice  an invocation per voice, 4*K4 outputs each: every lane of a subgroup reads the same
 //          weights (addresses equal across the subgroup) and the FMAs run across voices
+//   taps   the step start's inner loop (two input rows, two weight rows a channel, chained into one
+//          accumulator), with its widths as constants and, as the generation kernels have them,
+//          read from a uniform buffer
 // On a GPU the second is the textbook shape for weight reuse. On lavapipe (Mesa 25.0.7) it ran ~10x
 // slower: its compiler loads storage lane by lane even where every lane's address is the same, so a
 // weight read serves one 8-wide FMA instead of VB of them (bench/RESULTS.md, 2026-12-04).
@@ -60,6 +63,54 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   for (var v = 0u; v < nv; v++) { y[(layer * ${B}u + vg + v) * ${O4}u + o4] = acc[v]; }
 }`;
 
+// The step start's inner loop: two input rows (the ring at t - 2d and t - d), two weight rows per
+// input channel, both products chained into one accumulator (twice the arithmetic of \`lanes\`).
+const taps = `
+enable subgroups;
+@group(0) @binding(0) var<storage, read> w: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<vec4<f32>>;
+const VB: u32 = ${VB}u;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
+        @builtin(subgroup_invocation_id) sl: u32) {
+  let o4 = gid.x;
+  let lane = sl % 8u;
+  let layer = wid.z;
+  let vg = wid.y * VB;
+  let nv = min(VB, ${B}u - vg);
+  let wb = layer * 2u * ${R}u * ${O4}u;
+  var acc: array<vec4<f32>, VB>;
+  var h2v: array<f32, VB>;
+  var h1v: array<f32, VB>;
+  for (var c0 = 0u; c0 < ${R}u; c0 += 8u) {
+    for (var v = 0u; v < VB; v++) {
+      if (v < nv) { h2v[v] = x[(vg + v) * ${R}u + c0 + lane]; h1v[v] = x[(vg + v) * ${R}u + ${R}u - 8u - c0 + lane]; }
+    }
+    for (var k = 0u; k < 8u; k++) {
+      let w0 = w[wb + (c0 + k) * ${O4}u + o4];
+      let w1 = w[wb + (${R}u + c0 + k) * ${O4}u + o4];
+      for (var v = 0u; v < VB; v++) {
+        if (v < nv) {
+          let h2 = vec4<f32>(subgroupShuffle(h2v[v], k));
+          let h1 = vec4<f32>(subgroupShuffle(h1v[v], k));
+          acc[v] = fma(h2, w0, fma(h1, w1, acc[v]));
+        }
+      }
+    }
+  }
+  for (var v = 0u; v < nv; v++) { y[(layer * ${B}u + vg + v) * ${O4}u + o4] = acc[v]; }
+}`;
+
+// The same with the widths read from a uniform buffer, as the generation kernels read theirs (GenParams).
+const tapsUniform = taps
+  .replace(
+    'var<storage, read_write> y: array<vec4<f32>>;',
+    'var<storage, read_write> y: array<vec4<f32>>;\n@group(0) @binding(3) var<uniform> u: vec4<u32>;',
+  )
+  .replaceAll(`${R}u`, 'u.x')
+  .replaceAll(`${O4}u`, 'u.y');
+
 // Accumulators as separate variables: an array indexed in a loop stays in memory on lavapipe.
 const accs = Array.from({ length: K4 }, (_, k) => `a${k}`);
 const perChannel = (j) =>
@@ -87,7 +138,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
 
 const buffer = (floats) =>
   dev.createBuffer({ size: floats * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-const w = buffer(L * R * O);
+const w = buffer(2 * L * R * O); // the taps kernel reads two rows a channel
 const x = buffer(B * R);
 const y = buffer(L * B * O);
 dev.queue.writeBuffer(
@@ -95,6 +146,8 @@ dev.queue.writeBuffer(
   0,
   Float32Array.from({ length: B * R }, (_, i) => Math.sin(i)),
 );
+const widths = dev.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+dev.queue.writeBuffer(widths, 0, Uint32Array.of(R, O4, B, 0));
 const kernel = (code) => {
   const pipeline = dev.createComputePipeline({
     layout: 'auto',
@@ -102,7 +155,10 @@ const kernel = (code) => {
   });
   const group = dev.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
-    entries: [w, x, y].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    entries: [w, x, y, ...(code.includes('var<uniform> u') ? [widths] : [])].map((buffer, binding) => ({
+      binding,
+      resource: { buffer },
+    })),
   });
   return { pipeline, group };
 };
@@ -124,16 +180,18 @@ console.log(
   `adapter ${e.adapter.name}; batch ${B}; FMA probe ${ceil.fmaGflops.toFixed(1)} GFLOP/s, read ${ceil.readGBps.toFixed(1)} GB/s`,
 );
 const flop = 2 * B * R * O * L;
-for (const [name, k, grid] of [
+for (const [name, k, grid, work = 1] of [
   [`lanes (VB ${VB})`, kernel(lanes), [O4 / 64, Math.ceil(B / VB), L]],
   [`voice (K4 ${K4})`, kernel(voice), [O4 / K4, B / 8, L]],
+  [`taps (VB ${VB}, two rows; counted as twice the arithmetic)`, kernel(taps), [O4 / 64, Math.ceil(B / VB), L], 2],
+  [`taps, widths from a uniform`, kernel(tapsUniform), [O4 / 64, Math.ceil(B / VB), L], 2],
 ]) {
   await time(k, grid, 1); // compiles
   const ms = [];
   // A dispatch's time as the difference of 6 and 2 in a row: fixed costs cancel.
   for (let i = 0; i < 3; i++) ms.push(((await time(k, grid, 6)) - (await time(k, grid, 2))) / 4);
   const best = Math.min(...ms);
-  const gflops = flop / best / 1e6;
+  const gflops = (work * flop) / best / 1e6;
   console.log(
     `${name}: ${best.toFixed(2)} ms a dispatch (30 layers), ${gflops.toFixed(1)} GFLOP/s, ${((100 * gflops) / ceil.fmaGflops).toFixed(0)}% of the FMA probe`,
   );

@@ -105,3 +105,27 @@ describe('bench/gpu-check.sh', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('bench/gpu-kit.sh train', () => {
+  // The training itself needs a GPU machine's kit (tried by hand on lavapipe; docs/training-recipe.md);
+  // what a caller gets wrong is refused at once, naming it, before the kit is touched.
+  it('refuses bad SECONDS and bad or repeated TRAIN_VARIANTS names, exit 2, writing nothing', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'gpu-kit-'));
+    const target = path.join(out, 'never');
+    const cases: [NodeJS.ProcessEnv, string, RegExp][] = [
+      [{}, '10m', /SECONDS must be a whole number of seconds, 30 or more \(got '10m'\)/],
+      [{}, '5', /SECONDS must be a whole number/],
+      [{ TRAIN_VARIANTS: 'a=--batch 2;a=--batch 4' }, '100', /the name 'a' twice/],
+      [{ TRAIN_VARIANTS: 'no name here' }, '100', /'no name here' is not NAME=OPTIONS/],
+      [{ TRAIN_VARIANTS: 'bad/name=--batch 2' }, '100', /is not NAME=OPTIONS/],
+      [{ TRAIN_VARIANTS: ' ; ' }, '100', /names no variant/],
+    ];
+    for (const [env, seconds, message] of cases) {
+      const r = await runBash(['bench/gpu-kit.sh', 'train', target, seconds], { ...process.env, ...env });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+    expect(fs.existsSync(target)).toBe(false);
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+});

@@ -34,7 +34,12 @@ const e = await createEngine();
 const dev = e.device;
 if (!dev.features.has('subgroups')) throw new Error('this adapter has no subgroups (the lanes shape needs them)');
 
-const lanes = `
+// The lanes kernels' mapping over `rows` input rows: one is the gate's loop; two are the step
+// start's (the ring at t - 2d and t - d, two weight rows a channel, both products chained into one
+// accumulator: twice the arithmetic). Row r's block is read at channels c0 + lane (row 0) or
+// R - 8 - c0 + lane (row 1), so the two rows differ.
+const rowsOf = (rows) => Array.from({ length: rows }, (_, r) => r);
+const lanesKernel = (rows) => `
 enable subgroups;
 @group(0) @binding(0) var<storage, read> w: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -48,59 +53,35 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   let layer = wid.z;
   let vg = wid.y * VB;
   let nv = min(VB, ${B}u - vg);
-  let wb = layer * ${R}u * ${O4}u;
+  let wb = layer * ${rows}u * ${R}u * ${O4}u;
   var acc: array<vec4<f32>, VB>;
-  var lv: array<f32, VB>;
-  for (var c0 = 0u; c0 < ${R}u; c0 += 8u) {
-    for (var v = 0u; v < VB; v++) { if (v < nv) { lv[v] = x[(vg + v) * ${R}u + c0 + lane]; } }
-    for (var k = 0u; k < 8u; k++) {
-      let wk = w[wb + (c0 + k) * ${O4}u + o4];
-      for (var v = 0u; v < VB; v++) {
-        if (v < nv) { acc[v] = fma(vec4<f32>(subgroupShuffle(lv[v], k)), wk, acc[v]); }
-      }
-    }
-  }
-  for (var v = 0u; v < nv; v++) { y[(layer * ${B}u + vg + v) * ${O4}u + o4] = acc[v]; }
-}`;
-
-// The step start's inner loop: two input rows (the ring at t - 2d and t - d), two weight rows per
-// input channel, both products chained into one accumulator (twice the arithmetic of \`lanes\`).
-const taps = `
-enable subgroups;
-@group(0) @binding(0) var<storage, read> w: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<vec4<f32>>;
-const VB: u32 = ${VB}u;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
-        @builtin(subgroup_invocation_id) sl: u32) {
-  let o4 = gid.x;
-  let lane = sl % 8u;
-  let layer = wid.z;
-  let vg = wid.y * VB;
-  let nv = min(VB, ${B}u - vg);
-  let wb = layer * 2u * ${R}u * ${O4}u;
-  var acc: array<vec4<f32>, VB>;
-  var h2v: array<f32, VB>;
-  var h1v: array<f32, VB>;
+  ${rowsOf(rows)
+    .map((r) => `var hv${r}: array<f32, VB>;`)
+    .join(' ')}
   for (var c0 = 0u; c0 < ${R}u; c0 += 8u) {
     for (var v = 0u; v < VB; v++) {
-      if (v < nv) { h2v[v] = x[(vg + v) * ${R}u + c0 + lane]; h1v[v] = x[(vg + v) * ${R}u + ${R}u - 8u - c0 + lane]; }
+      if (v < nv) { ${rowsOf(rows)
+        .map((r) => `hv${r}[v] = x[(vg + v) * ${R}u + ${r === 0 ? 'c0' : `${R}u - 8u - c0`} + lane];`)
+        .join(' ')} }
     }
     for (var k = 0u; k < 8u; k++) {
-      let w0 = w[wb + (c0 + k) * ${O4}u + o4];
-      let w1 = w[wb + (${R}u + c0 + k) * ${O4}u + o4];
+      ${rowsOf(rows)
+        .map((r) => `let w${r} = w[wb + (${r * R}u + c0 + k) * ${O4}u + o4];`)
+        .join(' ')}
       for (var v = 0u; v < VB; v++) {
         if (v < nv) {
-          let h2 = vec4<f32>(subgroupShuffle(h2v[v], k));
-          let h1 = vec4<f32>(subgroupShuffle(h1v[v], k));
-          acc[v] = fma(h2, w0, fma(h1, w1, acc[v]));
+          ${rowsOf(rows)
+            .map((r) => `let h${r} = vec4<f32>(subgroupShuffle(hv${r}[v], k));`)
+            .join(' ')}
+          acc[v] = ${rowsOf(rows).reduceRight((inner, r) => `fma(h${r}, w${r}, ${inner})`, 'acc[v]')};
         }
       }
     }
   }
   for (var v = 0u; v < nv; v++) { y[(layer * ${B}u + vg + v) * ${O4}u + o4] = acc[v]; }
 }`;
+const lanes = lanesKernel(1);
+const taps = lanesKernel(2);
 
 // The same with the widths read from a uniform buffer, as the generation kernels read theirs (GenParams).
 const tapsUniform = taps

@@ -6,9 +6,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { testEngine } from './helpers.js';
+import type { Engine } from '../src/gpu/engine.js';
 import { BIN, nsynth, nsynthOk } from './cli-run.js';
 import { MICRO, MICRO_PITCH } from './micro-config.js';
-import { train } from '../src/train/trainer.js';
+import { train, type TrainOptions } from '../src/train/trainer.js';
 import { JsonWavSource } from '../src/dataset/nsynth.js';
 import { writeSyntheticDataset } from '../src/dataset/synthetic-notes.js';
 import { readWeightsDir } from '../src/formats/weights-node.js';
@@ -36,6 +37,28 @@ fs.writeFileSync(microJson, JSON.stringify(MICRO));
 
 function expectSameWeights(a: Weights<AnyConfig>, b: Weights<AnyConfig>): void {
   for (const [name, t] of a.tensors) expect(b.get(name).data, name).toEqual(t.data);
+}
+
+/**
+ * Trains `o` for 6 steps straight (in tmp/NAME-straight) and as 3 steps then 3 more resumed
+ * (tmp/NAME-split), expects the same weights bit for bit, and returns the straight run and the split folder.
+ */
+async function expectResumesBitForBit(
+  e: Engine,
+  o: Omit<TrainOptions, 'source' | 'steps' | 'out'>,
+  name: string,
+): Promise<{ straight: Awaited<ReturnType<typeof train>>; split: string }> {
+  const straight = await train(e, {
+    ...o,
+    source: new JsonWavSource(data),
+    steps: 6,
+    out: path.join(tmp, `${name}-straight`),
+  });
+  const split = path.join(tmp, `${name}-split`);
+  await train(e, { ...o, source: new JsonWavSource(data), steps: 3, out: split });
+  const resumed = await train(e, { ...o, source: new JsonWavSource(data), steps: 6, out: split, resume: true });
+  expectSameWeights(straight.weights, resumed.weights);
+  return { straight, split };
 }
 
 describe('learning-rate schedule', () => {
@@ -208,16 +231,7 @@ describe('training', () => {
       minCropRms: 0.05,
       inputNoise: 2,
     };
-    const straight = await train(e, {
-      ...common,
-      source: new JsonWavSource(data),
-      steps: 6,
-      out: path.join(tmp, 'n-straight'),
-    });
-    const split = path.join(tmp, 'n-split');
-    await train(e, { ...common, source: new JsonWavSource(data), steps: 3, out: split });
-    const resumed = await train(e, { ...common, source: new JsonWavSource(data), steps: 6, out: split, resume: true });
-    expectSameWeights(straight.weights, resumed.weights);
+    const { straight } = await expectResumesBitForBit(e, common, 'n');
     const clean = await train(e, {
       ...common,
       inputNoise: 0,
@@ -229,23 +243,8 @@ describe('training', () => {
     expect(clean.weights.get('logits/W').data).not.toEqual(straight.weights.get('logits/W').data);
 
     // Scheduled sampling's draws (from the model's own logits, one more forward pass) resume bit for bit too.
-    const sampled = { ...common, scheduledSampling: 0.5 };
-    const sampledStraight = await train(e, {
-      ...sampled,
-      source: new JsonWavSource(data),
-      steps: 6,
-      out: path.join(tmp, 's-straight'),
-    });
-    const sampledSplit = path.join(tmp, 's-split');
-    await train(e, { ...sampled, source: new JsonWavSource(data), steps: 3, out: sampledSplit });
-    const sampledResumed = await train(e, {
-      ...sampled,
-      source: new JsonWavSource(data),
-      steps: 6,
-      out: sampledSplit,
-      resume: true,
-    });
-    expectSameWeights(sampledStraight.weights, sampledResumed.weights);
+    const sampled = await expectResumesBitForBit(e, { ...common, scheduledSampling: 0.5 }, 's');
+    const [sampledStraight, sampledSplit] = [sampled.straight, sampled.split];
     expect(sampledStraight.weights.get('logits/W').data).not.toEqual(straight.weights.get('logits/W').data);
     expect(loadLatestCheckpoint(sampledSplit)!.state.run.scheduledSampling).toBe(0.5);
   });
@@ -272,16 +271,7 @@ describe('training', () => {
       evalFraction: 0,
       embeddingDropout: 0.5,
     };
-    const straight = await train(e, {
-      ...common,
-      source: new JsonWavSource(data),
-      steps: 6,
-      out: path.join(tmp, 'd-straight'),
-    });
-    const split = path.join(tmp, 'd-split');
-    await train(e, { ...common, source: new JsonWavSource(data), steps: 3, out: split });
-    const resumed = await train(e, { ...common, source: new JsonWavSource(data), steps: 6, out: split, resume: true });
-    expectSameWeights(straight.weights, resumed.weights);
+    const { straight, split } = await expectResumesBitForBit(e, common, 'd');
     expect(loadLatestCheckpoint(split)!.state.run.embeddingDropout).toBe(0.5);
     const kept = await train(e, {
       ...common,

@@ -86,12 +86,9 @@ export function concatOneHotBackwardReference(
   cls: ArrayLike<number>,
   classes: number,
 ): Float64Array {
-  const W = C + classes;
-  const out = new Float64Array(B * F * C);
-  for (let b = 0; b < B; b++) {
-    if (cls[b] >= EMBEDDING_DROPPED) continue;
-    for (let f = 0; f < F; f++) for (let c = 0; c < C; c++) out[(b * F + f) * C + c] = g[(b * F + f) * W + c];
-  }
+  // The embedding's channels of g (a plain concatenation's backward), then nothing for a dropped item.
+  const out = channelSliceReference(g, C + classes, 0, C);
+  for (let b = 0; b < B; b++) if (cls[b] >= EMBEDDING_DROPPED) out.fill(0, b * F * C, (b + 1) * F * C);
   return out;
 }
 

@@ -5,6 +5,8 @@
 // process on one adapter, so the ratio holds on a noisy machine:
 //   node bench/layered-kernels.mjs [config=h512_bo16|h512_short|default|NAME] [batch=1,16,32] [steps=64] [reps=3]
 //                                  [sets=tiles,lanes] [cap=VOICES]
+// A set may name a cap of its own, `lanes:10` (at most 10 voices an instance), to time the split
+// against one instance in the same process.
 // `h512_short` is h512_bo16's widths and 30 layers as 6 stages of 5 (dilations up to 16): the same
 // arithmetic a step, a 16x smaller history ring, so the storage-binding limit no longer splits a
 // batch into instances; `cap` splits it on purpose (at most VOICES per instance), to time the split.
@@ -58,11 +60,11 @@ for (const B of batches) {
     shape: [B, frames, c.bottleneck],
   };
   const pitch = c.pitchConditioning ? 60 : undefined;
-  const run = async (n) => {
+  const run = async (n, setCap = cap) => {
     const t0 = performance.now();
     for await (const _ of model.stream(emb, {
       path: 'layered',
-      maxVoicesPerInstance: cap,
+      maxVoicesPerInstance: setCap,
       pitch,
       seed: 1,
       stopAfter: n,
@@ -73,15 +75,17 @@ for (const B of batches) {
   };
   const times = Object.fromEntries(sets.map((set) => [set, []]));
   // The kernel set is read when a generation instance is built: each run builds its own.
+  const kernelsOf = (set) => set.split(':')[0];
+  const capOf = (set) => (set.includes(':') ? Number(set.split(':')[1]) : cap);
   for (const set of sets) {
-    process.env.NSYNTH_KERNELS = set;
-    await run(2); // compiles
+    process.env.NSYNTH_KERNELS = kernelsOf(set);
+    await run(2, capOf(set)); // compiles
   }
   for (let r = 0; r < reps; r++)
     for (const set of sets) {
-      process.env.NSYNTH_KERNELS = set;
-      const t1 = await run(short);
-      const t2 = await run(steps);
+      process.env.NSYNTH_KERNELS = kernelsOf(set);
+      const t1 = await run(short, capOf(set));
+      const t2 = await run(steps, capOf(set));
       times[set].push((t2 - t1) / (steps - short));
     }
   if (sets.some((set) => times[set].some((t) => t <= 0))) {

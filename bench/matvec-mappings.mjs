@@ -82,6 +82,18 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
 }`;
 const lanes = lanesKernel(1);
 const taps = lanesKernel(2);
+// The step start's loop with its weights as f16 pairs (half the bytes, unpacked to f32): does the
+// loop wait on memory? And with every layer reading layer 0's weights (4 MB, cache-resident).
+const toF16 = (code) =>
+  code
+    .replace(
+      'var<storage, read> w: array<vec4<f32>>;',
+      'var<storage, read> wh: array<vec2<u32>>;\nfn wq(i: u32) -> vec4<f32> { let q = wh[i]; return vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)); }',
+    )
+    .replace(/= w\[([^\]]+)\];/g, '= wq($1);');
+const tapsF16 = toF16(taps);
+const lanesF16 = toF16(lanes);
+const tapsCached = taps.replace(`let wb = layer * 2u * ${R}u * ${O4}u;`, 'let wb = 0u;');
 
 // The same with the widths read from a uniform buffer, as the generation kernels read theirs (GenParams).
 const tapsUniform = taps
@@ -163,9 +175,12 @@ console.log(
 const flop = 2 * B * R * O * L;
 for (const [name, k, grid, work = 1] of [
   [`lanes (VB ${VB})`, kernel(lanes), [O4 / 64, Math.ceil(B / VB), L]],
+  [`lanes, weights as f16 pairs`, kernel(lanesF16), [O4 / 64, Math.ceil(B / VB), L]],
   [`voice (K4 ${K4})`, kernel(voice), [O4 / K4, B / 8, L]],
   [`taps (VB ${VB}, two rows; counted as twice the arithmetic)`, kernel(taps), [O4 / 64, Math.ceil(B / VB), L], 2],
   [`taps, widths from a uniform`, kernel(tapsUniform), [O4 / 64, Math.ceil(B / VB), L], 2],
+  [`taps, weights as f16 pairs`, kernel(tapsF16), [O4 / 64, Math.ceil(B / VB), L], 2],
+  [`taps, every layer on layer 0's weights (cache-resident)`, kernel(tapsCached), [O4 / 64, Math.ceil(B / VB), L], 2],
 ]) {
   await time(k, grid, 1); // compiles
   const ms = [];

@@ -24,14 +24,15 @@ fn main(
   let nv = min(VB, p.B - vg);
   let lane = sl % 8u;   // in a wider subgroup, lanes 8.. repeat lanes 0-7
   let id = gid.x;
-  let n_past = p.L * R2q;
+  let n_past = p.group_layers * R2q;   // the bound group's layers
   // Every thread runs part (a), those past the last past-tap output on a copy of it (the shuffles
   // need every lane of the subgroup), and stores it only if it is its own.
   let pid = min(id, n_past - 1u);
-  let i = pid / R2q;
+  let gi = pid / R2q;   // layer within the group
+  let i = p.group_first + gi;
   let o4 = pid % R2q;
   let f = t / p.hop;
-  let co = i * 2u * R + o4 * 4u;
+  let co = gi * 2u * R + o4 * 4u;
   let rows = tap_rows(i, t, 0u, p);   // voice 0's rows; voice b's are b * R further
   let r2 = rows.x;   // row of t - 2d
   let r1 = rows.y;   // row of t - d
@@ -70,5 +71,6 @@ fn main(
     for (var v = 0u; v < nv; v++) { past[(i * p.B + vg + v) * R2q + o4] = acc[v]; }
     return;
   }
-  start_conv_and_skip(id - n_past, vg, nv, t);
+  // part (b) once a step: in the last group's dispatch
+  if (p.group_first + p.group_layers == p.L) { start_conv_and_skip(id - n_past, vg, nv, t); }
 }

@@ -11,7 +11,8 @@ var<workgroup> h2: array<f32, 1024>;
 fn head_and_sample(lid: u32, b: u32, t: u32) {
   let S = p.S;
   let f = t / p.hop;
-  let cb = (b * p.frames + f) * p.cond_stride + p.L * 2u * p.R;   // cond_out1 (+ out1 bias)
+  // cond_out1 (+ out1 bias): the last group's columns after its layers'
+  let cb = (b * p.frames + f) * p.cond_stride + p.group_layers * 2u * p.R;
   for (var o = lid; o < S; o += 256u) {
     var acc = cond[cb + o];
     for (var c = 0u; c < S; c++) { acc = fma(hs[c], small_w[p.at_out1_w + c * S + o], acc); }

@@ -1,10 +1,12 @@
-// Fast generation, first dispatch of a step (all voices, all layers at once):
+// Fast generation, first dispatch of a step (all voices, all layers at once; or one dispatch per
+// layer group where the layers' rings and conditioning are split, lib_generation):
 // (a) past taps: for every layer i, past[i, b] = W_i[tap 0]^T h_i[t-2d] + W_i[tap 1]^T h_i[t-d]
 //     + cond_i(frame of t), where h_i is layer i's input history and cond_i already holds the
 //     cond_map and dilated-conv biases. None of this depends on the current step's activations,
 //     so it runs for all 30 layers in one dispatch, off the sequential path (Fast WaveNet).
 // (b) start: l = startconv(x[t-3], x[t-2], x[t-1]) and s = skip_start(l) (lib_gen_start_conv).
-// Threads [0, L*2R/4) do (a), one output vec4 each; then R/4 threads write l and S/4 threads s.
+// Threads [0, group_layers*2R/4) do (a), one output vec4 each; then, in the last group's dispatch,
+// R/4 threads write l and S/4 threads s.
 // Each thread serves the (up to) VB voices of its voice group (grid y). The including kernel
 // (gen_step_start, gen_step_start_f16) declares the past-tap weights w_past (binding 3) and wp4;
 // gen_step_start_lanes is the same for CPU adapters with subgroups.
@@ -18,12 +20,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let vg = gid.y * VB;
   let nv = min(VB, p.B - vg);
   let id = gid.x;
-  let n_past = p.L * R2q;
+  let n_past = p.group_layers * R2q;   // the bound group's layers
   if (id < n_past) {
-    let i = id / R2q;
+    let gi = id / R2q;   // layer within the group
+    let i = p.group_first + gi;
     let o4 = id % R2q;
     let f = t / p.hop;
-    let co = i * 2u * R + o4 * 4u;
+    let co = gi * 2u * R + o4 * 4u;
     let rows = tap_rows(i, t, 0u, p);   // voice 0's rows; voice b's are b * R further
     let r2 = rows.x;   // row of t - 2d
     let r1 = rows.y;   // row of t - d
@@ -59,5 +62,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     for (var v = 0u; v < nv; v++) { past[(i * p.B + vg + v) * R2q + o4] = acc[v]; }
     return;
   }
-  start_conv_and_skip(id - n_past, vg, nv, t);
+  // part (b) once a step: in the last group's dispatch
+  if (p.group_first + p.group_layers == p.L) { start_conv_and_skip(id - n_past, vg, nv, t); }
 }

@@ -7,6 +7,14 @@
 // t % 4 holding the input of step t + 1, then per voice its RNG key (lib_sample_categorical).
 // l_and_s (f32): per voice [l (R) | s (S)], the residual stream and the skip sum of the current step.
 // hist (f32): per layer a ring of 2d rows x B voices x R: the layer's input l at the last 2d steps.
+//
+// Layer groups: where one binding cannot hold every layer's ring or conditioning for all the
+// instance's voices (lavapipe binds at most 128 MiB; h512_bo16's rings take 12.6 MB a voice and its
+// conditioning 15.5 MB a voice for 4 s), the layers are split into consecutive groups, each with
+// its own ring buffer (its layers' rings, first layer first) and its own conditioning buffer
+// ([B][frames][cond_stride]: its layers' 2R columns each, then in the last group the head's S).
+// A dispatch binds one group's buffers: group_first and group_layers say which. One group holding
+// every layer is the whole-model layout the voice loops read.
 
 struct GenParams {
   B: u32,            // voices
@@ -17,8 +25,10 @@ struct GenParams {
   frames: u32,       // frames per voice
   hop: u32,          // samples per frame
   steps: u32,        // samples per voice (frames * hop)
-  cond_stride: u32,  // floats per conditioning row: L*2R + S
+  cond_stride: u32,  // floats per row of the bound conditioning: group_layers*2R (+ S in the last group)
   layer: u32,        // this dispatch's layer (0-based), for per-layer kernels
+  group_first: u32,  // first layer of the group whose ring and conditioning buffers are bound
+  group_layers: u32, // layers in that group
   temperature: f32,
   flags: u32,        // 1 teacher forcing, 2 record logits
   at_start_w: u32,   // offsets into the small-weights buffer small_w
@@ -42,10 +52,10 @@ struct LoopParams {
 
 fn dilation_of(layer: u32, lps: u32) -> u32 { return 1u << (layer % lps); }
 
-// First float of layer `layer`'s ring in hist.
+// First float of layer `layer`'s ring in hist (the bound group's ring buffer).
 fn ring_base(layer: u32, p: GenParams) -> u32 {
   var rows = 0u;
-  for (var j = 0u; j < layer; j++) { rows += 2u * dilation_of(j, p.lps); }
+  for (var j = p.group_first; j < layer; j++) { rows += 2u * dilation_of(j, p.lps); }
   return rows * p.B * p.R;
 }
 

@@ -7,6 +7,8 @@ import { getConfig } from '../src/model/config.js';
 import { initWeights } from '../src/model/weights.js';
 import { lanesSupported } from '../src/gpu/lanes.js';
 import { collect, expectSameDraws, note } from './generate-helpers.js';
+import { layerGroups, maxVoicesPerInstance } from '../src/generate/instance.js';
+import { decoderLayers, dilation } from '../src/model/config.js';
 
 describe('batches larger than one binding', () => {
   it('voices split into lock-stepped instances give the same audio as one instance', async () => {
@@ -19,6 +21,54 @@ describe('batches larger than one binding', () => {
     // the batch option runs the voices two at a time, each keeping its own random stream
     const batched = await model.generate(emb, { seed: 9, path: 'layered', batch: 2 });
     expect(batched).toEqual(whole);
+    model.dispose();
+  });
+});
+
+describe('layers split into groups where one binding cannot hold them', () => {
+  it('h512_bo16 at batch 32 on a 128 MiB binding: one instance of groups, each within the limit, covering every layer', () => {
+    const c = getConfig('h512_bo16');
+    const limit = 128 * 1024 * 1024;
+    const frames = 125; // 4 s
+    const { residual: R, skip: S } = c.decoder;
+    // the whole model in one binding: its 15.5 MB of conditioning a voice allows 8 voices; in groups,
+    // the largest layer (a 2 MiB ring at dilation 512) allows 64
+    expect(maxVoicesPerInstance(c, frames, limit, false, true)).toBe(8);
+    expect(maxVoicesPerInstance(c, frames, limit)).toBe(64);
+    const groups = layerGroups(c, 32, frames, limit);
+    expect(groups.length).toBeGreaterThan(1);
+    let next = 0;
+    for (const [g, { first, count }] of groups.entries()) {
+      expect(first).toBe(next);
+      next += count;
+      let rows = 0;
+      for (let i = first + 1; i <= first + count; i++) rows += 2 * dilation(i, c.decoder.layersPerStage);
+      expect(32 * rows * R * 4).toBeLessThanOrEqual(limit);
+      const condCols = count * 2 * R + (g === groups.length - 1 ? S : 0);
+      expect(32 * frames * condCols * 4).toBeLessThanOrEqual(limit);
+    }
+    expect(next).toBe(decoderLayers(c));
+    // where everything fits, one group; the voice loops always one
+    expect(layerGroups(c, 4, frames, limit)).toEqual([{ first: 0, count: 30 }]);
+    expect(layerGroups(c, 32, frames, limit, true)).toEqual([{ first: 0, count: 30 }]);
+  });
+
+  it('the same audio, on the layered and the fused path, as with every layer in one binding', async () => {
+    const e = await testEngine();
+    const c = getConfig('tiny');
+    const model = await modelFromWeights(e, initWeights(c, 48, { biasScale: 0.1 }));
+    const emb = await model.encode([note(30, 1024), note(31, 1024), note(32, 1024), note(33, 1024), note(34, 1024)]);
+    // 24 KB: tiny's 5 voices split into 4 groups of layers (its dilation-16 ring alone is 20 KB for 5)
+    const maxBindingBytes = 24 * 1024;
+    expect(layerGroups(c, 5, 2, maxBindingBytes).length).toBe(4);
+    for (const path of ['layered', 'fused'] as const) {
+      const whole = await model.generate(emb, { seed: 9, path });
+      const split = await model.generate(emb, { seed: 9, path, maxBindingBytes });
+      expect(split).toEqual(whole);
+      // and with the voices split into instances as well
+      const both = await model.generate(emb, { seed: 9, path, maxBindingBytes, maxVoicesPerInstance: 2 });
+      expect(both).toEqual(whole);
+    }
     model.dispose();
   });
 });

@@ -116,8 +116,9 @@ function checkGenerationMemory(
 
 /**
  * One generation run: B voices of `frames` frames, `condInput` [B, frames, E] (embedding and
- * pitch). Voices are split into instances that fit the adapter's binding limit and advance in
- * lock-step in the same submits. The generator owns every buffer it allocates and frees them when
+ * pitch). Voices are split into instances that fit the adapter's binding limit (within an instance
+ * the layers' rings and conditioning split into groups where they must: instance.ts layerGroups)
+ * and advance in lock-step in the same submits. The generator owns every buffer it allocates and frees them when
  * the iterator finishes, throws or is returned early.
  */
 export async function* generateChunks(
@@ -143,20 +144,21 @@ export async function* generateChunks(
       throw new Error(`temperature must be a finite number >= 0, got ${temperature}`);
     if (o.teacher && (o.teacher.length !== B || o.teacher.some((a) => a.length < T)))
       throw new Error(`teacher classes: need ${B} arrays of ${T}`);
-    const limits = engine.device.limits;
-    const per = Math.min(
-      o.maxVoicesPerInstance ?? Infinity,
-      maxVoicesPerInstance(
-        c,
-        frames,
-        Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize),
-        !!o.recordLogits,
-      ),
-    );
     checkGenerationMemory(engine, c, B, frames, { teacher: !!o.teacher, recordLogits: !!o.recordLogits });
     const E = condInput.length / (B * frames);
     const chosen = await resolvePlan(resources, B, o);
     const path = chosen.path;
+    const limits = engine.device.limits;
+    const bindingLimit = Math.min(
+      o.maxBindingBytes ?? Infinity,
+      limits.maxStorageBufferBindingSize,
+      limits.maxBufferSize,
+    );
+    const single = path === 'voice-loop' || path === 'voice-lanes';
+    const per = Math.min(
+      o.maxVoicesPerInstance ?? Infinity,
+      maxVoicesPerInstance(c, frames, bindingLimit, !!o.recordLogits, single),
+    );
     for (let v0 = 0; v0 < B; v0 += per) {
       const n = Math.min(per, B - v0);
       const spec = {
@@ -166,12 +168,13 @@ export async function* generateChunks(
         condInput: condInput.subarray(v0 * frames * E, (v0 + n) * frames * E),
         path,
         fused: chosen.fused,
+        bindingLimit,
       };
       instances.push(await buildInstance(engine, c, resources.gen, spec, o, alloc));
     }
     // Fresh state and the voices' RNG keys, then the conditioning.
     for (const i of instances) i.reset();
-    engine.run(instances.map((i) => i.setup));
+    engine.run(instances.flatMap((i) => i.setup));
     const perStep = instances.reduce((n, i) => n + i.dispatchesPerStep, 0);
     const chunk = Math.max(1, o.chunkSize ?? 4096);
     const first = Math.max(1, Math.min(o.firstChunkSize ?? 512, chunk));

@@ -6,7 +6,9 @@ import type { Tensor } from '../gpu/tensor.js';
 import { conditioningWidth, decoderLayers, dilation, type ModelConfig } from '../model/config.js';
 import { conv1d } from '../ops/conv1d.js';
 import {
+  condStrideOf,
   type GenStepBuffers,
+  type LayerGroup,
   type GenStepParams,
   genGate,
   genHeadSample,
@@ -35,24 +37,77 @@ export interface Instance {
   dispatchesPerStep: number;
   /** Zeroes the step state and writes every voice's RNG key: before `setup` and the first step. */
   reset(): void;
-  /** Run once before the first step: the conditioning of every frame. */
-  setup: Dispatch;
+  /** Run once before the first step: the conditioning of every frame (a dispatch per layer group). */
+  setup: Dispatch[];
 }
 
-function ringRows(c: ModelConfig): number {
+/** Rows of the history rings of decoder layers [first, first + count) (0-based; layer i has 2 d_i rows). */
+function ringRows(c: ModelConfig, first = 0, count = decoderLayers(c)): number {
   let rows = 0;
-  for (let i = 1; i <= decoderLayers(c); i++) rows += 2 * dilation(i, c.decoder.layersPerStage);
+  for (let i = first + 1; i <= first + count; i++) rows += 2 * dilation(i, c.decoder.layersPerStage);
   return rows;
 }
 
-/** Most voices one instance can hold within the adapter's storage-binding limit. */
-export function maxVoicesPerInstance(c: ModelConfig, frames: number, limitBytes: number, recordLogits = false): number {
+/**
+ * Bytes one voice of `frames` frames takes in a layer group's two buffers: its layers' rings, and
+ * its conditioning (the last group's with the head's columns).
+ */
+function groupVoiceBytes(c: ModelConfig, frames: number, first: number, count: number): { ring: number; cond: number } {
   const { residual: R, skip: S } = c.decoder;
-  const perVoice = Math.max(
-    ringRows(c) * R * 4,
-    frames * (decoderLayers(c) * 2 * R + S) * 4,
-    recordLogits ? frames * c.hop * 256 * 4 : 0,
-  );
+  const last = first + count === decoderLayers(c);
+  return { ring: ringRows(c, first, count) * R * 4, cond: frames * (count * 2 * R + (last ? S : 0)) * 4 };
+}
+
+/**
+ * The instance's layer groups (kernels/lib_generation.wgsl): consecutive layers, each group as
+ * large as the binding limit allows for B voices, so one group wherever everything fits. With
+ * `single` (the voice loops, which read every layer in one dispatch) always one group.
+ */
+export function layerGroups(
+  c: ModelConfig,
+  B: number,
+  frames: number,
+  limitBytes: number,
+  single = false,
+): LayerGroup[] {
+  const L = decoderLayers(c);
+  if (single) return [{ first: 0, count: L }];
+  const fits = (first: number, count: number) => {
+    const v = groupVoiceBytes(c, frames, first, count);
+    return B * v.ring <= limitBytes && B * v.cond <= limitBytes;
+  };
+  const groups: LayerGroup[] = [];
+  let first = 0;
+  while (first < L) {
+    let count = 1;
+    while (first + count < L && fits(first, count + 1)) count++;
+    // (maxVoicesPerInstance made every single layer fit; the last layer carries the head's columns)
+    if (first + count === L && !fits(first, count) && count > 1) count--;
+    groups.push({ first, count });
+    first += count;
+  }
+  return groups;
+}
+
+/**
+ * Most voices one instance can hold within the adapter's storage-binding limit: where the layers may
+ * be split into groups (the layered and fused paths), as many as the largest single layer's ring and
+ * conditioning allow; with `single` (the voice loops), as many as all of them in one binding allow.
+ */
+export function maxVoicesPerInstance(
+  c: ModelConfig,
+  frames: number,
+  limitBytes: number,
+  recordLogits = false,
+  single = false,
+): number {
+  const L = decoderLayers(c);
+  let perVoice = recordLogits ? frames * c.hop * 256 * 4 : 0;
+  const parts = single ? [[0, L]] : Array.from({ length: L }, (_, i) => [i, 1]);
+  for (const [first, count] of parts) {
+    const v = groupVoiceBytes(c, frames, first, count);
+    perVoice = Math.max(perVoice, v.ring, v.cond);
+  }
   const n = Math.floor(limitBytes / perVoice);
   if (n < 1)
     throw new Error(
@@ -96,6 +151,8 @@ export interface InstanceSpec {
   path: ResolvedPath;
   /** The fused path's workgroup shape and weight storage (tuning.ts chooses them). */
   fused?: { shape: FusedShape; storage: WeightStorage };
+  /** The storage-binding limit the instance's buffers must keep within (bytes). */
+  bindingLimit: number;
 }
 
 /**
@@ -121,12 +178,27 @@ export async function buildInstance(
   const L = decoderLayers(c);
   const { residual: R, skip: S } = c.decoder;
   const T = frames * c.hop;
-  const condStride = L * 2 * R + S;
+  const single = spec.path === 'voice-loop' || spec.path === 'voice-lanes';
+  const groups = layerGroups(c, B, frames, spec.bindingLimit, single);
   const condIn = alloc([B, frames, spec.condInput.length / (B * frames)]);
   engine.write(condIn, spec.condInput);
-  const cond = alloc([B, frames, condStride]);
+  const p: GenStepParams = {
+    B,
+    R,
+    S,
+    L,
+    layersPerStage: c.decoder.layersPerStage,
+    frames,
+    hop: c.hop,
+    groups,
+    temperature: o.temperature ?? 1,
+    teacher: !!o.teacher,
+    recordLogits: !!o.recordLogits,
+    at: gen.smallOffsets,
+  };
+  const cond = groups.map((_, g) => alloc([B, frames, condStrideOf(p, g)]));
+  const hist = groups.map((x) => alloc([ringRows(c, x.first, x.count) * B * R]));
   const state = alloc([B * 6], 'u32'); // kernels/lib_generation.wgsl: counters, history, RNG keys
-  const hist = alloc([ringRows(c) * B * R]);
   const past = alloc([L * B * 2 * R]);
   const lAndS = alloc([B * (R + S)]);
   const gated = alloc([B * R]);
@@ -137,27 +209,13 @@ export async function buildInstance(
     for (let b = 0; b < B; b++) engine.write(teacher, o.teacher[voiceBase + b].subarray(0, T), b * T * 4);
   }
   const stepLogits = o.recordLogits ? alloc([B * T * 256]) : null;
-  const p: GenStepParams = {
-    B,
-    R,
-    S,
-    L,
-    layersPerStage: c.decoder.layersPerStage,
-    frames,
-    hop: c.hop,
-    condStride,
-    temperature: o.temperature ?? 1,
-    teacher: !!teacher,
-    recordLogits: !!stepLogits,
-    at: gen.smallOffsets,
-  };
   const buffers: GenStepBuffers = {
     state: state.buffer,
-    hist: hist.buffer,
+    hist: hist.map((h) => h.buffer),
     past: past.buffer,
     lAndS: lAndS.buffer,
     gated: gated.buffer,
-    cond: cond.buffer,
+    cond: cond.map((x) => x.buffer),
     classes: classes.buffer,
     teacher: teacher?.buffer ?? engine.dummy,
     // A placeholder of its own: one buffer may not be bound both read-only and writable.
@@ -165,11 +223,17 @@ export async function buildInstance(
   };
   const fw = spec.path === 'fused' ? await gen.fused(spec.fused?.storage ?? 'f32') : null;
   // Once per note: the conditioning of every layer and of the head, for every frame and voice (on
-  // the fused path with the residual biases' fold added).
-  const setup = await conv1d(engine, condIn, gen.condW, fw ? fw.condB : gen.condB, cond, { taps: 1 });
+  // the fused path with the residual biases' fold added), a matmul per layer group.
+  const condB = fw ? fw.condB : gen.condB;
+  const setup: Dispatch[] = [];
+  for (let g = 0; g < groups.length; g++) {
+    const [w, b] =
+      groups.length === 1 ? [gen.condW, condB] : conditioningColumns(engine, gen.condW, condB, groups[g], p, alloc);
+    setup.push(await conv1d(engine, condIn, w, b, cond[g], { taps: 1 }));
+  }
   const keys = rngKeys(o, (o.voiceOffset ?? 0) + voiceBase, B);
   const reset = () => {
-    engine.clear(state, hist, past, lAndS, gated); // pooled buffers may hold an earlier run's values
+    engine.clear(state, ...hist, past, lAndS, gated); // pooled buffers may hold an earlier run's values
     engine.write(state, keys, 5 * B * 4);
   };
   const common = { B, classes, stepLogits, setup, reset };
@@ -186,7 +250,7 @@ export async function buildInstance(
     const one = await make(1);
     return {
       ...common,
-      dispatches: [setup, many, one],
+      dispatches: [...setup, many, one],
       dispatchesPerStep: 1 / VOICE_LOOP_STEPS,
       encodeSteps(pass, n) {
         for (let j = 0; j < Math.floor(n / VOICE_LOOP_STEPS); j++) encodeDispatch(pass, many);
@@ -205,26 +269,52 @@ export async function buildInstance(
       storage: fw.storage,
     };
     const w = { wPast: (fw.pastF16 ?? gen.wPast).buffer, wCur: gen.wCur.buffer, wResSkip: gen.wResSkip.buffer, small };
-    const step: Dispatch[] = [await genStepStart(engine, p, w, buffers, fw.storage)];
+    const step: Dispatch[] = await genStepStart(engine, p, w, buffers, fw.storage);
     for (let i = 0; i < L; i++) step.push(await genLayerFused(engine, p, i, shape, lw, buffers, { acts }));
     step.push(await genHeadFused(engine, p, gen.wResSkip.buffer, small, buffers, { acts }));
     return { ...common, ...everyStep(setup, step) };
   }
   const w = { wPast: gen.wPast.buffer, wCur: gen.wCur.buffer, wResSkip: gen.wResSkip.buffer, small: gen.small.buffer };
-  const step: Dispatch[] = [await genStepStart(engine, p, w, buffers)];
+  const step: Dispatch[] = await genStepStart(engine, p, w, buffers);
   for (let i = 0; i < L; i++)
     step.push(await genGate(engine, p, i, w, buffers), await genResSkip(engine, p, i, w, buffers));
   step.push(await genHeadSample(engine, p, w, buffers));
   return { ...common, ...everyStep(setup, step) };
 }
 
+/**
+ * Group g's columns of the conditioning weights [1, 1, E, L*2R + S] and biases: its layers' 2R
+ * each, and in the last group the head's S, copied on the GPU into the instance's own tensors.
+ */
+function conditioningColumns(
+  engine: Engine,
+  W: Tensor,
+  bias: Tensor,
+  group: LayerGroup,
+  p: GenStepParams,
+  alloc: (shape: number[]) => Tensor,
+): [Tensor, Tensor] {
+  const E = W.shape[2];
+  const stride = W.shape[3];
+  const g = p.groups.indexOf(group);
+  const cols = condStrideOf(p, g);
+  const at = group.first * 2 * p.R; // the last group's head columns follow its layers' at the end of a row
+  const w = alloc([1, 1, E, cols]);
+  const b = alloc([cols]);
+  const enc = engine.device.createCommandEncoder({ label: 'conditioning columns' });
+  for (let e = 0; e < E; e++) enc.copyBufferToBuffer(W.buffer, (e * stride + at) * 4, w.buffer, e * cols * 4, cols * 4);
+  enc.copyBufferToBuffer(bias.buffer, at * 4, b.buffer, 0, cols * 4);
+  engine.device.queue.submit([enc.finish()]);
+  return [w, b];
+}
+
 /** An instance whose step is the dispatches `step`, encoded in order once per step (layered, fused). */
 function everyStep(
-  setup: Dispatch,
+  setup: Dispatch[],
   step: Dispatch[],
 ): Pick<Instance, 'dispatches' | 'dispatchesPerStep' | 'encodeSteps'> {
   return {
-    dispatches: [setup, ...step],
+    dispatches: [...setup, ...step],
     dispatchesPerStep: step.length,
     encodeSteps(pass, n) {
       for (let j = 0; j < n; j++) for (const d of step) encodeDispatch(pass, d);

@@ -73,6 +73,11 @@ export interface GeneratorInternals {
   voiceOffset?: number;
   /** Cap on voices per instance (normally set by the adapter's binding limit). */
   maxVoicesPerInstance?: number;
+  /**
+   * A storage-binding limit below the adapter's (bytes), so that small tests split voices into
+   * instances and layers into groups as a large model's batch does on a real adapter.
+   */
+  maxBindingBytes?: number;
   /** Stop after this many steps (the tuner times a few steps of a longer input). */
   stopAfter?: number;
 }

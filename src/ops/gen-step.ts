@@ -35,6 +35,16 @@ export interface SmallWeightOffsets {
   logitsB: number;
 }
 
+/**
+ * Consecutive decoder layers whose rings and conditioning share one buffer each
+ * (kernels/lib_generation.wgsl, "Layer groups"): an instance splits its layers into groups where
+ * one storage binding cannot hold them all for its voices (src/generate/instance.ts, layerGroups).
+ */
+export interface LayerGroup {
+  first: number;
+  count: number;
+}
+
 /** The step parameters (lib_generation's GenParams) of one generation instance. */
 export interface GenStepParams {
   /** Voices in this instance. */
@@ -45,8 +55,12 @@ export interface GenStepParams {
   layersPerStage: number;
   frames: number;
   hop: number;
-  /** Floats per conditioning row: L * 2R + S. */
-  condStride: number;
+  /**
+   * The layer groups, in order, covering layers [0, L): group g's ring and conditioning are
+   * GenStepBuffers.hist[g] and cond[g]; a group's conditioning rows hold its layers' 2R columns
+   * each, and in the last group then the head's S.
+   */
+  groups: LayerGroup[];
   temperature: number;
   /** Feed the teacher's classes instead of the sampled ones (tests). */
   teacher: boolean;
@@ -59,16 +73,19 @@ export interface GenStepParams {
 export interface GenStepBuffers {
   /** u32: per-voice step counters, input history and RNG keys (kernels/lib_generation.wgsl). */
   state: GPUBuffer;
-  /** Per-layer rings of past layer inputs. */
-  hist: GPUBuffer;
+  /** Per layer group (GenStepParams.groups): its layers' rings of past layer inputs. */
+  hist: GPUBuffer[];
   /** Past-tap outputs of every layer for the current step. */
   past: GPUBuffer;
   /** Per voice [l | s]: the residual stream and the skip sum of the current step. */
   lAndS: GPUBuffer;
   /** The current layer's gate output. */
   gated: GPUBuffer;
-  /** Per-frame conditioning of every layer (and the head) with the frame-constant biases folded in. */
-  cond: GPUBuffer;
+  /**
+   * Per layer group: the per-frame conditioning of its layers (the last group's also the head's),
+   * the frame-constant biases folded in.
+   */
+  cond: GPUBuffer[];
   /** u32 [B][steps]: the sampled classes. */
   classes: GPUBuffer;
   /** u32 [B][steps] teacher classes, or a placeholder. */
@@ -85,7 +102,20 @@ export interface GenStepWeights {
   small: GPUBuffer;
 }
 
-function uniforms(p: GenStepParams, layer: number): Record<string, number> {
+/** The index of the group holding `layer`. */
+export function groupOfLayer(p: { groups: LayerGroup[] }, layer: number): number {
+  const g = p.groups.findIndex((x) => layer >= x.first && layer < x.first + x.count);
+  if (g < 0) throw new Error(`layer ${layer} is in no layer group`);
+  return g;
+}
+
+/** Floats per conditioning row of group g: its layers' 2R columns, then in the last group the head's S. */
+export function condStrideOf(p: { groups: LayerGroup[]; R: number; S: number }, g: number): number {
+  return p.groups[g].count * 2 * p.R + (g === p.groups.length - 1 ? p.S : 0);
+}
+
+/** A dispatch's GenParams: `layer` its layer, bound to group g's buffers (by default the group holding the layer). */
+function uniforms(p: GenStepParams, layer: number, g = groupOfLayer(p, layer)): Record<string, number> {
   return {
     B: p.B,
     R: p.R,
@@ -95,8 +125,10 @@ function uniforms(p: GenStepParams, layer: number): Record<string, number> {
     frames: p.frames,
     hop: p.hop,
     steps: p.frames * p.hop,
-    cond_stride: p.condStride,
+    cond_stride: condStrideOf(p, g),
     layer,
+    group_first: p.groups[g].first,
+    group_layers: p.groups[g].count,
     temperature: p.temperature,
     flags: (p.teacher ? 1 : 0) | (p.recordLogits ? 2 : 0),
     at_start_w: p.at.startW,
@@ -112,9 +144,13 @@ function uniforms(p: GenStepParams, layer: number): Record<string, number> {
 
 const voiceGroups = (p: GenStepParams) => Math.ceil(p.B / VOICE_TILE);
 
-/** What the kernels that sample bind (gen_head_sample, gen_voice_loop): state, conditioning, classes in and out. */
+/**
+ * What the kernels that sample bind (gen_head_sample, gen_voice_loop): state, conditioning (the last
+ * group's, which holds the head's), classes in and out.
+ */
 function samplingBindings(s: GenStepBuffers) {
-  return { state: s.state, cond: s.cond, classes: s.classes, teacher: s.teacher, step_logits: s.stepLogits };
+  const cond = s.cond[s.cond.length - 1];
+  return { state: s.state, cond, classes: s.classes, teacher: s.teacher, step_logits: s.stepLogits };
 }
 
 /**
@@ -122,7 +158,7 @@ function samplingBindings(s: GenStepBuffers) {
  * folded in; with `pastStorage` 'f16', w.wPast holds the past taps as f16 pairs. Where the layered
  * kernels are `lanes` (layeredKernels) and the past taps are f32, gen_step_start_lanes: the same
  * sums, each voice's history read once per subgroup (lavapipe, h512_bo16, 10 voices: 98.8 to
- * 49.2 ms a step, where it had been ~70% of the layered step).
+ * 49.2 ms a step, where it had been ~70% of the layered step). One dispatch per layer group.
  */
 export async function genStepStart(
   engine: Engine,
@@ -130,8 +166,7 @@ export async function genStepStart(
   w: GenStepWeights,
   s: GenStepBuffers,
   pastStorage: 'f32' | 'f16' = 'f32',
-): Promise<Dispatch> {
-  const threads = (p.L * (2 * p.R)) / 4 + (p.R + p.S) / 4;
+): Promise<Dispatch[]> {
   const name =
     pastStorage === 'f16'
       ? 'gen_step_start_f16'
@@ -139,19 +174,24 @@ export async function genStepStart(
         ? 'gen_step_start_lanes'
         : 'gen_step_start';
   const k = await engine.kernel(name);
-  return k.prepare(
-    {
-      p: uniforms(p, 0),
-      state: s.state,
-      hist: s.hist,
-      w_past: w.wPast,
-      cond: s.cond,
-      small_w: w.small,
-      past: s.past,
-      l_and_s: s.lAndS,
-    },
-    [Math.ceil(threads / 64), voiceGroups(p)],
-  );
+  // one dispatch per layer group, the last one also running part (b)
+  return p.groups.map((group, g) => {
+    const last = g === p.groups.length - 1;
+    const threads = (group.count * (2 * p.R)) / 4 + (last ? (p.R + p.S) / 4 : 0);
+    return k.prepare(
+      {
+        p: uniforms(p, group.first, g),
+        state: s.state,
+        hist: s.hist[g],
+        w_past: w.wPast,
+        cond: s.cond[g],
+        small_w: w.small,
+        past: s.past,
+        l_and_s: s.lAndS,
+      },
+      [Math.ceil(threads / 64), voiceGroups(p)],
+    );
+  });
 }
 
 /**
@@ -195,7 +235,7 @@ export async function genGate(
     past: s.past,
     w_cur: w.wCur,
     l_and_s: s.lAndS,
-    hist: s.hist,
+    hist: s.hist[groupOfLayer(p, layer)],
     gated: s.gated,
   };
   if (layeredKernels(p.R, p.S, p.B, lanesOf(engine)) === 'lanes') {
@@ -241,7 +281,7 @@ export async function genHeadSample(
   s: GenStepBuffers,
 ): Promise<Dispatch> {
   const k = await engine.kernel('gen_head_sample');
-  return k.prepare({ p: uniforms(p, 0), l_and_s: s.lAndS, small_w: w.small, ...samplingBindings(s) }, [p.B]);
+  return k.prepare({ p: uniforms(p, p.L - 1), l_and_s: s.lAndS, small_w: w.small, ...samplingBindings(s) }, [p.B]);
 }
 
 /** Float offsets of the four weight blocks inside the voice loop's single weights buffer. */
@@ -312,11 +352,13 @@ function voiceLoopDispatch(
   at: AllWeightOffsets,
   s: GenStepBuffers,
 ): Dispatch {
+  // a voice loop reads every layer's ring and conditioning: one group (instance.ts keeps it so)
+  if (p.groups.length !== 1) throw new Error(`the voice loops need one layer group, got ${p.groups.length}`);
   return k.prepare(
     {
       p: uniforms(p, 0),
       q: { nsteps: steps, w_past: at.wPast, w_cur: at.wCur, w_res_skip: at.wResSkip, small_w: at.small },
-      hist: s.hist,
+      hist: s.hist[0],
       all_w: all,
       ...samplingBindings(s),
     },
@@ -386,7 +428,7 @@ export async function genLayerFused(
       small_w: w.small,
       a_in: aIn,
       a_out: f.acts[layer % 2],
-      hist: s.hist,
+      hist: s.hist[groupOfLayer(p, layer)],
     },
     [tiles, Math.ceil(p.B / shape.VT)],
   );
@@ -403,7 +445,13 @@ export async function genHeadFused(
 ): Promise<Dispatch> {
   const k = await engine.kernel('gen_head_fused');
   return k.prepare(
-    { p: uniforms(p, 0), acts: f.acts[(p.L - 1) % 2], w_res_skip: wResSkip, small_w: small, ...samplingBindings(s) },
+    {
+      p: uniforms(p, p.L - 1),
+      acts: f.acts[(p.L - 1) % 2],
+      w_res_skip: wResSkip,
+      small_w: small,
+      ...samplingBindings(s),
+    },
     [p.B],
   );
 }

@@ -44,19 +44,19 @@ describe('layered kernels: the rule', () => {
     const B = 10;
     const at = { startW: 0, startB: 0, skipStartW: 0, skipStartB: 0, resSkipB: 0, out1W: 0, logitsW: 0, logitsB: 0 };
     const p: GenStepParams = {
-      ...{ B, R, S, L: 30, layersPerStage: 10, frames: 1, hop: 512, condStride: 30 * 2 * R + S },
+      ...{ B, R, S, L: 30, layersPerStage: 10, frames: 1, hop: 512, groups: [{ first: 0, count: 30 }] },
       ...{ temperature: 1, teacher: false, recordLogits: false, at },
     };
     const buf = () => e.tensor([64]);
     const owned = [buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf()];
     const [state, hist, past, lAndS, gated, cond, classes, teacher, stepLogits, wPast, wCur, wResSkip, small] =
       owned.map((t) => t.buffer);
-    const s = { state, hist, past, lAndS, gated, cond, classes, teacher, stepLogits };
+    const s = { state, hist: [hist], past, lAndS, gated, cond: [cond], classes, teacher, stepLogits };
     const w = { wPast, wCur, wResSkip, small };
     const lanes = layeredKernels(R, S, B, lanesOf(e)) === 'lanes';
     expect(lanes).toBe(lanesOf(e).preferred);
-    const start = await genStepStart(e, p, w, s);
-    const startF16 = await genStepStart(e, p, w, s, 'f16');
+    const [start] = await genStepStart(e, p, w, s);
+    const [startF16] = await genStepStart(e, p, w, s, 'f16');
     const gate = await genGate(e, p, 0, w, s);
     const resSkip = await genResSkip(e, p, 0, w, s);
     // the step start: lanes with f32 past taps; f16 past taps keep gen_step_start_f16; both in

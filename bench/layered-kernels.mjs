@@ -6,7 +6,8 @@
 //   node bench/layered-kernels.mjs [config=h512_bo16|h512_short|default|NAME] [batch=1,16,32] [steps=64] [reps=3]
 //                                  [sets=tiles,lanes] [cap=VOICES]
 // A set may name a cap of its own, `lanes:10` (at most 10 voices an instance), to time the split
-// against one instance in the same process.
+// against one instance in the same process, and `+f16` for past taps stored as f16 pairs
+// (`lanes+f16`; weightStorage 'f16', else 'f32').
 // `h512_short` is h512_bo16's widths and 30 layers as 6 stages of 5 (dilations up to 16): the same
 // arithmetic a step, a 16x smaller history ring, so the storage-binding limit no longer splits a
 // batch into instances; `cap` splits it on purpose (at most VOICES per instance), to time the split.
@@ -60,11 +61,12 @@ for (const B of batches) {
     shape: [B, frames, c.bottleneck],
   };
   const pitch = c.pitchConditioning ? 60 : undefined;
-  const run = async (n, setCap = cap) => {
+  const run = async (n, setCap = cap, weightStorage = 'f32') => {
     const t0 = performance.now();
     for await (const _ of model.stream(emb, {
       path: 'layered',
       maxVoicesPerInstance: setCap,
+      weightStorage,
       pitch,
       seed: 1,
       stopAfter: n,
@@ -75,17 +77,18 @@ for (const B of batches) {
   };
   const times = Object.fromEntries(sets.map((set) => [set, []]));
   // The kernel set is read when a generation instance is built: each run builds its own.
-  const kernelsOf = (set) => set.split(':')[0];
+  const kernelsOf = (set) => set.split(':')[0].replace('+f16', '');
   const capOf = (set) => (set.includes(':') ? Number(set.split(':')[1]) : cap);
+  const storageOf = (set) => (set.includes('+f16') ? 'f16' : 'f32');
   for (const set of sets) {
     process.env.NSYNTH_KERNELS = kernelsOf(set);
-    await run(2, capOf(set)); // compiles
+    await run(2, capOf(set), storageOf(set)); // compiles
   }
   for (let r = 0; r < reps; r++)
     for (const set of sets) {
       process.env.NSYNTH_KERNELS = kernelsOf(set);
-      const t1 = await run(short, capOf(set));
-      const t2 = await run(steps, capOf(set));
+      const t1 = await run(short, capOf(set), storageOf(set));
+      const t2 = await run(steps, capOf(set), storageOf(set));
       times[set].push((t2 - t1) / (steps - short));
     }
   if (sets.some((set) => times[set].some((t) => t <= 0))) {

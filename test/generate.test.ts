@@ -8,6 +8,7 @@ import { initWeights } from '../src/model/weights.js';
 import { lanesSupported } from '../src/gpu/lanes.js';
 import { collect, expectSameDraws, note } from './generate-helpers.js';
 import { layerGroups, maxVoicesPerInstance } from '../src/generate/instance.js';
+import { withKernels } from './ops/gen-lanes-helpers.js';
 import { decoderLayers, dilation } from '../src/model/config.js';
 
 describe('batches larger than one binding', () => {
@@ -61,12 +62,21 @@ describe('layers split into groups where one binding cannot hold them', () => {
     // 24 KB: tiny's 5 voices split into 4 groups of layers (its dilation-16 ring alone is 20 KB for 5)
     const maxBindingBytes = 24 * 1024;
     expect(layerGroups(c, 5, 2, maxBindingBytes).length).toBe(4);
-    for (const path of ['layered', 'fused'] as const) {
-      const whole = await model.generate(emb, { seed: 9, path });
-      const split = await model.generate(emb, { seed: 9, path, maxBindingBytes });
+    // the layered path with both of its step-start kernels (src/gpu/lanes.ts), and the fused path
+    const runs = [
+      ['layered', 'tiles'],
+      ['layered', 'lanes'],
+      ['fused', null],
+    ] as const;
+    for (const [path, kernels] of runs) {
+      if (kernels === 'lanes' && !lanesSupported(e)) continue;
+      const whole = await withKernels(kernels, () => model.generate(emb, { seed: 9, path }));
+      const split = await withKernels(kernels, () => model.generate(emb, { seed: 9, path, maxBindingBytes }));
       expect(split).toEqual(whole);
       // and with the voices split into instances as well
-      const both = await model.generate(emb, { seed: 9, path, maxBindingBytes, maxVoicesPerInstance: 2 });
+      const both = await withKernels(kernels, () =>
+        model.generate(emb, { seed: 9, path, maxBindingBytes, maxVoicesPerInstance: 2 }),
+      );
       expect(both).toEqual(whole);
     }
     model.dispose();

@@ -62,10 +62,15 @@ describe('kernel tuning', () => {
     const label = (gpu: boolean, storage: 'f32' | 'f16') =>
       shapesFor(c, 2, gpu).map((shape) => planLabel({ path: 'fused', fused: { shape, storage } }));
     const rule = choosePath(c, 'auto', 2);
-    // on a GPU: the wide voice loop, the GPU-only shapes, both storages; on a CPU adapter neither
+    // on a GPU: the layered path's f16 past taps, the wide voice loop, the GPU-only shapes, both
+    // storages; on a CPU adapter neither
+    expect(rule).toBe('layered');
     expect(
       tuningCandidates(c, 2, rule, { storages: ['f32', 'f16'], voiceLoop: 'wide', gpu: true }).map(planLabel),
-    ).toEqual([rule, 'voice-loop', ...label(true, 'f32'), ...label(true, 'f16')]);
+    ).toEqual([rule, 'layered f16', 'voice-loop', ...label(true, 'f32'), ...label(true, 'f16')]);
+    expect(tuningCandidates(c, 2, rule, { storages: ['f16'], voiceLoop: 'serial', gpu: false }).map(planLabel)).toEqual(
+      [rule, 'layered f16', ...label(false, 'f16')],
+    );
     expect(label(true, 'f32').length).toBeGreaterThan(label(false, 'f32').length);
     expect(tuningCandidates(c, 2, rule, { storages: ['f32'], voiceLoop: 'serial', gpu: false }).map(planLabel)).toEqual(
       [rule, ...label(false, 'f32')],

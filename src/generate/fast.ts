@@ -14,6 +14,7 @@ import type { ModelConfig } from '../model/config.js';
 import { MU_LAW_DECODE_TABLE } from '../ops/mu-law.js';
 import { buildInstance, type Instance, maxVoicesPerInstance, voiceBytes } from './instance.js';
 import { choosePath, DEFAULT_FUSED_SHAPE, fusedStorage } from './route.js';
+import type { WeightStorage } from './fused-weights.js';
 import { checkFusedShape } from '../ops/gen-step.js';
 import { type Plan, storagesToTime, tune, tuningEnabled, tuningInput } from './tuning.js';
 import type { AudioChunk, GenerateOptions, GeneratorInternals, GeneratorResources } from './types.js';
@@ -63,8 +64,12 @@ export async function resolvePlan(
     checkFusedShape({ C4: shape.C4, KS: shape.KS, VT: shape.VT }, c.decoder.residual, c.decoder.skip);
     return { path: 'fused', fused: { shape, storage: chosen } };
   };
+  // the layered path's past taps: f16 only where asked for or timed faster (rounded weights)
+  const layered = (past: WeightStorage = o.weightStorage === 'f16' ? 'f16' : 'f32'): Plan =>
+    past === 'f16' ? { path: 'layered', layered: { storage: 'f16' } } : { path: 'layered' };
   if (rule === 'fused' || (requested === 'auto' && o.fusedShape)) return fused();
-  if (requested !== 'auto' || rule === 'voice-lanes' || !tuningEnabled()) return { path: rule };
+  if (requested !== 'auto' || rule === 'voice-lanes' || !tuningEnabled())
+    return rule === 'layered' ? layered() : { path: rule };
   const entry = await tune(
     resources,
     B,
@@ -75,7 +80,7 @@ export async function resolvePlan(
       const it = generateChunks(resources, B, frames, cond, {
         path: plan.path,
         fusedShape: plan.fused?.shape,
-        weightStorage: plan.fused?.storage ?? storage,
+        weightStorage: plan.path === 'layered' ? (plan.layered?.storage ?? 'f32') : (plan.fused?.storage ?? storage),
         stopAfter: steps,
         firstChunkSize: steps,
         chunkSize: steps,
@@ -84,6 +89,7 @@ export async function resolvePlan(
     },
     o.onTuning,
   );
+  if (entry.path === 'layered') return layered(entry.layered?.storage ?? 'f32');
   if (entry.path !== 'fused') return { path: entry.path };
   try {
     return fused(entry.fused?.shape, entry.fused?.storage);
@@ -168,6 +174,7 @@ export async function* generateChunks(
         condInput: condInput.subarray(v0 * frames * E, (v0 + n) * frames * E),
         path,
         fused: chosen.fused,
+        layered: chosen.layered,
         bindingLimit,
       };
       instances.push(await buildInstance(engine, c, resources.gen, spec, o, alloc));

@@ -35,6 +35,18 @@ function halfPairs(src: Float32Array): Uint32Array {
   return new Uint32Array(halves.buffer);
 }
 
+/**
+ * The past taps [L][2R][2R] (GenWeights.wPast's layout) as f16 pairs, from the host copy of the
+ * weights: the fused path's f16 storage and the layered path's f16 past taps read them.
+ */
+export function uploadPastTapsF16(engine: Engine, w: Weights): Tensor {
+  const L = decoderLayers(w.config);
+  const R2 = 2 * w.config.decoder.residual;
+  const past = new Float32Array(L * R2 * R2);
+  for (let i = 0; i < L; i++) past.set(w.get(`dilatedconv_${i + 1}/W`).data.subarray(0, R2 * R2), i * R2 * R2);
+  return engine.upload(halfPairs(past), [past.length / 2], 'gen/past_f16');
+}
+
 export async function buildFusedWeights(
   engine: Engine,
   w: Weights,
@@ -82,14 +94,10 @@ export async function buildFusedWeights(
   if (storage === 'f16') {
     // the past taps and [res | skip] as GenWeights lays them out, from the host copy of the weights
     const { residual: Rr, skip: S } = c.decoder;
-    const past = new Float32Array(L * R2 * R2);
     const resSkip = new Float32Array(L * Rr * (Rr + S));
-    for (let i = 0; i < L; i++) {
-      past.set(w.get(`dilatedconv_${i + 1}/W`).data.subarray(0, R2 * R2), i * R2 * R2);
-      resSkip.set(resSkipOf(w, i + 1).W, i * Rr * (Rr + S));
-    }
+    for (let i = 0; i < L; i++) resSkip.set(resSkipOf(w, i + 1).W, i * Rr * (Rr + S));
     rs = engine.upload(halfPairs(resSkip), [resSkip.length / 2], 'gen/res_skip_f16');
-    pp = engine.upload(halfPairs(past), [past.length / 2], 'gen/past_f16');
+    pp = uploadPastTapsF16(engine, w);
   }
   const cb = engine.upload(bias, [bias.length], 'gen/fused_cond_b');
   return {

@@ -8,7 +8,7 @@ import { conditioningWidth, decoderLayers, type ModelConfig } from '../model/con
 import type { Weights } from '../model/weights.js';
 import { exactHalfPairs } from '../formats/half.js';
 import type { AllWeightOffsets, SmallWeightOffsets } from '../ops/gen-step.js';
-import { buildFusedWeights, type FusedWeights, type WeightStorage } from './fused-weights.js';
+import { buildFusedWeights, type FusedWeights, uploadPastTapsF16, type WeightStorage } from './fused-weights.js';
 
 export interface GenWeights {
   /** [L][2R][2R]: taps t-2d and t-d of every dilated conv. */
@@ -35,6 +35,11 @@ export interface GenWeights {
   condB: Tensor;
   /** The fused path's weights in the given storage, built on first use (fused-weights.ts). */
   fused(storage: WeightStorage): Promise<FusedWeights>;
+  /**
+   * wPast as f16 pairs, built on first use: the layered path's past taps in f16 storage (half the
+   * bytes; weights that are not exact halves are rounded).
+   */
+  pastF16(): Tensor;
   release(): void;
 }
 
@@ -175,6 +180,7 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     fused = buildFusedWeights(engine, w, cond.B, storage);
     return fused;
   };
+  let pastF16: Tensor | null = null;
   return {
     ...t,
     smallOffsets,
@@ -182,8 +188,14 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     allF16,
     allOffsets,
     fused: fusedOf,
+    pastF16: () => {
+      pastF16 ??= uploadPastTapsF16(engine, w);
+      return pastF16;
+    },
     release: () => {
       for (const x of [...Object.values(t), ...(all ? [all] : []), ...(allF16 ? [allF16] : [])]) x.release();
+      pastF16?.release();
+      pastF16 = null;
       void fused?.then(
         (f) => f.release(),
         () => undefined,

@@ -151,6 +151,8 @@ export interface InstanceSpec {
   path: ResolvedPath;
   /** The fused path's workgroup shape and weight storage (tuning.ts chooses them). */
   fused?: { shape: FusedShape; storage: WeightStorage };
+  /** The layered path's past-tap storage (f32 where absent). */
+  layered?: { storage: WeightStorage };
   /** The storage-binding limit the instance's buffers must keep within (bytes). */
   bindingLimit: number;
 }
@@ -275,7 +277,10 @@ export async function buildInstance(
     return { ...common, ...everyStep(setup, step) };
   }
   const w = { wPast: gen.wPast.buffer, wCur: gen.wCur.buffer, wResSkip: gen.wResSkip.buffer, small: gen.small.buffer };
-  const step: Dispatch[] = await genStepStart(engine, p, w, buffers);
+  // the past taps in f16 where the plan says so (gen_step_start(_lanes)_f16)
+  const pastStorage = spec.layered?.storage ?? 'f32';
+  const wStart = pastStorage === 'f16' ? { ...w, wPast: gen.pastF16().buffer } : w;
+  const step: Dispatch[] = await genStepStart(engine, p, wStart, buffers, pastStorage);
   for (let i = 0; i < L; i++)
     step.push(await genGate(engine, p, i, w, buffers), await genResSkip(engine, p, i, w, buffers));
   step.push(await genHeadSample(engine, p, w, buffers));

@@ -96,7 +96,11 @@ export function fusedStorage(r: GeneratorResources, o: { weightStorage?: 'auto' 
  */
 export function planCost(
   c: ModelConfig,
-  plan: { path: ResolvedPath; fused?: { shape: FusedShape; storage: WeightStorage } },
+  plan: {
+    path: ResolvedPath;
+    fused?: { shape: FusedShape; storage: WeightStorage };
+    layered?: { storage: WeightStorage };
+  },
   B: number,
   voiceLanesF16 = false,
 ): { dispatchesPerStep: number; weightBytesPerStep: number; weightStorage: WeightStorage } {
@@ -112,12 +116,16 @@ export function planCost(
       weightStorage: plan.fused.storage,
     };
   }
-  if (plan.path === 'layered')
+  if (plan.path === 'layered') {
+    // f16 past taps (reported as f16 storage) halve the largest matrix: L * 2R * 2R
+    const f16 = plan.layered?.storage === 'f16';
+    const pastBytes = 4 * L * 4 * R * R;
     return {
       dispatchesPerStep: 2 * L + 2,
-      weightBytesPerStep: stepWeightBytes(c) * Math.ceil(B / VOICE_TILE_OF_LAYERED),
-      weightStorage: 'f32',
+      weightBytesPerStep: (stepWeightBytes(c) - (f16 ? pastBytes / 2 : 0)) * Math.ceil(B / VOICE_TILE_OF_LAYERED),
+      weightStorage: f16 ? 'f16' : 'f32',
     };
+  }
   const f16 = plan.path === 'voice-lanes' && voiceLanesF16;
   return {
     dispatchesPerStep: 1 / VOICE_LOOP_STEPS,

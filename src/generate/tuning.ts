@@ -45,13 +45,17 @@ export const GPU_FUSED_SHAPES: FusedShape[] = [
 // 4: the layered path runs the subgroup-lanes gate and res/skip kernels on CPU adapters (faster, so
 // choices timed against the old ones are stale); 5: on GPUs the voice loop splits its sums across
 // its workgroup and is a candidate at every batch, the GPU-only fused shapes and both weight
-// storages are timed
-const TUNING_VERSION = 5;
+// storages are timed; 6: the layered path with f16 past taps is a candidate where f16 storage is
+const TUNING_VERSION = 6;
 
-/** A generation plan: the path, and on the fused path its shape and weight storage. */
+/**
+ * A generation plan: the path, on the fused path its shape and weight storage, and on the layered
+ * path the storage of its past taps (f32 where absent).
+ */
 export interface Plan {
   path: ResolvedPath;
   fused?: { shape: FusedShape; storage: WeightStorage };
+  layered?: { storage: WeightStorage };
 }
 
 export interface TunedEntry extends Plan {
@@ -158,7 +162,10 @@ export function shapesFor(c: ModelConfig, B: number, gpu = false): FusedShape[] 
 
 /** What the tuner tries beyond the rules' path, from the adapter (see tuningCandidates). */
 export interface CandidateOptions {
-  /** The fused path's weight storages to time (under `auto` on a GPU both; else the one asked or ruled). */
+  /**
+   * The fused path's weight storages to time (under `auto` on a GPU both; else the one asked or
+   * ruled); where f16 is among them, the layered path's f16 past taps are timed too.
+   */
   storages: WeightStorage[];
   /** The voice loop's kernel on this engine: only the wide one is tried beyond the rules. */
   voiceLoop: VoiceLoopKernel;
@@ -170,6 +177,11 @@ export interface CandidateOptions {
 export function tuningCandidates(c: ModelConfig, bucket: number, rulePath: ResolvedPath, o: CandidateOptions): Plan[] {
   return [
     { path: rulePath },
+    // The layered path with its past taps (half a step's bytes, the step start's loop) as f16 pairs:
+    // 1.24x at batch 16 on lavapipe (h512_bo16), where the loop reads its weights lane by lane.
+    ...(rulePath === 'layered' && o.storages.includes('f16')
+      ? [{ path: 'layered' as const, layered: { storage: 'f16' as const } }]
+      : []),
     // The wide voice loop at every batch where the widths fit: on a GPU each voice gets a compute
     // unit of its own and a step needs no dispatch at all, so it can win at any batch. (The serial
     // one, on CPU adapters, only where the rules pick it: at batch 1-2 of small models.)
@@ -201,6 +213,7 @@ export function isGpu(engine: Engine): boolean {
 }
 
 export function planLabel(p: Plan): string {
+  if (p.path === 'layered' && p.layered?.storage === 'f16') return 'layered f16';
   if (p.path !== 'fused' || !p.fused) return p.path;
   const { shape: s, storage } = p.fused;
   return `fused ${storage} ${s.C4 * 4}x${s.KS}${s.VT > 1 ? ` v${s.VT}` : ''}`;

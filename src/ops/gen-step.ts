@@ -167,12 +167,8 @@ export async function genStepStart(
   s: GenStepBuffers,
   pastStorage: 'f32' | 'f16' = 'f32',
 ): Promise<Dispatch[]> {
-  const name =
-    pastStorage === 'f16'
-      ? 'gen_step_start_f16'
-      : layeredKernels(p.R, p.S, p.B, lanesOf(engine)) === 'lanes'
-        ? 'gen_step_start_lanes'
-        : 'gen_step_start';
+  const lanes = layeredKernels(p.R, p.S, p.B, lanesOf(engine)) === 'lanes';
+  const name = `gen_step_start${lanes ? '_lanes' : ''}${pastStorage === 'f16' ? '_f16' : ''}`;
   const k = await engine.kernel(name);
   // one dispatch per layer group, the last one also running part (b)
   return p.groups.map((group, g) => {

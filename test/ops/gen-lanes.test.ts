@@ -59,10 +59,10 @@ describe('layered kernels: the rule', () => {
     const [startF16] = await genStepStart(e, p, w, s, 'f16');
     const gate = await genGate(e, p, 0, w, s);
     const resSkip = await genResSkip(e, p, 0, w, s);
-    // the step start: lanes with f32 past taps; f16 past taps keep gen_step_start_f16; both in
+    // the step start: lanes or not, with f32 or f16 past taps; all in
     // workgroups of 64 over 30 x 256 past-tap and 192 start threads
     expect(start.kernel.name).toBe(lanes ? 'gen_step_start_lanes' : 'gen_step_start');
-    expect(startF16.kernel.name).toBe('gen_step_start_f16');
+    expect(startF16.kernel.name).toBe(lanes ? 'gen_step_start_lanes_f16' : 'gen_step_start_f16');
     expect(start.workgroups).toEqual([123, 1, 1]);
     expect(gate.kernel.name).toBe(lanes ? 'gen_gate_lanes(WG=32)' : 'gen_gate');
     expect(resSkip.kernel.name).toBe(lanes ? 'gen_res_skip_lanes(WG=24)' : 'gen_res_skip');
@@ -135,4 +135,47 @@ describe('layered lanes kernels, teacher-forced, equal the decoder and the tiled
       }
       model.dispose();
     });
+});
+
+describe('layered path, past taps as f16 pairs (weightStorage f16)', () => {
+  it('tiny, 17 voices: the lanes and tiles step starts read f16 pairs, every step within 2e-2 of the decoder', async (ctx) => {
+    const e = await testEngine();
+    if (!lanesSupported(e)) ctx.skip('the adapter has no subgroups of 8+ lanes');
+    const T = 512;
+    const voices = 17;
+    // weights that are not exact halves: the f16 pairs round them
+    const model = await modelFromWeights(e, initWeights(getConfig('tiny'), 62, { biasScale: 0.1 }));
+    const notes = Array.from({ length: voices }, (_, v) => note(90 + v, T));
+    const emb = await model.encode(notes);
+    const full = await model.teacherForcedLogits(notes, emb);
+    const teacher = notes.map((n) => muLawQuantizeArray(n).classes);
+    const run = (kernels: 'tiles' | 'lanes', weightStorage: 'f32' | 'f16') =>
+      withKernels(kernels, () =>
+        collect(
+          model.stream(emb, {
+            teacher,
+            recordLogits: true,
+            path: 'layered',
+            weightStorage,
+            firstChunkSize: T,
+            chunkSize: T,
+          }),
+        ),
+      );
+    const f32 = await run('lanes', 'f32');
+    for (const kernels of ['lanes', 'tiles'] as const) {
+      const f16 = await run(kernels, 'f16');
+      let moved = 0;
+      for (let b = 0; b < voices; b++) {
+        const want = full.data.subarray(b * T * 256, (b + 1) * T * 256);
+        expectClose(f16[0].logits![b], want, 2e-2, 2e-2, `${kernels}, voice ${b} logits`);
+        for (let i = 0; i < want.length; i++)
+          moved = Math.max(moved, Math.abs(f16[0].logits![b][i] - f32[0].logits![b][i]));
+      }
+      // the rounding shows: the f16 kernel ran, not the f32 one
+      expect(moved).toBeGreaterThan(1e-6);
+    }
+    expect(e.registry.names()).toEqual(expect.arrayContaining(['gen_step_start_lanes_f16', 'gen_step_start_f16']));
+    model.dispose();
+  });
 });

@@ -2,7 +2,7 @@
 // teacher-forced decoder: fed the true classes, every step's logits equal the full-sequence decoder's
 // (itself checked against the graph's float64 evaluation), on every path, voice-lanes with its
 // weights in f32 and, for a model stored in f16, as f16 pairs, the layered path with both of
-// its sets of step-start, gate and res/skip kernels (tiles, and the subgroup-lanes ones that CPU
+// its sets of step-start, gate and res/skip kernels, past taps in f32 and f16 (tiles, and the subgroup-lanes ones that CPU
 // adapters run; test/ops/gen-lanes.test.ts checks more voices and widths), and the voice loop with
 // both of its kernels (serial for CPU adapters, wide for GPUs).
 import { describe, it, expect } from 'vitest';
@@ -27,6 +27,9 @@ describe('fast generator, teacher-forced, equals the full-sequence decoder', () 
   const cases = [
     ['layered', 'f32', 'tiles'],
     ['layered', 'f32', 'lanes'],
+    // past taps as f16 pairs, of a model stored in f16 (so the same values)
+    ['layered', 'f16', 'tiles'],
+    ['layered', 'f16', 'lanes'],
     ['voice-loop', 'f32', 'serial'],
     ['voice-loop', 'f32', 'wide'],
     ['voice-lanes', 'f32', null],
@@ -47,7 +50,16 @@ describe('fast generator, teacher-forced, equals the full-sequence decoder', () 
       const full = await model.teacherForcedLogits(notes, emb);
       const teacher = notes.map((n) => muLawQuantizeArray(n).classes);
       const chunks = await withKernels(kernels, () =>
-        collect(model.stream(emb, { teacher, recordLogits: true, chunkSize: 300, firstChunkSize: 100, path })),
+        collect(
+          model.stream(emb, {
+            teacher,
+            recordLogits: true,
+            chunkSize: 300,
+            firstChunkSize: 100,
+            path,
+            ...(path === 'layered' ? { weightStorage: storage } : {}),
+          }),
+        ),
       );
       expect(chunks.map((c) => [c.start, c.end])).toEqual([
         [0, 100],

@@ -5,6 +5,10 @@
 // One thread per 4 gate channels; up to VB voices per voice group (grid y).
 //! include lib_gen_gate
 
+@group(0) @binding(3) var<storage, read> w_cur: array<vec4<f32>>;  // [L][R in][2R/4]
+
+fn wc4(i: u32) -> vec4<f32> { return w_cur[i]; }
+
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let R = p.R;
@@ -34,8 +38,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     }
   }
   for (var c = 0u; c < R; c++) {
-    let wg = w_cur[wb + c * R2q + o4];
-    let wt = w_cur[wb + c * R2q + Rq + o4];
+    let wg = wc4(wb + c * R2q + o4);
+    let wt = wc4(wb + c * R2q + Rq + o4);
     for (var v = 0u; v < VB; v++) {
       if (v < nv) {
         let l = vec4<f32>(l_and_s[(vg + v) * RS + c]);

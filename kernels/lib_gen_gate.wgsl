@@ -1,12 +1,12 @@
-// What gen_gate and gen_gate_lanes share: their bindings, the voice tile, a lone voice's
-// straight-line step (nothing to share a weight read with, so nothing for the lanes to gain) and
-// the stores of the gate and of layer i's ring row.
+// What gen_gate and gen_gate_lanes(_f16) share: their bindings but the current tap's weights (the
+// including kernel declares w_cur, binding 3, and wc4, which reads vec4 i of it as f32), the voice
+// tile, a lone voice's straight-line step (nothing to share a weight read with, so nothing for the
+// lanes to gain) and the stores of the gate and of layer i's ring row.
 //! include lib_generation
 
 @group(0) @binding(0) var<uniform> p: GenParams;
 @group(0) @binding(1) var<storage, read> state: array<u32>;
 @group(0) @binding(2) var<storage, read> past: array<vec4<f32>>;   // [L][B][2R/4]
-@group(0) @binding(3) var<storage, read> w_cur: array<vec4<f32>>;  // [L][R in][2R/4]
 @group(0) @binding(4) var<storage, read> l_and_s: array<f32>;      // [B][R+S]
 @group(0) @binding(5) var<storage, read_write> hist: array<f32>;
 @group(0) @binding(6) var<storage, read_write> gated: array<vec4<f32>>; // [B][R/4]
@@ -32,8 +32,8 @@ fn gate_one_voice(b: u32, o4: u32, pb: u32, wb: u32, row: u32) {
   var s1 = past[pb + b * R2q + Rq + o4];
   for (var c = 0u; c < R; c++) {
     let l = vec4<f32>(l_and_s[b * RS + c]);
-    f1 = fma(l, w_cur[wb + c * R2q + o4], f1);
-    s1 = fma(l, w_cur[wb + c * R2q + Rq + o4], s1);
+    f1 = fma(l, wc4(wb + c * R2q + o4), f1);
+    s1 = fma(l, wc4(wb + c * R2q + Rq + o4), s1);
   }
   store_gate(b, o4, f1, s1, row);
 }

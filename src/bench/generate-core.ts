@@ -6,7 +6,8 @@
 import type { AdapterDescription } from '../gpu/device.js';
 import type { Engine } from '../gpu/engine.js';
 import type { NSynthModel } from '../nsynth.js';
-import { planCost } from '../generate/route.js';
+import { layeredKernels, planCost } from '../generate/route.js';
+import { lanesOf } from '../gpu/lanes.js';
 import { resolvePlan } from '../generate/fast.js';
 import { type Plan, planLabel } from '../generate/tuning.js';
 import type { GenerationPath } from '../generate/types.js';
@@ -107,7 +108,9 @@ export async function measureGeneration(
     const t0 = performance.now();
     await model.generate(emb, { seed: 1, pitch, ...kernels });
     const perVoice = T / ((performance.now() - t0) / 1000);
-    const cost = planCost(c, plan, B, !!gen.allF16);
+    const { residual: R, skip: S } = c.decoder;
+    const lanes = layeredKernels(R, S, B, lanesOf(engine)) === 'lanes';
+    const cost = planCost(c, plan, B, !!gen.allF16, lanes);
     const weightGBps = (cost.weightBytesPerStep * perVoice) / 1e9;
     rows.push({
       config: c.name,

@@ -29,7 +29,8 @@ export interface FusedWeights {
   release(): void;
 }
 
-function halfPairs(src: Float32Array): Uint32Array {
+/** Floats as f16 pairs in u32 words (the even one in the low half), as unpack2x16float reads them. */
+export function halfPairs(src: Float32Array): Uint32Array {
   const halves = new Uint16Array(src.length + (src.length % 2));
   halves.set(floatsToHalf(src));
   return new Uint32Array(halves.buffer);

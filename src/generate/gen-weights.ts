@@ -8,7 +8,13 @@ import { conditioningWidth, decoderLayers, type ModelConfig } from '../model/con
 import type { Weights } from '../model/weights.js';
 import { exactHalfPairs } from '../formats/half.js';
 import type { AllWeightOffsets, SmallWeightOffsets } from '../ops/gen-step.js';
-import { buildFusedWeights, type FusedWeights, uploadPastTapsF16, type WeightStorage } from './fused-weights.js';
+import {
+  buildFusedWeights,
+  type FusedWeights,
+  halfPairs,
+  uploadPastTapsF16,
+  type WeightStorage,
+} from './fused-weights.js';
 
 export interface GenWeights {
   /** [L][2R][2R]: taps t-2d and t-d of every dilated conv. */
@@ -36,11 +42,18 @@ export interface GenWeights {
   /** The fused path's weights in the given storage, built on first use (fused-weights.ts). */
   fused(storage: WeightStorage): Promise<FusedWeights>;
   /**
-   * wPast as f16 pairs, built on first use: the layered path's past taps in f16 storage (half the
-   * bytes; weights that are not exact halves are rounded).
+   * wPast, wCur and wResSkip as f16 pairs, built on first use: the layered path's f16 storage
+   * (half the bytes; weights that are not exact halves are rounded).
    */
-  pastF16(): Tensor;
+  halves(): HalfMatrices;
   release(): void;
+}
+
+/** The layered path's matrices as f16 pairs, in GenWeights' layouts. */
+export interface HalfMatrices {
+  past: Tensor;
+  cur: Tensor;
+  resSkip: Tensor;
 }
 
 export function checkGeneratable(c: ModelConfig, maxBinding: number): void {
@@ -180,7 +193,21 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     fused = buildFusedWeights(engine, w, cond.B, storage);
     return fused;
   };
-  let pastF16: Tensor | null = null;
+  let halves: HalfMatrices | null = null;
+  // from the host copy of the weights (the f32 arrays above are not kept: h512's are 200 MB)
+  const buildHalves = (): HalfMatrices => {
+    const cur = new Float32Array(L * R * 2 * R);
+    const resSkip = new Float32Array(L * R * (R + S));
+    for (let i = 0; i < L; i++) {
+      cur.set(w.get(`dilatedconv_${i + 1}/W`).data.subarray(2 * R * 2 * R, 3 * R * 2 * R), i * R * 2 * R);
+      resSkip.set(resSkipOf(w, i + 1).W, i * R * (R + S));
+    }
+    return {
+      past: uploadPastTapsF16(engine, w),
+      cur: engine.upload(halfPairs(cur), [cur.length / 2], 'gen/w_cur_f16'),
+      resSkip: engine.upload(halfPairs(resSkip), [resSkip.length / 2], 'gen/w_res_skip_f16'),
+    };
+  };
   return {
     ...t,
     smallOffsets,
@@ -188,14 +215,14 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     allF16,
     allOffsets,
     fused: fusedOf,
-    pastF16: () => {
-      pastF16 ??= uploadPastTapsF16(engine, w);
-      return pastF16;
+    halves: () => {
+      halves ??= buildHalves();
+      return halves;
     },
     release: () => {
       for (const x of [...Object.values(t), ...(all ? [all] : []), ...(allF16 ? [allF16] : [])]) x.release();
-      pastF16?.release();
-      pastF16 = null;
+      for (const x of halves ? Object.values(halves) : []) x.release();
+      halves = null;
       void fused?.then(
         (f) => f.release(),
         () => undefined,

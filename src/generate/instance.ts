@@ -277,12 +277,22 @@ export async function buildInstance(
     return { ...common, ...everyStep(setup, step) };
   }
   const w = { wPast: gen.wPast.buffer, wCur: gen.wCur.buffer, wResSkip: gen.wResSkip.buffer, small: gen.small.buffer };
-  // the past taps in f16 where the plan says so (gen_step_start(_lanes)_f16)
-  const pastStorage = spec.layered?.storage ?? 'f32';
-  const wStart = pastStorage === 'f16' ? { ...w, wPast: gen.pastF16().buffer } : w;
-  const step: Dispatch[] = await genStepStart(engine, p, wStart, buffers, pastStorage);
+  // the matrices as f16 pairs where the plan says so (the step start's past taps on every kernel
+  // set; the current taps and [res | skip] where the lanes kernels run)
+  const storage = spec.layered?.storage ?? 'f32';
+  const half = storage === 'f16' ? gen.halves() : null;
+  const step: Dispatch[] = await genStepStart(
+    engine,
+    p,
+    half ? { ...w, wPast: half.past.buffer } : w,
+    buffers,
+    storage,
+  );
   for (let i = 0; i < L; i++)
-    step.push(await genGate(engine, p, i, w, buffers), await genResSkip(engine, p, i, w, buffers));
+    step.push(
+      await genGate(engine, p, i, w, buffers, half?.cur.buffer),
+      await genResSkip(engine, p, i, w, buffers, half?.resSkip.buffer),
+    );
   step.push(await genHeadSample(engine, p, w, buffers));
   return { ...common, ...everyStep(setup, step) };
 }

@@ -92,7 +92,7 @@ export function fusedStorage(r: GeneratorResources, o: { weightStorage?: 'auto' 
 /**
  * What one step of B voices costs on a plan: dispatches, and bytes of weights streamed (each voice
  * tile re-reads the weights; f16 storage halves the big matrices; the voice loops read everything
- * once per voice).
+ * once per voice). `layeredLanes`: the layered path runs the lanes kernels (layeredKernels).
  */
 export function planCost(
   c: ModelConfig,
@@ -103,6 +103,7 @@ export function planCost(
   },
   B: number,
   voiceLanesF16 = false,
+  layeredLanes = false,
 ): { dispatchesPerStep: number; weightBytesPerStep: number; weightStorage: WeightStorage } {
   const { residual: R, skip: S } = c.decoder;
   const L = decoderLayers(c);
@@ -117,12 +118,13 @@ export function planCost(
     };
   }
   if (plan.path === 'layered') {
-    // f16 past taps (reported as f16 storage) halve the largest matrix: L * 2R * 2R
+    // f16 storage halves the past taps (L x 2R x 2R), and where the lanes kernels run the current
+    // taps (L x R x 2R) and [res | skip] (L x R x (R + S)) too
     const f16 = plan.layered?.storage === 'f16';
-    const pastBytes = 4 * L * 4 * R * R;
+    const halved = 4 * L * (4 * R * R + (layeredLanes ? 2 * R * R + R * (R + S) : 0));
     return {
       dispatchesPerStep: 2 * L + 2,
-      weightBytesPerStep: (stepWeightBytes(c) - (f16 ? pastBytes / 2 : 0)) * Math.ceil(B / VOICE_TILE_OF_LAYERED),
+      weightBytesPerStep: (stepWeightBytes(c) - (f16 ? halved / 2 : 0)) * Math.ceil(B / VOICE_TILE_OF_LAYERED),
       weightStorage: f16 ? 'f16' : 'f32',
     };
   }

@@ -45,7 +45,7 @@ export const GPU_FUSED_SHAPES: FusedShape[] = [
 // 4: the layered path runs the subgroup-lanes gate and res/skip kernels on CPU adapters (faster, so
 // choices timed against the old ones are stale); 5: on GPUs the voice loop splits its sums across
 // its workgroup and is a candidate at every batch, the GPU-only fused shapes and both weight
-// storages are timed; 6: the layered path with f16 past taps is a candidate where f16 storage is
+// storages are timed; 6: the layered path in f16 storage is a candidate where f16 storage is timed
 const TUNING_VERSION = 6;
 
 /**
@@ -177,8 +177,9 @@ export interface CandidateOptions {
 export function tuningCandidates(c: ModelConfig, bucket: number, rulePath: ResolvedPath, o: CandidateOptions): Plan[] {
   return [
     { path: rulePath },
-    // The layered path with its past taps (half a step's bytes, the step start's loop) as f16 pairs:
-    // 1.24x at batch 16 on lavapipe (h512_bo16), where the loop reads its weights lane by lane.
+    // The layered path with its matrices as f16 pairs: on lavapipe (h512_bo16, 2-core VM) 1.16x at
+    // batch 16 and 1.0-1.14x at 32 (the lanes kernels read weights lane by lane: half the bytes a
+    // read), against a rounding of the weights that moves logits by ~1e-3.
     ...(rulePath === 'layered' && o.storages.includes('f16')
       ? [{ path: 'layered' as const, layered: { storage: 'f16' as const } }]
       : []),

@@ -217,13 +217,17 @@ export function lanesWorkgroup(threads: number): number {
   return Math.min(64, Math.max(8, Math.ceil(threads / 4 / 8) * 8));
 }
 
-/** Layer `layer` (0-based): its current tap added to the past ones, the gate, and l written into its ring. */
+/**
+ * Layer `layer` (0-based): its current tap added to the past ones, the gate, and l written into its
+ * ring. With `curF16` (w.wCur as f16 pairs), gen_gate_lanes_f16 where the lanes kernels run.
+ */
 export async function genGate(
   engine: Engine,
   p: GenStepParams,
   layer: number,
   w: GenStepWeights,
   s: GenStepBuffers,
+  curF16?: GPUBuffer,
 ): Promise<Dispatch> {
   const bindings = {
     p: uniforms(p, layer),
@@ -236,20 +240,24 @@ export async function genGate(
   };
   if (layeredKernels(p.R, p.S, p.B, lanesOf(engine)) === 'lanes') {
     const WG = lanesWorkgroup(p.R / 4);
-    const k = await engine.kernel('gen_gate_lanes', { WG });
-    return k.prepare(bindings, [Math.ceil(p.R / 4 / WG), voiceGroups(p)]);
+    const k = await engine.kernel(curF16 ? 'gen_gate_lanes_f16' : 'gen_gate_lanes', { WG });
+    return k.prepare(curF16 ? { ...bindings, w_cur: curF16 } : bindings, [Math.ceil(p.R / 4 / WG), voiceGroups(p)]);
   }
   const k = await engine.kernel('gen_gate');
   return k.prepare(bindings, [Math.ceil(p.R / 4 / 64), voiceGroups(p)]);
 }
 
-/** Layer `layer`: the gate output through [res | skip], accumulated into [l | s]. */
+/**
+ * Layer `layer`: the gate output through [res | skip], accumulated into [l | s]. With `resSkipF16`
+ * (w.wResSkip as f16 pairs), gen_res_skip_lanes_f16 where the lanes kernels run.
+ */
 export async function genResSkip(
   engine: Engine,
   p: GenStepParams,
   layer: number,
   w: GenStepWeights,
   s: GenStepBuffers,
+  resSkipF16?: GPUBuffer,
 ): Promise<Dispatch> {
   const bindings = {
     p: uniforms(p, layer),
@@ -262,8 +270,11 @@ export async function genResSkip(
   if (layeredKernels(p.R, p.S, p.B, lanesOf(engine)) === 'lanes') {
     const threads = Q / 2; // two output vec4s per thread
     const WG = lanesWorkgroup(threads);
-    const k = await engine.kernel('gen_res_skip_lanes', { WG });
-    return k.prepare(bindings, [Math.ceil(threads / WG), voiceGroups(p)]);
+    const k = await engine.kernel(resSkipF16 ? 'gen_res_skip_lanes_f16' : 'gen_res_skip_lanes', { WG });
+    return k.prepare(resSkipF16 ? { ...bindings, w_res_skip: resSkipF16 } : bindings, [
+      Math.ceil(threads / WG),
+      voiceGroups(p),
+    ]);
   }
   const k = await engine.kernel('gen_res_skip');
   return k.prepare(bindings, [Math.ceil(Q / 64), voiceGroups(p)]);

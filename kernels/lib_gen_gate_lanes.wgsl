@@ -1,0 +1,76 @@
+// gen_gate (current tap + past taps, the gate, the ring write; see kernels/gen_gate.wgsl) shaped for
+// CPU adapters with subgroups of at least 8 lanes (lavapipe: a subgroup is one 8-wide SIMD
+// register). There, every per-lane read of memory is a scalar load per lane, each behind its own
+// branches, and the voice tile's inputs l[v][c], which all lanes of gen_gate read alike, cost 8
+// such loads per voice and channel. Here lane k of a subgroup reads channel c0 + k of every voice
+// once per block of 8 channels, and subgroupShuffle hands it to the other lanes (a register
+// shuffle): 8x fewer input reads. Everything else is gen_gate's: one thread per 4 gate channels,
+// up to VB voices per voice group (grid y), the same sums in the same order (so the same values).
+// Two things measured on lavapipe shape the loops: a loop over voices that runs exactly over its
+// array's length is unrolled by the compiler, so the accumulators sit at fixed places (loops
+// shorter than their arrays were not unrolled and ran 2x slower), and the loop over the block's 8
+// channels stays rolled (written out, or with more rows or voices per iteration, the larger body
+// ran up to 2x slower; so did 8-16 voices kept in separate variables). Needs R divisible by 8 (the
+// host checks); the workgroup size WG (a multiple of 8) is chosen by the host. The including kernel
+// enables subgroups and declares w_cur and wc4: f32 in gen_gate_lanes, f16 pairs in gen_gate_lanes_f16.
+//! include lib_gen_gate
+
+override WG: u32 = 64u;   // threads per workgroup
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(global_invocation_id) gid: vec3u,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(subgroup_invocation_id) sl: u32,
+) {
+  let R = p.R;
+  let Rq = R / 4u;
+  // Threads past the last output keep step with their subgroup (the shuffles need every lane)
+  // on a copy of the last output and store nothing.
+  let live = gid.x < Rq;
+  let o4 = min(gid.x, Rq - 1u);
+  let lane = sl % 8u;   // in a wider subgroup, lanes 8.. repeat lanes 0-7
+  let i = p.layer;
+  let t = state[0];
+  let vg = wid.y * VB;
+  let nv = min(VB, p.B - vg);
+  let RS = R + p.S;
+  let R2q = 2u * Rq;
+  let pb = i * p.B * R2q;
+  let wb = i * R * R2q;
+  let d = dilation_of(i, p.lps);
+  let row = ring_base(i, p) + (t % (2u * d)) * p.B * R;
+  if (nv == 1u) {
+    // a single voice: gen_gate's straight-line code (no reuse to gain from the shuffles)
+    if (live) { gate_one_voice(vg, o4, pb, wb, row); }
+    return;
+  }
+  var fa: array<vec4<f32>, VB>;
+  var sa: array<vec4<f32>, VB>;
+  var lv: array<f32, VB>;   // this lane's channel of the block, per voice
+  for (var v = 0u; v < VB; v++) {
+    if (v < nv) {
+      fa[v] = past[pb + (vg + v) * R2q + o4];
+      sa[v] = past[pb + (vg + v) * R2q + Rq + o4];
+    }
+  }
+  for (var c0 = 0u; c0 < R; c0 += 8u) {
+    for (var v = 0u; v < VB; v++) {
+      if (v < nv) { lv[v] = l_and_s[(vg + v) * RS + c0 + lane]; }
+    }
+    for (var k = 0u; k < 8u; k++) {
+      let c = c0 + k;
+      let wg = wc4(wb + c * R2q + o4);
+      let wt = wc4(wb + c * R2q + Rq + o4);
+      for (var v = 0u; v < VB; v++) {
+        if (v < nv) {
+          let l = vec4<f32>(subgroupShuffle(lv[v], k));
+          fa[v] = fma(l, wg, fa[v]);
+          sa[v] = fma(l, wt, sa[v]);
+        }
+      }
+    }
+  }
+  if (!live) { return; }
+  for (var v = 0u; v < nv; v++) { store_gate(vg + v, o4, fa[v], sa[v], row); }
+}

@@ -92,7 +92,8 @@ export function fusedStorage(r: GeneratorResources, o: { weightStorage?: 'auto' 
 /**
  * What one step of B voices costs on a plan: dispatches, and bytes of weights streamed (each voice
  * tile re-reads the weights; f16 storage halves the big matrices; the voice loops read everything
- * once per voice). `layeredLanes`: the layered path runs the lanes kernels (layeredKernels).
+ * once per voice). `layeredLanes`: the layered path runs the lanes kernels (layeredKernels);
+ * `layerGroups`: the instance's layer groups (instance.ts), each with a step-start dispatch of its own.
  */
 export function planCost(
   c: ModelConfig,
@@ -104,6 +105,7 @@ export function planCost(
   B: number,
   voiceLanesF16 = false,
   layeredLanes = false,
+  layerGroups = 1,
 ): { dispatchesPerStep: number; weightBytesPerStep: number; weightStorage: WeightStorage } {
   const { residual: R, skip: S } = c.decoder;
   const L = decoderLayers(c);
@@ -112,7 +114,7 @@ export function planCost(
     const half = plan.fused.storage === 'f16' ? 2 : 4;
     const big = L * 2 * R * 2 * R * 2 + L * R * (R + S); // past taps, gate (with the fold), res|skip
     return {
-      dispatchesPerStep: L + 2,
+      dispatchesPerStep: L + 1 + layerGroups,
       weightBytesPerStep: (big * half + small) * Math.ceil(B / plan.fused.shape.VT),
       weightStorage: plan.fused.storage,
     };
@@ -123,7 +125,7 @@ export function planCost(
     const f16 = plan.layered?.storage === 'f16';
     const halved = 4 * L * (4 * R * R + (layeredLanes ? 2 * R * R + R * (R + S) : 0));
     return {
-      dispatchesPerStep: 2 * L + 2,
+      dispatchesPerStep: 2 * L + 1 + layerGroups,
       weightBytesPerStep: (stepWeightBytes(c) - (f16 ? halved / 2 : 0)) * Math.ceil(B / VOICE_TILE_OF_LAYERED),
       weightStorage: f16 ? 'f16' : 'f32',
     };

@@ -7,13 +7,11 @@
 // the default model's config: 8 and 12, in 8-lane workgroups).
 import { describe, it, expect } from 'vitest';
 import { testEngine, expectClose } from '../helpers.js';
-import { collect, note } from '../generate-helpers.js';
-import { withKernels } from './gen-lanes-helpers.js';
+import { layeredTeacherForcing } from './gen-lanes-helpers.js';
 import { modelFromWeights } from '../../src/nsynth.js';
 import { lanesOf, lanesSupported } from '../../src/gpu/lanes.js';
 import { getConfig } from '../../src/model/config.js';
 import { initWeights } from '../../src/model/weights.js';
-import { muLawQuantizeArray } from '../../src/ops/mu-law.js';
 import { choosePath, layeredKernels } from '../../src/generate/route.js';
 import { genGate, genResSkip, genStepStart, type GenStepParams, lanesWorkgroup } from '../../src/ops/gen-step.js';
 import { destroyDispatches } from '../../src/gpu/registry.js';
@@ -97,23 +95,7 @@ describe('layered lanes kernels, teacher-forced, equal the decoder and the tiled
       const c = getConfig(config);
       const model = await modelFromWeights(e, initWeights(c, 61, { biasScale: 0.1 }));
       const pitch = c.pitchConditioning ? { pitch: 60 } : {};
-      const notes = Array.from({ length: voices }, (_, v) => note(70 + v, T));
-      const emb = await model.encode(notes);
-      const full = await model.teacherForcedLogits(notes, emb, pitch);
-      const teacher = notes.map((n) => muLawQuantizeArray(n).classes);
-      const run = (kernels: 'tiles' | 'lanes') =>
-        withKernels(kernels, () =>
-          collect(
-            model.stream(emb, {
-              teacher,
-              recordLogits: true,
-              path: 'layered',
-              firstChunkSize: T,
-              chunkSize: T,
-              ...pitch,
-            }),
-          ),
-        );
+      const { full, run } = await layeredTeacherForcing(model, voices, T, 70, pitch);
       const tiles = await run('tiles');
       const lanes = await run('lanes');
       // both sets ran (the registry compiles each kernel once per set of override constants)
@@ -128,7 +110,7 @@ describe('layered lanes kernels, teacher-forced, equal the decoder and the tiled
         ]),
       );
       for (let b = 0; b < voices; b++) {
-        const want = full.data.subarray(b * T * 256, (b + 1) * T * 256);
+        const want = full.subarray(b * T * 256, (b + 1) * T * 256);
         expectClose(lanes[0].logits![b], want, 1e-4, 1e-4, `lanes, voice ${b} logits`);
         expectClose(tiles[0].logits![b], want, 1e-4, 1e-4, `tiles, voice ${b} logits`);
         expectClose(lanes[0].logits![b], tiles[0].logits![b], 1e-6, 1e-6, `lanes against tiles, voice ${b} logits`);
@@ -145,29 +127,13 @@ describe('layered path, matrices as f16 pairs (weightStorage f16)', () => {
     const voices = 17;
     // weights that are not exact halves: the f16 pairs round them
     const model = await modelFromWeights(e, initWeights(getConfig('tiny'), 62, { biasScale: 0.1 }));
-    const notes = Array.from({ length: voices }, (_, v) => note(90 + v, T));
-    const emb = await model.encode(notes);
-    const full = await model.teacherForcedLogits(notes, emb);
-    const teacher = notes.map((n) => muLawQuantizeArray(n).classes);
-    const run = (kernels: 'tiles' | 'lanes', weightStorage: 'f32' | 'f16') =>
-      withKernels(kernels, () =>
-        collect(
-          model.stream(emb, {
-            teacher,
-            recordLogits: true,
-            path: 'layered',
-            weightStorage,
-            firstChunkSize: T,
-            chunkSize: T,
-          }),
-        ),
-      );
+    const { full, run } = await layeredTeacherForcing(model, voices, T, 90);
     const f32 = await run('lanes', 'f32');
     for (const kernels of ['lanes', 'tiles'] as const) {
       const f16 = await run(kernels, 'f16');
       let moved = 0;
       for (let b = 0; b < voices; b++) {
-        const want = full.data.subarray(b * T * 256, (b + 1) * T * 256);
+        const want = full.subarray(b * T * 256, (b + 1) * T * 256);
         expectClose(f16[0].logits![b], want, 2e-2, 2e-2, `${kernels}, voice ${b} logits`);
         for (let i = 0; i < want.length; i++)
           moved = Math.max(moved, Math.abs(f16[0].logits![b][i] - f32[0].logits![b][i]));

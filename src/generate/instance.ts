@@ -80,9 +80,8 @@ export function layerGroups(
   let first = 0;
   while (first < L) {
     let count = 1;
+    // (a single layer always fits: maxVoicesPerInstance counted each one, the last with the head's columns)
     while (first + count < L && fits(first, count + 1)) count++;
-    // (maxVoicesPerInstance made every single layer fit; the last layer carries the head's columns)
-    if (first + count === L && !fits(first, count) && count > 1) count--;
     groups.push({ first, count });
     first += count;
   }

@@ -1,43 +1,6 @@
-// Fast generation, layer i: the residual and skip 1x1 projections of the gate output in one
-// matvec against [res_i | skip_i] ([R, R+S]), accumulated into l_and_s = [l | s]. The last layer's
-// residual feeds nothing and is skipped. One thread per 4 outputs, up to VB voices per voice group.
-//! include lib_generation
+// The layer's [res | skip] (lib_gen_res_skip_tiles), weights in f32.
+//! include lib_gen_res_skip_tiles
 
-@group(0) @binding(0) var<uniform> p: GenParams;
 @group(0) @binding(1) var<storage, read> w_res_skip: array<vec4<f32>>;  // [L][R in][(R+S)/4]
-@group(0) @binding(2) var<storage, read> small_w: array<f32>;
-@group(0) @binding(3) var<storage, read> gated: array<f32>;           // [B][R]
-@group(0) @binding(4) var<storage, read_write> l_and_s: array<vec4<f32>>; // [B][(R+S)/4]
 
-const VB: u32 = 16u;   // voices per voice group: each weight read serves up to VB voices
-
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let R = p.R;
-  let Q = (R + p.S) / 4u;
-  let o4 = gid.x;
-  if (o4 >= Q) { return; }
-  let i = p.layer;
-  if (i == p.L - 1u && o4 < R / 4u) { return; }   // last residual: unused
-  let vg = gid.y * VB;
-  let nv = min(VB, p.B - vg);
-  let bo = p.at_res_skip_b + i * (R + p.S) + o4 * 4u;
-  let bias = vec4<f32>(small_w[bo], small_w[bo + 1u], small_w[bo + 2u], small_w[bo + 3u]);
-  let wb = i * R * Q + o4;
-  if (nv == 1u) {
-    // a single voice: straight-line code, no voice loop
-    var a = bias;
-    for (var c = 0u; c < R; c++) { a = fma(vec4<f32>(gated[vg * R + c]), w_res_skip[wb + c * Q], a); }
-    l_and_s[vg * Q + o4] += a;
-    return;
-  }
-  var acc: array<vec4<f32>, VB>;
-  for (var v = 0u; v < VB; v++) { acc[v] = bias; }
-  for (var c = 0u; c < R; c++) {
-    let w = w_res_skip[wb + c * Q];
-    for (var v = 0u; v < VB; v++) {
-      if (v < nv) { acc[v] = fma(vec4<f32>(gated[(vg + v) * R + c]), w, acc[v]); }
-    }
-  }
-  for (var v = 0u; v < nv; v++) { l_and_s[(vg + v) * Q + o4] += acc[v]; }
-}
+fn wrs4(i: u32) -> vec4<f32> { return w_res_skip[i]; }

@@ -52,6 +52,9 @@ describe('layers split into groups where one binding cannot hold them', () => {
     // where everything fits, one group; the voice loops always one
     expect(layerGroups(c, 4, frames, limit)).toEqual([{ first: 0, count: 30 }]);
     expect(layerGroups(c, 32, frames, limit, true)).toEqual([{ first: 0, count: 30 }]);
+    // a narrow model's rings and conditioning are small, and its classes (4 bytes a sample, bound
+    // whole) set the cap: h32_pitch, 4 s, 256,000 bytes a voice
+    expect(maxVoicesPerInstance(getConfig('h32_pitch'), frames, limit)).toBe(Math.floor(limit / (frames * 512 * 4)));
   });
 
   it('the same audio, on the layered and the fused path, as with every layer in one binding', async () => {
@@ -64,18 +67,21 @@ describe('layers split into groups where one binding cannot hold them', () => {
     expect(layerGroups(c, 5, 2, maxBindingBytes).length).toBe(4);
     // the layered path with both of its step-start kernels (src/gpu/lanes.ts), and the fused path
     const runs = [
-      ['layered', 'tiles'],
-      ['layered', 'lanes'],
-      ['fused', null],
+      ['layered', 'tiles', 'f32'],
+      ['layered', 'tiles', 'f16'],
+      ['layered', 'lanes', 'f32'],
+      ['layered', 'lanes', 'f16'],
+      ['fused', null, 'f32'],
     ] as const;
-    for (const [path, kernels] of runs) {
+    for (const [path, kernels, weightStorage] of runs) {
       if (kernels === 'lanes' && !lanesSupported(e)) continue;
-      const whole = await withKernels(kernels, () => model.generate(emb, { seed: 9, path }));
-      const split = await withKernels(kernels, () => model.generate(emb, { seed: 9, path, maxBindingBytes }));
+      const o = { seed: 9, path, weightStorage };
+      const whole = await withKernels(kernels, () => model.generate(emb, o));
+      const split = await withKernels(kernels, () => model.generate(emb, { ...o, maxBindingBytes }));
       expect(split).toEqual(whole);
       // and with the voices split into instances as well
       const both = await withKernels(kernels, () =>
-        model.generate(emb, { seed: 9, path, maxBindingBytes, maxVoicesPerInstance: 2 }),
+        model.generate(emb, { ...o, maxBindingBytes, maxVoicesPerInstance: 2 }),
       );
       expect(both).toEqual(whole);
     }

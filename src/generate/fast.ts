@@ -64,7 +64,7 @@ export async function resolvePlan(
     checkFusedShape({ C4: shape.C4, KS: shape.KS, VT: shape.VT }, c.decoder.residual, c.decoder.skip);
     return { path: 'fused', fused: { shape, storage: chosen } };
   };
-  // the layered path's past taps: f16 only where asked for or timed faster (rounded weights)
+  // the layered path's matrices: f16 only where asked for or timed faster (rounded weights)
   const layered = (past: WeightStorage = o.weightStorage === 'f16' ? 'f16' : 'f32'): Plan =>
     past === 'f16' ? { path: 'layered', layered: { storage: 'f16' } } : { path: 'layered' };
   if (rule === 'fused' || (requested === 'auto' && o.fusedShape)) return fused();
@@ -89,7 +89,9 @@ export async function resolvePlan(
     },
     o.onTuning,
   );
-  if (entry.path === 'layered') return layered(entry.layered?.storage ?? 'f32');
+  // (an explicit f16 request shares its cache entry with `auto` where f16 storage is what is timed,
+  // and holds whichever layered storage won the timing)
+  if (entry.path === 'layered') return layered(o.weightStorage === 'f16' ? 'f16' : (entry.layered?.storage ?? 'f32'));
   if (entry.path !== 'fused') return { path: entry.path };
   try {
     return fused(entry.fused?.shape, entry.fused?.storage);

@@ -11,7 +11,6 @@ import type { Weights } from '../model/weights.js';
 import { conv1d } from '../ops/conv1d.js';
 import { destroyDispatches } from '../gpu/registry.js';
 import { floatsToHalf } from '../formats/half.js';
-import { resSkipOf } from './gen-weights.js';
 
 /** How the fused path stores its big matrices: f32, or f16 pairs read as f32 (half the bytes). */
 export type WeightStorage = 'f32' | 'f16';
@@ -19,9 +18,9 @@ export type WeightStorage = 'f32' | 'f16';
 export interface FusedWeights {
   /** [L][2R][2R] gate matrices, f32 or f16 pairs. */
   gate: Tensor;
-  /** [L][R][R+S] as f16 pairs (f16 storage), else null: the f32 one is GenWeights.wResSkip. */
+  /** [L][R][R+S] as f16 pairs (f16 storage; GenWeights.half's, not released with these), else null. */
   resSkipF16: Tensor | null;
-  /** [L][2R][2R] past taps as f16 pairs for gen_step_start_f16 (f16 storage), else null (GenWeights.wPast). */
+  /** [L][2R][2R] past taps as f16 pairs (f16 storage; GenWeights.half's, not released with these), else null. */
   pastF16: Tensor | null;
   /** The conditioning biases with the fold's constant term (replaces GenWeights.condB). */
   condB: Tensor;
@@ -36,23 +35,13 @@ export function halfPairs(src: Float32Array): Uint32Array {
   return new Uint32Array(halves.buffer);
 }
 
-/**
- * The past taps [L][2R][2R] (GenWeights.wPast's layout) as f16 pairs, from the host copy of the
- * weights: the fused path's f16 storage and the layered path's f16 past taps read them.
- */
-export function uploadPastTapsF16(engine: Engine, w: Weights): Tensor {
-  const L = decoderLayers(w.config);
-  const R2 = 2 * w.config.decoder.residual;
-  const past = new Float32Array(L * R2 * R2);
-  for (let i = 0; i < L; i++) past.set(w.get(`dilatedconv_${i + 1}/W`).data.subarray(0, R2 * R2), i * R2 * R2);
-  return engine.upload(halfPairs(past), [past.length / 2], 'gen/past_f16');
-}
-
 export async function buildFusedWeights(
   engine: Engine,
   w: Weights,
   condB: Float32Array,
   storage: WeightStorage,
+  /** GenWeights.half: the past taps and [res | skip] as f16 pairs, shared with the layered path (not released here). */
+  half: (m: 'past' | 'resSkip') => Tensor,
 ): Promise<FusedWeights> {
   const c = w.config;
   const L = decoderLayers(c);
@@ -90,25 +79,15 @@ export async function buildFusedWeights(
     storage === 'f16'
       ? engine.upload(halfPairs(gate), [gate.length / 2], 'gen/fused_gate_f16')
       : engine.upload(gate, [L, R2, R2], 'gen/fused_gate');
-  let rs: Tensor | null = null;
-  let pp: Tensor | null = null;
-  if (storage === 'f16') {
-    // the past taps and [res | skip] as GenWeights lays them out, from the host copy of the weights
-    const { residual: Rr, skip: S } = c.decoder;
-    const resSkip = new Float32Array(L * Rr * (Rr + S));
-    for (let i = 0; i < L; i++) resSkip.set(resSkipOf(w, i + 1).W, i * Rr * (Rr + S));
-    rs = engine.upload(halfPairs(resSkip), [resSkip.length / 2], 'gen/res_skip_f16');
-    pp = uploadPastTapsF16(engine, w);
-  }
   const cb = engine.upload(bias, [bias.length], 'gen/fused_cond_b');
   return {
     gate: g,
-    resSkipF16: rs,
-    pastF16: pp,
+    resSkipF16: storage === 'f16' ? half('resSkip') : null,
+    pastF16: storage === 'f16' ? half('past') : null,
     condB: cb,
     storage,
     release: () => {
-      for (const t of [g, rs, pp, cb]) t?.release();
+      for (const t of [g, cb]) t.release();
     },
   };
 }

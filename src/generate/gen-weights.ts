@@ -8,13 +8,7 @@ import { conditioningWidth, decoderLayers, type ModelConfig } from '../model/con
 import type { Weights } from '../model/weights.js';
 import { exactHalfPairs } from '../formats/half.js';
 import type { AllWeightOffsets, SmallWeightOffsets } from '../ops/gen-step.js';
-import {
-  buildFusedWeights,
-  type FusedWeights,
-  halfPairs,
-  uploadPastTapsF16,
-  type WeightStorage,
-} from './fused-weights.js';
+import { buildFusedWeights, type FusedWeights, halfPairs, type WeightStorage } from './fused-weights.js';
 
 export interface GenWeights {
   /** [L][2R][2R]: taps t-2d and t-d of every dilated conv. */
@@ -42,19 +36,16 @@ export interface GenWeights {
   /** The fused path's weights in the given storage, built on first use (fused-weights.ts). */
   fused(storage: WeightStorage): Promise<FusedWeights>;
   /**
-   * wPast, wCur and wResSkip as f16 pairs, built on first use: the layered path's f16 storage
-   * (half the bytes; weights that are not exact halves are rounded).
+   * wPast, wCur or wResSkip as f16 pairs, each built on first use and kept with these weights: f16
+   * storage on the layered path and (past, resSkip) the fused path (half the bytes; weights that
+   * are not exact halves are rounded).
    */
-  halves(): HalfMatrices;
+  half(m: HalfMatrix): Tensor;
   release(): void;
 }
 
-/** The layered path's matrices as f16 pairs, in GenWeights' layouts. */
-export interface HalfMatrices {
-  past: Tensor;
-  cur: Tensor;
-  resSkip: Tensor;
-}
+/** The matrices GenWeights.half stores as f16 pairs: wPast, wCur, wResSkip. */
+export type HalfMatrix = 'past' | 'cur' | 'resSkip';
 
 export function checkGeneratable(c: ModelConfig, maxBinding: number): void {
   const { residual: R, skip: S } = c.decoder;
@@ -190,23 +181,30 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     const have = fused ? await fused.catch(() => null) : null;
     if (have?.storage === storage) return have;
     have?.release();
-    fused = buildFusedWeights(engine, w, cond.B, storage);
+    fused = buildFusedWeights(engine, w, cond.B, storage, half);
     return fused;
   };
-  let halves: HalfMatrices | null = null;
-  // from the host copy of the weights (the f32 arrays above are not kept: h512's are 200 MB)
-  const buildHalves = (): HalfMatrices => {
-    const cur = new Float32Array(L * R * 2 * R);
-    const resSkip = new Float32Array(L * R * (R + S));
+  // f16 pairs from the host copy of the weights (the f32 arrays above are not kept: h512's are 200 MB)
+  const halves = new Map<HalfMatrix, Tensor>();
+  const half = (m: HalfMatrix): Tensor => {
+    const have = halves.get(m);
+    if (have) return have;
+    const rows = m === 'resSkip' ? R : m === 'cur' ? R : 2 * R;
+    const cols = m === 'resSkip' ? R + S : 2 * R;
+    const x = new Float32Array(L * rows * cols);
     for (let i = 0; i < L; i++) {
-      cur.set(w.get(`dilatedconv_${i + 1}/W`).data.subarray(2 * R * 2 * R, 3 * R * 2 * R), i * R * 2 * R);
-      resSkip.set(resSkipOf(w, i + 1).W, i * R * (R + S));
+      const taps = w.get(`dilatedconv_${i + 1}/W`).data; // [1,3,R,2R]: taps t-2d and t-d, then t
+      const layer =
+        m === 'past'
+          ? taps.subarray(0, 2 * R * 2 * R)
+          : m === 'cur'
+            ? taps.subarray(2 * R * 2 * R, 3 * R * 2 * R)
+            : resSkipOf(w, i + 1).W;
+      x.set(layer, i * rows * cols);
     }
-    return {
-      past: uploadPastTapsF16(engine, w),
-      cur: engine.upload(halfPairs(cur), [cur.length / 2], 'gen/w_cur_f16'),
-      resSkip: engine.upload(halfPairs(resSkip), [resSkip.length / 2], 'gen/w_res_skip_f16'),
-    };
+    const t16 = engine.upload(halfPairs(x), [x.length / 2], `gen/${m}_f16`);
+    halves.set(m, t16);
+    return t16;
   };
   return {
     ...t,
@@ -215,14 +213,11 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     allF16,
     allOffsets,
     fused: fusedOf,
-    halves: () => {
-      halves ??= buildHalves();
-      return halves;
-    },
+    half,
     release: () => {
       for (const x of [...Object.values(t), ...(all ? [all] : []), ...(allF16 ? [allF16] : [])]) x.release();
-      for (const x of halves ? Object.values(halves) : []) x.release();
-      halves = null;
+      for (const x of halves.values()) x.release();
+      halves.clear();
       void fused?.then(
         (f) => f.release(),
         () => undefined,

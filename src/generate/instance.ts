@@ -23,7 +23,7 @@ import {
 } from '../ops/gen-step.js';
 import { voiceKey } from '../ops/sample-categorical.js';
 import type { WeightStorage } from './fused-weights.js';
-import type { GenWeights } from './gen-weights.js';
+import type { GenWeights, HalfMatrix } from './gen-weights.js';
 import type { GenerateOptions, GeneratorInternals, ResolvedPath } from './types.js';
 
 export interface Instance {
@@ -101,7 +101,12 @@ export function maxVoicesPerInstance(
   single = false,
 ): number {
   const L = decoderLayers(c);
-  let perVoice = recordLogits ? frames * c.hop * 256 * 4 : 0;
+  // buffers bound whole whatever the groups: classes (and teacher classes), the past taps, logits
+  let perVoice = Math.max(
+    frames * c.hop * 4,
+    L * 2 * c.decoder.residual * 4,
+    recordLogits ? frames * c.hop * 256 * 4 : 0,
+  );
   const parts = single ? [[0, L]] : Array.from({ length: L }, (_, i) => [i, 1]);
   for (const [first, count] of parts) {
     const v = groupVoiceBytes(c, frames, first, count);
@@ -150,7 +155,7 @@ export interface InstanceSpec {
   path: ResolvedPath;
   /** The fused path's workgroup shape and weight storage (tuning.ts chooses them). */
   fused?: { shape: FusedShape; storage: WeightStorage };
-  /** The layered path's past-tap storage (f32 where absent). */
+  /** The layered path's matrix storage (f32 where absent; f16: GenWeights.half's pairs). */
   layered?: { storage: WeightStorage };
   /** The storage-binding limit the instance's buffers must keep within (bytes). */
   bindingLimit: number;
@@ -276,21 +281,17 @@ export async function buildInstance(
     return { ...common, ...everyStep(setup, step) };
   }
   const w = { wPast: gen.wPast.buffer, wCur: gen.wCur.buffer, wResSkip: gen.wResSkip.buffer, small: gen.small.buffer };
-  // the matrices as f16 pairs where the plan says so (the step start's past taps on every kernel
-  // set; the current taps and [res | skip] where the lanes kernels run)
-  const storage = spec.layered?.storage ?? 'f32';
-  const half = storage === 'f16' ? gen.halves() : null;
-  const step: Dispatch[] = await genStepStart(
-    engine,
-    p,
-    half ? { ...w, wPast: half.past.buffer } : w,
-    buffers,
-    storage,
-  );
+  // the matrices as f16 pairs where the plan says so (every kernel set has its f16 variants, so a
+  // voice's audio does not depend on which set its instance's size picks)
+  const f16 = spec.layered?.storage === 'f16';
+  const half = (m: HalfMatrix) => (f16 ? gen.half(m).buffer : undefined);
+  const pastF16 = half('past');
+  const wStart = pastF16 ? { ...w, wPast: pastF16 } : w;
+  const step: Dispatch[] = await genStepStart(engine, p, wStart, buffers, f16 ? 'f16' : 'f32');
   for (let i = 0; i < L; i++)
     step.push(
-      await genGate(engine, p, i, w, buffers, half?.cur.buffer),
-      await genResSkip(engine, p, i, w, buffers, half?.resSkip.buffer),
+      await genGate(engine, p, i, w, buffers, half('cur')),
+      await genResSkip(engine, p, i, w, buffers, half('resSkip')),
     );
   step.push(await genHeadSample(engine, p, w, buffers));
   return { ...common, ...everyStep(setup, step) };

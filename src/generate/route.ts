@@ -92,8 +92,8 @@ export function fusedStorage(r: GeneratorResources, o: { weightStorage?: 'auto' 
 /**
  * What one step of B voices costs on a plan: dispatches, and bytes of weights streamed (each voice
  * tile re-reads the weights; f16 storage halves the big matrices; the voice loops read everything
- * once per voice). `layeredLanes`: the layered path runs the lanes kernels (layeredKernels);
- * `layerGroups`: the instance's layer groups (instance.ts), each with a step-start dispatch of its own.
+ * once per voice). `layerGroups`: the instance's layer groups (instance.ts), each with a step-start
+ * dispatch of its own.
  */
 export function planCost(
   c: ModelConfig,
@@ -104,7 +104,6 @@ export function planCost(
   },
   B: number,
   voiceLanesF16 = false,
-  layeredLanes = false,
   layerGroups = 1,
 ): { dispatchesPerStep: number; weightBytesPerStep: number; weightStorage: WeightStorage } {
   const { residual: R, skip: S } = c.decoder;
@@ -120,10 +119,9 @@ export function planCost(
     };
   }
   if (plan.path === 'layered') {
-    // f16 storage halves the past taps (L x 2R x 2R), and where the lanes kernels run the current
-    // taps (L x R x 2R) and [res | skip] (L x R x (R + S)) too
+    // f16 storage halves the past taps (L x 2R x 2R), the current taps (L x R x 2R) and [res | skip]
     const f16 = plan.layered?.storage === 'f16';
-    const halved = 4 * L * (4 * R * R + (layeredLanes ? 2 * R * R + R * (R + S) : 0));
+    const halved = 4 * L * (4 * R * R + 2 * R * R + R * (R + S));
     return {
       dispatchesPerStep: 2 * L + 1 + layerGroups,
       weightBytesPerStep: (stepWeightBytes(c) - (f16 ? halved / 2 : 0)) * Math.ceil(B / VOICE_TILE_OF_LAYERED),

@@ -51,7 +51,7 @@ const TUNING_VERSION = 6;
 
 /**
  * A generation plan: the path, on the fused path its shape and weight storage, and on the layered
- * path the storage of its past taps (f32 where absent).
+ * path the storage of its matrices (f32 where absent).
  */
 export interface Plan {
   path: ResolvedPath;
@@ -271,13 +271,20 @@ export async function tune(
     results.sort((a, b) => b.stepsPerSecond - a.stepsPerSecond);
     const top = results[0];
     if (!rule || top === rule || confirmed.has(top) || top.stepsPerSecond < RULE_MARGIN * rule.stepsPerSecond) break;
-    const retimed = await again(top);
+    confirmed.add(top);
+    try {
+      top.stepsPerSecond = Math.min(top.stepsPerSecond, await again(top));
+    } catch (e) {
+      // a challenger that fails the second time drops out (the rule's failure is not caught)
+      r.engine.checkHealthy();
+      onLog?.(`tuning ${r.config.name} batch ${bucket}: ${top.label} failed when timed again: ${(e as Error).message}`);
+      results.splice(results.indexOf(top), 1);
+      continue;
+    }
     if (!confirmed.has(rule)) {
       rule.stepsPerSecond = Math.max(rule.stepsPerSecond, await again(rule));
       confirmed.add(rule);
     }
-    top.stepsPerSecond = Math.min(top.stepsPerSecond, retimed);
-    confirmed.add(top);
     onLog?.(
       `tuning ${r.config.name} batch ${bucket}: timed again, ${top.label} ${top.stepsPerSecond.toFixed(1)} ` +
         `against ${rule.label} ${rule.stepsPerSecond.toFixed(1)} steps/s`,

@@ -219,7 +219,7 @@ export function lanesWorkgroup(threads: number): number {
 
 /**
  * Layer `layer` (0-based): its current tap added to the past ones, the gate, and l written into its
- * ring. With `curF16` (w.wCur as f16 pairs), gen_gate_lanes_f16 where the lanes kernels run.
+ * ring. With `curF16` (w.wCur as f16 pairs), gen_gate_f16 or gen_gate_lanes_f16.
  */
 export async function genGate(
   engine: Engine,
@@ -243,13 +243,13 @@ export async function genGate(
     const k = await engine.kernel(curF16 ? 'gen_gate_lanes_f16' : 'gen_gate_lanes', { WG });
     return k.prepare(curF16 ? { ...bindings, w_cur: curF16 } : bindings, [Math.ceil(p.R / 4 / WG), voiceGroups(p)]);
   }
-  const k = await engine.kernel('gen_gate');
-  return k.prepare(bindings, [Math.ceil(p.R / 4 / 64), voiceGroups(p)]);
+  const k = await engine.kernel(curF16 ? 'gen_gate_f16' : 'gen_gate');
+  return k.prepare(curF16 ? { ...bindings, w_cur: curF16 } : bindings, [Math.ceil(p.R / 4 / 64), voiceGroups(p)]);
 }
 
 /**
  * Layer `layer`: the gate output through [res | skip], accumulated into [l | s]. With `resSkipF16`
- * (w.wResSkip as f16 pairs), gen_res_skip_lanes_f16 where the lanes kernels run.
+ * (w.wResSkip as f16 pairs), gen_res_skip_f16 or gen_res_skip_lanes_f16.
  */
 export async function genResSkip(
   engine: Engine,
@@ -276,8 +276,11 @@ export async function genResSkip(
       voiceGroups(p),
     ]);
   }
-  const k = await engine.kernel('gen_res_skip');
-  return k.prepare(bindings, [Math.ceil(Q / 64), voiceGroups(p)]);
+  const k = await engine.kernel(resSkipF16 ? 'gen_res_skip_f16' : 'gen_res_skip');
+  return k.prepare(resSkipF16 ? { ...bindings, w_res_skip: resSkipF16 } : bindings, [
+    Math.ceil(Q / 64),
+    voiceGroups(p),
+  ]);
 }
 
 /** The head (ReLU, out1 + conditioning, ReLU, logits), softmax sampling, and the sample fed back. */

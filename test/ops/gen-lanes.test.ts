@@ -120,7 +120,7 @@ describe('layered lanes kernels, teacher-forced, equal the decoder and the tiled
 });
 
 describe('layered path, matrices as f16 pairs (weightStorage f16)', () => {
-  it('tiny, 17 voices: the lanes kernels read every matrix as f16 pairs, the tiles kernels the past taps; every step within 2e-2 of the decoder', async (ctx) => {
+  it('tiny, 17 voices: the lanes and the tiles kernels read every matrix as f16 pairs; every step within 2e-2 of the decoder', async (ctx) => {
     const e = await testEngine();
     if (!lanesSupported(e)) ctx.skip('the adapter has no subgroups of 8+ lanes');
     const T = 512;
@@ -147,6 +147,8 @@ describe('layered path, matrices as f16 pairs (weightStorage f16)', () => {
         'gen_gate_lanes_f16(WG=8)',
         'gen_res_skip_lanes_f16(WG=8)',
         'gen_step_start_f16',
+        'gen_gate_f16',
+        'gen_res_skip_f16',
       ]),
     );
     model.dispose();

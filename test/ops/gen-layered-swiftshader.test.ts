@@ -1,7 +1,7 @@
 // The layered generation path on SwiftShader (its own file: one Vulkan driver per process), the
 // second software adapter, as gen-step.test.ts and gen-lanes.test.ts check it on lavapipe.
 // SwiftShader has no subgroups of 8 lanes, so it runs the tiles kernels: teacher-forced against the
-// decoder with f32 weights (within 1e-4) and in f16 storage (the past taps as f16 pairs, within
+// decoder with f32 weights (within 1e-4) and in f16 storage (its matrices as f16 pairs, within
 // 2e-2), and with its layers split into groups (the same audio as in one binding).
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -36,7 +36,9 @@ describe('layered generation path on SwiftShader', () => {
       compareTeacherForced(r, 0, 1e-4);
       const worst = compareTeacherForced(r, 1, 2e-2);
       expect(worst).toBeGreaterThan(1e-6); // the f16 pairs ran: their rounding shows
-      expect(e.registry.names()).toEqual(expect.arrayContaining(['gen_step_start', 'gen_step_start_f16']));
+      expect(e.registry.names()).toEqual(
+        expect.arrayContaining(['gen_step_start', 'gen_step_start_f16', 'gen_gate_f16', 'gen_res_skip_f16']),
+      );
 
       const c = getConfig('tiny');
       const model = await modelFromWeights(e, initWeights(c, 54, { biasScale: 0.1 }));

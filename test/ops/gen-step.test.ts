@@ -68,6 +68,15 @@ describe('fast generator, teacher-forced, equals the full-sequence decoder', () 
         [700, 1000],
         [1000, 1024],
       ]);
+      if (path === 'layered' && storage === 'f16')
+        // the f16 pairs ran
+        expect(e.registry.names()).toEqual(
+          expect.arrayContaining(
+            kernels === 'lanes'
+              ? ['gen_step_start_lanes_f16', 'gen_gate_lanes_f16(WG=8)', 'gen_res_skip_lanes_f16(WG=8)']
+              : ['gen_step_start_f16', 'gen_gate_f16', 'gen_res_skip_f16'],
+          ),
+        );
       for (let b = 0; b < 2; b++) {
         const got = new Float32Array(T * 256);
         for (const c of chunks) got.set(c.logits![b], c.start * 256);

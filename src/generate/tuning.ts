@@ -178,8 +178,8 @@ export interface CandidateOptions {
 export function tuningCandidates(c: ModelConfig, bucket: number, rulePath: ResolvedPath, o: CandidateOptions): Plan[] {
   return [
     { path: rulePath },
-    // The layered path with its matrices as f16 pairs: on lavapipe (h512_bo16, 2-core VM) 1.16x at
-    // batch 16 and 1.0-1.14x at 32 (the lanes kernels read weights lane by lane: half the bytes a
+    // The layered path with its matrices as f16 pairs: on lavapipe (h512_bo16, 2-core VM) 1.12-1.24x
+    // at batch 16 and 1.0-1.14x at 32 (the lanes kernels read weights lane by lane: half the bytes a
     // read), against a rounding of the weights that moves logits by ~1e-3.
     ...(rulePath === 'layered' && o.storages.includes('f16')
       ? [{ path: 'layered' as const, layered: { storage: 'f16' as const } }]

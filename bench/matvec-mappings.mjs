@@ -93,6 +93,53 @@ const toF16 = (code) =>
     .replace(/= w\[([^\]]+)\];/g, '= wq($1);');
 const tapsF16 = toF16(taps);
 const lanesF16 = toF16(lanes);
+// The step start's loop in f16 with 8 outputs a thread: one 16-byte read per lane brings 8 weights
+// (two output vec4s), half the per-lane reads of the f16-pairs loop; two accumulators per voice.
+const taps8F16 = `
+enable subgroups;
+@group(0) @binding(0) var<storage, read> w: array<vec4<u32>>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<vec4<f32>>;
+const VB: u32 = ${VB}u;
+fn lo(q: vec4<u32>) -> vec4<f32> { return vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)); }
+fn hi(q: vec4<u32>) -> vec4<f32> { return vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)); }
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
+        @builtin(subgroup_invocation_id) sl: u32) {
+  let o8 = gid.x;
+  let lane = sl % 8u;
+  let layer = wid.z;
+  let vg = wid.y * VB;
+  let nv = min(VB, ${B}u - vg);
+  let O8 = ${O4 / 2}u;
+  let wb = layer * 2u * ${R}u * O8;
+  var acc_a: array<vec4<f32>, VB>;
+  var acc_b: array<vec4<f32>, VB>;
+  var hv0: array<f32, VB>;
+  var hv1: array<f32, VB>;
+  for (var c0 = 0u; c0 < ${R}u; c0 += 8u) {
+    for (var v = 0u; v < VB; v++) {
+      if (v < nv) { hv0[v] = x[(vg + v) * ${R}u + c0 + lane]; hv1[v] = x[(vg + v) * ${R}u + ${R}u - 8u - c0 + lane]; }
+    }
+    for (var k = 0u; k < 8u; k++) {
+      let q0 = w[wb + (c0 + k) * O8 + o8];
+      let q1 = w[wb + (${R}u + c0 + k) * O8 + o8];
+      let w0a = lo(q0); let w0b = hi(q0); let w1a = lo(q1); let w1b = hi(q1);
+      for (var v = 0u; v < VB; v++) {
+        if (v < nv) {
+          let h0 = vec4<f32>(subgroupShuffle(hv0[v], k));
+          let h1 = vec4<f32>(subgroupShuffle(hv1[v], k));
+          acc_a[v] = fma(h0, w0a, fma(h1, w1a, acc_a[v]));
+          acc_b[v] = fma(h0, w0b, fma(h1, w1b, acc_b[v]));
+        }
+      }
+    }
+  }
+  for (var v = 0u; v < nv; v++) {
+    y[(layer * ${B}u + vg + v) * ${O4}u + 2u * o8] = acc_a[v];
+    y[(layer * ${B}u + vg + v) * ${O4}u + 2u * o8 + 1u] = acc_b[v];
+  }
+}`;
 const tapsCached = taps.replace(`let wb = layer * 2u * ${R}u * ${O4}u;`, 'let wb = 0u;');
 
 // The same with the widths read from a uniform buffer, as the generation kernels read theirs (GenParams).
@@ -180,6 +227,7 @@ for (const [name, k, grid, work = 1] of [
   [`taps (VB ${VB}, two rows; counted as twice the arithmetic)`, kernel(taps), [O4 / 64, Math.ceil(B / VB), L], 2],
   [`taps, widths from a uniform`, kernel(tapsUniform), [O4 / 64, Math.ceil(B / VB), L], 2],
   [`taps, weights as f16 pairs`, kernel(tapsF16), [O4 / 64, Math.ceil(B / VB), L], 2],
+  [`taps, f16, 8 outputs a thread`, kernel(taps8F16), [O4 / 2 / 64, Math.ceil(B / VB), L], 2],
   [`taps, every layer on layer 0's weights (cache-resident)`, kernel(tapsCached), [O4 / 64, Math.ceil(B / VB), L], 2],
 ]) {
   await time(k, grid, 1); // compiles

@@ -173,7 +173,9 @@ export async function genStepStart(
   // one dispatch per layer group, the last one also running part (b)
   return p.groups.map((group, g) => {
     const last = g === p.groups.length - 1;
-    const threads = (group.count * (2 * p.R)) / 4 + (last ? (p.R + p.S) / 4 : 0);
+    // gen_step_start_lanes_f16: 8 past-tap outputs a thread, the others 4
+    const perThread = lanes && pastStorage === 'f16' ? 8 : 4;
+    const threads = (group.count * (2 * p.R)) / perThread + (last ? (p.R + p.S) / 4 : 0);
     return k.prepare(
       {
         p: uniforms(p, group.first, g),

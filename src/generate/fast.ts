@@ -16,7 +16,7 @@ import { buildInstance, type Instance, maxVoicesPerInstance, voiceBytes } from '
 import { choosePath, DEFAULT_FUSED_SHAPE, fusedStorage } from './route.js';
 import type { WeightStorage } from './fused-weights.js';
 import { checkFusedShape } from '../ops/gen-step.js';
-import { type Plan, storagesToTime, tune, tuningEnabled, tuningInput } from './tuning.js';
+import { layeredPlan, type Plan, storagesToTime, tune, tuningEnabled, tuningInput } from './tuning.js';
 import type { AudioChunk, GenerateOptions, GeneratorInternals, GeneratorResources } from './types.js';
 
 function abortError(): Error {
@@ -64,9 +64,10 @@ export async function resolvePlan(
     checkFusedShape({ C4: shape.C4, KS: shape.KS, VT: shape.VT }, c.decoder.residual, c.decoder.skip);
     return { path: 'fused', fused: { shape, storage: chosen } };
   };
-  // the layered path's matrices: f16 only where asked for or timed faster (rounded weights)
-  const layered = (past: WeightStorage = o.weightStorage === 'f16' ? 'f16' : 'f32'): Plan =>
-    past === 'f16' ? { path: 'layered', layered: { storage: 'f16' } } : { path: 'layered' };
+  // the layered path's matrices as the fused path's: as asked, else f16 where the adapter has
+  // shader-f16 (rounded weights; under `auto` the other storage is timed against it)
+  const asked = o.weightStorage === 'f16' || o.weightStorage === 'f32';
+  const layered = (s: WeightStorage = storage): Plan => layeredPlan(s);
   if (rule === 'fused' || (requested === 'auto' && o.fusedShape)) return fused();
   if (requested !== 'auto' || rule === 'voice-lanes' || !tuningEnabled())
     return rule === 'layered' ? layered() : { path: rule };
@@ -88,10 +89,11 @@ export async function resolvePlan(
       for await (const _ of it);
     },
     o.onTuning,
+    asked ? [storage] : [storage, storage === 'f16' ? 'f32' : 'f16'],
   );
-  // (an explicit f16 request shares its cache entry with `auto` where f16 storage is what is timed,
-  // and holds whichever layered storage won the timing)
-  if (entry.path === 'layered') return layered(o.weightStorage === 'f16' ? 'f16' : (entry.layered?.storage ?? 'f32'));
+  // (an explicit request may share its cache entry with `auto`, and holds whichever layered storage
+  // won the timing)
+  if (entry.path === 'layered') return layered(asked ? storage : (entry.layered?.storage ?? 'f32'));
   if (entry.path !== 'fused') return { path: entry.path };
   try {
     return fused(entry.fused?.shape, entry.fused?.storage);

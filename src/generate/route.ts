@@ -78,7 +78,7 @@ export function dispatchesPerStep(
 export const DEFAULT_FUSED_SHAPE: FusedShape = { C4: 4, KS: 16, VT: 1 };
 
 /**
- * The fused path's weight storage for a run: as asked, else f16 where the adapter has shader-f16
+ * The fused and the layered path's weight storage for a run: as asked, else f16 where the adapter has shader-f16
  * (hardware with half-precision support, where halving a bandwidth-bound step's bytes pays), else
  * f32. The kernel itself reads f16 pairs with unpack2x16float and needs no feature. The folded
  * products are not exact halves even for a model stored in f16, so f16 storage rounds them: the

@@ -46,8 +46,9 @@ export const GPU_FUSED_SHAPES: FusedShape[] = [
 // choices timed against the old ones are stale); 5: on GPUs the voice loop splits its sums across
 // its workgroup and is a candidate at every batch, the GPU-only fused shapes and both weight
 // storages are timed; 6: the layered path in f16 storage is a candidate where f16 storage is timed,
-// and a challenger of the rules' path is timed again before it wins
-const TUNING_VERSION = 6;
+// and a challenger of the rules' path is timed again before it wins; 7: the layered path's rule is
+// f16 where the adapter has shader-f16
+const TUNING_VERSION = 7;
 
 /**
  * A generation plan: the path, on the fused path its shape and weight storage, and on the layered
@@ -172,18 +173,27 @@ export interface CandidateOptions {
   voiceLoop: VoiceLoopKernel;
   /** A GPU (not a CPU adapter): the GPU-only fused shapes are tried too. */
   gpu: boolean;
+  /**
+   * The layered path's storages, the rules' first (resolvePlan: as asked, else f16 where the
+   * adapter has shader-f16, then under `auto` the other); by default f32, then f16 where `storages`
+   * has it.
+   */
+  layered?: WeightStorage[];
+}
+
+/** The layered path in a storage. */
+export function layeredPlan(storage: WeightStorage): Plan {
+  return storage === 'f16' ? { path: 'layered', layered: { storage: 'f16' } } : { path: 'layered' };
 }
 
 /** What the tuner times for a config at a batch bucket, the rules' path first. */
 export function tuningCandidates(c: ModelConfig, bucket: number, rulePath: ResolvedPath, o: CandidateOptions): Plan[] {
+  // The layered path in its storages, the rules' first. f16 pairs: on lavapipe (h512_bo16, 2-core
+  // VM) 1.1-1.4x at batch 16 and 1.0-1.25x at 32 (the lanes kernels read weights lane by lane: half
+  // the bytes a read), against a rounding of the weights that moves logits by ~1e-3.
+  const layered = o.layered ?? ['f32' as const, ...(o.storages.includes('f16') ? (['f16'] as const) : [])];
   return [
-    { path: rulePath },
-    // The layered path with its matrices as f16 pairs: on lavapipe (h512_bo16, 2-core VM) 1.12-1.24x
-    // at batch 16 and 1.0-1.14x at 32 (the lanes kernels read weights lane by lane: half the bytes a
-    // read), against a rounding of the weights that moves logits by ~1e-3.
-    ...(rulePath === 'layered' && o.storages.includes('f16')
-      ? [{ path: 'layered' as const, layered: { storage: 'f16' as const } }]
-      : []),
+    ...(rulePath === 'layered' ? layered.map(layeredPlan) : [{ path: rulePath }]),
     // The wide voice loop at every batch where the widths fit: on a GPU each voice gets a compute
     // unit of its own and a step needs no dispatch at all, so it can win at any batch. (The serial
     // one, on CPU adapters, only where the rules pick it: at batch 1-2 of small models.)
@@ -234,6 +244,7 @@ export async function tune(
   storages: WeightStorage[],
   run: Runner,
   onLog?: (line: string) => void,
+  layered?: WeightStorage[],
 ): Promise<TunedEntry> {
   const key = tuningKey(r.engine, r.config, B, storages);
   const s = await defaultStore();
@@ -244,6 +255,7 @@ export async function tune(
     storages,
     voiceLoop: voiceLoopKernel(r.engine),
     gpu: isGpu(r.engine),
+    layered,
   });
   const results: { plan: Plan; label: string; stepsPerSecond: number }[] = [];
   for (const [k, plan] of candidates.entries()) {

@@ -39,8 +39,8 @@ export interface GenerateOptions {
   /**
    * How the fused and layered paths store their weight matrices: `f32`, or `f16` (half the bytes;
    * rounds weights that are not exact halves, changing logits by about 1e-3). `auto`
-   * (default): the fused path f16 where the adapter has shader-f16, the layered path f32 unless
-   * tuning timed f16 faster (where f16 storage is among the storages it times).
+   * (default): f16 where the adapter has shader-f16, else f32; the layered path's other storage is
+   * timed against it and replaces it where 10% faster.
    */
   weightStorage?: 'auto' | 'f32' | 'f16';
   /** The fused path's workgroup shape, forcing the tuned one (C4 * KS threads, VT voices per workgroup). */

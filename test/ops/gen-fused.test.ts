@@ -54,7 +54,9 @@ describe('fused generation path, teacher-forced, equals the full-sequence decode
     expect(dispatchesPerStep(c, 'fused')).toBe(c.decoder.stages * c.decoder.layersPerStage + 2);
     const model = await modelFromWeights(e, initWeights(c, 53, { biasScale: 0.1 }));
     const emb = await model.encode([note(1, 1024), note(2, 1024)]);
-    const a = await collect(model.stream(emb, { seed: 9, path: 'layered', recordLogits: true, firstChunkSize: 1024 }));
+    const a = await collect(
+      model.stream(emb, { seed: 9, path: 'layered', weightStorage: 'f32', recordLogits: true, firstChunkSize: 1024 }),
+    );
     const b = await collect(model.stream(emb, { seed: 9, path: 'fused', weightStorage: 'f32', firstChunkSize: 1024 }));
     for (let v = 0; v < 2; v++) expectSameDraws(a[0].classes[v], b[0].classes[v], a[0].logits![v], 9, v, 1024);
     model.dispose();

@@ -121,7 +121,9 @@ describe('fast generator, teacher-forced, equals the full-sequence decoder', () 
     const e = await testEngine();
     const model = await modelFromWeights(e, initWeights(getConfig('tiny'), 45, { biasScale: 0.1 }));
     const emb = await model.encode([note(7, 1024), note(8, 1024), note(9, 1024)]);
-    const a = await collect(model.stream(emb, { seed: 5, path: 'layered', recordLogits: true, firstChunkSize: 1024 }));
+    const a = await collect(
+      model.stream(emb, { seed: 5, path: 'layered', weightStorage: 'f32', recordLogits: true, firstChunkSize: 1024 }),
+    );
     const b = await collect(model.stream(emb, { seed: 5, path: 'voice-loop', firstChunkSize: 1024 }));
     for (let v = 0; v < 3; v++) expectSameDraws(a[0].classes[v], b[0].classes[v], a[0].logits![v], 5, v, 1024);
     if (lanesSupported(e)) {

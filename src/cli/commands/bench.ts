@@ -114,7 +114,7 @@ function generate(): Command {
     .addOption(
       new Option(
         '--weights <storage>',
-        "the weight storage of the fused path ('auto': f16 where the adapter has shader-f16) and of the layered path ('auto': f16 where tuning timed it faster)",
+        "the weight storage of the fused and layered paths ('auto': f16 where the adapter has shader-f16; the layered path's other storage is timed against it)",
       ).choices(['auto', 'f32', 'f16']),
     )
     .option(

@@ -1,5 +1,5 @@
 // h512_bo16 at full size: the fast generator's per-step logits under teacher forcing equal the
-// full-sequence decoder's (itself tested against the reference) over 512 steps.
+// full-sequence decoder's (itself tested against the reference) over 512 steps, in f32 storage.
 import { describe, it } from 'vitest';
 import { testEngine, expectClose, relativeError } from './helpers.js';
 import { modelFromWeights } from '../src/nsynth.js';
@@ -17,7 +17,11 @@ describe('h512_bo16 fast generation', () => {
     const emb = { data: Float32Array.from({ length: 16 }, (_, i) => Math.sin(i)), shape: [1, 16] };
     const full = await model.teacherForcedLogits(audio, emb);
     const got = new Float32Array(T * 256);
-    for await (const c of model.stream(emb, { teacher: [muLawQuantizeArray(audio).classes], recordLogits: true }))
+    for await (const c of model.stream(emb, {
+      teacher: [muLawQuantizeArray(audio).classes],
+      recordLogits: true,
+      weightStorage: 'f32',
+    }))
       got.set(c.logits![0], c.start * 256);
     expect(relativeError(got, full.data)).toBeLessThan(1e-5);
     expectClose(got, full.data, 1e-4, 1e-4, 'h512 step logits');

@@ -155,10 +155,11 @@ function samplingBindings(s: GenStepBuffers) {
 
 /**
  * Start conv, skip_start and the past taps (t - 2d, t - d) of every layer, biases and conditioning
- * folded in; with `pastStorage` 'f16', w.wPast holds the past taps as f16 pairs. Where the layered
- * kernels are `lanes` (layeredKernels) and the past taps are f32, gen_step_start_lanes: the same
- * sums, each voice's history read once per subgroup (lavapipe, h512_bo16, 10 voices: 98.8 to
- * 49.2 ms a step, where it had been ~70% of the layered step). One dispatch per layer group.
+ * folded in; with `pastStorage` 'f16', w.wPast holds the past taps as f16 pairs (the _f16 kernels).
+ * Where the layered kernels are `lanes` (layeredKernels), gen_step_start_lanes[_f16]: the same
+ * sums, each voice's history read once per subgroup, 8 outputs a thread (lavapipe, h512_bo16, 10
+ * voices: 98.8 to 49.2 ms a step at first, where it had been ~70% of the layered step; 8 outputs
+ * 1.09-1.16x more). One dispatch per layer group.
  */
 export async function genStepStart(
   engine: Engine,
@@ -173,8 +174,8 @@ export async function genStepStart(
   // one dispatch per layer group, the last one also running part (b)
   return p.groups.map((group, g) => {
     const last = g === p.groups.length - 1;
-    // gen_step_start_lanes_f16: 8 past-tap outputs a thread, the others 4
-    const perThread = lanes && pastStorage === 'f16' ? 8 : 4;
+    // the lanes step start makes 8 past-tap outputs a thread, the others 4
+    const perThread = lanes ? 8 : 4;
     const threads = (group.count * (2 * p.R)) / perThread + (last ? (p.R + p.S) / 4 : 0);
     return k.prepare(
       {

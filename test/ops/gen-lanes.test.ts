@@ -57,11 +57,11 @@ describe('layered kernels: the rule', () => {
     const [startF16] = await genStepStart(e, p, w, s, 'f16');
     const gate = await genGate(e, p, 0, w, s);
     const resSkip = await genResSkip(e, p, 0, w, s);
-    // the step start: lanes or not, with f32 or f16 past taps; all in
-    // workgroups of 64 over 30 x 256 past-tap and 192 start threads
+    // the step start: lanes or not, with f32 or f16 past taps; all in workgroups of 64, over
+    // 30 x 128 past-tap threads (8 outputs each) in the lanes kernels, else 30 x 256, and 192 start threads
     expect(start.kernel.name).toBe(lanes ? 'gen_step_start_lanes' : 'gen_step_start');
     expect(startF16.kernel.name).toBe(lanes ? 'gen_step_start_lanes_f16' : 'gen_step_start_f16');
-    expect(start.workgroups).toEqual([123, 1, 1]);
+    expect(start.workgroups).toEqual([lanes ? 63 : 123, 1, 1]);
     expect(gate.kernel.name).toBe(lanes ? 'gen_gate_lanes(WG=32)' : 'gen_gate');
     expect(resSkip.kernel.name).toBe(lanes ? 'gen_res_skip_lanes(WG=24)' : 'gen_res_skip');
     // one voice group: lanes, 128 gate threads in 4 x 32 and 96 res/skip threads (two outputs each)

@@ -1,0 +1,99 @@
+// gen_step_start (kernels/lib_gen_step_start.wgsl: the past taps of every layer, then the start
+// conv and skip_start) for CPU adapters with subgroups of at least 8 lanes. Part (a) reads each
+// voice's history as gen_gate_lanes.wgsl reads its inputs (see its header for why, as measured on
+// lavapipe): lane k of a subgroup reads channel c0 + k of both past rows of every voice once per
+// block of 8 channels and subgroupShuffle hands it to the other lanes, 8x fewer history reads. Each
+// thread makes 8 past-tap outputs (two vec4s, two accumulators per voice), which on lavapipe,
+// reading weights lane by lane, made the whole step 1.09-1.16x faster than 4 outputs in f32 and in
+// f16 pairs (bench/layered-kernels.mjs, h512_bo16 at batch 16 and 32; in f16 one 16-byte read per
+// lane brings a channel's 8 weights, and alone the loop ran 1.09-1.34x faster,
+// bench/matvec-mappings.mjs). The including kernel
+// enables subgroups and declares the past-tap weights w_past (binding 3) and wp8, which reads
+// outputs 8 o8 .. 8 o8 + 7 of a weight row: f32 in gen_step_start_lanes, f16 pairs in
+// gen_step_start_lanes_f16. The same sums in the same order as gen_step_start (so the same values
+// in f32); part (b) is lib_gen_start_conv's. Needs R divisible by 8 (the host checks).
+//! include lib_gen_start_conv
+
+// Eight weights of a row: outputs 8 o8 .. 8 o8 + 3 and the next 4.
+struct W8 {
+  a: vec4<f32>,
+  b: vec4<f32>,
+}
+
+fn cond4(at: u32) -> vec4<f32> { return vec4<f32>(cond[at], cond[at + 1u], cond[at + 2u], cond[at + 3u]); }
+
+@compute @workgroup_size(64)
+fn main(
+  @builtin(global_invocation_id) gid: vec3u,
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(subgroup_invocation_id) sl: u32,
+) {
+  let t = state[0];
+  let R = p.R;
+  let R2q = (2u * R) / 4u;
+  let R2e = R2q / 2u;   // outputs of 8 per layer
+  let vg = wid.y * VB;
+  let nv = min(VB, p.B - vg);
+  let lane = sl % 8u;   // in a wider subgroup, lanes 8.. repeat lanes 0-7
+  let id = gid.x;
+  let n_past = p.group_layers * R2e;   // the bound group's layers
+  // Every thread runs part (a), those past the last past-tap output on a copy of it (the shuffles
+  // need every lane of the subgroup), and stores it only if it is its own.
+  let pid = min(id, n_past - 1u);
+  let gi = pid / R2e;   // layer within the group
+  let i = p.group_first + gi;
+  let o8 = pid % R2e;
+  let f = t / p.hop;
+  let co = gi * 2u * R + o8 * 8u;
+  let rows = tap_rows(i, t, 0u, p);   // voice 0's rows; voice b's are b * R further
+  let r2 = rows.x;   // row of t - 2d
+  let r1 = rows.y;   // row of t - d
+  let wb = i * 2u * R * R2e + o8;
+  var acc_a: array<vec4<f32>, VB>;   // outputs 8 o8 .. 8 o8 + 3
+  var acc_b: array<vec4<f32>, VB>;   // and the next 4
+  var h2v: array<f32, VB>;   // this lane's channel of the block at t - 2d, per voice
+  var h1v: array<f32, VB>;   // and at t - d
+  for (var v = 0u; v < VB; v++) {
+    if (v < nv) {
+      let cr = ((vg + v) * p.frames + f) * p.cond_stride + co;
+      acc_a[v] = cond4(cr);
+      acc_b[v] = cond4(cr + 4u);
+    }
+  }
+  for (var c0 = 0u; c0 < R; c0 += 8u) {
+    for (var v = 0u; v < VB; v++) {
+      if (v < nv) {
+        let h = (vg + v) * R + c0 + lane;
+        h2v[v] = hist[r2 + h];
+        h1v[v] = hist[r1 + h];
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
+      let c = c0 + k;
+      let w0 = wp8(wb + c * R2e);
+      let w1 = wp8(wb + (R + c) * R2e);
+      let w0a = w0.a;
+      let w0b = w0.b;
+      let w1a = w1.a;
+      let w1b = w1.b;
+      for (var v = 0u; v < VB; v++) {
+        if (v < nv) {
+          let h2 = vec4<f32>(subgroupShuffle(h2v[v], k));
+          let h1 = vec4<f32>(subgroupShuffle(h1v[v], k));
+          acc_a[v] = fma(h2, w0a, fma(h1, w1a, acc_a[v]));
+          acc_b[v] = fma(h2, w0b, fma(h1, w1b, acc_b[v]));
+        }
+      }
+    }
+  }
+  if (id < n_past) {
+    for (var v = 0u; v < nv; v++) {
+      let at = (i * p.B + vg + v) * R2q + 2u * o8;
+      past[at] = acc_a[v];
+      past[at + 1u] = acc_b[v];
+    }
+    return;
+  }
+  // part (b) once a step: in the last group's dispatch
+  if (p.group_first + p.group_layers == p.L) { start_conv_and_skip(id - n_past, vg, nv, t); }
+}

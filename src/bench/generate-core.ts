@@ -7,7 +7,7 @@ import type { AdapterDescription } from '../gpu/device.js';
 import type { Engine } from '../gpu/engine.js';
 import type { NSynthModel } from '../nsynth.js';
 import { planCost } from '../generate/route.js';
-import { layerGroups, maxVoicesPerInstance } from '../generate/instance.js';
+import { instanceLayout } from '../generate/instance.js';
 import { resolvePlan } from '../generate/fast.js';
 import { type Plan, planLabel } from '../generate/tuning.js';
 import type { GenerationPath } from '../generate/types.js';
@@ -108,13 +108,9 @@ export async function measureGeneration(
     const t0 = performance.now();
     await model.generate(emb, { seed: 1, pitch, ...kernels });
     const perVoice = T / ((performance.now() - t0) / 1000);
-    // the layer groups of the first instance, as fast.ts splits a batch (its step-start dispatches)
-    const { limits } = engine.device;
-    const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-    const single = plan.path === 'voice-loop' || plan.path === 'voice-lanes';
-    const perInstance = Math.min(B, maxVoicesPerInstance(c, frames, limit, false, single));
-    const groups = layerGroups(c, perInstance, frames, limit, single).length;
-    const cost = planCost(c, plan, B, !!gen.allF16, groups);
+    // the first instance's layer groups, as generateChunks lays the batch out (a step-start dispatch each)
+    const { groups } = instanceLayout(engine, c, B, frames, plan.path);
+    const cost = planCost(c, plan, B, !!gen.allF16, groups.length);
     const weightGBps = (cost.weightBytesPerStep * perVoice) / 1e9;
     rows.push({
       config: c.name,

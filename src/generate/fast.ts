@@ -12,9 +12,8 @@ import { PatientWait, waitsSpinAdapterCores } from '../gpu/patient-wait.js';
 import { formatBytes, type Tensor } from '../gpu/tensor.js';
 import type { ModelConfig } from '../model/config.js';
 import { MU_LAW_DECODE_TABLE } from '../ops/mu-law.js';
-import { buildInstance, type Instance, maxVoicesPerInstance, voiceBytes } from './instance.js';
+import { buildInstance, type Instance, instanceLayout, voiceBytes } from './instance.js';
 import { choosePath, DEFAULT_FUSED_SHAPE, fusedStorage } from './route.js';
-import type { WeightStorage } from './fused-weights.js';
 import { checkFusedShape } from '../ops/gen-step.js';
 import { layeredPlan, type Plan, storagesToTime, tune, tuningEnabled, tuningInput } from './tuning.js';
 import type { AudioChunk, GenerateOptions, GeneratorInternals, GeneratorResources } from './types.js';
@@ -67,10 +66,9 @@ export async function resolvePlan(
   // the layered path's matrices as the fused path's: as asked, else f16 where the adapter has
   // shader-f16 (rounded weights; under `auto` the other storage is timed against it)
   const asked = o.weightStorage === 'f16' || o.weightStorage === 'f32';
-  const layered = (s: WeightStorage = storage): Plan => layeredPlan(s);
   if (rule === 'fused' || (requested === 'auto' && o.fusedShape)) return fused();
   if (requested !== 'auto' || rule === 'voice-lanes' || !tuningEnabled())
-    return rule === 'layered' ? layered() : { path: rule };
+    return rule === 'layered' ? layeredPlan(storage) : { path: rule };
   const entry = await tune(
     resources,
     B,
@@ -93,7 +91,7 @@ export async function resolvePlan(
   );
   // (an explicit request may share its cache entry with `auto`, and holds whichever layered storage
   // won the timing)
-  if (entry.path === 'layered') return layered(asked ? storage : (entry.layered?.storage ?? 'f32'));
+  if (entry.path === 'layered') return layeredPlan(asked ? storage : (entry.layered?.storage ?? 'f32'));
   if (entry.path !== 'fused') return { path: entry.path };
   try {
     return fused(entry.fused?.shape, entry.fused?.storage);
@@ -158,17 +156,7 @@ export async function* generateChunks(
     const E = condInput.length / (B * frames);
     const chosen = await resolvePlan(resources, B, o);
     const path = chosen.path;
-    const limits = engine.device.limits;
-    const bindingLimit = Math.min(
-      o.maxBindingBytes ?? Infinity,
-      limits.maxStorageBufferBindingSize,
-      limits.maxBufferSize,
-    );
-    const single = path === 'voice-loop' || path === 'voice-lanes';
-    const per = Math.min(
-      o.maxVoicesPerInstance ?? Infinity,
-      maxVoicesPerInstance(c, frames, bindingLimit, !!o.recordLogits, single),
-    );
+    const { bindingLimit, perInstance: per } = instanceLayout(engine, c, B, frames, path, o);
     for (let v0 = 0; v0 < B; v0 += per) {
       const n = Math.min(per, B - v0);
       const spec = {

@@ -189,7 +189,7 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
   const half = (m: HalfMatrix): Tensor => {
     const have = halves.get(m);
     if (have) return have;
-    const rows = m === 'resSkip' ? R : m === 'cur' ? R : 2 * R;
+    const rows = m === 'past' ? 2 * R : R;
     const cols = m === 'resSkip' ? R + S : 2 * R;
     const x = new Float32Array(L * rows * cols);
     for (let i = 0; i < L; i++) {

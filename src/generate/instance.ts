@@ -146,6 +146,38 @@ export function voiceBytes(
   return floats * 4;
 }
 
+/** Whether a path reads every layer in one dispatch (the voice loops): its instances keep one layer group. */
+export function oneLayerGroup(path: ResolvedPath): boolean {
+  return path === 'voice-loop' || path === 'voice-lanes';
+}
+
+/**
+ * How a run of B voices of `frames` frames on `path` is laid out (generateChunks): the binding
+ * limit its buffers keep within, the voices an instance holds, and the first instance's layer groups.
+ */
+export function instanceLayout(
+  engine: Engine,
+  c: ModelConfig,
+  B: number,
+  frames: number,
+  path: ResolvedPath,
+  o: Pick<GeneratorInternals, 'maxBindingBytes' | 'maxVoicesPerInstance' | 'recordLogits'> = {},
+): { bindingLimit: number; perInstance: number; groups: LayerGroup[] } {
+  const { limits } = engine.device;
+  const bindingLimit = Math.min(
+    o.maxBindingBytes ?? Infinity,
+    limits.maxStorageBufferBindingSize,
+    limits.maxBufferSize,
+  );
+  const single = oneLayerGroup(path);
+  const perInstance = Math.min(
+    B,
+    o.maxVoicesPerInstance ?? Infinity,
+    maxVoicesPerInstance(c, frames, bindingLimit, !!o.recordLogits, single),
+  );
+  return { bindingLimit, perInstance, groups: layerGroups(c, perInstance, frames, bindingLimit, single) };
+}
+
 /** What one instance serves: its voices [voiceBase, voiceBase + B) and their conditioning input [B, frames, E]. */
 export interface InstanceSpec {
   voiceBase: number;
@@ -184,8 +216,7 @@ export async function buildInstance(
   const L = decoderLayers(c);
   const { residual: R, skip: S } = c.decoder;
   const T = frames * c.hop;
-  const single = spec.path === 'voice-loop' || spec.path === 'voice-lanes';
-  const groups = layerGroups(c, B, frames, spec.bindingLimit, single);
+  const groups = layerGroups(c, B, frames, spec.bindingLimit, oneLayerGroup(spec.path));
   const condIn = alloc([B, frames, spec.condInput.length / (B * frames)]);
   engine.write(condIn, spec.condInput);
   const p: GenStepParams = {
@@ -234,7 +265,7 @@ export async function buildInstance(
   const setup: Dispatch[] = [];
   for (let g = 0; g < groups.length; g++) {
     const [w, b] =
-      groups.length === 1 ? [gen.condW, condB] : conditioningColumns(engine, gen.condW, condB, groups[g], p, alloc);
+      groups.length === 1 ? [gen.condW, condB] : conditioningColumns(engine, gen.condW, condB, p, g, alloc);
     setup.push(await conv1d(engine, condIn, w, b, cond[g], { taps: 1 }));
   }
   const keys = rngKeys(o, (o.voiceOffset ?? 0) + voiceBase, B);
@@ -305,15 +336,14 @@ function conditioningColumns(
   engine: Engine,
   W: Tensor,
   bias: Tensor,
-  group: LayerGroup,
   p: GenStepParams,
+  g: number,
   alloc: (shape: number[]) => Tensor,
 ): [Tensor, Tensor] {
   const E = W.shape[2];
   const stride = W.shape[3];
-  const g = p.groups.indexOf(group);
   const cols = condStrideOf(p, g);
-  const at = group.first * 2 * p.R; // the last group's head columns follow its layers' at the end of a row
+  const at = p.groups[g].first * 2 * p.R; // the last group's head columns follow its layers' at the end of a row
   const w = alloc([1, 1, E, cols]);
   const b = alloc([cols]);
   const enc = engine.device.createCommandEncoder({ label: 'conditioning columns' });

@@ -166,7 +166,7 @@ export function shapesFor(c: ModelConfig, B: number, gpu = false): FusedShape[] 
 export interface CandidateOptions {
   /**
    * The fused path's weight storages to time (under `auto` on a GPU both; else the one asked or
-   * ruled); where f16 is among them, the layered path's f16 past taps are timed too.
+   * ruled).
    */
   storages: WeightStorage[];
   /** The voice loop's kernel on this engine: only the wide one is tried beyond the rules. */

@@ -307,4 +307,52 @@ describe('filters, split and sampler', () => {
     // cropRms counts samples past the end as zeros.
     expect(cropRms(new Float32Array([1, 1]), 0, 8)).toBeCloseTo(0.5, 12);
   });
+
+  it("--onset-crops starts about the given share of crops at the note's first sample, leaves p = 0 runs unchanged, and resumes exactly", () => {
+    // Notes whose every sample differs (a ramp), so a crop's first sample says where it starts.
+    const n = 16000;
+    const audio = [0, 1, 2].map((k) => Float32Array.from({ length: n }, (_, i) => (k * n + i + 1) / (4 * n)));
+    const src: NoteSource = {
+      where: 'memory',
+      notes: audio.map((_, i) => ({
+        noteStr: `ramp_${i}`,
+        pitch: 60 + i,
+        velocity: 100,
+        family: 0,
+        source: 0,
+        instrument: `inst${i}`,
+        qualities: [],
+      })),
+      audio: (i) => audio[i],
+      close: () => {},
+    };
+    const L = 1024;
+    const onsetShare = (p: number, minRms = 0) => {
+      const s = new CropSampler(src, [0, 1, 2], L, 7, undefined, minRms, p);
+      let onsets = 0;
+      const draws = 600;
+      for (let k = 0; k < draws; k++) {
+        const b = s.nextBatch(1);
+        if (b.audio[0] === audio[b.pitch[0] - 60][0]) onsets++;
+      }
+      return onsets / draws;
+    };
+    expect(onsetShare(1)).toBe(1);
+    expect(onsetShare(0.3)).toBeGreaterThan(0.24);
+    expect(onsetShare(0.3)).toBeLessThan(0.36);
+    expect(onsetShare(0.3, 0.01)).toBeGreaterThan(0.24); // with --min-crop-rms too
+    // Uniform offsets: a start at 0 is one in (n - L + 1).
+    expect(onsetShare(0)).toBeLessThan(0.01);
+    // p = 0 spends no draw: the crops of a run without the option are the ones it always had.
+    const before = new CropSampler(src, [0, 1, 2], L, 9, undefined, 0.01);
+    const now = new CropSampler(src, [0, 1, 2], L, 9, undefined, 0.01, 0);
+    expect(now.next(8)).toEqual(before.next(8));
+    // A saved state continues the same draws.
+    const a = new CropSampler(src, [0, 1, 2], L, 5, undefined, 0, 0.5);
+    a.next(3);
+    const saved = a.state();
+    const rest = [a.next(2), a.next(4)];
+    const b = new CropSampler(src, [0, 1, 2], L, 5, saved, 0, 0.5);
+    expect([b.next(2), b.next(4)]).toEqual(rest);
+  });
 });

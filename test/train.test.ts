@@ -217,7 +217,7 @@ describe('training', () => {
     expect(fs.existsSync(path.join(tmp, 'x'))).toBe(false);
   });
 
-  it('with --min-crop-rms, --input-noise and --scheduled-sampling a resumed run still gives the uninterrupted one, bit for bit', async () => {
+  it('with --min-crop-rms, --input-noise, --scheduled-sampling and --onset-crops a resumed run still gives the uninterrupted one, bit for bit', async () => {
     const e = await testEngine();
     const common = {
       config: MICRO,
@@ -247,6 +247,11 @@ describe('training', () => {
     const [sampledStraight, sampledSplit] = [sampled.straight, sampled.split];
     expect(sampledStraight.weights.get('logits/W').data).not.toEqual(straight.weights.get('logits/W').data);
     expect(loadLatestCheckpoint(sampledSplit)!.state.run.scheduledSampling).toBe(0.5);
+
+    // Onset crops (the sampler's extra draw, in its saved state) resume bit for bit and are recorded.
+    const onsets = await expectResumesBitForBit(e, { ...common, onsetCrops: 0.5 }, 'o');
+    expect(onsets.straight.weights.get('logits/W').data).not.toEqual(straight.weights.get('logits/W').data);
+    expect(loadLatestCheckpoint(onsets.split)!.state.run.onsetCrops).toBe(0.5);
   });
 
   it('--embedding-dropout: some crops train on their pitch alone; a resumed run gives the uninterrupted one, bit for bit', async () => {

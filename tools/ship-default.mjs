@@ -58,6 +58,7 @@ const meta = {
   inputNoise: s.run.inputNoise ?? 0,
   scheduledSampling: s.run.scheduledSampling ?? 0,
   embeddingDropout: s.run.embeddingDropout ?? 0,
+  onsetCrops: s.run.onsetCrops ?? 0,
   // Options changed on purpose when the run was resumed (--change-options): from which step on.
   recipeChanges: s.recipeChanges ?? [],
   weights: 'exponential moving average',

@@ -32,6 +32,8 @@ export interface TrajectoryOptions {
   scheduledSampling: number;
   /** Probability of training a batch item without its embedding, on its pitch alone (0: none; absent = 0). */
   embeddingDropout: number;
+  /** Probability that a crop starts at its note's onset (0: none; absent = 0). */
+  onsetCrops: number;
 }
 
 /** One trajectory option changed on purpose when a run was resumed at `step`. */

@@ -71,6 +71,12 @@ export interface TrainOptions {
    * input (see embeddingDropoutOf); 0 (default): never, as Magenta.
    */
   embeddingDropout?: number;
+  /**
+   * Probability that a crop starts at its note's first sample rather than a random offset (see
+   * CropSampler): the attack from silence, where every reconstruction starts; 0 (default): uniform
+   * crops, as Magenta.
+   */
+  onsetCrops?: number;
   resume?: boolean;
   /**
    * With `resume`: continue even where the trajectory options differ from the checkpoint's (a recipe
@@ -143,6 +149,7 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
     inputNoise: o.inputNoise ?? 0,
     scheduledSampling: o.scheduledSampling ?? 0,
     embeddingDropout: o.embeddingDropout ?? 0,
+    onsetCrops: o.onsetCrops ?? 0,
   };
   if (!(run.inputNoise >= 0 && run.inputNoise <= 64))
     throw new Error(`Training option inputNoise must be from 0 to 64 mu-law classes, got ${run.inputNoise}`);
@@ -154,6 +161,8 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
     throw new Error(
       `Training option embeddingDropout needs a pitch-conditioned WaveNet (${o.config.name} has no pitch input to fall back on)`,
     );
+  if (!(run.onsetCrops >= 0 && run.onsetCrops <= 1))
+    throw new Error(`Training option onsetCrops must be a probability in [0, 1], got ${run.onsetCrops}`);
   if (!(run.minCropRms >= 0 && run.minCropRms <= 1))
     throw new Error(`Training option minCropRms must be in [0, 1], got ${run.minCropRms}`);
   if (o.changeOptions && !o.resume) throw new Error('changeOptions applies to a resumed run: pass resume too');
@@ -235,7 +244,15 @@ export async function train(engine: Engine, o: TrainOptions): Promise<TrainResul
     );
   checkNotesReadable(o.source, trainNotes);
   if (o.evalSource) checkNotesReadable(o.evalSource, evaluation);
-  const sampler = new CropSampler(o.source, trainNotes, run.crop, run.seed, ck?.state.sampler, run.minCropRms);
+  const sampler = new CropSampler(
+    o.source,
+    trainNotes,
+    run.crop,
+    run.seed,
+    ck?.state.sampler,
+    run.minCropRms,
+    run.onsetCrops,
+  );
   const evalSet = evaluation.length ? evalBatches(evalFrom, evaluation, run.batch, run.crop, o.evalBatches ?? 4) : [];
 
   const layout = new ParamLayout(o.config);
@@ -427,6 +444,7 @@ const TRAJECTORY_DEFAULTS_OF_OLDER_CHECKPOINTS: Partial<TrajectoryOptions> = {
   inputNoise: 0,
   scheduledSampling: 0,
   embeddingDropout: 0,
+  onsetCrops: 0,
 };
 
 /**

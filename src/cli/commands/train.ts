@@ -81,6 +81,7 @@ export interface TrainCliOptions {
   inputNoise: number;
   scheduledSampling: number;
   embeddingDropout: number;
+  onsetCrops: number;
   changeOptions?: boolean;
   families?: string;
   sources?: string;
@@ -139,6 +140,7 @@ export async function runTrain(engine: Engine, o: TrainCliOptions): Promise<void
       inputNoise: o.inputNoise,
       scheduledSampling: o.scheduledSampling,
       embeddingDropout: o.embeddingDropout,
+      onsetCrops: o.onsetCrops,
       resume: o.resume,
       changeOptions: o.changeOptions,
       overwrite: o.overwrite,
@@ -255,6 +257,12 @@ export function trainCommand(): Command {
       '--embedding-dropout <p>',
       'pitch-conditioned configs: train each crop, with probability p, without its embedding (zeros in its place), on its one-hot pitch alone: the decoder learns to follow its pitch input (0: off, as Magenta)',
       num('--embedding-dropout', 0, 1),
+      0,
+    )
+    .option(
+      '--onset-crops <p>',
+      "start each crop, with probability p, at its note's first sample (else at a random offset): more training on the attack from silence, where every reconstruction starts (0: uniform crops, as Magenta)",
+      num('--onset-crops', 0, 1),
       0,
     )
     .option('--checkpoint-every <n>', 'steps between checkpoints', int('--checkpoint-every', 1), 500)

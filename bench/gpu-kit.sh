@@ -270,7 +270,7 @@ train_for() {
   shift
   set -o pipefail
   timeout -s INT -k 60 "$limit" node bin/nsynth.js train --config h32_pitch --data "$data/train" --eval-data "$data/valid" \
-    --steps "${TRAIN_STEPS:-100000}" --schedule-length 20000 --lr-scale 5 --clip 1 --ema-decay 0.999 --seed 1 --min-crop-rms 0.01 --input-noise 3 \
+    --steps "${TRAIN_STEPS:-100000}" --schedule-length 31000 --lr-scale 5 --clip 1 --ema-decay 0.999 --seed 1 --min-crop-rms 0.01 --input-noise 3 \
     --out "$run" --checkpoint-every 1000 --keep 1 --log-every 25 --eval-every 500 --eval-batches 8 \
     --json "$@" | tee -a "$run/log.jsonl" | grep --line-buffered evalLoss | sed -u "s/^/${name:-train}: /"
   return "${PIPESTATUS[0]}"

@@ -51,6 +51,24 @@ function example(noteStr: string, pitch: number, family: number, audio: Float32A
   return encodeExample(f);
 }
 
+/** Notes held in memory as a NoteSource (one instrument each), with the given MIDI pitches. */
+function memoryNotes(audio: Float32Array[], pitchOf: (i: number) => number): NoteSource {
+  return {
+    where: 'memory',
+    notes: audio.map((_, i) => ({
+      noteStr: `synthetic_${i}`,
+      pitch: pitchOf(i),
+      velocity: 100,
+      family: 0,
+      source: 0,
+      instrument: `inst${i}`,
+      qualities: [],
+    })),
+    audio: (i) => audio[i],
+    close: () => {},
+  };
+}
+
 describe('NSynth JSON/WAV release layout', () => {
   it('reads the real notes and their labels', (ctx) => {
     skipWithoutData(ctx);
@@ -265,21 +283,7 @@ describe('filters, split and sampler', () => {
       held[i] = tone;
       if (i < 8000) plucked[i] = tone;
     }
-    const audio = [plucked, held, new Float32Array(n)];
-    const src: NoteSource = {
-      where: 'memory',
-      notes: audio.map((_, i) => ({
-        noteStr: `synthetic_${i}`,
-        pitch: 69,
-        velocity: 100,
-        family: 0,
-        source: 0,
-        instrument: `inst${i}`,
-        qualities: [],
-      })),
-      audio: (i) => audio[i],
-      close: () => {},
-    };
+    const src = memoryNotes([plucked, held, new Float32Array(n)], () => 69);
     const L = 2048;
     const quietShare = (minRms: number) => {
       const s = new CropSampler(src, [0], L, 3, undefined, minRms);
@@ -312,20 +316,7 @@ describe('filters, split and sampler', () => {
     // Notes whose every sample differs (a ramp), so a crop's first sample says where it starts.
     const n = 16000;
     const audio = [0, 1, 2].map((k) => Float32Array.from({ length: n }, (_, i) => (k * n + i + 1) / (4 * n)));
-    const src: NoteSource = {
-      where: 'memory',
-      notes: audio.map((_, i) => ({
-        noteStr: `ramp_${i}`,
-        pitch: 60 + i,
-        velocity: 100,
-        family: 0,
-        source: 0,
-        instrument: `inst${i}`,
-        qualities: [],
-      })),
-      audio: (i) => audio[i],
-      close: () => {},
-    };
+    const src = memoryNotes(audio, (i) => 60 + i);
     const L = 1024;
     const onsetShare = (p: number, minRms = 0) => {
       const s = new CropSampler(src, [0, 1, 2], L, 7, undefined, minRms, p);

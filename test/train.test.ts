@@ -406,6 +406,7 @@ describe('checkpoints survive a crash', () => {
           inputNoise: 0,
           scheduledSampling: 0,
           embeddingDropout: 0,
+          onsetCrops: 0,
         },
         data: 'x',
         savedAt: '',

@@ -23,10 +23,11 @@ if [ -e "$run/checkpoints/latest.json" ]; then
   if [ "${CHANGE_OPTIONS:-0}" = 1 ]; then resume+=(--change-options); fi
 fi
 
-# The schedule spans 20k steps whatever TOTAL_STEPS is, so stopping and extending a run keep one
-# trajectory; --lr-scale 5 (Adam at 1e-3) and clipping at norm 1 suit a small model's short run.
+# The schedule spans a fixed length whatever TOTAL_STEPS is, so stopping and extending a run keep one
+# trajectory (20k steps until step 28,672, then refitted to 31k: a restart at 1e-4 that annealed by
+# step 33,700, recorded in the checkpoints' recipeChanges); --lr-scale 5 (Adam at 1e-3) and clipping at norm 1 suit a small model's short run.
 node bin/nsynth.js train --config "$config" --data "$data/train" --eval-data "$data/valid" \
-  --steps "$steps" --schedule-length 20000 --lr-scale 5 --clip 1 --ema-decay 0.999 --seed 1 --min-crop-rms 0.01 --input-noise 3 \
+  --steps "$steps" --schedule-length 31000 --lr-scale 5 --clip 1 --ema-decay 0.999 --seed 1 --min-crop-rms 0.01 --input-noise 3 \
   --out "$run" --checkpoint-every 25 --keep 1 --log-every 5 --eval-every 50 --eval-batches 8 \
   --json "${resume[@]}" | tee -a "$run/log.jsonl" || [ "${PIPESTATUS[0]}" = 130 ] # 130: Ctrl-C, checkpointed
 

@@ -13,6 +13,18 @@
 
 const VB: u32 = 16u;   // voices per voice group (the host's VOICE_TILE): each weight read serves up to VB voices
 
+// Where layer p.layer's step reads and writes: its offsets into past (pb) and w_cur (wb), and the
+// ring row that receives this step's layer input (row t mod 2d, which the past taps have read).
+struct GateLayer { pb: u32, wb: u32, row: u32 }
+
+fn gate_layer() -> GateLayer {
+  let i = p.layer;
+  let R2q = p.R / 2u;
+  let d = dilation_of(i, p.lps);
+  let row = ring_base(i, p) + (state[0] % (2u * d)) * p.B * p.R;
+  return GateLayer(i * p.B * R2q, i * p.R * R2q, row);
+}
+
 // Voice b's gate output vec4 o4, and its layer input's 4 channels into the ring row `row`.
 fn store_gate(b: u32, o4: u32, f: vec4<f32>, s: vec4<f32>, row: u32) {
   let R = p.R;

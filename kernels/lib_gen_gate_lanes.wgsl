@@ -30,19 +30,14 @@ fn main(
   let live = gid.x < Rq;
   let o4 = min(gid.x, Rq - 1u);
   let lane = sl % 8u;   // in a wider subgroup, lanes 8.. repeat lanes 0-7
-  let i = p.layer;
-  let t = state[0];
   let vg = wid.y * VB;
   let nv = min(VB, p.B - vg);
   let RS = R + p.S;
   let R2q = 2u * Rq;
-  let pb = i * p.B * R2q;
-  let wb = i * R * R2q;
-  let d = dilation_of(i, p.lps);
-  let row = ring_base(i, p) + (t % (2u * d)) * p.B * R;
+  let at = gate_layer();
   if (nv == 1u) {
     // a single voice: gen_gate's straight-line code (no reuse to gain from the shuffles)
-    if (live) { gate_one_voice(vg, o4, pb, wb, row); }
+    if (live) { gate_one_voice(vg, o4, at.pb, at.wb, at.row); }
     return;
   }
   var fa: array<vec4<f32>, VB>;
@@ -50,8 +45,8 @@ fn main(
   var lv: array<f32, VB>;   // this lane's channel of the block, per voice
   for (var v = 0u; v < VB; v++) {
     if (v < nv) {
-      fa[v] = past[pb + (vg + v) * R2q + o4];
-      sa[v] = past[pb + (vg + v) * R2q + Rq + o4];
+      fa[v] = past[at.pb + (vg + v) * R2q + o4];
+      sa[v] = past[at.pb + (vg + v) * R2q + Rq + o4];
     }
   }
   for (var c0 = 0u; c0 < R; c0 += 8u) {
@@ -60,8 +55,8 @@ fn main(
     }
     for (var k = 0u; k < 8u; k++) {
       let c = c0 + k;
-      let wg = wc4(wb + c * R2q + o4);
-      let wt = wc4(wb + c * R2q + Rq + o4);
+      let wg = wc4(at.wb + c * R2q + o4);
+      let wt = wc4(at.wb + c * R2q + Rq + o4);
       for (var v = 0u; v < VB; v++) {
         if (v < nv) {
           let l = vec4<f32>(subgroupShuffle(lv[v], k));
@@ -72,5 +67,5 @@ fn main(
     }
   }
   if (!live) { return; }
-  for (var v = 0u; v < nv; v++) { store_gate(vg + v, o4, fa[v], sa[v], row); }
+  for (var v = 0u; v < nv; v++) { store_gate(vg + v, o4, fa[v], sa[v], at.row); }
 }

@@ -12,31 +12,26 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let Rq = R / 4u;
   let o4 = gid.x;
   if (o4 >= Rq) { return; }
-  let i = p.layer;
-  let t = state[0];
   let vg = gid.y * VB;
   let nv = min(VB, p.B - vg);
   let RS = R + p.S;
   let R2q = 2u * Rq;
-  let pb = i * p.B * R2q;
-  let wb = i * R * R2q;
-  let d = dilation_of(i, p.lps);
-  let row = ring_base(i, p) + (t % (2u * d)) * p.B * R;
+  let at = gate_layer();
   if (nv == 1u) {
-    gate_one_voice(vg, o4, pb, wb, row);
+    gate_one_voice(vg, o4, at.pb, at.wb, at.row);
     return;
   }
   var fa: array<vec4<f32>, VB>;
   var sa: array<vec4<f32>, VB>;
   for (var v = 0u; v < VB; v++) {
     if (v < nv) {
-      fa[v] = past[pb + (vg + v) * R2q + o4];
-      sa[v] = past[pb + (vg + v) * R2q + Rq + o4];
+      fa[v] = past[at.pb + (vg + v) * R2q + o4];
+      sa[v] = past[at.pb + (vg + v) * R2q + Rq + o4];
     }
   }
   for (var c = 0u; c < R; c++) {
-    let wg = wc4(wb + c * R2q + o4);
-    let wt = wc4(wb + c * R2q + Rq + o4);
+    let wg = wc4(at.wb + c * R2q + o4);
+    let wt = wc4(at.wb + c * R2q + Rq + o4);
     for (var v = 0u; v < VB; v++) {
       if (v < nv) {
         let l = vec4<f32>(l_and_s[(vg + v) * RS + c]);
@@ -45,5 +40,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       }
     }
   }
-  for (var v = 0u; v < nv; v++) { store_gate(vg + v, o4, fa[v], sa[v], row); }
+  for (var v = 0u; v < nv; v++) { store_gate(vg + v, o4, fa[v], sa[v], at.row); }
 }

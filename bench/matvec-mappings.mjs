@@ -39,20 +39,25 @@ if (!dev.features.has('subgroups')) throw new Error('this adapter has no subgrou
 // accumulator: twice the arithmetic). Row r's block is read at channels c0 + lane (row 0) or
 // R - 8 - c0 + lane (row 1), so the two rows differ.
 const rowsOf = (rows) => Array.from({ length: rows }, (_, r) => r);
-const lanesKernel = (rows) => `
+// What the subgroup kernels share: bindings (the weights as vec4s of `wElement`), the voice tile,
+// and the entry point down to this invocation's lane, layer and voice group.
+const subgroupKernelHead = (wElement) => `
 enable subgroups;
-@group(0) @binding(0) var<storage, read> w: array<vec4<f32>>;
+@group(0) @binding(0) var<storage, read> w: array<vec4<${wElement}>>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<vec4<f32>>;
 const VB: u32 = ${VB}u;
+fn lo(q: vec4<u32>) -> vec4<f32> { return vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)); }
+fn hi(q: vec4<u32>) -> vec4<f32> { return vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)); }
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
         @builtin(subgroup_invocation_id) sl: u32) {
-  let o4 = gid.x;
   let lane = sl % 8u;
   let layer = wid.z;
   let vg = wid.y * VB;
-  let nv = min(VB, ${B}u - vg);
+  let nv = min(VB, ${B}u - vg);`;
+const lanesKernel = (rows) => `${subgroupKernelHead('f32')}
+  let o4 = gid.x;
   let wb = layer * ${rows}u * ${R}u * ${O4}u;
   var acc: array<vec4<f32>, VB>;
   ${rowsOf(rows)
@@ -95,22 +100,8 @@ const tapsF16 = toF16(taps);
 const lanesF16 = toF16(lanes);
 // The step start's loop in f16 with 8 outputs a thread: one 16-byte read per lane brings 8 weights
 // (two output vec4s), half the per-lane reads of the f16-pairs loop; two accumulators per voice.
-const taps8F16 = `
-enable subgroups;
-@group(0) @binding(0) var<storage, read> w: array<vec4<u32>>;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<vec4<f32>>;
-const VB: u32 = ${VB}u;
-fn lo(q: vec4<u32>) -> vec4<f32> { return vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)); }
-fn hi(q: vec4<u32>) -> vec4<f32> { return vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)); }
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u,
-        @builtin(subgroup_invocation_id) sl: u32) {
+const taps8F16 = `${subgroupKernelHead('u32')}
   let o8 = gid.x;
-  let lane = sl % 8u;
-  let layer = wid.z;
-  let vg = wid.y * VB;
-  let nv = min(VB, ${B}u - vg);
   let O8 = ${O4 / 2}u;
   let wb = layer * 2u * ${R}u * O8;
   var acc_a: array<vec4<f32>, VB>;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Trains the shipped default model with `nsynth train` and writes weights/default from it.
 # Resumable: run it again (here, another day, or on a machine with a GPU) and it continues.
-#   tools/train-default.sh [TOTAL_STEPS]        (default 3000; Ctrl-C checkpoints and stops)
+#   tools/train-default.sh [TOTAL_STEPS]        (the step to stop at; default 3,000 past the newest
+#                                               checkpoint; Ctrl-C checkpoints and stops)
 #   RUN=runs/default            the run folder (checkpoints, log)
 #   NSYNTH_DATA=../shared/data/nsynth-subset    train/ and valid/ in NSynth's JSON/WAV layout
 #   CHANGE_OPTIONS=1            resume a checkpoint made with other options (a recipe change; see below)
@@ -9,7 +10,6 @@
 #                               (committed now and then, so a fresh clone can resume the run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps="${1:-3000}"
 run="${RUN:-runs/default}"
 data="${NSYNTH_DATA:-../shared/data/nsynth-subset}"
 state=training-state/default
@@ -17,6 +17,10 @@ config=h32_pitch
 
 source tools/lib/resumable-run.sh
 seed_run "$run" "$state"
+# A total at or below the newest checkpoint's step trains nothing (and only ships the model again).
+at=$(node -e "try { console.log(JSON.parse(require('fs').readFileSync('$run/checkpoints/latest.json', 'utf8')).step) } catch { console.log(0) }")
+steps="${1:-$((at + 3000))}"
+[ "$steps" -gt "$at" ] || echo "$(basename "$0"): the run is at step $at already: nothing to train for a total of $steps" >&2
 resume=()
 if [ -e "$run/checkpoints/latest.json" ]; then
   resume=(--resume)

@@ -255,12 +255,6 @@ train_one() {
   case $rc in 0 | 124 | 130) return 0 ;; *) return "$rc" ;; esac
 }
 
-# latest_step RUN: the step of RUN's newest checkpoint (-1 where it has none).
-latest_step() {
-  node -e 'try { console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).step ?? -1) } catch { console.log(-1) }' \
-    "$1/checkpoints/latest.json"
-}
-
 # train_for SECONDS OPTIONS...: the recipe's training command for SECONDS, then Ctrl-C (a checkpoint);
 # its exit status (uses train_one's run, data and name). The recipe's trajectory options exactly
 # (tools/train-default.sh); only how often it logs, evaluates and checkpoints differs: a GPU step is

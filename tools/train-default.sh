@@ -18,7 +18,8 @@ config=h32_pitch
 source tools/lib/resumable-run.sh
 seed_run "$run" "$state"
 # A total at or below the newest checkpoint's step trains nothing (and only ships the model again).
-at=$(node -e "try { console.log(JSON.parse(require('fs').readFileSync('$run/checkpoints/latest.json', 'utf8')).step) } catch { console.log(0) }")
+at=$(latest_step "$run")
+[ "$at" -ge 0 ] || at=0
 steps="${1:-$((at + 3000))}"
 [ "$steps" -gt "$at" ] || echo "$(basename "$0"): the run is at step $at already: nothing to train for a total of $steps" >&2
 resume=()
@@ -28,8 +29,9 @@ if [ -e "$run/checkpoints/latest.json" ]; then
 fi
 
 # The schedule spans a fixed length whatever TOTAL_STEPS is, so stopping and extending a run keep one
-# trajectory (20k steps until step 28,672, then refitted to 31k: a restart at 1e-4 that annealed by
-# step 33,700, recorded in the checkpoints' recipeChanges); --lr-scale 5 (Adam at 1e-3) and clipping at norm 1 suit a small model's short run.
+# trajectory (20k steps until step 28,672, then refitted to 31k: a restart at 1e-4 that anneals to
+# its 1e-5 floor from step 37,200; recorded in the checkpoints' recipeChanges); --lr-scale 5 (Adam
+# at 1e-3) and clipping at norm 1 suit a small model's short run.
 node bin/nsynth.js train --config "$config" --data "$data/train" --eval-data "$data/valid" \
   --steps "$steps" --schedule-length 31000 --lr-scale 5 --clip 1 --ema-decay 0.999 --seed 1 --min-crop-rms 0.01 --input-noise 3 \
   --out "$run" --checkpoint-every 25 --keep 1 --log-every 5 --eval-every 50 --eval-batches 8 \

@@ -23,8 +23,8 @@ export interface F0Track {
   periodicity: Float32Array;
   /**
    * Every frame, voiced or not: 1 - the lowest normalised difference over the lags searched. Near 1
-   * for a periodic frame, about 0.15 for white noise (median over frames): how close a frame is to having a pitch,
-   * where `f0` only says whether it passed the threshold.
+   * for a periodic frame, about 0.15 for white noise (median over frames): how close a frame is to
+   * having a pitch, where `f0` only says whether it passed the threshold.
    */
   clarity: Float32Array;
   hop: number;

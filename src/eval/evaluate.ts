@@ -39,8 +39,9 @@ export interface EvalRow {
   f0ErrorCents: number | null;
   /**
    * How pitched the reconstruction is, whether or not it passes the f0 threshold: the median over
-   * frames of YIN's clarity (1 - the lowest normalised difference; near 1 periodic, ~0.15 for noise: 0.14 for mu-law noise on nsynth-subset/valid).
-   * It rises before f0ErrorCents can be measured, so it shows a model's progress toward keeping pitch.
+   * frames of YIN's clarity (1 - the lowest normalised difference; near 1 periodic, ~0.15 for noise:
+   * 0.14 for mu-law noise on nsynth-subset/valid). It rises before f0ErrorCents can be measured, so
+   * it shows a model's progress toward keeping pitch.
    */
   clarity: number;
   /** The same for the original note. */

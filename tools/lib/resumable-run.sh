@@ -14,6 +14,12 @@ seed_run() {
   fi
 }
 
+# latest_step RUN: the step of RUN's newest checkpoint (-1 where it has none).
+latest_step() {
+  node -e 'try { console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).step ?? -1) } catch { console.log(-1) }' \
+    "$1/checkpoints/latest.json"
+}
+
 # save_state RUN STATE: replace STATE with RUN's newest checkpoint and its log (non-zero status, and
 # a message, when any of it fails).
 save_state() {

@@ -207,10 +207,14 @@ describe('browser demo (npm run demo:web) in headless Chromium', () => {
     if (seconds < PREBUFFER_SECONDS) expect([p.underruns, p.starvedSeconds]).toEqual([0, 0]);
     expect(p.realtimeFactor).toBeGreaterThan(0);
     expect(Math.abs(p.realtimeFactor - seconds / r.elapsedSeconds) / p.realtimeFactor).toBeLessThan(0.02);
-    // The generator's own speed, measured from its start rather than the player's, tells the same story.
-    const generatorFactor = r.samplesPerSecond / 16000;
-    expect(generatorFactor / p.realtimeFactor).toBeGreaterThan(0.5);
-    expect(generatorFactor / p.realtimeFactor).toBeLessThan(2);
+    // The generator's own speed is timed from its first step, inside the page's span (which also holds
+    // the player's start and the stream's setup): its seconds fit within the page's, and the setup
+    // between them is bounded. How large a share the setup takes depends on the machine's load (CI
+    // once saw a 0.25 s note take twice its generation time), so no ratio between them is asserted.
+    const generatorSeconds = r.generatedSamples / r.samplesPerSecond;
+    expect(generatorSeconds).toBeGreaterThan(0);
+    expect(generatorSeconds).toBeLessThanOrEqual(r.elapsedSeconds * 1.02 + 0.05);
+    expect(r.elapsedSeconds - generatorSeconds).toBeLessThan(60);
     expect(got.shown.underruns).toBe(String(p.underruns));
     expect(got.shown.played).toBe(`${p.playedSeconds.toFixed(2)} s`);
     expect(got.shown.progress).toBe(1);
@@ -232,7 +236,7 @@ describe('browser demo (npm run demo:web) in headless Chromium', () => {
     const pitch = modelKeepsPitch();
     console.log(
       `demo: ${got.adapter}, ${seconds} s reconstructed in ${r.elapsedSeconds.toFixed(1)} s ` +
-        `(${p.realtimeFactor.toFixed(4)}x real time, ${p.underruns} underruns); f0 ${r.f0Hz.toFixed(1)} Hz against ` +
+        `(${p.realtimeFactor.toFixed(4)}x real time, generation ${generatorSeconds.toFixed(1)} s of it, ${p.underruns} underruns); f0 ${r.f0Hz.toFixed(1)} Hz against ` +
         `${r.originalF0Hz.toFixed(1)} Hz: ${error === null ? 'no clear f0 in the reconstruction' : `${error.toFixed(1)} cents`}`,
     );
     if (pitch.keeps) {

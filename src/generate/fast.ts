@@ -60,7 +60,7 @@ export async function resolvePlan(
   const rule = choosePath(c, requested, B, lanesOf(engine));
   const storage = fusedStorage(resources, o);
   const fused = (shape = o.fusedShape ?? DEFAULT_FUSED_SHAPE, chosen = storage): Plan => {
-    checkFusedShape({ C4: shape.C4, KS: shape.KS, VT: shape.VT }, c.decoder.residual, c.decoder.skip);
+    checkFusedShape(shape, c.decoder.residual, c.decoder.skip);
     return { path: 'fused', fused: { shape, storage: chosen } };
   };
   // the layered path's matrices as the fused path's: as asked, else f16 where the adapter has

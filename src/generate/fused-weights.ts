@@ -1,7 +1,8 @@
 // The fused path's weights (kernels/lib_gen_layer_fused.wgsl): per layer i the gate matrix
 // [W_cur(i) ; W_res(i-1) W_cur(i)] ([2R in][2R out]; layer 0 has no fold and keeps zeros), the
 // conditioning biases with W_cur(i) b_res(i-1) folded in, and, for f16 storage, the gate and
-// [res | skip] and past-tap matrices as f16 pairs. The products are computed on the device with the conv1d op
+// [res | skip] and past-tap matrices as f16 pairs. In the rows layout (lib_gen_layer_rows.wgsl) the
+// gate and [res | skip] matrices are stored transposed, a row per output, in either storage. The products are computed on the device with the conv1d op
 // (a 1-tap conv is a matmul), so a large model pays milliseconds on a GPU rather than seconds of
 // host arithmetic; the fold's rounding is checked by the teacher-forcing tests against the decoder.
 import type { Engine } from '../gpu/engine.js';
@@ -16,16 +17,29 @@ import { floatsToHalf } from '../formats/half.js';
 export type WeightStorage = 'f32' | 'f16';
 
 export interface FusedWeights {
-  /** [L][2R][2R] gate matrices, f32 or f16 pairs. */
+  /** [L][2R in][2R out] gate matrices (rows layout: [L][2R out][2R in]), f32 or f16 pairs. */
   gate: Tensor;
   /** [L][R][R+S] as f16 pairs (f16 storage; GenWeights.half's, not released with these), else null. */
   resSkipF16: Tensor | null;
+  /** Rows layout: [L][R+S out][R in], f32 or f16 pairs (owned by these), else null. */
+  resSkipRows: Tensor | null;
   /** [L][2R][2R] past taps as f16 pairs (f16 storage; GenWeights.half's, not released with these), else null. */
   pastF16: Tensor | null;
   /** The conditioning biases with the fold's constant term (replaces GenWeights.condB). */
   condB: Tensor;
   storage: WeightStorage;
+  rows: boolean;
   release(): void;
+}
+
+/** Each of `n` row-major [rows][cols] matrices stored one after another, transposed in place of the copy. */
+export function transposeEach(src: Float32Array, n: number, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(src.length);
+  for (let m = 0; m < n; m++) {
+    const base = m * rows * cols;
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[base + c * rows + r] = src[base + r * cols + c];
+  }
+  return out;
 }
 
 /** Floats as f16 pairs in u32 words (the even one in the low half), as unpack2x16float reads them. */
@@ -42,6 +56,8 @@ export async function buildFusedWeights(
   storage: WeightStorage,
   /** GenWeights.half: the past taps and [res | skip] as f16 pairs, shared with the layered path (not released here). */
   half: (m: 'past' | 'resSkip') => Tensor,
+  /** Rows layout: the gate and [res | skip] matrices transposed (resSkip: the host's [L][R][R+S]). */
+  rows: { resSkip: () => Float32Array } | null = null,
 ): Promise<FusedWeights> {
   const c = w.config;
   const L = decoderLayers(c);
@@ -75,19 +91,24 @@ export async function buildFusedWeights(
   } finally {
     for (const t of [x, Wt, y]) t.release();
   }
-  const g =
-    storage === 'f16'
-      ? engine.upload(halfPairs(gate), [gate.length / 2], 'gen/fused_gate_f16')
-      : engine.upload(gate, [L, R2, R2], 'gen/fused_gate');
+  const upload = (m: Float32Array, shape: number[], name: string) =>
+    storage === 'f16' ? engine.upload(halfPairs(m), [m.length / 2], `${name}_f16`) : engine.upload(m, shape, name);
+  const g = rows
+    ? upload(transposeEach(gate, L, R2, R2), [L, R2, R2], 'gen/fused_gate_rows')
+    : upload(gate, [L, R2, R2], 'gen/fused_gate');
+  const { skip: S } = c.decoder;
+  const rs = rows ? upload(transposeEach(rows.resSkip(), L, R, R + S), [L, R + S, R], 'gen/fused_res_skip_rows') : null;
   const cb = engine.upload(bias, [bias.length], 'gen/fused_cond_b');
   return {
     gate: g,
-    resSkipF16: storage === 'f16' ? half('resSkip') : null,
+    resSkipF16: storage === 'f16' && !rows ? half('resSkip') : null,
+    resSkipRows: rs,
     pastF16: storage === 'f16' ? half('past') : null,
     condB: cb,
     storage,
+    rows: rows !== null,
     release: () => {
-      for (const t of [g, cb]) t.release();
+      for (const t of [g, cb, ...(rs ? [rs] : [])]) t.release();
     },
   };
 }

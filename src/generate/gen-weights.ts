@@ -33,8 +33,11 @@ export interface GenWeights {
   condW: Tensor;
   /** [L*2R + S]: cond biases + dilated-conv biases, then cond_out1 + out1 biases. */
   condB: Tensor;
-  /** The fused path's weights in the given storage, built on first use (fused-weights.ts). */
-  fused(storage: WeightStorage): Promise<FusedWeights>;
+  /**
+   * The fused path's weights in the given storage and layout (`rows`: a row per output, for
+   * lib_gen_layer_rows), built on first use (fused-weights.ts).
+   */
+  fused(storage: WeightStorage, rows?: boolean): Promise<FusedWeights>;
   /**
    * wPast, wCur or wResSkip as f16 pairs, each built on first use and kept with these weights: f16
    * storage on the layered path and (past, resSkip) the fused path (half the bytes; weights that
@@ -175,13 +178,18 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     condW: engine.upload(cond.W, [1, 1, conditioningWidth(c), cond.stride], 'gen/cond_w'),
     condB: engine.upload(cond.B, [cond.stride], 'gen/cond_b'),
   };
-  // One fused set at a time (a model runs in one storage): asking for the other storage replaces it.
+  // One fused set at a time (a model runs in one storage and layout): asking for another replaces it.
   let fused: Promise<FusedWeights> | null = null;
-  const fusedOf = async (storage: WeightStorage): Promise<FusedWeights> => {
+  const fusedOf = async (storage: WeightStorage, rows = false): Promise<FusedWeights> => {
     const have = fused ? await fused.catch(() => null) : null;
-    if (have?.storage === storage) return have;
+    if (have?.storage === storage && have.rows === rows) return have;
     have?.release();
-    fused = buildFusedWeights(engine, w, cond.B, storage, half);
+    const resSkip = () => {
+      const m = new Float32Array(L * R * (R + S));
+      for (let i = 0; i < L; i++) m.set(resSkipOf(w, i + 1).W, i * R * (R + S));
+      return m;
+    };
+    fused = buildFusedWeights(engine, w, cond.B, storage, half, rows ? { resSkip } : null);
     return fused;
   };
   // f16 pairs from the host copy of the weights (the f32 arrays above are not kept: h512's are 200 MB)

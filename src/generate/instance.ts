@@ -258,7 +258,8 @@ export async function buildInstance(
     // A placeholder of its own: one buffer may not be bound both read-only and writable.
     stepLogits: stepLogits?.buffer ?? alloc([1]).buffer,
   };
-  const fw = spec.path === 'fused' ? await gen.fused(spec.fused?.storage ?? 'f32') : null;
+  const fw =
+    spec.path === 'fused' ? await gen.fused(spec.fused?.storage ?? 'f32', spec.fused?.shape.layout === 'rows') : null;
   // Once per note: the conditioning of every layer and of the head, for every frame and voice (on
   // the fused path with the residual biases' fold added), a matmul per layer group.
   const condB = fw ? fw.condB : gen.condB;
@@ -301,7 +302,7 @@ export async function buildInstance(
     const small = gen.small.buffer;
     const lw = {
       gate: fw.gate.buffer,
-      resSkip: (fw.resSkipF16 ?? gen.wResSkip).buffer,
+      resSkip: (fw.resSkipRows ?? fw.resSkipF16 ?? gen.wResSkip).buffer,
       small,
       storage: fw.storage,
     };

@@ -38,6 +38,14 @@ export const GPU_FUSED_SHAPES: FusedShape[] = [
   { C4: 2, KS: 128, VT: 1 },
   { C4: 1, KS: 128, VT: 4 },
   { C4: 2, KS: 64, VT: 4 },
+  // The matrices a row per output (lib_gen_layer_rows.wgsl): a warp reads one contiguous run of a
+  // row, the batch-1 matrix-vector shape that reaches a GPU's bandwidth elsewhere; 4 to 16 rows of
+  // 16 to 64 threads a workgroup, and voice tiles of 4 for batches.
+  { C4: 1, KS: 64, VT: 1, layout: 'rows' },
+  { C4: 2, KS: 32, VT: 1, layout: 'rows' },
+  { C4: 4, KS: 16, VT: 1, layout: 'rows' },
+  { C4: 2, KS: 32, VT: 4, layout: 'rows' },
+  { C4: 4, KS: 16, VT: 4, layout: 'rows' },
 ];
 
 /** Bump when the kernels change in a way that makes stored choices stale. */
@@ -47,8 +55,8 @@ export const GPU_FUSED_SHAPES: FusedShape[] = [
 // its workgroup and is a candidate at every batch, the GPU-only fused shapes and both weight
 // storages are timed; 6: the layered path in f16 storage is a candidate where f16 storage is timed,
 // and a challenger of the rules' path is timed again before it wins; 7: the layered path's rule is
-// f16 where the adapter has shader-f16
-const TUNING_VERSION = 7;
+// f16 where the adapter has shader-f16; 8: the fused path's rows layout among the GPU shapes
+const TUNING_VERSION = 8;
 
 /**
  * A generation plan: the path, on the fused path its shape and weight storage, and on the layered
@@ -228,7 +236,7 @@ export function planLabel(p: Plan): string {
   if (p.path === 'layered' && p.layered?.storage === 'f16') return 'layered f16';
   if (p.path !== 'fused' || !p.fused) return p.path;
   const { shape: s, storage } = p.fused;
-  return `fused ${storage} ${s.C4 * 4}x${s.KS}${s.VT > 1 ? ` v${s.VT}` : ''}`;
+  return `fused ${storage}${s.layout === 'rows' ? ' rows' : ''} ${s.C4 * 4}x${s.KS}${s.VT > 1 ? ` v${s.VT}` : ''}`;
 }
 
 type Runner = (plan: Plan, steps: number, o: GenerateOptions & GeneratorInternals) => Promise<void>;

@@ -43,8 +43,12 @@ export interface GenerateOptions {
    * timed against it and replaces it where 10% faster.
    */
   weightStorage?: 'auto' | 'f32' | 'f16';
-  /** The fused path's workgroup shape, forcing the tuned one (C4 * KS threads, VT voices per workgroup). */
-  fusedShape?: { C4: number; KS: number; VT: number };
+  /**
+   * The fused path's workgroup shape, forcing the tuned one: C4 output vec4s a workgroup, the
+   * reduction split KS ways, VT voices a workgroup; `layout: 'rows'` stores the matrices a row per
+   * output (for wide GPUs; 4 * C4 * KS threads, else C4 * KS).
+   */
+  fusedShape?: { C4: number; KS: number; VT: number; layout?: 'rows' };
   /**
    * Told each candidate's speed while `auto` times the kernels on first use of this adapter, config
    * and batch size (seconds on a software adapter; nothing is generated meanwhile), so a caller can

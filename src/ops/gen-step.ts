@@ -380,24 +380,43 @@ function voiceLoopDispatch(
 }
 
 /**
- * The fused path's workgroup shape (kernels/lib_gen_layer_fused.wgsl's override constants): C4
- * output vec4s per workgroup, the reduction split KS ways (a power of two; C4 * KS threads, at most
- * 256), VT voices per workgroup (at most 8, at most KS, C4 * KS * VT <= 512). Chosen per adapter by timing (src/generate/tuning.ts).
+ * The fused path's workgroup shape (the override constants of kernels/lib_gen_layer_fused.wgsl, or
+ * with `layout: 'rows'` of lib_gen_layer_rows.wgsl): C4 output vec4s per workgroup, the reduction
+ * split KS ways (a power of two), VT voices per workgroup (at most 8, at most KS). The default
+ * layout stores the matrices [in][out] and runs C4 * KS threads (at most 256, C4 * KS * VT <= 512);
+ * `rows` stores them [out][in], a row per output, and runs 4 * C4 * KS threads (at most 256), the
+ * KS threads of a row reading it contiguously (for wide GPUs). Chosen per adapter by timing
+ * (src/generate/tuning.ts).
  */
 export interface FusedShape {
   C4: number;
   KS: number;
   VT: number;
+  layout?: 'rows';
+}
+
+/** Threads per workgroup of a fused shape. */
+export function fusedThreads(s: FusedShape): number {
+  return s.layout === 'rows' ? 4 * s.C4 * s.KS : s.C4 * s.KS;
 }
 
 export function checkFusedShape(s: FusedShape, R: number, S: number): void {
   const pow2 = (n: number) => Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
-  const ok = pow2(s.C4) && pow2(s.KS) && s.C4 * s.KS <= 256 && Number.isInteger(s.VT) && s.VT >= 1 && s.VT <= 8;
+  const WG = fusedThreads(s);
+  const ok =
+    pow2(s.C4) &&
+    pow2(s.KS) &&
+    WG <= 256 &&
+    Number.isInteger(s.VT) &&
+    s.VT >= 1 &&
+    s.VT <= 8 &&
+    (s.layout === undefined || s.layout === 'rows');
   // every voice's partials sit in workgroup memory at once (16 KB), and slice k sums voice k
-  if (!ok || s.C4 * s.KS * s.VT > 512 || s.KS < s.VT)
+  const partials = s.layout === 'rows' ? 2 * WG * s.VT * 4 : 2 * WG * s.VT * 16;
+  if (!ok || partials > 16384 || s.KS < s.VT)
     throw new Error(
-      `fused shape C4 ${s.C4} KS ${s.KS} VT ${s.VT}: C4 and KS powers of two, C4*KS <= 256, VT in 1..8, ` +
-        'C4*KS*VT <= 512, KS >= VT',
+      `fused shape C4 ${s.C4} KS ${s.KS} VT ${s.VT}${s.layout ? ` ${s.layout}` : ''}: C4 and KS powers of two, ` +
+        `at most 256 threads (C4*KS, or 4*C4*KS in rows), VT in 1..8, KS >= VT, partials within 16 KB`,
     );
   if ((R / 4) % s.C4 || (S / 4) % s.C4)
     throw new Error(`fused shape C4 ${s.C4}: must divide R/4 (${R / 4}) and S/4 (${S / 4})`);
@@ -423,10 +442,13 @@ export async function genLayerFused(
   f: FusedBuffers,
 ): Promise<Dispatch> {
   checkFusedShape(shape, p.R, p.S);
-  const k = await engine.kernel(w.storage === 'f16' ? 'gen_layer_fused_f16' : 'gen_layer_fused', {
+  const rows = shape.layout === 'rows';
+  const name = `gen_layer_${rows ? 'rows' : 'fused'}${w.storage === 'f16' ? '_f16' : ''}`;
+  const k = await engine.kernel(name, {
     C4: shape.C4,
-    WG: shape.C4 * shape.KS,
+    WG: fusedThreads(shape),
     VT: shape.VT,
+    ...(rows ? { RQ: p.R / 4 } : {}),
   });
   // layer i reads acts[(i - 1) % 2] and writes acts[i % 2]; layer 0 reads the start kernel's [l | s]
   const aIn = layer === 0 ? s.lAndS : f.acts[(layer - 1) % 2];

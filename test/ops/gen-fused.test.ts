@@ -29,6 +29,23 @@ describe('fused generation path, teacher-forced, equals the full-sequence decode
     await everyShapeMatches(await testEngine(), GPU_FUSED_SHAPES, 3, 512);
   });
 
+  it('lavapipe: tiny, the rows layout with short rows of threads (several vec4s a thread, voice tiles of 2 and 4), 3 voices', async () => {
+    // The GPU shapes' rows have 16-64 threads, more than tiny's 8 vec4s a half row: these make
+    // each thread read several, and tile 2 and 4 voices (the last tile part full). (f16 storage in
+    // this layout: the h32_pitch case below.)
+    await everyShapeMatches(
+      await testEngine(),
+      [
+        { C4: 1, KS: 4, VT: 1, layout: 'rows' },
+        { C4: 2, KS: 2, VT: 2, layout: 'rows' },
+        { C4: 8, KS: 4, VT: 4, layout: 'rows' },
+      ],
+      3,
+      512,
+      false,
+    );
+  });
+
   it('pitch-conditioned h32_pitch (skip wider than residual), f32 and f16 storage', async () => {
     const e = await testEngine();
     // f16 storage rounds every weight (and the folded products) to 11 significant bits
@@ -39,6 +56,8 @@ describe('fused generation path, teacher-forced, equals the full-sequence decode
       [
         { path: 'fused', weightStorage: 'f32', fusedShape: { C4: 2, KS: 32, VT: 2 } },
         { path: 'fused', weightStorage: 'f16' },
+        { path: 'fused', weightStorage: 'f32', fusedShape: { C4: 2, KS: 4, VT: 2, layout: 'rows' } },
+        { path: 'fused', weightStorage: 'f16', fusedShape: { C4: 1, KS: 8, VT: 1, layout: 'rows' } },
       ],
       1024,
       2,
@@ -46,6 +65,8 @@ describe('fused generation path, teacher-forced, equals the full-sequence decode
     compareTeacherForced(r, 0, 1e-4);
     const worst = compareTeacherForced(r, 1, 2e-2);
     expect(worst).toBeGreaterThan(0); // f16 really was used
+    compareTeacherForced(r, 2, 1e-4);
+    expect(compareTeacherForced(r, 3, 2e-2)).toBeGreaterThan(0);
   });
 
   it('L + 2 dispatches per step; samples the same audio as the layered path with the same seed', async () => {

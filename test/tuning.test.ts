@@ -47,6 +47,18 @@ describe('kernel tuning', () => {
     const c = getConfig('h128_bo16');
     expect(shapesFor(c, 1).every((s) => s.VT === 1)).toBe(true);
     expect(shapesFor(c, 16).some((s) => s.VT > 1)).toBe(true);
+    // the rows layout: GPUs only, and only where a row has a vec4 for each thread (h128_bo16: 32)
+    const rows = (config: string, B: number) =>
+      shapesFor(getConfig(config), B, true).filter((s) => s.layout === 'rows');
+    expect(shapesFor(c, 1).some((s) => s.layout === 'rows')).toBe(false);
+    expect(rows('h128_bo16', 1).map((s) => s.KS)).toEqual([32, 16]);
+    expect(rows('h512_bo16', 1).map((s) => [s.C4, s.KS])).toEqual([
+      [1, 64],
+      [2, 32],
+      [4, 16],
+    ]);
+    expect(rows('h512_bo16', 64).every((s) => s.VT === 4)).toBe(true);
+    expect(rows('h32_pitch', 1)).toEqual([]);
     expect(planLabel({ path: 'fused', fused: { shape: { C4: 4, KS: 16, VT: 4 }, storage: 'f16' } })).toBe(
       'fused f16 16x16 v4',
     );

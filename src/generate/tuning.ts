@@ -161,13 +161,18 @@ export function tuningKey(engine: Engine, c: ModelConfig, B: number, storage: We
   ].join('|');
 }
 
-/** The fused shapes worth timing at a batch: voice tiles only where there are voices to share them. */
+/**
+ * The fused shapes worth timing at a batch: voice tiles only where there are voices to share them,
+ * and the rows layout only where a row has a vec4 for each of its threads (h512_bo16's rows have
+ * 128-256; the default model's 8, where those shapes would leave most threads idle).
+ */
 export function shapesFor(c: ModelConfig, B: number, gpu = false): FusedShape[] {
   const { residual: R, skip: S } = c.decoder;
   const shapes = gpu ? [...FUSED_SHAPES, ...GPU_FUSED_SHAPES] : FUSED_SHAPES;
   return shapes
     .filter((s) => (R / 4) % s.C4 === 0 && (S / 4) % s.C4 === 0)
-    .filter((s) => (B <= 2 ? s.VT === 1 : s.VT > 1 || (s.C4 === 4 && s.KS === 16)));
+    .filter((s) => s.layout !== 'rows' || R / 4 >= s.KS)
+    .filter((s) => (B <= 2 ? s.VT === 1 : s.VT > 1 || (s.C4 === 4 && s.KS === 16 && !s.layout)));
 }
 
 /** What the tuner tries beyond the rules' path, from the adapter (see tuningCandidates). */

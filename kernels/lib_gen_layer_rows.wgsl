@@ -18,6 +18,9 @@
 // lib_gen_layer_fused: a_in / a_out hold per voice [l (R) | s (S) | g (R)] (stride 2R + S), layer 0
 // reads the start kernel's [l | s] (stride R + S). C4, KS (through WG), VT and RQ are override
 // constants; the tuner (src/generate/tuning.ts) times the shapes against lib_gen_layer_fused's.
+// Every loop over voices runs over all VT (a constant), a voice past the batch's last reading the
+// last one's inputs and storing nothing, so that the loops unroll and the accumulators stay in
+// registers rather than in memory indexed at run time.
 //! include lib_generation
 
 override C4: u32 = 2u;    // output vec4s per workgroup: 4 * C4 rows (a power of two)
@@ -77,7 +80,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     let u = wg.x * NR + r;
     var fa: array<vec4<f32>, VT_MAX>;
     var sa: array<vec4<f32>, VT_MAX>;
-    for (var v = 0u; v < VT_MAX; v++) { fa[v] = vec4<f32>(0.0); sa[v] = vec4<f32>(0.0); }
+    for (var v = 0u; v < VT; v++) { fa[v] = vec4<f32>(0.0); sa[v] = vec4<f32>(0.0); }
     let fb = (i * 2u * R + u) * 2u * RQ;    // row u (f) of layer i's [2R out][2R in], in vec4s
     let sb = fb + R * 2u * RQ;              // row R + u (s)
     for (var n = 0u; n < NI; n++) {         // columns [0, R): W_cur(i) against l_{i-1}
@@ -85,8 +88,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
       if (j < RQ) {
         let wf = wg4(fb + j);
         let ws = wg4(sb + j);
-        for (var v = 0u; v < nv; v++) {
-          let x = a_in[(vg + v) * Winq + j];
+        for (var v = 0u; v < VT; v++) {
+          let x = a_in[(vg + min(v, nv - 1u)) * Winq + j];
           fa[v] = fma(x, wf, fa[v]);
           sa[v] = fma(x, ws, sa[v]);
         }
@@ -98,15 +101,15 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
         if (j < RQ) {
           let wf = wg4(fb + RQ + j);
           let ws = wg4(sb + RQ + j);
-          for (var v = 0u; v < nv; v++) {
-            let x = a_in[(vg + v) * Wq + gq + j];
+          for (var v = 0u; v < VT; v++) {
+            let x = a_in[(vg + min(v, nv - 1u)) * Wq + gq + j];
             fa[v] = fma(x, wf, fa[v]);
             sa[v] = fma(x, ws, sa[v]);
           }
         }
       }
     }
-    for (var v = 0u; v < nv; v++) {
+    for (var v = 0u; v < VT; v++) {
       put(r, k, v, 0u, fa[v]);
       put(r, k, v, 1u, sa[v]);
     }
@@ -136,16 +139,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     return;
   }
   var acc: array<vec4<f32>, VT_MAX>;
-  for (var v = 0u; v < VT_MAX; v++) { acc[v] = vec4<f32>(0.0); }
+  for (var v = 0u; v < VT; v++) { acc[v] = vec4<f32>(0.0); }
   let wb = ((i - 1u) * (R + S) + q) * RQ;  // row q of layer i-1's [R+S out][R in], in vec4s
   for (var n = 0u; n < NI; n++) {
     let j = n * KS + k;
     if (j < RQ) {
       let w = wr4(wb + j);
-      for (var v = 0u; v < nv; v++) { acc[v] = fma(a_in[(vg + v) * Wq + gq + j], w, acc[v]); }
+      for (var v = 0u; v < VT; v++) { acc[v] = fma(a_in[(vg + min(v, nv - 1u)) * Wq + gq + j], w, acc[v]); }
     }
   }
-  for (var v = 0u; v < nv; v++) { put(r, k, v, 0u, acc[v]); }
+  for (var v = 0u; v < VT; v++) { put(r, k, v, 0u, acc[v]); }
   workgroupBarrier();
   if (k < nv) {
     let b = vg + k;

@@ -36,6 +36,31 @@ describe('bench conv-tiles', () => {
   });
 });
 
+describe('bench generate', () => {
+  it('--fused-shape forces the fused path in that shape, named in the kernels column', async () => {
+    const out = await nsynthOk([
+      'bench',
+      'generate',
+      '--config',
+      'tiny',
+      '--batch',
+      '1',
+      '--seconds',
+      '0.032',
+      '--naive-steps',
+      '1',
+      '--fused-shape',
+      'rows:8x4',
+      '--json',
+    ]);
+    const rows = JSON.parse(out);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].path).toBe('fused');
+    expect(rows[0].kernel).toMatch(/^fused f(16|32) rows 8x4$/);
+    expect(rows[0].samplesPerSecond).toBeGreaterThan(0);
+  });
+});
+
 describe('bench tfjs-graph', () => {
   it('--json runs the exported GraphModel on every tfjs backend beside our engine, each checked against our logits', async () => {
     const out = await nsynthOk(['bench', 'tfjs-graph', '--model', 'random:tiny', '--seconds', '0.064', '--json']);

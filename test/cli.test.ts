@@ -212,6 +212,8 @@ describe('nsynth CLI', () => {
       [['synth-data', '--seconds', '0', '--out', path.join(tmp, 'sd')], /--seconds must be a number above 0/],
       [['bench', 'train', '--steps', '0'], /--steps must be an integer of at least 1, got "0"/],
       [['bench', 'generate', '--seconds', '-1'], /--seconds must be a number above 0/],
+      [['bench', 'generate', '--fused-shape', '7x3'], /--fused-shape must be outputs x split .*got "7x3"/],
+      [['bench', 'generate', '--fused-shape', '16x16', '--path', 'layered'], /cannot go with --path layered/],
     ] as const) {
       const r = await nsynth([...args]);
       expect(r.status, args.join(' ')).toBe(1);

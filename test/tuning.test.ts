@@ -14,6 +14,9 @@ import { initWeights } from '../src/model/weights.js';
 import { resolvePlan } from '../src/generate/fast.js';
 import {
   batchBucket,
+  FUSED_SHAPES,
+  GPU_FUSED_SHAPES,
+  parseFusedShape,
   planLabel,
   setTuningStore,
   isGpu,
@@ -59,6 +62,13 @@ describe('kernel tuning', () => {
     ]);
     expect(rows('h512_bo16', 64).every((s) => s.VT === 4)).toBe(true);
     expect(rows('h32_pitch', 1)).toEqual([]);
+    // --fused-shape reads the kernels column's words back
+    for (const shape of [...FUSED_SHAPES, ...GPU_FUSED_SHAPES]) {
+      const words = planLabel({ path: 'fused', fused: { shape, storage: 'f32' } }).replace('fused f32 ', '');
+      expect(parseFusedShape(words)).toEqual(shape);
+    }
+    expect(parseFusedShape('rows:8x32v4')).toEqual({ C4: 2, KS: 32, VT: 4, layout: 'rows' });
+    for (const bad of ['', '6x16', '16x', 'columns 16x16', '16x16 v']) expect(parseFusedShape(bad)).toBeNull();
     expect(planLabel({ path: 'fused', fused: { shape: { C4: 4, KS: 16, VT: 4 }, storage: 'f16' } })).toBe(
       'fused f16 16x16 v4',
     );

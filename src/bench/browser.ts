@@ -3,6 +3,7 @@
 // (src/bench/generate-core.ts, bundled for the page as dist/browser/bench.js). Node serves the bundle
 // (and the weights, with --model) on 127.0.0.1, a secure context as WebGPU requires, and drives the
 // page through puppeteer-core, loaded only here so that the CLI runs without it.
+import type { FusedShape } from '../ops/gen-step.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -39,6 +40,7 @@ export interface BrowserBenchOptions extends BrowserRunOptions {
   naiveSteps: number;
   path?: GenerationPath;
   weightStorage?: 'auto' | 'f32' | 'f16';
+  fusedShape?: FusedShape;
 }
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
@@ -203,6 +205,7 @@ export async function runGenerateBenchInBrowser(o: BrowserBenchOptions): Promise
       naiveSteps: o.naiveSteps,
       path: o.path,
       weightStorage: o.weightStorage,
+      fusedShape: o.fusedShape,
     };
     const got = (await page.evaluate(
       (p) => (window as unknown as BenchWindow).nsynthBench.runBrowserBench(p),

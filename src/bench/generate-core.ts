@@ -3,6 +3,7 @@
 // (src/bench/generate.ts, which adds the NumPy baseline and prints the table) and in a browser page
 // (src/browser/bench-entry.ts, bundled as dist/browser/bench.js): the two rows then differ only in
 // the WebGPU implementation under them.
+import type { FusedShape } from '../ops/gen-step.js';
 import type { AdapterDescription } from '../gpu/device.js';
 import type { Engine } from '../gpu/engine.js';
 import type { NSynthModel } from '../nsynth.js';
@@ -55,6 +56,8 @@ export interface MeasureGenerationOptions {
   path?: GenerationPath;
   /** The fused path's weight storage (default `auto`). */
   weightStorage?: 'auto' | 'f32' | 'f16';
+  /** The fused path's workgroup shape, forcing the tuned one (with `path: 'fused'`). */
+  fusedShape?: FusedShape;
   /** Told each candidate's speed where `auto` tunes the kernels (during the untimed warm-up). */
   onTuning?: (line: string) => void;
 }
@@ -74,7 +77,7 @@ export async function measureGeneration(
   const c = model.config;
   const resources = model.generatorResources();
   const gen = resources.gen;
-  const kernels = { path: o.path, weightStorage: o.weightStorage };
+  const kernels = { path: o.path, weightStorage: o.weightStorage, fusedShape: o.fusedShape };
   const frames = Math.max(1, Math.round((o.seconds * c.sampleRate) / c.hop));
   const T = frames * c.hop;
   // Pitch-conditioned configs get MIDI 60 for every voice (the pitch does not change the cost).
@@ -157,6 +160,7 @@ export interface BrowserBenchParams extends BrowserModelParams {
   /** Forced kernels, as in Node (default `auto`: the rules, or the kernels timed in this browser). */
   path?: GenerationPath;
   weightStorage?: 'auto' | 'f32' | 'f16';
+  fusedShape?: FusedShape;
 }
 
 export interface BrowserGenerateParams extends BrowserModelParams {

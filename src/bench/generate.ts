@@ -3,6 +3,7 @@
 // weight bandwidth reached against the adapter's measured read ceiling, and in the same run the
 // naive generator for one voice (speed-up = aggregate samples/s over it) and, where python3 with
 // NumPy is installed, a NumPy/OpenBLAS step at the same batch, for the ratios.
+import type { FusedShape } from '../ops/gen-step.js';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -33,6 +34,8 @@ export interface GenerateBenchOptions {
   path?: GenerationPath;
   /** The fused path's weight storage (default `auto`). */
   weightStorage?: 'auto' | 'f32' | 'f16';
+  /** The fused path's workgroup shape, forcing the tuned one (with `path: 'fused'`). */
+  fusedShape?: FusedShape;
   /** Draw aggregate samples/s against batch with the adapter's ceilings to this PNG (and an SVG beside it). */
   plot?: string;
   /** Peers to time in the same run (src/bench/peers: 'tfjs-webgpu', 'tfjs-wasm', 'cpu-ts', or 'all'). */
@@ -88,6 +91,7 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
       ceilings,
       path: o.path,
       weightStorage: o.weightStorage,
+      fusedShape: o.fusedShape,
       // the kernels timed under `auto` (once per adapter, config and batch bucket), on stderr
       onTuning: (line) => console.error(line),
     });

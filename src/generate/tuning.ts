@@ -237,6 +237,20 @@ export function isGpu(engine: Engine): boolean {
   return engine.adapter.type !== 'cpu';
 }
 
+/**
+ * A fused shape from its words in planLabel (`16x16`, `16x16 v4`, `rows 8x32`; spaces optional, a
+ * colon after `rows` too): output rows x the split, then the voice tile. Null where the text is not
+ * one; the config-dependent checks are checkFusedShape's, when it runs.
+ */
+export function parseFusedShape(text: string): FusedShape | null {
+  const m = /^\s*(rows\s*:?\s*)?(\d+)\s*x\s*(\d+)\s*(?:v\s*(\d+))?\s*$/i.exec(text);
+  if (!m) return null;
+  const out = Number(m[2]);
+  if (out % 4) return null;
+  const shape: FusedShape = { C4: out / 4, KS: Number(m[3]), VT: m[4] === undefined ? 1 : Number(m[4]) };
+  return m[1] ? { ...shape, layout: 'rows' } : shape;
+}
+
 export function planLabel(p: Plan): string {
   if (p.path === 'layered' && p.layered?.storage === 'f16') return 'layered f16';
   if (p.path !== 'fused' || !p.fused) return p.path;

@@ -11,6 +11,8 @@ import { runTfjsGraphBench, TFJS_BACKENDS, TFJS_GRAPH_TOLERANCE, type TfjsBacken
 import { runSoak } from '../../bench/soak.js';
 import type { Engine } from '../../gpu/engine.js';
 import type { GenerationPath } from '../../generate/types.js';
+import { parseFusedShape } from '../../generate/tuning.js';
+import type { FusedShape } from '../../ops/gen-step.js';
 import {
   benchConfigName,
   defaultModelDir,
@@ -118,6 +120,11 @@ function generate(): Command {
       ).choices(['auto', 'f32', 'f16']),
     )
     .option(
+      '--fused-shape <shape>',
+      "force the fused path's workgroup shape, as the kernels column names it: outputs x split, a voice tile, the rows layout ('16x16', '16x16v4', 'rows:8x32'); implies --path fused",
+      fusedShapeArg,
+    )
+    .option(
       '--peers [list]',
       "also time the same generation written with TensorFlow.js and TypeScript: 'all' (default) or some of tfjs-webgpu,tfjs-wasm,cpu-ts",
     )
@@ -155,6 +162,7 @@ function generate(): Command {
           chromium?: string;
           path?: GenerationPath;
           weights?: 'auto' | 'f32' | 'f16';
+          fusedShape?: FusedShape;
           plot?: string;
           peers?: true | string;
           peerSeconds: number;
@@ -162,6 +170,9 @@ function generate(): Command {
         },
         cmd: Command,
       ) => {
+        if (o.fusedShape && o.path !== undefined && o.path !== 'fused')
+          throw new Error(`--fused-shape is the fused path's: it cannot go with --path ${o.path}`);
+        const path = o.fusedShape ? 'fused' : o.path;
         // `--config default` measures the shipped default model itself.
         const config = o.config === 'default' ? benchConfigName('default') : o.config;
         const model = o.model ?? (o.config === 'default' ? defaultModelDir() : undefined);
@@ -175,8 +186,9 @@ function generate(): Command {
             naiveSteps: o.naiveSteps,
             chromium: o.chromium,
             adapter: o.browser === true ? 'swiftshader' : o.browser,
-            path: o.path,
+            path,
             weightStorage: o.weights,
+            fusedShape: o.fusedShape,
           });
           if (o.json) printJson(withRunInfo(rows, runInfo(rows[0]?.adapter ?? 'Chromium')));
           else printGenerateTable(rows, o.seconds);
@@ -190,8 +202,9 @@ function generate(): Command {
             seconds: o.seconds,
             naiveSteps: o.naiveSteps,
             json: false, // runBench prints the JSON, with the run's provenance
-            path: o.path,
+            path,
             weightStorage: o.weights,
+            fusedShape: o.fusedShape,
             plot: o.plot,
             peers: o.peers === undefined ? undefined : o.peers === true ? ['all'] : o.peers.split(','),
             peerBudgetSeconds: o.peerSeconds,
@@ -199,6 +212,16 @@ function generate(): Command {
         );
       },
     );
+}
+
+/** --fused-shape: a shape in the words of the kernels column, else a usage error naming the forms. */
+function fusedShapeArg(v: string): FusedShape {
+  const shape = parseFusedShape(v);
+  if (!shape)
+    throw new Error(
+      `--fused-shape must be outputs x split (outputs a multiple of 4), then optionally a voice tile and the rows layout, as '16x16', '16x16v4' or 'rows:8x32'; got "${v}"`,
+    );
+  return shape;
 }
 
 function train(): Command {

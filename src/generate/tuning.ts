@@ -40,12 +40,14 @@ export const GPU_FUSED_SHAPES: FusedShape[] = [
   { C4: 2, KS: 64, VT: 4 },
   // The matrices a row per output (lib_gen_layer_rows.wgsl): a warp reads one contiguous run of a
   // row, the batch-1 matrix-vector shape that reaches a GPU's bandwidth elsewhere; 4 to 16 rows of
-  // 16 to 64 threads a workgroup, and voice tiles of 4 for batches.
+  // 16 to 64 threads a workgroup, and voice tiles of 4 and 8 for batches (each weight read serving
+  // more voices: at batch 64 the columns layout's tiles of 4 re-read every weight 16 times a step).
   { C4: 1, KS: 64, VT: 1, layout: 'rows' },
   { C4: 2, KS: 32, VT: 1, layout: 'rows' },
   { C4: 4, KS: 16, VT: 1, layout: 'rows' },
   { C4: 2, KS: 32, VT: 4, layout: 'rows' },
   { C4: 4, KS: 16, VT: 4, layout: 'rows' },
+  { C4: 2, KS: 32, VT: 8, layout: 'rows' },
 ];
 
 /** Bump when the kernels change in a way that makes stored choices stale. */

@@ -12,6 +12,12 @@
 // outputs 8 o8 .. 8 o8 + 7 of a weight row: f32 in gen_step_start_lanes, f16 pairs in
 // gen_step_start_lanes_f16. The same sums in the same order as gen_step_start (so the same values
 // in f32); part (b) is lib_gen_start_conv's. Needs R divisible by 8 (the host checks).
+// The 8 lanes that share their history reads must all be of one layer (each layer's rows differ),
+// so each layer gets its R/4 outputs of 8 rounded up to whole groups of 8 threads, the spare ones
+// computing a copy of the layer's last output and storing nothing; and a lane takes the shared
+// reads from its own group of 8, in a subgroup of any width. (Packed without that padding, a
+// residual width whose R/4 is no multiple of 8, such as 40 or 48, mixed two layers' histories in
+// one group: wrong logits at every batch that runs these kernels.)
 //! include lib_gen_start_conv
 
 // Eight weights of a row: outputs 8 o8 .. 8 o8 + 3 and the next 4.
@@ -32,17 +38,20 @@ fn main(
   let R = p.R;
   let R2q = (2u * R) / 4u;
   let R2e = R2q / 2u;   // outputs of 8 per layer
+  let R2t = ((R2e + 7u) / 8u) * 8u;   // threads per layer: whole groups of 8
   let vg = wid.y * VB;
   let nv = min(VB, p.B - vg);
-  let lane = sl % 8u;   // in a wider subgroup, lanes 8.. repeat lanes 0-7
+  let lane = sl % 8u;   // this lane's place in its group of 8
+  let group0 = sl - lane;   // the group's first lane in the subgroup
   let id = gid.x;
-  let n_past = p.group_layers * R2e;   // the bound group's layers
+  let n_past = p.group_layers * R2t;   // the bound group's layers
   // Every thread runs part (a), those past the last past-tap output on a copy of it (the shuffles
   // need every lane of the subgroup), and stores it only if it is its own.
   let pid = min(id, n_past - 1u);
-  let gi = pid / R2e;   // layer within the group
+  let gi = pid / R2t;   // layer within the group
   let i = p.group_first + gi;
-  let o8 = pid % R2e;
+  let own = id < n_past && pid % R2t < R2e;
+  let o8 = min(pid % R2t, R2e - 1u);
   let f = t / p.hop;
   let co = gi * 2u * R + o8 * 8u;
   let rows = tap_rows(i, t, 0u, p);   // voice 0's rows; voice b's are b * R further
@@ -78,8 +87,8 @@ fn main(
       let w1b = w1.b;
       for (var v = 0u; v < VB; v++) {
         if (v < nv) {
-          let h2 = vec4<f32>(subgroupShuffle(h2v[v], k));
-          let h1 = vec4<f32>(subgroupShuffle(h1v[v], k));
+          let h2 = vec4<f32>(subgroupShuffle(h2v[v], group0 + k));
+          let h1 = vec4<f32>(subgroupShuffle(h1v[v], group0 + k));
           acc_a[v] = fma(h2, w0a, fma(h1, w1a, acc_a[v]));
           acc_b[v] = fma(h2, w0b, fma(h1, w1b, acc_b[v]));
         }
@@ -87,6 +96,7 @@ fn main(
     }
   }
   if (id < n_past) {
+    if (!own) { return; }
     for (var v = 0u; v < nv; v++) {
       let at = (i * p.B + vg + v) * R2q + 2u * o8;
       past[at] = acc_a[v];

@@ -174,9 +174,10 @@ export async function genStepStart(
   // one dispatch per layer group, the last one also running part (b)
   return p.groups.map((group, g) => {
     const last = g === p.groups.length - 1;
-    // the lanes step start makes 8 past-tap outputs a thread, the others 4
-    const perThread = lanes ? 8 : 4;
-    const threads = (group.count * (2 * p.R)) / perThread + (last ? (p.R + p.S) / 4 : 0);
+    // the lanes step start makes 8 past-tap outputs a thread, each layer's threads in whole groups
+    // of 8 (lib_gen_step_start_lanes.wgsl); the others 4 outputs a thread
+    const perLayer = lanes ? Math.ceil(p.R / 4 / 8) * 8 : (2 * p.R) / 4;
+    const threads = group.count * perLayer + (last ? (p.R + p.S) / 4 : 0);
     return k.prepare(
       {
         p: uniforms(p, group.first, g),

@@ -5,12 +5,12 @@
 // (f32, or f16 pairs).
 //
 // Why a second layout: in lib_gen_layer_fused a matrix is [in][out] and the threads of a warp that
-// split one output's reduction read one vec4 each from rows 4-8 KB apart, every load behind the
-// last one's latency (the loop bound is a uniform); an H200 read h512_bo16's weights at 9% of its
-// bandwidth that way (bench/RESULTS.md). Here the KS threads of an output row are consecutive, so
-// a warp reads one contiguous run of a row (the textbook batch-1 matrix-vector shape), and the
-// trip counts are override constants (RQ), so the compiler can issue all of a thread's loads
-// before the first sum needs them.
+// split one output's reduction read one vec4 each from rows 3-4 KB apart (h512_bo16, f32), in a
+// loop whose bound is a uniform; an H200 read h512_bo16's weights at 9% of its bandwidth that way
+// (bench/RESULTS.md). Here the KS threads of an output row are consecutive, so a warp reads one
+// contiguous run of a row (the textbook batch-1 matrix-vector shape), and the trip counts are
+// override constants (RQ), so the compiler can issue a thread's loads before the first sum needs
+// them (expected, to be timed by the tuner on a GPU).
 //
 // A workgroup owns 4 * C4 rows: gate units u (rows u and R + u of the gate matrix: f and s), or
 // outputs q of [l | s]; each row's KS = WG / (4 * C4) threads take every KS-th vec4 of it, and after

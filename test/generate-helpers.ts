@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import type { AudioChunk } from '../src/generate/types.js';
 import type { Engine } from '../src/gpu/engine.js';
 import { modelFromWeights } from '../src/nsynth.js';
-import { getConfig } from '../src/model/config.js';
+import { getConfig, type ModelConfig } from '../src/model/config.js';
 import { initWeights } from '../src/model/weights.js';
 import { muLawQuantizeArray } from '../src/ops/mu-law.js';
 import { FUSED_SHAPES } from '../src/generate/tuning.js';
@@ -55,13 +55,13 @@ export async function collect(it: AsyncIterable<AudioChunk>): Promise<AudioChunk
  */
 export async function teacherForcedRun(
   e: Engine,
-  config: string,
+  config: string | ModelConfig,
   seed: number,
   runs: Record<string, unknown>[],
   T: number,
   voices = 3,
 ) {
-  const c = getConfig(config);
+  const c = typeof config === 'string' ? getConfig(config) : config;
   const model = await modelFromWeights(e, initWeights(c, seed, { biasScale: 0.1 }));
   const pitch = c.pitchConditioning ? { pitch: 60 } : {};
   const notes = Array.from({ length: voices }, (_, v) => note(seed + v, T));

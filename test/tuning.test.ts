@@ -68,7 +68,19 @@ describe('kernel tuning', () => {
       expect(parseFusedShape(words)).toEqual(shape);
     }
     expect(parseFusedShape('rows:8x32v4')).toEqual({ C4: 2, KS: 32, VT: 4, layout: 'rows' });
-    for (const bad of ['', '6x16', '16x', 'columns 16x16', '16x16 v']) expect(parseFusedShape(bad)).toBeNull();
+    for (const bad of [
+      '',
+      '6x16',
+      '16x',
+      'columns 16x16',
+      '16x16 v',
+      '16x15',
+      '0x16',
+      '16x16v0',
+      '16x4v8',
+      'rows 64x16',
+    ])
+      expect(parseFusedShape(bad), bad).toBeNull();
     expect(planLabel({ path: 'fused', fused: { shape: { C4: 4, KS: 16, VT: 4 }, storage: 'f16' } })).toBe(
       'fused f16 16x16 v4',
     );

@@ -3,7 +3,7 @@
 // (src/bench/generate.ts, which adds the NumPy baseline and prints the table) and in a browser page
 // (src/browser/bench-entry.ts, bundled as dist/browser/bench.js): the two rows then differ only in
 // the WebGPU implementation under them.
-import type { FusedShape } from '../ops/gen-step.js';
+import { checkFusedShape, type FusedShape } from '../ops/gen-step.js';
 import type { AdapterDescription } from '../gpu/device.js';
 import type { Engine } from '../gpu/engine.js';
 import type { NSynthModel } from '../nsynth.js';
@@ -73,8 +73,10 @@ export async function measureGeneration(
   o: MeasureGenerationOptions,
 ): Promise<GenerateBenchRow[]> {
   for (const B of o.batches) if (!Number.isInteger(B) || B < 1) throw new Error(`bad batch size ${B}`);
-  const ceilings = o.ceilings ?? (await measureCeilings(engine));
   const c = model.config;
+  // a forced shape that does not fit the config's widths fails here, not after the naive baseline
+  if (o.fusedShape) checkFusedShape(o.fusedShape, c.decoder.residual, c.decoder.skip);
+  const ceilings = o.ceilings ?? (await measureCeilings(engine));
   const resources = model.generatorResources();
   const gen = resources.gen;
   const kernels = { path: o.path, weightStorage: o.weightStorage, fusedShape: o.fusedShape };

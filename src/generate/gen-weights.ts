@@ -178,19 +178,24 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     condW: engine.upload(cond.W, [1, 1, conditioningWidth(c), cond.stride], 'gen/cond_w'),
     condB: engine.upload(cond.B, [cond.stride], 'gen/cond_b'),
   };
-  // One fused set at a time (a model runs in one storage and layout): asking for another replaces it.
-  let fused: Promise<FusedWeights> | null = null;
-  const fusedOf = async (storage: WeightStorage, rows = false): Promise<FusedWeights> => {
-    const have = fused ? await fused.catch(() => null) : null;
-    if (have?.storage === storage && have.rows === rows) return have;
-    have?.release();
+  // The fused sets built, by storage and layout, each kept until these weights are released: a
+  // run uses one, but the tuner on a GPU times up to four (two storages, two layouts) and the batch
+  // buckets of one generator may settle on different ones, so replacing a set on each switch would
+  // rebuild it again and again, and release a set that another stream is still using.
+  const fusedSets = new Map<string, Promise<FusedWeights>>();
+  const fusedOf = (storage: WeightStorage, rows = false): Promise<FusedWeights> => {
+    const key = `${storage}|${rows ? 'rows' : 'columns'}`;
+    const have = fusedSets.get(key);
+    if (have) return have;
     const resSkip = () => {
       const m = new Float32Array(L * R * (R + S));
       for (let i = 0; i < L; i++) m.set(resSkipOf(w, i + 1).W, i * R * (R + S));
       return m;
     };
-    fused = buildFusedWeights(engine, w, cond.B, storage, half, rows ? { resSkip } : null);
-    return fused;
+    const built = buildFusedWeights(engine, w, cond.B, storage, half, rows ? { resSkip } : null);
+    fusedSets.set(key, built);
+    built.catch(() => fusedSets.delete(key)); // a failed build (out of memory) may be asked for again
+    return built;
   };
   // f16 pairs from the host copy of the weights (the f32 arrays above are not kept: h512's are 200 MB)
   const halves = new Map<HalfMatrix, Tensor>();
@@ -226,11 +231,12 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
       for (const x of [...Object.values(t), ...(all ? [all] : []), ...(allF16 ? [allF16] : [])]) x.release();
       for (const x of halves.values()) x.release();
       halves.clear();
-      void fused?.then(
-        (f) => f.release(),
-        () => undefined,
-      );
-      fused = null;
+      for (const f of fusedSets.values())
+        void f.then(
+          (x) => x.release(),
+          () => undefined,
+        );
+      fusedSets.clear();
     },
   };
 }

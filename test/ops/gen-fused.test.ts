@@ -69,6 +69,25 @@ describe('fused generation path, teacher-forced, equals the full-sequence decode
     expect(compareTeacherForced(r, 3, 2e-2)).toBeGreaterThan(0);
   });
 
+  it('the rows layout with rows of 12 vec4s over 8 threads (a part-full last pass, as h96_pitch on a GPU), f32 and f16 with a voice tile', async () => {
+    // tiny at residual and skip width 48: R/4 = 12 is no power of two, as h96_pitch's 24
+    const tiny = getConfig('tiny');
+    const c = { ...tiny, name: 'tiny_48', decoder: { ...tiny.decoder, residual: 48, skip: 48 } };
+    const r = await teacherForcedRun(
+      await testEngine(),
+      c,
+      54,
+      [
+        { path: 'fused', weightStorage: 'f32', fusedShape: { C4: 4, KS: 8, VT: 1, layout: 'rows' } },
+        { path: 'fused', weightStorage: 'f16', fusedShape: { C4: 2, KS: 8, VT: 2, layout: 'rows' } },
+      ],
+      512,
+      3,
+    );
+    compareTeacherForced(r, 0, 1e-4);
+    expect(compareTeacherForced(r, 1, 2e-2)).toBeGreaterThan(0);
+  });
+
   it('L + 2 dispatches per step; samples the same audio as the layered path with the same seed', async () => {
     const e = await testEngine();
     const c = getConfig('tiny');

@@ -121,7 +121,7 @@ function generate(): Command {
     )
     .option(
       '--fused-shape <shape>',
-      "force the fused path's workgroup shape, as the kernels column names it: outputs x split, a voice tile, the rows layout ('16x16', '16x16v4', 'rows:8x32'); implies --path fused",
+      "force the fused path's workgroup shape, in the kernels column's words after the storage: outputs x split, a voice tile, the rows layout ('16x16', '16x16v4', 'rows:8x32'); implies --path fused",
       fusedShapeArg,
     )
     .option(
@@ -170,7 +170,7 @@ function generate(): Command {
         },
         cmd: Command,
       ) => {
-        if (o.fusedShape && o.path !== undefined && o.path !== 'fused')
+        if (o.fusedShape && o.path !== undefined && o.path !== 'fused' && o.path !== 'auto')
           throw new Error(`--fused-shape is the fused path's: it cannot go with --path ${o.path}`);
         const path = o.fusedShape ? 'fused' : o.path;
         // `--config default` measures the shipped default model itself.
@@ -219,7 +219,7 @@ function fusedShapeArg(v: string): FusedShape {
   const shape = parseFusedShape(v);
   if (!shape)
     throw new Error(
-      `--fused-shape must be outputs x split (outputs a multiple of 4), then optionally a voice tile and the rows layout, as '16x16', '16x16v4' or 'rows:8x32'; got "${v}"`,
+      `--fused-shape must be outputs x split (powers of two, outputs at least 4, at most 256 threads: outputs x split, or 4x that in rows), then optionally a voice tile of 1-8 voices (at most the split) and the rows layout, as '16x16', '16x16v4' or 'rows:8x32'; got "${v}"`,
     );
   return shape;
 }

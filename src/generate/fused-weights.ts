@@ -32,14 +32,19 @@ export interface FusedWeights {
   release(): void;
 }
 
-/** Each of `n` row-major [rows][cols] matrices stored one after another, transposed in place of the copy. */
-export function transposeEach(src: Float32Array, n: number, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(src.length);
-  for (let m = 0; m < n; m++) {
-    const base = m * rows * cols;
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[base + c * rows + r] = src[base + r * cols + c];
+/**
+ * Each of `n` row-major [rows][cols] matrices stored one after another, transposed where it lies
+ * (through a copy of one matrix at a time: h512_bo16's gate matrices are 126 MB in all, one is 4 MB).
+ * Returns `m`.
+ */
+export function transposeEach(m: Float32Array, n: number, rows: number, cols: number): Float32Array {
+  const one = new Float32Array(rows * cols);
+  for (let k = 0; k < n; k++) {
+    const base = k * rows * cols;
+    one.set(m.subarray(base, base + rows * cols));
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) m[base + c * rows + r] = one[r * cols + c];
   }
-  return out;
+  return m;
 }
 
 /** Floats as f16 pairs in u32 words (the even one in the low half), as unpack2x16float reads them. */

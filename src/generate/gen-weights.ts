@@ -187,21 +187,15 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     const key = `${storage}|${rows ? 'rows' : 'columns'}`;
     const have = fusedSets.get(key);
     if (have) return have;
-    const resSkip = () => {
-      const m = new Float32Array(L * R * (R + S));
-      for (let i = 0; i < L; i++) m.set(resSkipOf(w, i + 1).W, i * R * (R + S));
-      return m;
-    };
+    const resSkip = () => hostMatrix('resSkip');
     const built = buildFusedWeights(engine, w, cond.B, storage, half, rows ? { resSkip } : null);
     fusedSets.set(key, built);
     built.catch(() => fusedSets.delete(key)); // a failed build (out of memory) may be asked for again
     return built;
   };
-  // f16 pairs from the host copy of the weights (the f32 arrays above are not kept: h512's are 200 MB)
-  const halves = new Map<HalfMatrix, Tensor>();
-  const half = (m: HalfMatrix): Tensor => {
-    const have = halves.get(m);
-    if (have) return have;
+  // wPast, wCur or wResSkip again from the host copy of the weights, when a variant needs it (the
+  // f32 arrays above are not kept: h512's are 200 MB)
+  const hostMatrix = (m: HalfMatrix): Float32Array => {
     const rows = m === 'past' ? 2 * R : R;
     const cols = m === 'resSkip' ? R + S : 2 * R;
     const x = new Float32Array(L * rows * cols);
@@ -215,6 +209,14 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
             : resSkipOf(w, i + 1).W;
       x.set(layer, i * rows * cols);
     }
+    return x;
+  };
+  // f16 pairs of those
+  const halves = new Map<HalfMatrix, Tensor>();
+  const half = (m: HalfMatrix): Tensor => {
+    const have = halves.get(m);
+    if (have) return have;
+    const x = hostMatrix(m);
     const t16 = engine.upload(halfPairs(x), [x.length / 2], `gen/${m}_f16`);
     halves.set(m, t16);
     return t16;

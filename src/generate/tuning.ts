@@ -5,7 +5,7 @@
 // naming the adapter, the config's widths, the batch bucket and the weight storage: in Node in a
 // JSON file (tuning-file.ts), in a browser in localStorage, else for the session.
 import { conditioningWidth, decoderLayers, type ModelConfig } from '../model/config.js';
-import { checkFusedShape, type FusedShape, type VoiceLoopKernel, voiceLoopKernel } from '../ops/gen-step.js';
+import { checkFusedShapeRules, type FusedShape, type VoiceLoopKernel, voiceLoopKernel } from '../ops/gen-step.js';
 import type { Engine } from '../gpu/engine.js';
 import type { WeightStorage } from './fused-weights.js';
 import { voiceLoopFits } from './gen-weights.js';
@@ -242,7 +242,7 @@ export function isGpu(engine: Engine): boolean {
 /**
  * A fused shape from its words in planLabel (`16x16`, `16x16 v4`, `rows 8x32`; spaces optional, a
  * colon after `rows` too): outputs x the split, then the voice tile. Null where the text is not
- * one or breaks a rule that holds for every config (checkFusedShape: powers of two, at most 256
+ * one or breaks a rule that holds for every config (checkFusedShapeRules: powers of two, at most 256
  * threads, VT 1..8 and at most the split); whether the config's widths fit is checked at use.
  */
 export function parseFusedShape(text: string): FusedShape | null {
@@ -253,7 +253,7 @@ export function parseFusedShape(text: string): FusedShape | null {
   const plain: FusedShape = { C4: out / 4, KS: Number(m[3]), VT: m[4] === undefined ? 1 : Number(m[4]) };
   const shape: FusedShape = m[1] ? { ...plain, layout: 'rows' } : plain;
   try {
-    checkFusedShape(shape, 4 * shape.C4, 4 * shape.C4); // widths that fit any C4: the shape's own rules
+    checkFusedShapeRules(shape);
   } catch {
     return null;
   }

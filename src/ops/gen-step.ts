@@ -401,7 +401,8 @@ export function fusedThreads(s: FusedShape): number {
   return s.layout === 'rows' ? 4 * s.C4 * s.KS : s.C4 * s.KS;
 }
 
-export function checkFusedShape(s: FusedShape, R: number, S: number): void {
+/** A fused shape's own rules, whatever the config (throws naming them). */
+export function checkFusedShapeRules(s: FusedShape): void {
   const pow2 = (n: number) => Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
   const WG = fusedThreads(s);
   const ok =
@@ -419,6 +420,11 @@ export function checkFusedShape(s: FusedShape, R: number, S: number): void {
       `fused shape C4 ${s.C4} KS ${s.KS} VT ${s.VT}${s.layout ? ` ${s.layout}` : ''}: C4 and KS powers of two, ` +
         `at most 256 threads (C4*KS, or 4*C4*KS in rows), VT in 1..8, KS >= VT, partials within 16 KB`,
     );
+}
+
+/** A fused shape's rules, and that its output tiles divide the config's widths. */
+export function checkFusedShape(s: FusedShape, R: number, S: number): void {
+  checkFusedShapeRules(s);
   if ((R / 4) % s.C4 || (S / 4) % s.C4)
     throw new Error(`fused shape C4 ${s.C4}: must divide R/4 (${R / 4}) and S/4 (${S / 4})`);
 }

@@ -156,19 +156,20 @@ STEP_DESC='createEngine() and measureCeilings() from dist/ (inline script)' step
 
 NSYNTH=(node bin/nsynth.js)
 if [ "$QUICK" = 1 ]; then
-  step generate_big 90 ${BENCH_ENV[@]+"${BENCH_ENV[@]}"} "${NSYNTH[@]}" bench generate --config tiny --batch 1 --seconds 0.01 --naive-steps 1 --json
+  step generate_big 90 ${BENCH_ENV[@]+"${BENCH_ENV[@]}"} "${NSYNTH[@]}" bench generate --config tiny --batch 1 --seconds 0.01 --naive-steps 1 --profile --json
   step generate_default 90 ${BENCH_ENV[@]+"${BENCH_ENV[@]}"} "${NSYNTH[@]}" bench generate --config default --batch 1 --seconds 0.01 --naive-steps 1 --json
-  step train 90 "${NSYNTH[@]}" bench train --config tiny --batch 1 --crop 512 --steps 1 --json
+  step train 90 "${NSYNTH[@]}" bench train --config tiny --batch 1 --crop 512 --steps 1 --profile --json
   step train_recipe_batch 60 "${NSYNTH[@]}" bench train --config tiny --batch 2 --crop 512 --steps 1 --json
   step render 90 node bench/render-throughput.mjs --jobs 4 --seconds 0.05 --batches 1,4 --singles 1 --json
   step tfjs_graph 60 "${NSYNTH[@]}" bench tfjs-graph --model random:tiny --seconds 0.064 --backends webgpu --json
 else
-  step generate_big 150 ${BENCH_ENV[@]+"${BENCH_ENV[@]}"} "${NSYNTH[@]}" bench generate --config h512_bo16 --batch 1,16,64 --seconds 0.25 --naive-steps 1 --json
+  step generate_big 150 ${BENCH_ENV[@]+"${BENCH_ENV[@]}"} "${NSYNTH[@]}" bench generate --config h512_bo16 --batch 1,16,64 --seconds 0.25 --naive-steps 1 --profile --json
   step generate_default 120 ${BENCH_ENV[@]+"${BENCH_ENV[@]}"} "${NSYNTH[@]}" bench generate --config default --batch 1,16,64,256 --seconds 1 --json
-  step train 120 "${NSYNTH[@]}" bench train --config default,h512_bo16 --batch 4 --steps 2 --json
+  # --profile: each dispatch of a step timed on the GPU, per kernel (a few seconds more)
+  step train 120 "${NSYNTH[@]}" bench train --config default,h512_bo16 --batch 4 --steps 2 --profile --json
   # the default model at the batch docs/training-recipe.md proposes for GPU time (batch 1 on a CPU):
   # on a GPU whose step is bound by its ~570 dispatches, 16 crops should cost little more than 1
-  step train_recipe_batch 60 "${NSYNTH[@]}" bench train --config default --batch 16 --steps 2 --json
+  step train_recipe_batch 60 "${NSYNTH[@]}" bench train --config default --batch 16 --steps 2 --profile --json
   # nsynth render (the default model) at batch 32 and 128 against one generate process per note (a
   # batch-1 render of 128 jobs would take the step's whole limit: the singles stand for batch 1)
   step render 120 node bench/render-throughput.mjs --jobs 128 --seconds 0.5 --batches 32,128 --singles 2 --json

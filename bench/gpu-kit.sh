@@ -135,6 +135,8 @@ run() {
 # training-state/default here (tools/ship-default.mjs then makes weights/default of it).
 # TRAIN_EXTRA adds options after the recipe's (later ones win): a recipe change such as
 # TRAIN_EXTRA='--batch 16 --schedule-length 40000 --change-options' (docs/training-recipe.md).
+# First OUT_DIR/train-profile.json (and .txt): `nsynth bench train --profile` of the default model at
+# batch 16, each kernel's share of a step on this GPU (TRAIN_PROFILE=0 skips it).
 # TRAIN_VARIANTS='NAME=OPTIONS;NAME=OPTIONS' instead runs several recipes side by side, each from
 # training-state/default with its OPTIONS added (or from scratch where OPTIONS begin with the word
 # `fresh`), into OUT_DIR/state-NAME.tar each: one training process leaves a GPU idle most of a step
@@ -164,6 +166,12 @@ train() {
   rm -rf "$data" && mkdir -p "$data" &&
     xz -dc "$KIT_DIR/data.bin.xz" >"$data/packed.bin" &&
     node tools/pack-training-data.mjs unpack "$data/packed.bin" "$data" || exit 2
+  # Where a training step's GPU time goes, at the recipe's GPU batch, before the trainings take the
+  # GPU (TRAIN_PROFILE=0 skips it): the kernels to reshape next, from the lent minutes themselves.
+  if [ "${TRAIN_PROFILE:-1}" != 0 ]; then
+    timeout -k 5 90 node bin/nsynth.js bench train --config default --batch 16 --steps 2 --profile --json \
+      >"$out/train-profile.json" 2>"$out/train-profile.txt" || echo "gpu-kit: the training profile failed (see $out/train-profile.txt)" >&2
+  fi
   # shellcheck source=../tools/lib/resumable-run.sh
   source tools/lib/resumable-run.sh
   local pids=() rc=0 r pid

@@ -214,6 +214,7 @@ describe('nsynth CLI', () => {
       [['bench', 'generate', '--seconds', '-1'], /--seconds must be a number above 0/],
       [['bench', 'generate', '--fused-shape', '7x3'], /--fused-shape must be outputs x split .*got "7x3"/],
       [['bench', 'generate', '--fused-shape', '16x16', '--path', 'layered'], /cannot go with --path layered/],
+      [['bench', 'generate', '--browser', '--profile'], /--profile times dispatches in Node/],
       [
         ['bench', 'generate', '--config', 'tiny', '--fused-shape', '64x4', '--batch', '1', '--seconds', '0.032'],
         /fused shape C4 16: must divide R\/4 \(8\)/,

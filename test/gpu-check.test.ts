@@ -85,8 +85,14 @@ describe('bench/gpu-check.sh', () => {
       expect(rows.map((row) => row.batch)).toEqual([1]);
       expect(rows[0].aggregateSamplesPerSecond).toBeGreaterThan(0);
     }
-    const train = report.results.train.output as { rows: { config: string }[] };
+    // the big-model run and the training bench carry each kernel's share of a step (--profile)
+    const big = report.results.generate_big.output as { dispatchesPerStep: number; profile: { dispatches: number } }[];
+    expect(big[0].profile.dispatches).toBeGreaterThan(0);
+    const train = report.results.train.output as {
+      rows: { config: string; dispatchesPerStep: number; profile: { dispatches: number } }[];
+    };
     expect(train.rows.map((row) => row.config)).toEqual(['tiny']);
+    expect(train.rows[0].profile.dispatches).toBe(train.rows[0].dispatchesPerStep);
     const render = report.results.render.output as { rows: { how: string; samplesPerSecond: number }[] };
     expect(render.rows.map((row) => row.how.split(' (')[0])).toEqual([
       'generate, one process per note',

@@ -14,6 +14,7 @@ import { type Plan, planLabel } from '../generate/tuning.js';
 import type { GenerationPath } from '../generate/types.js';
 import { naiveGenerate } from '../generate/naive.js';
 import { Rng } from '../util/rng.js';
+import { type DispatchProfile, profileDispatches } from './dispatch-profile.js';
 import { measureCeilings, type AdapterCeilings } from './probes.js';
 
 /** One batch size's result (`nsynth bench generate --json` prints an array of these). */
@@ -42,6 +43,8 @@ export interface GenerateBenchRow {
   ratioToNumpy: number | null;
   readCeilingGBps: number;
   fmaCeilingGflops: number;
+  /** Where one step's GPU time goes, per kernel (with `profile`). */
+  profile?: DispatchProfile;
 }
 
 export interface MeasureGenerationOptions {
@@ -60,6 +63,8 @@ export interface MeasureGenerationOptions {
   fusedShape?: FusedShape;
   /** Told each candidate's speed where `auto` tunes the kernels (during the untimed warm-up). */
   onTuning?: (line: string) => void;
+  /** After each batch's timing, time every dispatch of one step on the GPU (timestamp queries). */
+  profile?: boolean;
 }
 
 /**
@@ -113,6 +118,21 @@ export async function measureGeneration(
     const t0 = performance.now();
     await model.generate(emb, { seed: 1, pitch, ...kernels });
     const perVoice = T / ((performance.now() - t0) / 1000);
+    // One frame more, untimed, whose step the generator hands over before its first sample.
+    let profile: DispatchProfile | undefined;
+    if (o.profile)
+      await model.generate(
+        { data: emb.data.subarray(0, B * c.bottleneck), shape: [B, 1, c.bottleneck] },
+        {
+          seed: 1,
+          pitch,
+          ...kernels,
+          stopAfter: 1,
+          profileStep: async (step) => {
+            profile = await profileDispatches(engine, step);
+          },
+        },
+      );
     // the first instance's layer groups, as generateChunks lays the batch out (a step-start dispatch each)
     const { groups } = instanceLayout(engine, c, B, frames, plan.path);
     const cost = planCost(c, plan, B, !!gen.allF16, groups.length);
@@ -137,6 +157,7 @@ export async function measureGeneration(
       ratioToNumpy: null,
       readCeilingGBps: ceilings.readGBps,
       fmaCeilingGflops: ceilings.fmaGflops,
+      ...(profile ? { profile } : {}),
     });
   }
   return rows;

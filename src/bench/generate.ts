@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../formats/atomic-write.js';
 import { flopsPerSample, generateBenchPlot } from './plot.js';
 import type { PeerRow } from './peers/index.js';
 import { packageRoot } from '../util/package-root.js';
+import { profileTable } from './dispatch-profile.js';
 import { measureGeneration, type GenerateBenchRow } from './generate-core.js';
 import { type AdapterCeilings, ceilingsHeader, measureCeilings } from './probes.js';
 
@@ -42,6 +43,8 @@ export interface GenerateBenchOptions {
   peers?: string[];
   /** Seconds each peer may take per batch size (they time a shorter run and say so); default 60. */
   peerBudgetSeconds?: number;
+  /** Also time each dispatch of one step on the GPU (timestamp queries), per kernel. */
+  profile?: boolean;
 }
 
 /** A peer's figure at one batch, beside ours (GenerateBenchRow.peers). */
@@ -92,6 +95,7 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
       path: o.path,
       weightStorage: o.weightStorage,
       fusedShape: o.fusedShape,
+      profile: o.profile,
       // the kernels timed under `auto` (once per adapter, config and batch bucket), on stderr
       onTuning: (line) => console.error(line),
     });
@@ -140,6 +144,8 @@ export async function runGenerateBench(engine: Engine, o: GenerateBenchOptions):
   if (o.json) console.log(JSON.stringify(rows, null, 2));
   else {
     printGenerateTable(rows, o.seconds, ceilings);
+    for (const r of rows)
+      if (r.profile) console.log(`\nbatch ${r.batch} (${r.kernel}): one step, per kernel\n${profileTable(r.profile)}`);
     if (peerRows.length) {
       console.log('peers (same weights, conditioning and random stream; same process):');
       for (const r of rows)

@@ -16,6 +16,7 @@ import { ADAM_DEFAULTS } from '../ops/adam-update.js';
 import { ParamLayout } from '../train/params.js';
 import { TrainPlan } from '../train/train-plan.js';
 import { macsPerSample } from './forward.js';
+import { type DispatchProfile, profileDispatches, profileTable } from './dispatch-profile.js';
 import { ceilingsHeader, measureCeilings, type AdapterCeilings } from './probes.js';
 
 export interface TrainBenchOptions {
@@ -25,6 +26,8 @@ export interface TrainBenchOptions {
   /** Timed steps per config (the best one is reported). */
   steps: number;
   json: boolean;
+  /** Also time each dispatch of a step on the GPU (timestamp queries), grouped by kernel. */
+  profile?: boolean;
 }
 
 export interface TrainBenchRow {
@@ -40,6 +43,8 @@ export interface TrainBenchRow {
   gflops: number;
   dispatchesPerStep: number;
   buildSeconds: number;
+  /** Where a step's GPU time goes, per kernel (with `profile`). */
+  profile?: DispatchProfile;
 }
 
 export async function runTrainBench(
@@ -83,6 +88,9 @@ export async function runTrainBench(
           const m = macsPerSample(c);
           return (m.encoder + m.decoder) * samples;
         })();
+    // After the timing, on the inputs the timed steps left in place: the profiled runs update the
+    // parameters a few more times (the figures above do not depend on their values).
+    const profile = o.profile ? await profileDispatches(engine, plan.stepList) : undefined;
     rows.push({
       config: name,
       batch: o.batch,
@@ -94,6 +102,7 @@ export async function runTrainBench(
       gflops: (3 * 2 * macs) / step / 1e9,
       dispatchesPerStep: plan.stepList.length,
       buildSeconds,
+      ...(profile ? { profile } : {}),
     });
     plan.dispose();
   }
@@ -113,6 +122,9 @@ export async function runTrainBench(
           `${String(r.dispatchesPerStep).padStart(11)}`,
       );
     }
+    for (const r of rows)
+      if (r.profile)
+        console.log(`\n${r.config}, batch ${r.batch}: one training step, per kernel\n${profileTable(r.profile)}`);
   }
   return result;
 }

@@ -172,8 +172,15 @@ export async function* generateChunks(
       instances.push(await buildInstance(engine, c, resources.gen, spec, o, alloc));
     }
     // Fresh state and the voices' RNG keys, then the conditioning.
-    for (const i of instances) i.reset();
-    engine.run(instances.flatMap((i) => i.setup));
+    const start = () => {
+      for (const i of instances) i.reset();
+      engine.run(instances.flatMap((i) => i.setup));
+    };
+    start();
+    if (o.profileStep) {
+      await o.profileStep(instances.flatMap((i) => i.stepDispatches));
+      start(); // the profiled steps advanced the voices: from the first sample again
+    }
     const perStep = instances.reduce((n, i) => n + i.dispatchesPerStep, 0);
     const chunk = Math.max(1, o.chunkSize ?? 4096);
     const first = Math.max(1, Math.min(o.firstChunkSize ?? 512, chunk));

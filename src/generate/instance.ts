@@ -35,6 +35,8 @@ export interface Instance {
   /** Records `n` steps of every voice into a compute pass. */
   encodeSteps(pass: GPUComputePassEncoder, n: number): void;
   dispatchesPerStep: number;
+  /** The dispatches of one step, in order (the voice loops: the one-step dispatch), for a profile. */
+  stepDispatches: Dispatch[];
   /** Zeroes the step state and writes every voice's RNG key: before `setup` and the first step. */
   reset(): void;
   /** Run once before the first step: the conditioning of every frame (a dispatch per layer group). */
@@ -290,6 +292,7 @@ export async function buildInstance(
       ...common,
       dispatches: [...setup, many, one],
       dispatchesPerStep: 1 / VOICE_LOOP_STEPS,
+      stepDispatches: [one],
       encodeSteps(pass, n) {
         for (let j = 0; j < Math.floor(n / VOICE_LOOP_STEPS); j++) encodeDispatch(pass, many);
         for (let j = 0; j < n % VOICE_LOOP_STEPS; j++) encodeDispatch(pass, one);
@@ -358,10 +361,11 @@ function conditioningColumns(
 function everyStep(
   setup: Dispatch[],
   step: Dispatch[],
-): Pick<Instance, 'dispatches' | 'dispatchesPerStep' | 'encodeSteps'> {
+): Pick<Instance, 'dispatches' | 'dispatchesPerStep' | 'stepDispatches' | 'encodeSteps'> {
   return {
     dispatches: [...setup, ...step],
     dispatchesPerStep: step.length,
+    stepDispatches: step,
     encodeSteps(pass, n) {
       for (let j = 0; j < n; j++) for (const d of step) encodeDispatch(pass, d);
     },

@@ -1,5 +1,6 @@
 // The types of the generation API: options, progress, chunks, and what the generator needs of a model.
 import type { Engine } from '../gpu/engine.js';
+import type { Dispatch } from '../gpu/registry.js';
 import type { ModelConfig } from '../model/config.js';
 import type { GenWeights } from './gen-weights.js';
 
@@ -85,6 +86,13 @@ export interface GeneratorInternals {
   maxBindingBytes?: number;
   /** Stop after this many steps (the tuner times a few steps of a longer input). */
   stopAfter?: number;
+  /**
+   * Called once the conditioning is computed, before the first step, with the dispatches of one
+   * step of every instance in order (`nsynth bench generate --profile` times them). They may run:
+   * the voices' state is reset and the conditioning recomputed afterwards, so the audio is as
+   * without the call.
+   */
+  profileStep?: (step: Dispatch[]) => Promise<void>;
 }
 
 export interface AudioChunk {

@@ -200,7 +200,13 @@ async function acquireNode(choice: string, wanted: GPUFeatureName[]): Promise<Ac
       throw new Error(
         `An engine on another Vulkan driver (${sharedInstance.key || 'auto'}) is alive in this process; destroy it first`,
       );
-    sharedInstance = { key, gpu: webgpu.create(['backend=vulkan']), users: 0 };
+    // Timestamps unrounded: Dawn rounds them to 65 us by default (a web page's timing-attack guard),
+    // longer than most dispatches a profile times (src/bench/dispatch-profile.ts).
+    sharedInstance = {
+      key,
+      gpu: webgpu.create(['backend=vulkan', 'disable-dawn-features=timestamp_quantization']),
+      users: 0,
+    };
   }
   const instance = sharedInstance;
   const gpu = instance.gpu;

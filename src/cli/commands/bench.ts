@@ -138,6 +138,10 @@ function generate(): Command {
       '--plot <file.png>',
       'also draw samples/s against batch with the adapter ceilings (an SVG is written beside it)',
     )
+    .option(
+      '--profile',
+      "after each batch, time every dispatch of one step on the GPU (the adapter's timestamp queries), per kernel",
+    )
     .option('--json', JSON_HELP)
     .addHelpText(
       'after',
@@ -147,6 +151,7 @@ function generate(): Command {
         'nsynth bench generate --config tiny --batch 1,4 --seconds 0.25 --browser',
         'nsynth bench generate --config h512_bo16 --batch 1,16 --seconds 0.032 --naive-steps 1 --path fused --weights f16',
         'nsynth bench generate --config tiny --batch 1,2,4,8 --plot gen.png',
+        'nsynth bench generate --config h512_bo16 --batch 1 --seconds 0.032 --naive-steps 1 --profile',
         'nsynth bench generate --config h512_bo16 --batch 1,16 --seconds 0.032 --naive-steps 1 --peers tfjs-webgpu,tfjs-wasm',
       ),
     )
@@ -164,6 +169,7 @@ function generate(): Command {
           weights?: 'auto' | 'f32' | 'f16';
           fusedShape?: FusedShape;
           plot?: string;
+          profile?: boolean;
           peers?: true | string;
           peerSeconds: number;
           json?: boolean;
@@ -176,6 +182,8 @@ function generate(): Command {
         // `--config default` measures the shipped default model itself.
         const config = o.config === 'default' ? benchConfigName('default') : o.config;
         const model = o.model ?? (o.config === 'default' ? defaultModelDir() : undefined);
+        if (o.browser && o.profile)
+          throw new Error('--profile times dispatches in Node: Chromium rounds its GPU timestamps (to 100 us)');
         if (o.browser) {
           // Chromium brings its own WebGPU: no engine in Node, and the rows name Chrome's adapter.
           const rows = await runGenerateBenchInBrowser({
@@ -206,6 +214,7 @@ function generate(): Command {
             weightStorage: o.weights,
             fusedShape: o.fusedShape,
             plot: o.plot,
+            profile: !!o.profile,
             peers: o.peers === undefined ? undefined : o.peers === true ? ['all'] : o.peers.split(','),
             peerBudgetSeconds: o.peerSeconds,
           }),
@@ -231,25 +240,33 @@ function train(): Command {
     .option('--batch <n>', 'crops per step', int('--batch', 1, 4096), 1)
     .option('--crop <samples>', 'crop length (Magenta: 6144)', int('--crop', 1), 6144)
     .option('--steps <n>', 'timed steps per config (best reported)', int('--steps', 1), 2)
+    .option('--profile', "time each dispatch of a step on the GPU (the adapter's timestamp queries), per kernel")
     .option('--json', JSON_HELP)
     .addHelpText(
       'after',
       examples(
         'nsynth bench train --config tiny --steps 2',
+        'nsynth bench train --config default --batch 16 --profile',
         'nsynth bench train --config baseline_small --batch 2 --json',
       ),
     )
-    .action(async (o: { config: string; batch: number; crop: number; steps: number; json?: boolean }, cmd: Command) => {
-      await runBench(cmd, o.json, (engine) =>
-        runTrainBench(engine, {
-          configs: o.config.split(',').map(benchConfigName),
-          batch: o.batch,
-          crop: o.crop,
-          steps: o.steps,
-          json: false, // runBench prints the JSON, with the run's provenance
-        }),
-      );
-    });
+    .action(
+      async (
+        o: { config: string; batch: number; crop: number; steps: number; profile?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        await runBench(cmd, o.json, (engine) =>
+          runTrainBench(engine, {
+            configs: o.config.split(',').map(benchConfigName),
+            batch: o.batch,
+            crop: o.crop,
+            steps: o.steps,
+            profile: !!o.profile,
+            json: false, // runBench prints the JSON, with the run's provenance
+          }),
+        );
+      },
+    );
 }
 
 function convTiles(): Command {

@@ -3,6 +3,8 @@
 // On machines without a GPU, WebGPU runs on a software Vulkan driver. The Vulkan loader reads
 // VK_ICD_FILENAMES when Dawn creates its instance, so the choice must be made before `create()`.
 
+import { dawnPollInterval, throttleDawnPolling } from './dawn-polling.js';
+
 export type AdapterChoice = 'auto' | 'hardware' | 'lavapipe' | 'swiftshader' | string;
 
 export interface DeviceOptions {
@@ -223,8 +225,11 @@ async function acquireNode(choice: string, wanted: GPUFeatureName[]): Promise<Ac
       `Adapter "hardware" was asked for, but the only adapter is ${adapterInfo.name}. Install a GPU driver.`,
     );
   }
+  // A CPU adapter's cores are the binding's to spare only if its waits do not spin (dawn-polling.ts).
+  const poll = isSoftwareAdapter(adapterInfo) ? dawnPollInterval(process.env) : null;
   const device = await deviceFrom(adapter, wanted);
   instance.users++;
+  const unthrottle = poll === null ? () => {} : throttleDawnPolling(poll);
   let released = false;
   return {
     device,
@@ -233,6 +238,7 @@ async function acquireNode(choice: string, wanted: GPUFeatureName[]): Promise<Ac
     release() {
       if (released) return;
       released = true;
+      unthrottle();
       // Dawn's instance lives as long as a reference to it (see the webgpu README): the last engine drops it.
       if (--instance.users === 0 && sharedInstance === instance) sharedInstance = null;
     },

@@ -1,4 +1,5 @@
-// Waiting for the GPU without spinning a CPU core, where that core is the adapter's.
+// Waiting for the GPU without spinning a CPU core, where that core is the adapter's, when the
+// binding's polls spin (NSYNTH_DAWN_POLL=spin; by default they wait for a timer: dawn-polling.ts).
 //
 // While a promise of Dawn's Node binding is pending (mapAsync, onSubmittedWorkDone), the binding
 // polls for it from the event loop, again and again: the JavaScript thread spins a core the whole
@@ -8,20 +9,24 @@
 // took 3.9 s when its loss was awaited at once and 2.4-2.5 s when the wait slept first. A
 // PatientWait learns how long its call site's waits last and sleeps most of that before handing
 // the binding the promise. Keep one per kind of wait: waits of different lengths must not share an
-// estimate (a sleep longer than the work idles the adapter).
+// estimate (a sleep longer than the work idles the adapter). Throttled polls do better still, with
+// no sleep to overshoot (the default model's training step 0.65-0.77 s against 0.77-0.90 s with
+// both), so while they are in force a PatientWait waits at once.
 
+import { dawnPollingThrottled } from './dawn-polling.js';
 import type { Engine } from './engine.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Whether waiting at once costs the adapter a core: in Node (Dawn's binding polls from the event
- * loop) on a CPU adapter (whose threads share the machine's cores). A browser's WebGPU does not
- * spin the page's thread, and a GPU's waits take none of its time, so there a wait starts at once.
+ * loop) on a CPU adapter (whose threads share the machine's cores), unless the binding's polls are
+ * throttled (dawn-polling.ts, the default there). A browser's WebGPU does not spin the page's
+ * thread, and a GPU's waits take none of its time, so there a wait starts at once.
  */
 export function waitsSpinAdapterCores(engine: Engine): boolean {
   const node = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-  return node && engine.adapter.type === 'cpu';
+  return node && engine.adapter.type === 'cpu' && !dawnPollingThrottled();
 }
 
 export class PatientWait {

@@ -28,13 +28,19 @@ describe('throttleDawnPolling', () => {
     let ran = 0;
     const count = () => void ran++;
     const handles = [setImmediate(count), setImmediate(count.bind(null)), setImmediate(nativeNameless.bind(null))];
-    const withArgs = setImmediate((n: number) => void (ran += n), 10);
+    const withArgs = setImmediate((n: number) => {
+      ran += n;
+    }, 10);
     expect([...handles, withArgs].map(handleKind)).toEqual(['Immediate', 'Immediate', 'Immediate', 'Immediate']);
     await new Promise((r) => setImmediate(r));
     expect(ran).toBe(12);
     // and they stay cancellable
     let cancelled = true;
-    clearImmediate(setImmediate(() => void (cancelled = false)));
+    clearImmediate(
+      setImmediate(() => {
+        cancelled = false;
+      }),
+    );
     await new Promise((r) => setTimeout(r, 5));
     expect(cancelled).toBe(true);
   });

@@ -24,6 +24,13 @@ describe('throttleDawnPolling', () => {
     const poll = setImmediate(nativeNameless);
     expect(handleKind(poll)).toBe('Timeout');
     clearTimeout(poll as unknown as NodeJS.Timeout);
+    // a promise's resolver (native and nameless too, but of one parameter): an immediate
+    let resolver: ((v: unknown) => void) | undefined;
+    const resolved = new Promise((r) => {
+      resolver = r;
+    });
+    expect(handleKind(setImmediate(resolver!))).toBe('Immediate');
+    await resolved;
     // a script function, a bound one, a native one with arguments: immediates, as before
     let ran = 0;
     const count = () => void ran++;
@@ -43,6 +50,17 @@ describe('throttleDawnPolling', () => {
     );
     await new Promise((r) => setTimeout(r, 5));
     expect(cancelled).toBe(true);
+  });
+
+  it('leaves a setImmediate that someone installed over it in place when released', () => {
+    if (dawnPollingThrottled()) return void console.warn('skipped: an engine holds the throttle');
+    const real = globalThis.setImmediate;
+    const release = throttleDawnPolling();
+    const theirs = ((cb: () => void) => real(cb)) as typeof setImmediate;
+    globalThis.setImmediate = theirs;
+    release();
+    expect(globalThis.setImmediate).toBe(theirs);
+    globalThis.setImmediate = real;
   });
 
   it('holds while any holder does; the last release restores setImmediate itself', () => {
@@ -65,8 +83,8 @@ describe('throttleDawnPolling', () => {
     expect(dawnPollInterval({})).toBe(1);
     expect(dawnPollInterval({ NSYNTH_DAWN_POLL: '' })).toBe(1);
     expect(dawnPollInterval({ NSYNTH_DAWN_POLL: 'spin' })).toBeNull();
-    expect(dawnPollInterval({ NSYNTH_DAWN_POLL: '0.5' })).toBe(0.5);
-    for (const bad of ['fast', '-1', '1000', 'NaN'])
+    expect(dawnPollInterval({ NSYNTH_DAWN_POLL: '2.5' })).toBe(2.5);
+    for (const bad of ['fast', '-1', '0.5', '1000', 'NaN'])
       expect(() => dawnPollInterval({ NSYNTH_DAWN_POLL: bad })).toThrow(/NSYNTH_DAWN_POLL must be "spin" or/);
   });
 });

@@ -45,30 +45,36 @@ export interface DispatchProfile {
   dispatchMicros: number[];
 }
 
+/** Throws, naming the adapter, where it cannot time dispatches (no `timestamp-query` feature). */
+export function checkProfiling(engine: Engine): void {
+  if (!engine.features.has('timestamp-query'))
+    throw new Error(
+      `The adapter ${engine.adapter.name} has no timestamp-query feature: a profile times each dispatch with it`,
+    );
+}
+
 /**
  * Runs `list` 1 + `repeats` times, each dispatch in a pass of its own with timestamps, and reports
  * the GPU time per kernel. The dispatches really run (a training step updates its parameters each
  * time), so profile a plan whose state may change. Needs the adapter's `timestamp-query` feature.
  */
 export async function profileDispatches(engine: Engine, list: Dispatch[], repeats = 3): Promise<DispatchProfile> {
-  if (!engine.features.has('timestamp-query'))
-    throw new Error(
-      `The adapter ${engine.adapter.name} has no timestamp-query feature: a profile times each dispatch with it`,
-    );
+  checkProfiling(engine);
   if (list.length === 0) throw new Error('profileDispatches: no dispatches to time');
   if (!Number.isInteger(repeats) || repeats < 1)
     throw new Error(`profile repeats must be a positive integer, got ${repeats}`);
   const n = list.length;
   const device = engine.device;
   const sets: GPUQuerySet[] = [];
-  for (let at = 0; at < n; at += DISPATCHES_PER_QUERY_SET)
-    sets.push(device.createQuerySet({ type: 'timestamp', count: 2 * Math.min(DISPATCHES_PER_QUERY_SET, n - at) }));
   const bytes = 16 * n; // two u64 a dispatch
-  const resolved = device.createBuffer({ size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  let resolved: GPUBuffer | null = null;
   const patience = new PatientWait(waitsSpinAdapterCores(engine));
   const perDispatch = Array.from({ length: n }, () => [] as number[]);
   const spans: number[] = [];
   try {
+    for (let at = 0; at < n; at += DISPATCHES_PER_QUERY_SET)
+      sets.push(device.createQuerySet({ type: 'timestamp', count: 2 * Math.min(DISPATCHES_PER_QUERY_SET, n - at) }));
+    resolved = device.createBuffer({ size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
     for (let r = 0; r <= repeats; r++) {
       engine.checkHealthy();
       const enc = device.createCommandEncoder({ label: 'dispatch profile' });
@@ -81,13 +87,14 @@ export async function profileDispatches(engine: Engine, list: Dispatch[], repeat
         encodeDispatch(pass, list[i]);
         pass.end();
       }
+      const target = resolved;
       sets.forEach((set, s) => {
-        enc.resolveQuerySet(set, 0, set.count, resolved, s * DISPATCHES_PER_QUERY_SET * 16);
+        enc.resolveQuerySet(set, 0, set.count, target, s * DISPATCHES_PER_QUERY_SET * 16);
       });
       const staging = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      enc.copyBufferToBuffer(resolved, 0, staging, 0, bytes);
-      device.queue.submit([enc.finish()]);
       try {
+        enc.copyBufferToBuffer(resolved, 0, staging, 0, bytes);
+        device.queue.submit([enc.finish()]);
         await patience.wait(() => staging.mapAsync(GPUMapMode.READ));
         const ts = new BigUint64Array(staging.getMappedRange().slice(0));
         if (r === 0) continue; // the untimed run: first use of each pipeline
@@ -99,7 +106,7 @@ export async function profileDispatches(engine: Engine, list: Dispatch[], repeat
       }
     }
   } finally {
-    resolved.destroy();
+    resolved?.destroy();
     for (const s of sets) s.destroy();
   }
   engine.checkHealthy();

@@ -14,7 +14,7 @@ import { type Plan, planLabel } from '../generate/tuning.js';
 import type { GenerationPath } from '../generate/types.js';
 import { naiveGenerate } from '../generate/naive.js';
 import { Rng } from '../util/rng.js';
-import { type DispatchProfile, profileDispatches } from './dispatch-profile.js';
+import { checkProfiling, type DispatchProfile, profileDispatches } from './dispatch-profile.js';
 import { measureCeilings, type AdapterCeilings } from './probes.js';
 
 /** One batch size's result (`nsynth bench generate --json` prints an array of these). */
@@ -78,6 +78,7 @@ export async function measureGeneration(
   o: MeasureGenerationOptions,
 ): Promise<GenerateBenchRow[]> {
   for (const B of o.batches) if (!Number.isInteger(B) || B < 1) throw new Error(`bad batch size ${B}`);
+  if (o.profile) checkProfiling(engine); // before minutes of timing, not after
   const c = model.config;
   // a forced shape that does not fit the config's widths fails here, not after the naive baseline
   if (o.fusedShape) checkFusedShape(o.fusedShape, c.decoder.residual, c.decoder.skip);
@@ -118,21 +119,19 @@ export async function measureGeneration(
     const t0 = performance.now();
     await model.generate(emb, { seed: 1, pitch, ...kernels });
     const perVoice = T / ((performance.now() - t0) / 1000);
-    // One frame more, untimed, whose step the generator hands over before its first sample.
+    // Once more, untimed, laid out as the timed run (its length decides the instances and layer
+    // groups), handing over its step before the first sample and stopping after one.
     let profile: DispatchProfile | undefined;
     if (o.profile)
-      await model.generate(
-        { data: emb.data.subarray(0, B * c.bottleneck), shape: [B, 1, c.bottleneck] },
-        {
-          seed: 1,
-          pitch,
-          ...kernels,
-          stopAfter: 1,
-          profileStep: async (step) => {
-            profile = await profileDispatches(engine, step);
-          },
+      await model.generate(emb, {
+        seed: 1,
+        pitch,
+        ...kernels,
+        stopAfter: 1,
+        profileStep: async (step) => {
+          profile = await profileDispatches(engine, step);
         },
-      );
+      });
     // the first instance's layer groups, as generateChunks lays the batch out (a step-start dispatch each)
     const { groups } = instanceLayout(engine, c, B, frames, plan.path);
     const cost = planCost(c, plan, B, !!gen.allF16, groups.length);

@@ -16,7 +16,7 @@ import { ADAM_DEFAULTS } from '../ops/adam-update.js';
 import { ParamLayout } from '../train/params.js';
 import { TrainPlan } from '../train/train-plan.js';
 import { macsPerSample } from './forward.js';
-import { type DispatchProfile, profileDispatches, profileTable } from './dispatch-profile.js';
+import { checkProfiling, type DispatchProfile, profileDispatches, profileTable } from './dispatch-profile.js';
 import { ceilingsHeader, measureCeilings, type AdapterCeilings } from './probes.js';
 
 export interface TrainBenchOptions {
@@ -51,6 +51,7 @@ export async function runTrainBench(
   engine: Engine,
   o: TrainBenchOptions,
 ): Promise<{ adapter: string; ceilings: AdapterCeilings; rows: TrainBenchRow[] }> {
+  if (o.profile) checkProfiling(engine); // before the timing, not after
   const ceilings = await measureCeilings(engine);
   const rows: TrainBenchRow[] = [];
   for (const name of o.configs) {
@@ -62,49 +63,52 @@ export async function runTrainBench(
     const t0 = performance.now();
     const init = isBaselineConfig(c) ? initBaselineWeights(c, 1) : initWeights(c, 1);
     const plan = await TrainPlan.build(engine, c, o.batch, crop, { params: layout.pack(init) });
-    const buildSeconds = (performance.now() - t0) / 1000;
-    const audio = Float32Array.from({ length: o.batch * crop }, (_, i) => 0.5 * Math.sin(i / 9) * Math.sin(i / 1700));
-    // Pitch-conditioned configs get a pitch per crop (MIDI 60: its value does not change the cost).
-    const pitch = isBaselineConfig(c) || c.pitchConditioning ? new Uint32Array(o.batch).fill(60) : undefined;
-    const h = { lr: 2e-4, ...ADAM_DEFAULTS, emaDecay: 0.9999, maxGradNorm: 0 };
-    let step = Infinity;
-    for (let s = 1; s <= o.steps; s++) {
-      const ts = performance.now();
-      plan.step(audio, h, s, pitch);
-      await plan.loss();
-      step = Math.min(step, (performance.now() - ts) / 1000);
+    try {
+      const buildSeconds = (performance.now() - t0) / 1000;
+      const audio = Float32Array.from({ length: o.batch * crop }, (_, i) => 0.5 * Math.sin(i / 9) * Math.sin(i / 1700));
+      // Pitch-conditioned configs get a pitch per crop (MIDI 60: its value does not change the cost).
+      const pitch = isBaselineConfig(c) || c.pitchConditioning ? new Uint32Array(o.batch).fill(60) : undefined;
+      const h = { lr: 2e-4, ...ADAM_DEFAULTS, emaDecay: 0.9999, maxGradNorm: 0 };
+      let step = Infinity;
+      for (let s = 1; s <= o.steps; s++) {
+        const ts = performance.now();
+        plan.step(audio, h, s, pitch);
+        await plan.loss();
+        step = Math.min(step, (performance.now() - ts) / 1000);
+      }
+      let fwd = Infinity;
+      for (let s = 0; s < Math.max(1, Math.min(o.steps, 2)); s++) {
+        const ts = performance.now();
+        plan.evaluate(audio, pitch);
+        await plan.loss();
+        fwd = Math.min(fwd, (performance.now() - ts) / 1000);
+      }
+      const samples = o.batch * crop;
+      const macs = baseline
+        ? baselineMacsPerNote(c) * o.batch
+        : (() => {
+            const m = macsPerSample(c);
+            return (m.encoder + m.decoder) * samples;
+          })();
+      // After the timing, on the inputs the timed steps left in place: the profiled runs update the
+      // parameters a few more times (the figures above do not depend on their values).
+      const profile = o.profile ? await profileDispatches(engine, plan.stepList) : undefined;
+      rows.push({
+        config: name,
+        batch: o.batch,
+        crop,
+        stepSeconds: step,
+        samplesPerSecond: samples / step,
+        forwardSamplesPerSecond: samples / fwd,
+        trainOverForward: fwd / step,
+        gflops: (3 * 2 * macs) / step / 1e9,
+        dispatchesPerStep: plan.stepList.length,
+        buildSeconds,
+        ...(profile ? { profile } : {}),
+      });
+    } finally {
+      plan.dispose();
     }
-    let fwd = Infinity;
-    for (let s = 0; s < Math.max(1, Math.min(o.steps, 2)); s++) {
-      const ts = performance.now();
-      plan.evaluate(audio, pitch);
-      await plan.loss();
-      fwd = Math.min(fwd, (performance.now() - ts) / 1000);
-    }
-    const samples = o.batch * crop;
-    const macs = baseline
-      ? baselineMacsPerNote(c) * o.batch
-      : (() => {
-          const m = macsPerSample(c);
-          return (m.encoder + m.decoder) * samples;
-        })();
-    // After the timing, on the inputs the timed steps left in place: the profiled runs update the
-    // parameters a few more times (the figures above do not depend on their values).
-    const profile = o.profile ? await profileDispatches(engine, plan.stepList) : undefined;
-    rows.push({
-      config: name,
-      batch: o.batch,
-      crop,
-      stepSeconds: step,
-      samplesPerSecond: samples / step,
-      forwardSamplesPerSecond: samples / fwd,
-      trainOverForward: fwd / step,
-      gflops: (3 * 2 * macs) / step / 1e9,
-      dispatchesPerStep: plan.stepList.length,
-      buildSeconds,
-      ...(profile ? { profile } : {}),
-    });
-    plan.dispose();
   }
   const result = { adapter: engine.adapter.name, ceilings, rows };
   if (o.json) {

@@ -44,8 +44,12 @@ async function setUp(engine: Engine): Promise<{ tf: Tf; adapter: string }> {
   const got = await acquireDevice({ adapter: 'auto', features: [] });
   const ours = engine.adapter;
   const theirs = got.adapterInfo;
-  if (theirs.vendor !== ours.vendor || theirs.device !== ours.device || theirs.description !== ours.description)
+  if (theirs.vendor !== ours.vendor || theirs.device !== ours.device || theirs.description !== ours.description) {
+    got.device.destroy();
+    got.release();
     throw new Error(`peer tfjs-webgpu: tfjs would run on ${theirs.name}, not on the engine's ${ours.name}`);
+  }
+  // (otherwise the device stays tfjs's backend's for the process: tfjs registers a backend once)
   const info = { vendor: theirs.vendor, architecture: theirs.architecture } as GPUAdapterInfo;
   // The backend's constructor asks only that navigator.gpu exist (set after the import above, so
   // tfjs's own factory, which would request an adapter there, is never registered).

@@ -21,12 +21,18 @@ fn start_l(b: u32, c: u32, x3: f32, x2: f32, x1: f32) -> f32 {
     + small_w[p.at_start_w + 2u * R + c] * x1;
 }
 
+fn small4(at: u32) -> vec4<f32> { return vec4<f32>(small_w[at], small_w[at + 1u], small_w[at + 2u], small_w[at + 3u]); }
+
 // Part (b) for thread k of the R/4 + S/4 after the past taps, for the nv voices from vg: thread
 // k < R/4 writes l = startconv(x[t-3], x[t-2], x[t-1]) at channels 4k..4k+3, the next S/4 threads
-// s = skip_start(l) at 4 channels each; any further thread writes nothing.
+// s = skip_start(l) at 4 channels each; any further thread writes nothing. skip_start(startconv(.))
+// is read folded into one [3][S] map of the three samples (at_skip_fold_w/_b, packGenWeights:
+// both convs are linear), 4 FMAs an output: written as the R-long sum it recomputed the start conv
+// for every channel, lane by lane on a CPU adapter, and was the slow tail of the step start.
 fn start_conv_and_skip(k: u32, vg: u32, nv: u32, t: u32) {
   let R = p.R;
-  let RS = R + p.S;
+  let S = p.S;
+  let RS = R + S;
   for (var v = 0u; v < nv; v++) {
     let b = vg + v;
     let x1 = x_hist(b, (t + 3u) % 4u);   // x[t-1]
@@ -36,14 +42,9 @@ fn start_conv_and_skip(k: u32, vg: u32, nv: u32, t: u32) {
       for (var j = 0u; j < 4u; j++) { l_and_s[b * RS + k * 4u + j] = start_l(b, k * 4u + j, x3, x2, x1); }
     } else if (k < RS / 4u) {
       let o = (k - R / 4u) * 4u;
-      let sb = p.at_skip_start_b + o;
-      var acc = vec4<f32>(small_w[sb], small_w[sb + 1u], small_w[sb + 2u], small_w[sb + 3u]);
-      for (var c = 0u; c < R; c++) {
-        let lc = start_l(b, c, x3, x2, x1);
-        let w = p.at_skip_start_w + c * p.S + o;
-        acc = fma(vec4<f32>(lc), vec4<f32>(small_w[w], small_w[w + 1u], small_w[w + 2u], small_w[w + 3u]), acc);
-      }
-      for (var j = 0u; j < 4u; j++) { l_and_s[b * RS + R + o + j] = acc[j]; }
+      let fw = p.at_skip_fold_w + o;
+      let s = small4(p.at_skip_fold_b + o) + small4(fw) * x3 + small4(fw + S) * x2 + small4(fw + 2u * S) * x1;
+      for (var j = 0u; j < 4u; j++) { l_and_s[b * RS + R + o + j] = s[j]; }
     }
   }
 }

@@ -45,8 +45,17 @@ fn main(
   let group0 = sl - lane;   // the group's first lane in the subgroup
   let id = gid.x;
   let n_past = p.group_layers * R2t;   // the bound group's layers
-  // Every thread runs part (a), those past the last past-tap output on a copy of it (the shuffles
-  // need every lane of the subgroup), and stores it only if it is its own.
+  // part (b) once a step, in the last group's dispatch, by the threads after the past taps; a
+  // workgroup wholly past them skips part (a). The test reads workgroup_id (64: the workgroup
+  // size), which the uniformity analysis knows is alike across the workgroup, so the shuffles
+  // below stay in uniform control flow.
+  if (wid.x * 64u >= n_past) {
+    if (p.group_first + p.group_layers == p.L) { start_conv_and_skip(id - n_past, vg, nv, t); }
+    return;
+  }
+  // In the workgroup that holds the last past-tap outputs every thread runs part (a), those past
+  // the last output on a copy of it (the shuffles need every lane of the subgroup), and stores it
+  // only if it is its own.
   let pid = min(id, n_past - 1u);
   let gi = pid / R2t;   // layer within the group
   let i = p.group_first + gi;
@@ -104,6 +113,5 @@ fn main(
     }
     return;
   }
-  // part (b) once a step: in the last group's dispatch
   if (p.group_first + p.group_layers == p.L) { start_conv_and_skip(id - n_past, vg, nv, t); }
 }

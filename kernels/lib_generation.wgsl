@@ -39,6 +39,8 @@ struct GenParams {
   at_out1_w: u32,
   at_logits_w: u32,
   at_logits_b: u32,
+  at_skip_fold_w: u32,  // skip_start o startconv as [3][S] weights on x[t-3], x[t-2], x[t-1]
+  at_skip_fold_b: u32,  // and [S] biases
 }
 
 // The voice loops' own parameters (gen_voice_loop, gen_voice_lanes), beside GenParams.

@@ -113,6 +113,41 @@ export function packConditioning(w: Weights): { W: Float32Array; B: Float32Array
   return { W, B, stride };
 }
 
+/**
+ * skip_start(startconv(x)) as one linear map of the three past samples: the start conv's [3][R]
+ * taps (x[t-3], x[t-2], x[t-1]) and [R] biases through skip_start's [R][S] weights and [S] biases
+ * give [3][S] weights and [S] biases, summed in float64. Both convs are linear with nothing between
+ * them (the spec's decoder), so this is the same function; the step start evaluates it in 4 FMAs an
+ * output where the unfolded sum recomputed the start conv for each of R channels (on lavapipe at
+ * h512_bo16 batch 16 that tail took ~4 ms of a ~52 ms step, in one dispatch's last workgroups).
+ */
+export function skipStartFolded(
+  startW: Float32Array,
+  startB: Float32Array,
+  skipW: Float32Array,
+  skipB: Float32Array,
+  R: number,
+  S: number,
+): [['skipFoldW', Float32Array], ['skipFoldB', Float32Array]] {
+  const foldW = new Float32Array(3 * S);
+  const foldB = new Float32Array(S);
+  for (let o = 0; o < S; o++) {
+    const sums = [0, 0, 0];
+    let bias = skipB[o];
+    for (let c = 0; c < R; c++) {
+      const k = skipW[c * S + o];
+      for (let j = 0; j < 3; j++) sums[j] += startW[j * R + c] * k;
+      bias += startB[c] * k;
+    }
+    for (let j = 0; j < 3; j++) foldW[j * S + o] = sums[j];
+    foldB[o] = bias;
+  }
+  return [
+    ['skipFoldW', foldW],
+    ['skipFoldB', foldB],
+  ];
+}
+
 export function packGenWeights(engine: Engine, w: Weights): GenWeights {
   const c = w.config;
   const L = decoderLayers(c);
@@ -140,6 +175,16 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     ['out1W', w.get('out1/W').data],
     ['logitsW', w.get('logits/W').data],
     ['logitsB', w.get('logits/biases').data],
+    // last, outside the voice loops' copy below (they keep the unfolded sum, and their f16 copy
+    // needs every value exact in f16, which a folded product is not)
+    ...skipStartFolded(
+      w.get('startconv/W').data,
+      w.get('startconv/biases').data,
+      w.get('skip_start/W').data,
+      w.get('skip_start/biases').data,
+      R,
+      S,
+    ),
   ];
   const total = parts.reduce((n, [, a]) => n + a.length, 0);
   const small = new Float32Array(total);
@@ -160,11 +205,12 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
   let allF16: Tensor | null = null;
   // (every config the voice-lanes path serves fits the voice loop too)
   if (voiceLoopFits(c)) {
-    const packed = new Float32Array(allOffsets.small + small.length);
+    const smallUnfolded = small.subarray(0, smallOffsets.skipFoldW);
+    const packed = new Float32Array(allOffsets.small + smallUnfolded.length);
     packed.set(wPast, allOffsets.wPast);
     packed.set(wCur, allOffsets.wCur);
     packed.set(wResSkip, allOffsets.wResSkip);
-    packed.set(small, allOffsets.small);
+    packed.set(smallUnfolded, allOffsets.small);
     all = engine.upload(packed, [packed.length], 'gen/all');
     const pairs = voiceLanesFit(c) ? exactHalfPairs(packed) : null;
     if (pairs) allF16 = engine.upload(pairs, [pairs.length], 'gen/all_f16');

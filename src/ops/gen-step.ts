@@ -29,6 +29,13 @@ export interface SmallWeightOffsets {
   startB: number;
   skipStartW: number;
   skipStartB: number;
+  /**
+   * skip_start folded into the start conv (both linear, nothing between them): [3][S] weights on
+   * x[t-3], x[t-2], x[t-1] and [S] biases (packGenWeights), so the step start's skip is 4 FMAs an
+   * output instead of an R-long sum that recomputes the start conv (lib_gen_start_conv.wgsl).
+   */
+  skipFoldW: number;
+  skipFoldB: number;
   resSkipB: number;
   out1W: number;
   logitsW: number;
@@ -135,6 +142,8 @@ function uniforms(p: GenStepParams, layer: number, g = groupOfLayer(p, layer)): 
     at_start_b: p.at.startB,
     at_skip_start_w: p.at.skipStartW,
     at_skip_start_b: p.at.skipStartB,
+    at_skip_fold_w: p.at.skipFoldW,
+    at_skip_fold_b: p.at.skipFoldB,
     at_res_skip_b: p.at.resSkipB,
     at_out1_w: p.at.out1W,
     at_logits_w: p.at.logitsW,

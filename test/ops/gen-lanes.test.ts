@@ -40,7 +40,18 @@ describe('layered kernels: the rule', () => {
     const R = 512;
     const S = 256;
     const B = 10;
-    const at = { startW: 0, startB: 0, skipStartW: 0, skipStartB: 0, resSkipB: 0, out1W: 0, logitsW: 0, logitsB: 0 };
+    const at = {
+      startW: 0,
+      startB: 0,
+      skipStartW: 0,
+      skipStartB: 0,
+      resSkipB: 0,
+      out1W: 0,
+      logitsW: 0,
+      logitsB: 0,
+      skipFoldW: 0,
+      skipFoldB: 0,
+    };
     const p: GenStepParams = {
       ...{ B, R, S, L: 30, layersPerStage: 10, frames: 1, hop: 512, groups: [{ first: 0, count: 30 }] },
       ...{ temperature: 1, teacher: false, recordLogits: false, at },

@@ -15,6 +15,7 @@ import { getConfig } from '../../src/model/config.js';
 import { initWeights, type Weights } from '../../src/model/weights.js';
 import { fromHalf, toHalf } from '../../src/formats/half.js';
 import { muLawQuantizeArray } from '../../src/ops/mu-law.js';
+import { skipStartFolded } from '../../src/generate/gen-weights.js';
 
 /** Every weight rounded to f16, as a model stored in f16 (the shipped one) loads. */
 function roundedToHalf(w: Weights): Weights {
@@ -139,5 +140,33 @@ describe('fast generator, teacher-forced, equals the full-sequence decoder', () 
       }
     }
     model.dispose();
+  });
+});
+
+describe('skip_start folded into the start conv (the step start reads it so)', () => {
+  it('equals skip_start(startconv(x)) on random weights and samples, in float64', () => {
+    const R = 24;
+    const S = 16;
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 1073741824 - 1;
+    };
+    const fill = (n: number) => Float32Array.from({ length: n }, rand);
+    const startW = fill(3 * R); // [3][R]: taps on x[t-3], x[t-2], x[t-1]
+    const startB = fill(R);
+    const skipW = fill(R * S); // [R][S]
+    const skipB = fill(S);
+    const [[, foldW], [, foldB]] = skipStartFolded(startW, startB, skipW, skipB, R, S);
+    for (let trial = 0; trial < 5; trial++) {
+      const x = [rand(), rand(), rand()]; // x[t-3], x[t-2], x[t-1]
+      const l = Array.from({ length: R }, (_, c) => startB[c] + x.reduce((a, xj, j) => a + startW[j * R + c] * xj, 0));
+      for (let o = 0; o < S; o++) {
+        const direct = l.reduce((a, lc, c) => a + lc * skipW[c * S + o], skipB[o]);
+        const folded = foldB[o] + x.reduce((a, xj, j) => a + foldW[j * S + o] * xj, 0);
+        // the folded weights are rounded to f32 once; the direct sum is exact float64
+        expect(Math.abs(folded - direct)).toBeLessThan(1e-5 * (1 + Math.abs(direct)));
+      }
+    }
   });
 });

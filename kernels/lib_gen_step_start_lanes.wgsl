@@ -17,7 +17,11 @@
 // computing a copy of the layer's last output and storing nothing; and a lane takes the shared
 // reads from its own group of 8, in a subgroup of any width. (Packed without that padding, a
 // residual width whose R/4 is no multiple of 8, such as 40 or 48, mixed two layers' histories in
-// one group: wrong logits at every batch that runs these kernels.)
+// one group: wrong logits at every batch that runs these kernels.) The host sizes the workgroup
+// (WG) to divide a layer's threads, so a workgroup is all of one layer and its layer index comes
+// from workgroup_id, alike for the whole workgroup: lavapipe then computes the layer's addresses
+// once for the subgroup instead of lane by lane (h512_bo16's past taps, 16 voices, in
+// bench/matvec-mappings.mjs: 1.19x against the layer taken from each invocation's id).
 //! include lib_gen_start_conv
 
 // Eight weights of a row: outputs 8 o8 .. 8 o8 + 3 and the next 4.
@@ -28,7 +32,9 @@ struct W8 {
 
 fn cond4(at: u32) -> vec4<f32> { return vec4<f32>(cond[at], cond[at + 1u], cond[at + 2u], cond[at + 3u]); }
 
-@compute @workgroup_size(64)
+override WG: u32 = 64u;   // threads per workgroup: divides a layer's threads (R2t), the host checks
+
+@compute @workgroup_size(WG)
 fn main(
   @builtin(global_invocation_id) gid: vec3u,
   @builtin(workgroup_id) wid: vec3u,
@@ -45,22 +51,22 @@ fn main(
   let group0 = sl - lane;   // the group's first lane in the subgroup
   let id = gid.x;
   let n_past = p.group_layers * R2t;   // the bound group's layers
-  // part (b) once a step, in the last group's dispatch, by the threads after the past taps; a
-  // workgroup wholly past them skips part (a). The test reads workgroup_id (64: the workgroup
-  // size), which the uniformity analysis knows is alike across the workgroup, so the shuffles
-  // below stay in uniform control flow.
-  if (wid.x * 64u >= n_past) {
+  let first = wid.x * WG;   // the workgroup's first thread
+  // part (b) once a step, in the last group's dispatch, by the threads after the past taps, whole
+  // workgroups of them (n_past is a multiple of WG). Both tests read workgroup_id, alike across
+  // the workgroup, so the shuffles below stay in uniform control flow.
+  if (first >= n_past) {
     if (p.group_first + p.group_layers == p.L) { start_conv_and_skip(id - n_past, vg, nv, t); }
     return;
   }
-  // In the workgroup that holds the last past-tap outputs every thread runs part (a), those past
-  // the last output on a copy of it (the shuffles need every lane of the subgroup), and stores it
-  // only if it is its own.
-  let pid = min(id, n_past - 1u);
-  let gi = pid / R2t;   // layer within the group
+  // Part (a): the workgroup's layer, and this thread's place in it. Threads past the layer's last
+  // output (its R2t is rounded up to whole groups of 8) run on a copy of it, as the shuffles need
+  // every lane of the subgroup, and store nothing.
+  let gi = first / R2t;   // layer within the group
   let i = p.group_first + gi;
-  let own = id < n_past && pid % R2t < R2e;
-  let o8 = min(pid % R2t, R2e - 1u);
+  let o = id - gi * R2t;
+  let own = o < R2e;
+  let o8 = min(o, R2e - 1u);
   let f = t / p.hop;
   let co = gi * 2u * R + o8 * 8u;
   let rows = tap_rows(i, t, 0u, p);   // voice 0's rows; voice b's are b * R further
@@ -104,14 +110,10 @@ fn main(
       }
     }
   }
-  if (id < n_past) {
-    if (!own) { return; }
-    for (var v = 0u; v < nv; v++) {
-      let at = (i * p.B + vg + v) * R2q + 2u * o8;
-      past[at] = acc_a[v];
-      past[at + 1u] = acc_b[v];
-    }
-    return;
+  if (!own) { return; }
+  for (var v = 0u; v < nv; v++) {
+    let at = (i * p.B + vg + v) * R2q + 2u * o8;
+    past[at] = acc_a[v];
+    past[at + 1u] = acc_b[v];
   }
-  if (p.group_first + p.group_layers == p.L) { start_conv_and_skip(id - n_past, vg, nv, t); }
 }

@@ -179,13 +179,15 @@ export async function genStepStart(
 ): Promise<Dispatch[]> {
   const lanes = layeredKernels(p.R, p.S, p.B, lanesOf(engine)) === 'lanes';
   const name = `gen_step_start${lanes ? '_lanes' : ''}${pastStorage === 'f16' ? '_f16' : ''}`;
-  const k = await engine.kernel(name);
+  // the lanes step start makes 8 past-tap outputs a thread, each layer's threads in whole groups
+  // of 8, in workgroups that each hold one layer's (lib_gen_step_start_lanes.wgsl); the others 4
+  // outputs a thread in workgroups of 64
+  const perLayer = lanes ? stepStartLanesThreads(p.R) : (2 * p.R) / 4;
+  const WG = lanes ? stepStartLanesWorkgroup(perLayer) : 64;
+  const k = await (lanes ? engine.kernel(name, { WG }) : engine.kernel(name));
   // one dispatch per layer group, the last one also running part (b)
   return p.groups.map((group, g) => {
     const last = g === p.groups.length - 1;
-    // the lanes step start makes 8 past-tap outputs a thread, each layer's threads in whole groups
-    // of 8 (lib_gen_step_start_lanes.wgsl); the others 4 outputs a thread
-    const perLayer = lanes ? Math.ceil(p.R / 4 / 8) * 8 : (2 * p.R) / 4;
     const threads = group.count * perLayer + (last ? (p.R + p.S) / 4 : 0);
     return k.prepare(
       {
@@ -198,9 +200,24 @@ export async function genStepStart(
         past: s.past,
         l_and_s: s.lAndS,
       },
-      [Math.ceil(threads / 64), voiceGroups(p)],
+      [Math.ceil(threads / WG), voiceGroups(p)],
     );
   });
+}
+
+/** Threads a layer takes in the lanes step start: its R/4 outputs of 8, rounded up to whole groups of 8. */
+export function stepStartLanesThreads(R: number): number {
+  return Math.ceil(R / 4 / 8) * 8;
+}
+
+/**
+ * The lanes step start's workgroup size: the largest of 64, 32, 16 and 8 that divides a layer's
+ * threads (a multiple of 8), so that every workgroup is all of one layer (its layer index then
+ * alike across the workgroup; lib_gen_step_start_lanes.wgsl). h512_bo16: 128 threads a layer, 64.
+ */
+export function stepStartLanesWorkgroup(threadsPerLayer: number): number {
+  for (const wg of [64, 32, 16, 8]) if (threadsPerLayer % wg === 0) return wg;
+  throw new Error(`a layer's threads in the lanes step start must be a multiple of 8, got ${threadsPerLayer}`);
 }
 
 /**

@@ -13,7 +13,15 @@ import { lanesOf, lanesSupported } from '../../src/gpu/lanes.js';
 import { getConfig } from '../../src/model/config.js';
 import { initWeights } from '../../src/model/weights.js';
 import { choosePath, layeredKernels } from '../../src/generate/route.js';
-import { genGate, genResSkip, genStepStart, type GenStepParams, lanesWorkgroup } from '../../src/ops/gen-step.js';
+import {
+  genGate,
+  genResSkip,
+  genStepStart,
+  type GenStepParams,
+  lanesWorkgroup,
+  stepStartLanesThreads,
+  stepStartLanesWorkgroup,
+} from '../../src/ops/gen-step.js';
 import { destroyDispatches } from '../../src/gpu/registry.js';
 
 describe('layered kernels: the rule', () => {
@@ -30,6 +38,13 @@ describe('layered kernels: the rule', () => {
 
   it('workgroups of whole 8-lane subgroups, up to 64 threads, about 4 of them', () => {
     expect([8, 12, 96, 128, 256, 1024].map(lanesWorkgroup)).toEqual([8, 8, 24, 32, 64, 64]);
+  });
+
+  it("the step start's workgroups divide a layer's threads (whole groups of 8), so each holds one layer", () => {
+    // residual widths 32, 40, 96, 192, 384, 512: R/4 outputs of 8 rounded up to groups of 8
+    expect([32, 40, 96, 192, 384, 512].map(stepStartLanesThreads)).toEqual([8, 16, 24, 48, 96, 128]);
+    expect([8, 16, 24, 48, 96, 128].map(stepStartLanesWorkgroup)).toEqual([8, 16, 8, 16, 32, 64]);
+    expect(() => stepStartLanesWorkgroup(12)).toThrow(/multiple of 8, got 12/);
   });
 
   it('auto runs h512_bo16 at batch 16 and 32 on the layered path, whose dispatches are the lanes kernels where lanes are preferred', async () => {
@@ -70,8 +85,9 @@ describe('layered kernels: the rule', () => {
     const resSkip = await genResSkip(e, p, 0, w, s);
     // the step start: lanes or not, with f32 or f16 past taps; all in workgroups of 64, over
     // 30 x 128 past-tap threads (8 outputs each) in the lanes kernels, else 30 x 256, and 192 start threads
-    expect(start.kernel.name).toBe(lanes ? 'gen_step_start_lanes' : 'gen_step_start');
-    expect(startF16.kernel.name).toBe(lanes ? 'gen_step_start_lanes_f16' : 'gen_step_start_f16');
+    // (the lanes step start in workgroups of 64, each of one layer's 128 threads)
+    expect(start.kernel.name).toBe(lanes ? 'gen_step_start_lanes(WG=64)' : 'gen_step_start');
+    expect(startF16.kernel.name).toBe(lanes ? 'gen_step_start_lanes_f16(WG=64)' : 'gen_step_start_f16');
     expect(start.workgroups).toEqual([lanes ? 63 : 123, 1, 1]);
     expect(gate.kernel.name).toBe(lanes ? 'gen_gate_lanes(WG=32)' : 'gen_gate');
     expect(resSkip.kernel.name).toBe(lanes ? 'gen_res_skip_lanes(WG=24)' : 'gen_res_skip');
@@ -99,13 +115,14 @@ describe('layered lanes kernels, teacher-forced, equal the decoder and the tiled
   // once met in one group and voice 0's logits were 1.0 off)
   const tiny = getConfig('tiny');
   const tiny40 = { ...tiny, name: 'tiny_40', decoder: { ...tiny.decoder, residual: 40, skip: 48 } };
-  // [config, voices, steps, the lanes kernels' workgroup sizes (gate, res/skip)]
+  // [config, voices, steps, the lanes kernels' workgroup sizes (step start, gate, res/skip)]; the
+  // step start's workgroups each hold one layer's threads: 8 at residual width 32, 16 at 40
   const cases = [
-    ['tiny', 17, 512, [8, 8]],
-    ['h32_pitch', 5, 512, [8, 8]],
-    [tiny40, 3, 512, [lanesWorkgroup(40 / 4), lanesWorkgroup((40 + 48) / 4 / 2)]],
+    ['tiny', 17, 512, [8, 8, 8]],
+    ['h32_pitch', 5, 512, [8, 8, 8]],
+    [tiny40, 3, 512, [16, lanesWorkgroup(40 / 4), lanesWorkgroup((40 + 48) / 4 / 2)]],
   ] as const;
-  for (const [config, voices, T, [wgGate, wgResSkip]] of cases)
+  for (const [config, voices, T, [wgStart, wgGate, wgResSkip]] of cases)
     it(`${typeof config === 'string' ? config : config.name}, ${voices} voices, ${T} steps: every step within 1e-4 of the decoder, lanes within 1e-6 of tiles`, async (ctx) => {
       const e = await testEngine();
       if (!lanesSupported(e)) ctx.skip('the adapter has no subgroups of 8+ lanes');
@@ -121,7 +138,7 @@ describe('layered lanes kernels, teacher-forced, equal the decoder and the tiled
           'gen_step_start',
           'gen_gate',
           'gen_res_skip',
-          'gen_step_start_lanes',
+          `gen_step_start_lanes(WG=${wgStart})`,
           `gen_gate_lanes(WG=${wgGate})`,
           `gen_res_skip_lanes(WG=${wgResSkip})`,
         ]),
@@ -160,7 +177,7 @@ describe('layered path, matrices as f16 pairs (weightStorage f16)', () => {
     }
     expect(e.registry.names()).toEqual(
       expect.arrayContaining([
-        'gen_step_start_lanes_f16',
+        'gen_step_start_lanes_f16(WG=8)',
         'gen_gate_lanes_f16(WG=8)',
         'gen_res_skip_lanes_f16(WG=8)',
         'gen_step_start_f16',

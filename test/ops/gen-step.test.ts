@@ -74,7 +74,7 @@ describe('fast generator, teacher-forced, equals the full-sequence decoder', () 
         expect(e.registry.names()).toEqual(
           expect.arrayContaining(
             kernels === 'lanes'
-              ? ['gen_step_start_lanes_f16', 'gen_gate_lanes_f16(WG=8)', 'gen_res_skip_lanes_f16(WG=8)']
+              ? ['gen_step_start_lanes_f16(WG=8)', 'gen_gate_lanes_f16(WG=8)', 'gen_res_skip_lanes_f16(WG=8)']
               : ['gen_step_start_f16', 'gen_gate_f16', 'gen_res_skip_f16'],
           ),
         );

@@ -183,8 +183,8 @@ export async function genStepStart(
   // of 8, in workgroups that each hold one layer's (lib_gen_step_start_lanes.wgsl); the others 4
   // outputs a thread in workgroups of 64
   const perLayer = lanes ? stepStartLanesThreads(p.R) : (2 * p.R) / 4;
-  const WG = lanes ? stepStartLanesWorkgroup(perLayer) : 64;
-  const k = await (lanes ? engine.kernel(name, { WG }) : engine.kernel(name));
+  const WG = stepStartWorkgroup(perLayer);
+  const k = await engine.kernel(name, { WG });
   // one dispatch per layer group, the last one also running part (b)
   return p.groups.map((group, g) => {
     const last = g === p.groups.length - 1;
@@ -211,13 +211,14 @@ export function stepStartLanesThreads(R: number): number {
 }
 
 /**
- * The lanes step start's workgroup size: the largest of 64, 32, 16 and 8 that divides a layer's
- * threads (a multiple of 8), so that every workgroup is all of one layer (its layer index then
- * alike across the workgroup; lib_gen_step_start_lanes.wgsl). h512_bo16: 128 threads a layer, 64.
+ * The step start's workgroup size: the largest of 64, 32, 16, 8, 4, 2 and 1 that divides a layer's
+ * threads, so that every workgroup is all of one layer (its layer index then alike across the
+ * workgroup; lib_gen_step_start.wgsl, lib_gen_step_start_lanes.wgsl, where a layer's threads are
+ * a multiple of 8). h512_bo16: 256 threads a layer in the tiled kernel, 128 in the lanes one: 64.
  */
-export function stepStartLanesWorkgroup(threadsPerLayer: number): number {
-  for (const wg of [64, 32, 16, 8]) if (threadsPerLayer % wg === 0) return wg;
-  throw new Error(`a layer's threads in the lanes step start must be a multiple of 8, got ${threadsPerLayer}`);
+export function stepStartWorkgroup(threadsPerLayer: number): number {
+  for (const wg of [64, 32, 16, 8, 4, 2]) if (threadsPerLayer % wg === 0) return wg;
+  return 1;
 }
 
 /**

@@ -61,6 +61,12 @@ describe('kernel registry', () => {
     expect(await e.kernel('conv1d')).toBe(k); // cached
   });
 
+  it('a workgroup size written as an override constant is the value the pipeline is compiled with', async () => {
+    const e = await testEngine();
+    expect((await e.kernel('gen_step_start', { WG: 16 })).workgroupSize).toEqual([16, 1, 1]);
+    expect((await e.kernel('gen_step_start')).workgroupSize).toEqual([64, 1, 1]); // its default
+  });
+
   it('binding mistakes are errors at the call site', async () => {
     const e = await testEngine();
     const k = await e.kernel('axpy');

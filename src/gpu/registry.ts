@@ -55,7 +55,16 @@ export class Kernel {
     const entry = reflect.entry.compute[0];
     if (!entry) throw new Error(`kernels/${name}.wgsl has no @compute entry point`);
     const ws = entry.workgroupSize as number[] | null | undefined;
-    this.workgroupSize = [ws?.[0] ?? 1, ws?.[1] ?? 1, ws?.[2] ?? 1];
+    // wgsl_reflect resolves an override named in @workgroup_size to its default; the value this
+    // pipeline is compiled with is the constant's, where one is given
+    // (its attribute's value: the written arguments, one as a string, several as an array)
+    const written = entry.attributes?.find((a) => a.name === 'workgroup_size')?.value;
+    const args = typeof written === 'string' ? [written] : Array.isArray(written) ? written : [];
+    const size = (i: number) => {
+      const name = args[i];
+      return typeof name === 'string' && name in constants ? constants[name] : (ws?.[i] ?? 1);
+    };
+    this.workgroupSize = [size(0), size(1), size(2)];
     const groups: GPUBindGroupLayoutEntry[][] = [];
     for (const group of reflect.getBindGroups()) {
       for (const b of group) {

@@ -42,7 +42,7 @@ describe('layered generation path on SwiftShader', () => {
           'gen_step_start(WG=16)',
           'gen_step_start_f16(WG=16)',
           'gen_gate_f16',
-          'gen_res_skip_f16',
+          'gen_res_skip_f16(WG=8)',
         ]),
       );
 

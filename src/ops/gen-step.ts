@@ -165,7 +165,7 @@ function samplingBindings(s: GenStepBuffers) {
 /**
  * Start conv, skip_start and the past taps (t - 2d, t - d) of every layer, biases and conditioning
  * folded in; with `pastStorage` 'f16', w.wPast holds the past taps as f16 pairs (the _f16 kernels).
- * Where the layered kernels are `lanes` (layeredKernels), gen_step_start_lanes[_f16]: the same
+ * Where the step start's kernels are `lanes` (stepStartKernels), gen_step_start_lanes[_f16]: the same
  * sums, each voice's history read once per subgroup, 8 outputs a thread (lavapipe, h512_bo16, 10
  * voices: 98.8 to 49.2 ms a step at first, where it had been ~70% of the layered step; 8 outputs
  * 1.09-1.16x more). One dispatch per layer group.
@@ -177,7 +177,7 @@ export async function genStepStart(
   s: GenStepBuffers,
   pastStorage: 'f32' | 'f16' = 'f32',
 ): Promise<Dispatch[]> {
-  const lanes = layeredKernels(p.R, p.S, p.B, lanesOf(engine)) === 'lanes';
+  const lanes = stepStartKernels(p.R, p.S, lanesOf(engine)) === 'lanes';
   const name = `gen_step_start${lanes ? '_lanes' : ''}${pastStorage === 'f16' ? '_f16' : ''}`;
   // the lanes step start makes 8 past-tap outputs a thread, each layer's threads in whole groups
   // of 8, in workgroups that each hold one layer's (lib_gen_step_start_lanes.wgsl); the others 4
@@ -231,12 +231,22 @@ export function stepStartWorkgroup(threadsPerLayer: number): number {
  * lavapipe (2-core VM, h512_bo16, all 30 layers of one instance, in one process): 10 voices, gate
  * 1.6-1.7x and res/skip 2.2-2.4x faster (both near 47% of the FMA probe); 2 voices 1.5x and 2x;
  * whole steps 1.15-1.3x at batch 2-32, where the step-start kernel was most of the time. The step
- * start follows the same choice where its past taps are f32 (genStepStart).
+ * start has its own rule (stepStartKernels).
  */
 export type LayeredKernels = 'tiles' | 'lanes';
 
 export function layeredKernels(R: number, S: number, B: number, lanes: { preferred: boolean }): LayeredKernels {
   return lanes.preferred && B >= 2 && R % 8 === 0 && S % 8 === 0 ? 'lanes' : 'tiles';
+}
+
+/**
+ * The step start's kernels: layeredKernels' rule at any number of voices. A lone voice gains too
+ * here, unlike in the gate and res/skip: the lanes step start reads a weight row's 8 outputs in
+ * one 16-byte read per lane and the history once per subgroup (lavapipe, h512_bo16 at batch 1 in
+ * f16: 6.5-7.9 ms for every layer's past taps against 11.8-12.9 ms in the tiled kernel).
+ */
+export function stepStartKernels(R: number, S: number, lanes: { preferred: boolean }): LayeredKernels {
+  return layeredKernels(R, S, 2, lanes);
 }
 
 /**

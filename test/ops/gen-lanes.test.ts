@@ -20,6 +20,7 @@ import {
   type GenStepParams,
   lanesWorkgroup,
   stepStartLanesThreads,
+  stepStartKernels,
   stepStartWorkgroup,
 } from '../../src/ops/gen-step.js';
 import { destroyDispatches } from '../../src/gpu/registry.js';
@@ -155,6 +156,28 @@ describe('layered lanes kernels, teacher-forced, equal the decoder and the tiled
       }
       model.dispose();
     });
+});
+
+describe('a lone voice on the layered path where lanes are preferred', () => {
+  it('tiny, 1 voice, 512 steps: the lanes step start (with the tiled gate and res/skip) within 1e-4 of the decoder and 1e-6 of all tiles', async (ctx) => {
+    const e = await testEngine();
+    if (!lanesSupported(e)) ctx.skip('the adapter has no subgroups of 8+ lanes');
+    const model = await modelFromWeights(e, initWeights(getConfig('tiny'), 63, { biasScale: 0.1 }));
+    const { full, run } = await layeredTeacherForcing(model, 1, 512, 80);
+    const tiles = await run('tiles');
+    const before = new Set(e.registry.names());
+    const lanes = await run('lanes');
+    // the lanes run compiled the lanes step start and nothing else new: its gate and res/skip are
+    // the tiled ones at one voice (layeredKernels), its step start the lanes one (stepStartKernels)
+    expect(e.registry.names().filter((n) => !before.has(n) && n.startsWith('gen_'))).toEqual(
+      before.has('gen_step_start_lanes(WG=8)') ? [] : ['gen_step_start_lanes(WG=8)'],
+    );
+    expect(stepStartKernels(32, 32, { preferred: true })).toBe('lanes');
+    expect(layeredKernels(32, 32, 1, { preferred: true })).toBe('tiles');
+    expectClose(lanes[0].logits![0], full, 1e-4, 1e-4, 'lanes step start, logits');
+    expectClose(lanes[0].logits![0], tiles[0].logits![0], 1e-6, 1e-6, 'against all tiles');
+    model.dispose();
+  });
 });
 
 describe('layered path, matrices as f16 pairs (weightStorage f16)', () => {

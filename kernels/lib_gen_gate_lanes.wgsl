@@ -12,10 +12,45 @@
 // channels stays rolled (written out, or with more rows or voices per iteration, the larger body
 // ran up to 2x slower; so did 8-16 voices kept in separate variables). Needs R divisible by 8 (the
 // host checks); the workgroup size WG (a multiple of 8) is chosen by the host. The including kernel
-// enables subgroups and declares w_cur and wc4: f32 in gen_gate_lanes, f16 pairs in gen_gate_lanes_f16.
+// enables subgroups and declares w_cur, wc4 (four weights at vec4 index i) and wc8 (eight at index j,
+// in eights): f32 in gen_gate_lanes, f16 pairs in gen_gate_lanes_f16.
 //! include lib_gen_gate
 
 override WG: u32 = 64u;   // threads per workgroup
+
+// Eight weights of a row: outputs 8 j .. 8 j + 3 and the next 4.
+struct W8 {
+  a: vec4<f32>,
+  b: vec4<f32>,
+}
+
+// A voice group of one voice b (gate_one_voice's sums, in its order), thread o8 making gate vec4s
+// 2 o8 and 2 o8 + 1 of both halves: each weight row read 16 bytes at a time (wc8), where
+// gate_one_voice reads 8. On lavapipe at batch 1 (h512_bo16, f16) a layer took 120 us against 139:
+// a lone voice's step is bound by the per-lane reads of its weights, and a wider read brings more.
+fn gate_one_voice_wide(b: u32, o8: u32, pb: u32, wb: u32, row: u32) {
+  let R = p.R;
+  let Rq = R / 4u;
+  let R2q = 2u * Rq;
+  let RS = R + p.S;
+  let at = pb + b * R2q + 2u * o8;
+  var f0 = past[at];
+  var f1 = past[at + 1u];
+  var s0 = past[at + Rq];
+  var s1 = past[at + Rq + 1u];
+  for (var c = 0u; c < R; c++) {
+    let l = vec4<f32>(l_and_s[b * RS + c]);
+    let row_at = (wb + c * R2q) / 2u;   // in eights of weights (wb, R2q and Rq are even)
+    let wf = wc8(row_at + o8);
+    let wt = wc8(row_at + Rq / 2u + o8);
+    f0 = fma(l, wf.a, f0);
+    f1 = fma(l, wf.b, f1);
+    s0 = fma(l, wt.a, s0);
+    s1 = fma(l, wt.b, s1);
+  }
+  store_gate(b, 2u * o8, f0, s0, row);
+  store_gate(b, 2u * o8 + 1u, f1, s1, row);
+}
 
 @compute @workgroup_size(WG)
 fn main(
@@ -36,8 +71,8 @@ fn main(
   let R2q = 2u * Rq;
   let at = gate_layer();
   if (nv == 1u) {
-    // a single voice: gen_gate's straight-line code (no reuse to gain from the shuffles)
-    if (live) { gate_one_voice(vg, o4, at.pb, at.wb, at.row); }
+    // a single voice: straight-line code (no reuse to gain from the shuffles), 16 outputs a thread
+    if (gid.x < Rq / 2u) { gate_one_voice_wide(vg, gid.x, at.pb, at.wb, at.row); }
     return;
   }
   var fa: array<vec4<f32>, VB>;

@@ -6,7 +6,8 @@
 // shuffled input feeds 8 outputs (on lavapipe 15-25% faster than one vec4 per thread; the gate,
 // with its two halves, already has 8 outputs per thread). Same voice tile, sums and order as
 // gen_res_skip. Needs R and S divisible by 8 (Q even); WG (a multiple of 8) is sized by the host.
-// The including kernel enables subgroups and declares the weights w_res_skip (binding 1) and wrs4:
+// The including kernel enables subgroups and declares the weights w_res_skip (binding 1), wrs4
+// (four weights at vec4 index i) and wrs8 (eight at index j, in eights):
 // f32 in gen_res_skip_lanes, f16 pairs in gen_res_skip_lanes_f16.
 //! include lib_generation
 
@@ -17,6 +18,33 @@
 
 const VB: u32 = 16u;      // voices per voice group (the host's VOICE_TILE)
 override WG: u32 = 64u;   // threads per workgroup
+
+// Eight weights of a row: outputs 8 j .. 8 j + 3 and the next 4.
+struct W8 {
+  a: vec4<f32>,
+  b: vec4<f32>,
+}
+
+// A voice group of one voice b: gen_res_skip's straight-line code (its sums in its order), thread j
+// making outputs 2 j and 2 j + 1, side by side so that one 16-byte read a row brings both (wrs8);
+// bo, wb: the layer's offsets of its biases (floats) and weights (vec4s). On lavapipe at batch 1
+// (h512_bo16, f16) a layer took 102-110 us against 131 for gen_res_skip.
+fn res_skip_one_voice(b: u32, j: u32, bo: u32, wb: u32) {
+  let R = p.R;
+  let Q = (R + p.S) / 4u;
+  var a0 = bias4(bo + 8u * j);
+  var a1 = bias4(bo + 8u * j + 4u);
+  for (var c = 0u; c < R; c++) {
+    let g = vec4<f32>(gated[b * R + c]);
+    let w = wrs8((wb + c * Q) / 2u + j);   // in eights of weights (wb and Q are even)
+    a0 = fma(g, w.a, a0);
+    a1 = fma(g, w.b, a1);
+  }
+  // on the last layer the residual's outputs (the first R/4) feed nothing
+  let last = p.layer == p.L - 1u;
+  if (!(last && 2u * j < R / 4u)) { l_and_s[b * Q + 2u * j] += a0; }
+  if (!(last && 2u * j + 1u < R / 4u)) { l_and_s[b * Q + 2u * j + 1u] += a1; }
+}
 
 fn bias4(at: u32) -> vec4<f32> { return vec4<f32>(small_w[at], small_w[at + 1u], small_w[at + 2u], small_w[at + 3u]); }
 
@@ -46,16 +74,8 @@ fn main(
   let bias_b = bias4(bo + o4b * 4u);
   let wb = i * R * Q;
   if (nv == 1u) {
-    // a single voice: gen_res_skip's straight-line code, for both outputs
-    var a = bias_a;
-    var b = bias_b;
-    for (var c = 0u; c < R; c++) {
-      let g = vec4<f32>(gated[vg * R + c]);
-      a = fma(g, wrs4(wb + c * Q + o4), a);
-      b = fma(g, wrs4(wb + c * Q + o4b), b);
-    }
-    if (live_a) { l_and_s[vg * Q + o4] += a; }
-    if (live_b) { l_and_s[vg * Q + o4b] += b; }
+    // a single voice: straight-line code (no reuse to gain from the shuffles)
+    if (live) { res_skip_one_voice(vg, gid.x, bo, wb); }
     return;
   }
   var acc_a: array<vec4<f32>, VB>;

@@ -165,7 +165,7 @@ function samplingBindings(s: GenStepBuffers) {
 /**
  * Start conv, skip_start and the past taps (t - 2d, t - d) of every layer, biases and conditioning
  * folded in; with `pastStorage` 'f16', w.wPast holds the past taps as f16 pairs (the _f16 kernels).
- * Where the step start's kernels are `lanes` (stepStartKernels), gen_step_start_lanes[_f16]: the same
+ * Where the layered kernels are `lanes` (layeredKernels), gen_step_start_lanes[_f16]: the same
  * sums, each voice's history read once per subgroup, 8 outputs a thread (lavapipe, h512_bo16, 10
  * voices: 98.8 to 49.2 ms a step at first, where it had been ~70% of the layered step; 8 outputs
  * 1.09-1.16x more). One dispatch per layer group.
@@ -177,7 +177,7 @@ export async function genStepStart(
   s: GenStepBuffers,
   pastStorage: 'f32' | 'f16' = 'f32',
 ): Promise<Dispatch[]> {
-  const lanes = stepStartKernels(p.R, p.S, lanesOf(engine)) === 'lanes';
+  const lanes = layeredKernels(p.R, p.S, lanesOf(engine)) === 'lanes';
   const name = `gen_step_start${lanes ? '_lanes' : ''}${pastStorage === 'f16' ? '_f16' : ''}`;
   // the lanes step start makes 8 past-tap outputs a thread, each layer's threads in whole groups
   // of 8, in workgroups that each hold one layer's (lib_gen_step_start_lanes.wgsl); the others 4
@@ -222,31 +222,22 @@ export function stepStartWorkgroup(threadsPerLayer: number): number {
 }
 
 /**
- * The layered path's gate and res/skip kernels: `tiles` (gen_gate, gen_res_skip: every thread
- * reads every voice's inputs itself) or `lanes` (gen_gate_lanes, gen_res_skip_lanes: each input
- * read once per subgroup and handed round by subgroupShuffle; the same sums in the same order).
- * `lanes` where the lanes kernels are preferred (CPU adapters with subgroups of 8+ lanes, or
- * NSYNTH_KERNELS=lanes; src/gpu/lanes.ts), the residual and skip widths are divisible by 8 and the
- * instance has 2+ voices (a lone voice runs the same straight-line code in both). Measured on
- * lavapipe (2-core VM, h512_bo16, all 30 layers of one instance, in one process): 10 voices, gate
- * 1.6-1.7x and res/skip 2.2-2.4x faster (both near 47% of the FMA probe); 2 voices 1.5x and 2x;
- * whole steps 1.15-1.3x at batch 2-32, where the step-start kernel was most of the time. The step
- * start has its own rule (stepStartKernels).
+ * The layered path's kernels: `tiles` (gen_step_start, gen_gate, gen_res_skip: every thread reads
+ * every voice's inputs itself) or `lanes` (gen_step_start_lanes, gen_gate_lanes,
+ * gen_res_skip_lanes: each input read once per subgroup and handed round by subgroupShuffle; the
+ * same sums in the same order). `lanes` where the lanes kernels are preferred (CPU adapters with
+ * subgroups of 8+ lanes, or NSYNTH_KERNELS=lanes; src/gpu/lanes.ts) and the residual and skip
+ * widths are divisible by 8. Measured on lavapipe (2-core VM, h512_bo16, all 30 layers of one
+ * instance, in one process): 10 voices, gate 1.6-1.7x and res/skip 2.2-2.4x faster (both near 47%
+ * of the FMA probe); 2 voices 1.5x and 2x; whole steps 1.15-1.3x at batch 2-32, where the
+ * step-start kernel was most of the time. A lone voice gains too, from 16-byte weight reads: the
+ * step start's past taps 6.5-7.9 ms a step against 11.8-12.9 in f16, a gate layer 120 us against
+ * 139, a res/skip layer 102-110 us against 131 (gate_one_voice_wide, res_skip_one_voice).
  */
 export type LayeredKernels = 'tiles' | 'lanes';
 
-export function layeredKernels(R: number, S: number, B: number, lanes: { preferred: boolean }): LayeredKernels {
-  return lanes.preferred && B >= 2 && R % 8 === 0 && S % 8 === 0 ? 'lanes' : 'tiles';
-}
-
-/**
- * The step start's kernels: layeredKernels' rule at any number of voices. A lone voice gains too
- * here, unlike in the gate and res/skip: the lanes step start reads a weight row's 8 outputs in
- * one 16-byte read per lane and the history once per subgroup (lavapipe, h512_bo16 at batch 1 in
- * f16: 6.5-7.9 ms for every layer's past taps against 11.8-12.9 ms in the tiled kernel).
- */
-export function stepStartKernels(R: number, S: number, lanes: { preferred: boolean }): LayeredKernels {
-  return layeredKernels(R, S, 2, lanes);
+export function layeredKernels(R: number, S: number, lanes: { preferred: boolean }): LayeredKernels {
+  return lanes.preferred && R % 8 === 0 && S % 8 === 0 ? 'lanes' : 'tiles';
 }
 
 /**
@@ -279,10 +270,13 @@ export async function genGate(
     hist: s.hist[groupOfLayer(p, layer)],
     gated: s.gated,
   };
-  if (layeredKernels(p.R, p.S, p.B, lanesOf(engine)) === 'lanes') {
-    const WG = lanesWorkgroup(p.R / 4);
+  if (layeredKernels(p.R, p.S, lanesOf(engine)) === 'lanes') {
+    // a thread per gate vec4 of each half, or per two of them where every voice group is a lone
+    // voice (gate_one_voice_wide, lib_gen_gate_lanes.wgsl)
+    const threads = p.B === 1 ? p.R / 8 : p.R / 4;
+    const WG = lanesWorkgroup(threads);
     const k = await engine.kernel(curF16 ? 'gen_gate_lanes_f16' : 'gen_gate_lanes', { WG });
-    return k.prepare(curF16 ? { ...bindings, w_cur: curF16 } : bindings, [Math.ceil(p.R / 4 / WG), voiceGroups(p)]);
+    return k.prepare(curF16 ? { ...bindings, w_cur: curF16 } : bindings, [Math.ceil(threads / WG), voiceGroups(p)]);
   }
   const k = await engine.kernel(curF16 ? 'gen_gate_f16' : 'gen_gate');
   return k.prepare(curF16 ? { ...bindings, w_cur: curF16 } : bindings, [Math.ceil(p.R / 4 / 64), voiceGroups(p)]);
@@ -308,7 +302,7 @@ export async function genResSkip(
     l_and_s: s.lAndS,
   };
   const Q = (p.R + p.S) / 4;
-  if (layeredKernels(p.R, p.S, p.B, lanesOf(engine)) === 'lanes') {
+  if (layeredKernels(p.R, p.S, lanesOf(engine)) === 'lanes') {
     const threads = Q / 2; // two output vec4s per thread
     const WG = lanesWorkgroup(threads);
     const k = await engine.kernel(resSkipF16 ? 'gen_res_skip_lanes_f16' : 'gen_res_skip_lanes', { WG });

@@ -20,7 +20,6 @@ import {
   type GenStepParams,
   lanesWorkgroup,
   stepStartLanesThreads,
-  stepStartKernels,
   stepStartWorkgroup,
 } from '../../src/ops/gen-step.js';
 import { destroyDispatches } from '../../src/gpu/registry.js';
@@ -28,13 +27,11 @@ import { destroyDispatches } from '../../src/gpu/registry.js';
 describe('layered kernels: the rule', () => {
   it('lanes where the lanes kernels are preferred, for 2+ voices and widths divisible by 8, else tiles', () => {
     const preferred = { preferred: true };
-    expect(layeredKernels(512, 256, 10, preferred)).toBe('lanes');
-    expect(layeredKernels(512, 256, 2, preferred)).toBe('lanes');
-    expect(layeredKernels(32, 64, 16, preferred)).toBe('lanes');
-    expect(layeredKernels(512, 256, 1, preferred)).toBe('tiles');
-    expect(layeredKernels(36, 64, 16, preferred)).toBe('tiles');
-    expect(layeredKernels(32, 68, 16, preferred)).toBe('tiles');
-    expect(layeredKernels(512, 256, 10, { preferred: false })).toBe('tiles');
+    expect(layeredKernels(512, 256, preferred)).toBe('lanes');
+    expect(layeredKernels(32, 64, preferred)).toBe('lanes');
+    expect(layeredKernels(36, 64, preferred)).toBe('tiles');
+    expect(layeredKernels(32, 68, preferred)).toBe('tiles');
+    expect(layeredKernels(512, 256, { preferred: false })).toBe('tiles');
   });
 
   it('workgroups of whole 8-lane subgroups, up to 64 threads, about 4 of them', () => {
@@ -79,7 +76,7 @@ describe('layered kernels: the rule', () => {
       owned.map((t) => t.buffer);
     const s = { state, hist: [hist], past, lAndS, gated, cond: [cond], classes, teacher, stepLogits };
     const w = { wPast, wCur, wResSkip, small };
-    const lanes = layeredKernels(R, S, B, lanesOf(e)) === 'lanes';
+    const lanes = layeredKernels(R, S, lanesOf(e)) === 'lanes';
     expect(lanes).toBe(lanesOf(e).preferred);
     const [start] = await genStepStart(e, p, w, s);
     const [startF16] = await genStepStart(e, p, w, s, 'f16');
@@ -159,25 +156,30 @@ describe('layered lanes kernels, teacher-forced, equal the decoder and the tiled
 });
 
 describe('a lone voice on the layered path where lanes are preferred', () => {
-  it('tiny, 1 voice, 512 steps: the lanes step start (with the tiled gate and res/skip) within 1e-4 of the decoder and 1e-6 of all tiles', async (ctx) => {
-    const e = await testEngine();
-    if (!lanesSupported(e)) ctx.skip('the adapter has no subgroups of 8+ lanes');
-    const model = await modelFromWeights(e, initWeights(getConfig('tiny'), 63, { biasScale: 0.1 }));
-    const { full, run } = await layeredTeacherForcing(model, 1, 512, 80);
-    const tiles = await run('tiles');
-    const before = new Set(e.registry.names());
-    const lanes = await run('lanes');
-    // the lanes run compiled the lanes step start and nothing else new: its gate and res/skip are
-    // the tiled ones at one voice (layeredKernels), its step start the lanes one (stepStartKernels)
-    expect(e.registry.names().filter((n) => !before.has(n) && n.startsWith('gen_'))).toEqual(
-      before.has('gen_step_start_lanes(WG=8)') ? [] : ['gen_step_start_lanes(WG=8)'],
-    );
-    expect(stepStartKernels(32, 32, { preferred: true })).toBe('lanes');
-    expect(layeredKernels(32, 32, 1, { preferred: true })).toBe('tiles');
-    expectClose(lanes[0].logits![0], full, 1e-4, 1e-4, 'lanes step start, logits');
-    expectClose(lanes[0].logits![0], tiles[0].logits![0], 1e-6, 1e-6, 'against all tiles');
-    model.dispose();
-  });
+  // a lone voice runs the lanes kernels' straight-line paths (16-byte weight reads: the gate 16
+  // outputs a thread, res/skip 8), f32 and f16, against the decoder and the tiled kernels
+  for (const weightStorage of ['f32', 'f16'] as const)
+    it(`tiny, 1 voice, 512 steps, ${weightStorage} weights: within 1e-4 of the decoder (f16: 2e-2) and 1e-6 of the tiled kernels`, async (ctx) => {
+      const e = await testEngine();
+      if (!lanesSupported(e)) ctx.skip('the adapter has no subgroups of 8+ lanes');
+      const model = await modelFromWeights(e, initWeights(getConfig('tiny'), 63, { biasScale: 0.1 }));
+      const { full, run } = await layeredTeacherForcing(model, 1, 512, 80);
+      const tiles = await run('tiles', weightStorage);
+      const lanes = await run('lanes', weightStorage);
+      // tiny's gate: 32 / 8 = 4 threads of 16 outputs, in one workgroup of 8; res/skip 8 threads
+      const f16 = weightStorage === 'f16' ? '_f16' : '';
+      expect(e.registry.names()).toEqual(
+        expect.arrayContaining([
+          `gen_step_start_lanes${f16}(WG=8)`,
+          `gen_gate_lanes${f16}(WG=8)`,
+          `gen_res_skip_lanes${f16}(WG=8)`,
+        ]),
+      );
+      const tol = weightStorage === 'f16' ? 2e-2 : 1e-4;
+      expectClose(lanes[0].logits![0], full, tol, tol, 'lanes, logits');
+      expectClose(lanes[0].logits![0], tiles[0].logits![0], 1e-6, 1e-6, 'against the tiled kernels');
+      model.dispose();
+    });
 });
 
 describe('layered path, matrices as f16 pairs (weightStorage f16)', () => {

@@ -57,8 +57,10 @@ export const GPU_FUSED_SHAPES: FusedShape[] = [
 // its workgroup and is a candidate at every batch, the GPU-only fused shapes and both weight
 // storages are timed; 6: the layered path in f16 storage is a candidate where f16 storage is timed,
 // and a challenger of the rules' path is timed again before it wins; 7: the layered path's rule is
-// f16 where the adapter has shader-f16; 8: the fused path's rows layout among the GPU shapes
-const TUNING_VERSION = 8;
+// f16 where the adapter has shader-f16; 8: the fused path's rows layout among the GPU shapes;
+// 9: on CPU adapters the layered path's lanes kernels run a lone voice too, and its step start is
+// faster (choices timed against the old kernels are stale)
+const TUNING_VERSION = 9;
 
 /**
  * A generation plan: the path, on the fused path its shape and weight storage, and on the layered

@@ -7,7 +7,9 @@
 //          weights (addresses equal across the subgroup) and the FMAs run across voices
 //   taps   the step start's inner loop (two input rows, two weight rows a channel, chained into one
 //          accumulator), with its widths as constants and, as the generation kernels have them,
-//          read from a uniform buffer
+//          read from a uniform buffer; and its f16 form with 8 outputs a thread over a 1-D grid,
+//          the layer taken from the invocation id or from the workgroup id (the step start's
+//          choice since 2026-12-05: lavapipe then computes a layer's addresses once a subgroup)
 // On a GPU the second is the textbook shape for weight reuse. On lavapipe (Mesa 25.0.7) it ran ~10x
 // slower: its compiler loads storage lane by lane even where every lane's address is the same, so a
 // weight read serves one 8-wide FMA instead of VB of them (bench/RESULTS.md, 2026-12-04).
@@ -132,6 +134,15 @@ const taps8F16 = `${subgroupKernelHead('u32')}
   }
 }`;
 const tapsCached = taps.replace(`let wb = layer * 2u * ${R}u * ${O4}u;`, 'let wb = 0u;');
+// The 8-output f16 loop over a 1-D grid, as the step start runs it: the layer from the invocation
+// id (a value per lane, to the compiler) or from the workgroup id (alike across the workgroup,
+// which each layer's 128 threads fill twice over).
+const taps8LayerOf = (expr) =>
+  taps8F16
+    .replace('let layer = wid.z;', `let layer = ${expr};`)
+    .replace('let o8 = gid.x;', `let o8 = gid.x % ${O4 / 2}u;`);
+const taps8PerInvocation = taps8LayerOf(`gid.x / ${O4 / 2}u`);
+const taps8PerWorkgroup = taps8LayerOf(`(wid.x * 64u) / ${O4 / 2}u`);
 
 // The same with the widths read from a uniform buffer, as the generation kernels read theirs (GenParams).
 const tapsUniform = taps
@@ -220,6 +231,18 @@ for (const [name, k, grid, work = 1] of [
   [`taps, weights as f16 pairs`, kernel(tapsF16), [O4 / 64, Math.ceil(B / VB), L], 2],
   [`taps, f16, 8 outputs a thread`, kernel(taps8F16), [O4 / 2 / 64, Math.ceil(B / VB), L], 2],
   [`taps, every layer on layer 0's weights (cache-resident)`, kernel(tapsCached), [O4 / 64, Math.ceil(B / VB), L], 2],
+  [
+    `taps, f16, 8 outputs, layer from the invocation id`,
+    kernel(taps8PerInvocation),
+    [(O4 / 2 / 64) * L, Math.ceil(B / VB), 1],
+    2,
+  ],
+  [
+    `taps, f16, 8 outputs, layer from the workgroup id`,
+    kernel(taps8PerWorkgroup),
+    [(O4 / 2 / 64) * L, Math.ceil(B / VB), 1],
+    2,
+  ],
 ]) {
   await time(k, grid, 1); // compiles
   const ms = [];

@@ -20,8 +20,9 @@
 // one group: wrong logits at every batch that runs these kernels.) The host sizes the workgroup
 // (WG) to divide a layer's threads, so a workgroup is all of one layer and its layer index comes
 // from workgroup_id, alike for the whole workgroup: lavapipe then computes the layer's addresses
-// once for the subgroup instead of lane by lane (h512_bo16's past taps, 16 voices, in
-// bench/matvec-mappings.mjs: 1.19x against the layer taken from each invocation's id).
+// once for the subgroup instead of lane by lane (h512_bo16's past taps, 16 voices: this kernel
+// 1.10x, the loop alone in bench/matvec-mappings.mjs 1.18-1.19x, against the layer taken from
+// each invocation's id; one run in five on the 2-core VM had it the other way).
 //! include lib_gen_start_conv
 
 // Eight weights of a row: outputs 8 o8 .. 8 o8 + 3 and the next 4.
@@ -32,7 +33,7 @@ struct W8 {
 
 fn cond4(at: u32) -> vec4<f32> { return vec4<f32>(cond[at], cond[at + 1u], cond[at + 2u], cond[at + 3u]); }
 
-override WG: u32 = 64u;   // threads per workgroup: divides a layer's threads (R2t), the host checks
+override WG: u32 = 64u;   // threads per workgroup: divides a layer's threads, R2t (the host's stepStartWorkgroup)
 
 @compute @workgroup_size(WG)
 fn main(

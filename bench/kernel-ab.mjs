@@ -16,6 +16,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { streamSeconds, syntheticEmbeddings } from './stream-steps.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const load = (p) => import(path.join(root, 'dist', 'src', p));
@@ -48,18 +49,8 @@ console.log(
 );
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 for (const B of batches) {
-  const frames = Math.ceil((steps + 8) / c.hop);
-  const emb = {
-    data: Float32Array.from({ length: B * frames * c.bottleneck }, (_, i) => Math.sin(i * 0.37)),
-    shape: [B, frames, c.bottleneck],
-  };
-  const pitch = c.pitchConditioning ? 60 : undefined;
-  const run = async (model, n) => {
-    const t0 = performance.now();
-    const o = { path: genPath, weightStorage, pitch, seed: 1, stopAfter: n, firstChunkSize: n, chunkSize: n };
-    for await (const _ of model.stream(emb, o));
-    return (performance.now() - t0) / 1000;
-  };
+  const emb = syntheticEmbeddings(c, B, steps);
+  const run = (model, n) => streamSeconds(model, emb, n, { path: genPath, weightStorage });
   const short = steps >> 2;
   const times = sides.map(() => []);
   try {

@@ -17,6 +17,7 @@
 // `nsynth bench generate --path layered` with NSYNTH_KERNELS=tiles or lanes measures the same
 // through the CLI, with a 512-step warm-up per batch (minutes per row for h512_bo16 on a CPU).
 import * as path from 'node:path';
+import { streamSeconds, syntheticEmbeddings } from './stream-steps.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const load = (p) => import(path.join(root, 'dist', 'src', p));
@@ -56,26 +57,9 @@ console.log(
 );
 const short = Math.max(1, steps >> 2);
 for (const B of batches) {
-  const frames = Math.ceil((steps + 8) / c.hop);
-  const emb = {
-    data: Float32Array.from({ length: B * frames * c.bottleneck }, (_, i) => Math.sin(i * 0.37)),
-    shape: [B, frames, c.bottleneck],
-  };
-  const pitch = c.pitchConditioning ? 60 : undefined;
-  const run = async (n, setCap = cap, weightStorage = 'f32') => {
-    const t0 = performance.now();
-    for await (const _ of model.stream(emb, {
-      path: 'layered',
-      maxVoicesPerInstance: setCap,
-      weightStorage,
-      pitch,
-      seed: 1,
-      stopAfter: n,
-      firstChunkSize: n,
-      chunkSize: n,
-    }));
-    return (performance.now() - t0) / 1000;
-  };
+  const emb = syntheticEmbeddings(c, B, steps);
+  const run = (n, setCap = cap, weightStorage = 'f32') =>
+    streamSeconds(model, emb, n, { path: 'layered', maxVoicesPerInstance: setCap, weightStorage });
   const times = Object.fromEntries(sets.map((set) => [set, []]));
   const probes = [];
   // The kernel set is read when a generation instance is built: each run builds its own.

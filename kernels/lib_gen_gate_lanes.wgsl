@@ -40,9 +40,9 @@ fn gate_one_voice_wide(b: u32, o8: u32, pb: u32, wb: u32, row: u32) {
   var s1 = past[at + Rq + 1u];
   for (var c = 0u; c < R; c++) {
     let l = vec4<f32>(l_and_s[b * RS + c]);
-    let row_at = (wb + c * R2q) / 2u;   // in eights of weights (wb, R2q and Rq are even)
-    let wf = wc8(row_at + o8);
-    let wt = wc8(row_at + Rq / 2u + o8);
+    let w_row = (wb + c * R2q) / 2u;   // channel c's weight row, in eights of weights (wb, R2q, Rq even)
+    let wf = wc8(w_row + o8);
+    let wt = wc8(w_row + Rq / 2u + o8);
     f0 = fma(l, wf.a, f0);
     f1 = fma(l, wf.b, f1);
     s0 = fma(l, wt.a, s0);

@@ -32,8 +32,22 @@ const weightStorage = args.storage ?? 'f16';
 const steps = Number(args.steps ?? 48);
 const reps = Number(args.reps ?? 7);
 
-const atRevision = (name) =>
-  execFileSync('git', ['-C', root, 'show', `${rev}:kernels/${name}.wgsl`], { encoding: 'utf8' });
+try {
+  execFileSync('git', ['-C', root, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { stdio: 'ignore' });
+} catch {
+  console.error(`kernel-ab: rev=${rev} is not a commit of ${root}`);
+  process.exit(1);
+}
+const atRevision = (name) => {
+  try {
+    return execFileSync('git', ['-C', root, 'show', `${rev}:kernels/${name}.wgsl`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+  } catch {
+    throw new Error(`kernels/${name}.wgsl: not in revision ${rev} (git show failed)`);
+  }
+};
 const inTree = (name) => fs.readFileSync(path.join(root, 'kernels', `${name}.wgsl`), 'utf8');
 const sides = [
   { label: rev, kernelSource: atRevision },

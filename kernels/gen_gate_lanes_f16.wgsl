@@ -6,12 +6,5 @@ enable subgroups;
 // read 16 bytes at a time: element j holds weights 8 j .. 8 j + 7
 @group(0) @binding(3) var<storage, read> w_cur: array<vec4<u32>>;  // [L][R in][2R/4] as f16
 
-fn wc4(i: u32) -> vec4<f32> {
-  let q = w_cur[i >> 1u];
-  let h = select(q.zw, q.xy, (i & 1u) == 0u);
-  return vec4<f32>(unpack2x16float(h.x), unpack2x16float(h.y));
-}
-fn wc8(j: u32) -> W8 {
-  let q = w_cur[j];
-  return W8(vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)), vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)));
-}
+fn wc4(i: u32) -> vec4<f32> { return w4_of_halves(w_cur[i >> 1u], i); }
+fn wc8(j: u32) -> W8 { return w8_of_halves(w_cur[j]); }

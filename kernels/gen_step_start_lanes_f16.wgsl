@@ -6,7 +6,4 @@ enable subgroups;
 // [L][2R in][2R/4] f16 pairs read two at a time: element (row, o8) holds outputs 8 o8 .. 8 o8 + 7
 @group(0) @binding(3) var<storage, read> w_past: array<vec4<u32>>;
 
-fn wp8(i: u32) -> W8 {
-  let q = w_past[i];
-  return W8(vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)), vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)));
-}
+fn wp8(i: u32) -> W8 { return w8_of_halves(w_past[i]); }

@@ -15,14 +15,9 @@
 // enables subgroups and declares w_cur, wc4 (four weights at vec4 index i) and wc8 (eight at index j,
 // in eights): f32 in gen_gate_lanes, f16 pairs in gen_gate_lanes_f16.
 //! include lib_gen_gate
+//! include lib_eight_weights
 
 override WG: u32 = 64u;   // threads per workgroup
-
-// Eight weights of a row: outputs 8 j .. 8 j + 3 and the next 4.
-struct W8 {
-  a: vec4<f32>,
-  b: vec4<f32>,
-}
 
 // A voice group of one voice b (gate_one_voice's sums, in its order), thread o8 making gate vec4s
 // 2 o8 and 2 o8 + 1 of both halves: each weight row read 16 bytes at a time (wc8), where

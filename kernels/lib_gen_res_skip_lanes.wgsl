@@ -10,6 +10,7 @@
 // (four weights at vec4 index i) and wrs8 (eight at index j, in eights):
 // f32 in gen_res_skip_lanes, f16 pairs in gen_res_skip_lanes_f16.
 //! include lib_generation
+//! include lib_eight_weights
 
 @group(0) @binding(0) var<uniform> p: GenParams;
 @group(0) @binding(2) var<storage, read> small_w: array<f32>;
@@ -18,12 +19,6 @@
 
 const VB: u32 = 16u;      // voices per voice group (the host's VOICE_TILE)
 override WG: u32 = 64u;   // threads per workgroup
-
-// Eight weights of a row: outputs 8 j .. 8 j + 3 and the next 4.
-struct W8 {
-  a: vec4<f32>,
-  b: vec4<f32>,
-}
 
 // A voice group of one voice b: gen_res_skip's straight-line code (its sums in its order), thread j
 // making outputs 2 j and 2 j + 1, side by side so that one 16-byte read a row brings both (wrs8);

@@ -12,9 +12,7 @@
 
 const VB: u32 = 16u;   // voices per voice group: each weight read serves up to VB voices
 
-override WG: u32 = 64u;   // threads per workgroup (the host's choice: genResSkip)
-
-@compute @workgroup_size(WG)
+@compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let R = p.R;
   let Q = (R + p.S) / 4u;

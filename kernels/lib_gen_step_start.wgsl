@@ -12,10 +12,8 @@
 // gen_step_start_lanes is the same for CPU adapters with subgroups.
 //! include lib_gen_start_conv
 
-override WG: u32 = 64u;   // threads per workgroup: divides a layer's 2R/4 threads (the host's choice)
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
   let t = state[0];
   let R = p.R;
   let R2q = (2u * R) / 4u;
@@ -23,14 +21,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   let nv = min(VB, p.B - vg);
   let id = gid.x;
   let n_past = p.group_layers * R2q;   // the bound group's layers
-  // A workgroup is all of one layer (WG divides R2q), so its layer comes from workgroup_id, alike
-  // across the workgroup: lavapipe then reads a voice's history once for the subgroup where an
-  // index taken from the invocation id had it read lane by lane.
-  let first = wid.x * WG;
-  if (first < n_past) {
-    let gi = first / R2q;   // layer within the group
+  if (id < n_past) {
+    let gi = id / R2q;   // layer within the group
     let i = p.group_first + gi;
-    let o4 = id - gi * R2q;
+    let o4 = id % R2q;
     let f = t / p.hop;
     let co = gi * 2u * R + o4 * 4u;
     let rows = tap_rows(i, t, 0u, p);   // voice 0's rows; voice b's are b * R further

@@ -24,12 +24,7 @@
 // 1.10x, the loop alone in bench/matvec-mappings.mjs 1.18-1.19x, against the layer taken from
 // each invocation's id; one run in five on the 2-core VM had it the other way).
 //! include lib_gen_start_conv
-
-// Eight weights of a row: outputs 8 o8 .. 8 o8 + 3 and the next 4.
-struct W8 {
-  a: vec4<f32>,
-  b: vec4<f32>,
-}
+//! include lib_eight_weights
 
 fn cond4(at: u32) -> vec4<f32> { return vec4<f32>(cond[at], cond[at + 1u], cond[at + 2u], cond[at + 3u]); }
 

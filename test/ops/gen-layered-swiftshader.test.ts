@@ -37,13 +37,7 @@ describe('layered generation path on SwiftShader', () => {
       const worst = compareTeacherForced(r, 1, 2e-2);
       expect(worst).toBeGreaterThan(1e-6); // the f16 pairs ran: their rounding shows
       expect(e.registry.names()).toEqual(
-        // (tiny: 2R/4 = 16 threads a layer in the step start, a workgroup each)
-        expect.arrayContaining([
-          'gen_step_start(WG=16)',
-          'gen_step_start_f16(WG=16)',
-          'gen_gate_f16',
-          'gen_res_skip_f16(WG=8)',
-        ]),
+        expect.arrayContaining(['gen_step_start', 'gen_step_start_f16', 'gen_gate_f16', 'gen_res_skip_f16']),
       );
 
       const c = getConfig('tiny');

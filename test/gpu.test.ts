@@ -63,8 +63,8 @@ describe('kernel registry', () => {
 
   it('a workgroup size written as an override constant is the value the pipeline is compiled with', async () => {
     const e = await testEngine();
-    expect((await e.kernel('gen_step_start', { WG: 16 })).workgroupSize).toEqual([16, 1, 1]);
-    expect((await e.kernel('gen_step_start')).workgroupSize).toEqual([64, 1, 1]); // its default
+    expect((await e.kernel('gen_layer_fused', { WG: 128, C4: 8 })).workgroupSize).toEqual([128, 1, 1]);
+    expect((await e.kernel('gen_layer_fused')).workgroupSize).toEqual([64, 1, 1]); // its default
   });
 
   it('binding mistakes are errors at the call site', async () => {

@@ -119,7 +119,7 @@ export function packConditioning(w: Weights): { W: Float32Array; B: Float32Array
  * give [3][S] weights and [S] biases, summed in float64. Both convs are linear with nothing between
  * them (the spec's decoder), so this is the same function; the step start evaluates it in 4 FMAs an
  * output where the unfolded sum recomputed the start conv for each of R channels (on lavapipe at
- * h512_bo16 batch 16 that tail took ~4 ms of a ~52 ms step, in one dispatch's last workgroups).
+ * h512_bo16 batch 16 that tail took 1.5-4 ms of a ~52 ms step, in one dispatch's last workgroups).
  */
 export function skipStartFolded(
   startW: Float32Array,
@@ -128,7 +128,7 @@ export function skipStartFolded(
   skipB: Float32Array,
   R: number,
   S: number,
-): [['skipFoldW', Float32Array], ['skipFoldB', Float32Array]] {
+): { weights: Float32Array; biases: Float32Array } {
   const foldW = new Float32Array(3 * S);
   const foldB = new Float32Array(S);
   for (let o = 0; o < S; o++) {
@@ -142,10 +142,7 @@ export function skipStartFolded(
     for (let j = 0; j < 3; j++) foldW[j * S + o] = sums[j];
     foldB[o] = bias;
   }
-  return [
-    ['skipFoldW', foldW],
-    ['skipFoldB', foldB],
-  ];
+  return { weights: foldW, biases: foldB };
 }
 
 export function packGenWeights(engine: Engine, w: Weights): GenWeights {
@@ -166,6 +163,14 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     wResSkip.set(rs.W, i * R * (R + S));
     resSkipB.set(rs.B, i * (R + S));
   }
+  const fold = skipStartFolded(
+    w.get('startconv/W').data,
+    w.get('startconv/biases').data,
+    w.get('skip_start/W').data,
+    w.get('skip_start/biases').data,
+    R,
+    S,
+  );
   const parts: [keyof SmallWeightOffsets, Float32Array][] = [
     ['startW', w.get('startconv/W').data],
     ['startB', w.get('startconv/biases').data],
@@ -177,14 +182,8 @@ export function packGenWeights(engine: Engine, w: Weights): GenWeights {
     ['logitsB', w.get('logits/biases').data],
     // last, outside the voice loops' copy below (they keep the unfolded sum, and their f16 copy
     // needs every value exact in f16, which a folded product is not)
-    ...skipStartFolded(
-      w.get('startconv/W').data,
-      w.get('startconv/biases').data,
-      w.get('skip_start/W').data,
-      w.get('skip_start/biases').data,
-      R,
-      S,
-    ),
+    ['skipFoldW', fold.weights],
+    ['skipFoldB', fold.biases],
   ];
   const total = parts.reduce((n, [, a]) => n + a.length, 0);
   const small = new Float32Array(total);

@@ -180,11 +180,11 @@ export async function genStepStart(
   const lanes = layeredKernels(p.R, p.S, lanesOf(engine)) === 'lanes';
   const name = `gen_step_start${lanes ? '_lanes' : ''}${pastStorage === 'f16' ? '_f16' : ''}`;
   // the lanes step start makes 8 past-tap outputs a thread, each layer's threads in whole groups
-  // of 8, in workgroups that each hold one layer's (lib_gen_step_start_lanes.wgsl); the others 4
-  // outputs a thread in workgroups of 64
+  // of 8, in workgroups that each hold one layer's (lib_gen_step_start_lanes.wgsl); the tiled one
+  // 4 outputs a thread in workgroups of 64
   const perLayer = lanes ? stepStartLanesThreads(p.R) : (2 * p.R) / 4;
-  const WG = stepStartWorkgroup(perLayer);
-  const k = await engine.kernel(name, { WG });
+  const WG = lanes ? stepStartLanesWorkgroup(perLayer) : 64;
+  const k = await (lanes ? engine.kernel(name, { WG }) : engine.kernel(name));
   // one dispatch per layer group, the last one also running part (b)
   return p.groups.map((group, g) => {
     const last = g === p.groups.length - 1;
@@ -211,14 +211,13 @@ export function stepStartLanesThreads(R: number): number {
 }
 
 /**
- * The step start's workgroup size: the largest of 64, 32, 16, 8, 4, 2 and 1 that divides a layer's
- * threads, so that every workgroup is all of one layer (its layer index then alike across the
- * workgroup; lib_gen_step_start.wgsl, lib_gen_step_start_lanes.wgsl, where a layer's threads are
- * a multiple of 8). h512_bo16: 256 threads a layer in the tiled kernel, 128 in the lanes one: 64.
+ * The lanes step start's workgroup size: the largest of 64, 32, 16 and 8 that divides a layer's
+ * threads (a multiple of 8), so that every workgroup is all of one layer, its layer index then
+ * alike across the workgroup (lib_gen_step_start_lanes.wgsl). h512_bo16: 128 threads a layer, 64.
  */
-export function stepStartWorkgroup(threadsPerLayer: number): number {
-  for (const wg of [64, 32, 16, 8, 4, 2]) if (threadsPerLayer % wg === 0) return wg;
-  return 1;
+export function stepStartLanesWorkgroup(threadsPerLayer: number): number {
+  for (const wg of [64, 32, 16]) if (threadsPerLayer % wg === 0) return wg;
+  return 8;
 }
 
 /**
@@ -311,13 +310,9 @@ export async function genResSkip(
       voiceGroups(p),
     ]);
   }
-  // On a CPU adapter the tiled kernel's Q threads go in about 4 workgroups, as the lanes kernels'
-  // do: h512_bo16's 192 in 4 x 48 ran each layer 1.15x faster at batch 1 on lavapipe's 2 cores than
-  // 3 x 64, one core idle for a third of the dispatch. On GPUs, workgroups of 64.
-  const WG = engine.adapter.type === 'cpu' ? lanesWorkgroup(Q) : 64;
-  const k = await engine.kernel(resSkipF16 ? 'gen_res_skip_f16' : 'gen_res_skip', { WG });
+  const k = await engine.kernel(resSkipF16 ? 'gen_res_skip_f16' : 'gen_res_skip');
   return k.prepare(resSkipF16 ? { ...bindings, w_res_skip: resSkipF16 } : bindings, [
-    Math.ceil(Q / WG),
+    Math.ceil(Q / 64),
     voiceGroups(p),
   ]);
 }

@@ -8,24 +8,7 @@
 
 override CB: u32 = 8u;  // output channels per thread, 1..8, divides Cout
 
-struct Params {
-  H: u32,
-  W: u32,
-  cin: u32,
-  OH: u32,
-  OW: u32,
-  cout: u32,
-  kh: u32,
-  kw: u32,
-  sh: u32,
-  sw: u32,
-  pad_top: u32,
-  pad_left: u32,
-  pixels: u32,     // B * OH * OW
-  flags: u32,      // 1 add bias, 2 accumulate into y
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
+//! include lib_conv2d_params
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;

@@ -13,24 +13,7 @@
 
 override CB: u32 = 8u;  // input channels per thread, 1..8, divides Cin
 
-struct Params {
-  H: u32,
-  W: u32,
-  cin: u32,
-  OH: u32,
-  OW: u32,
-  cout: u32,
-  kh: u32,
-  kw: u32,
-  sh: u32,
-  sw: u32,
-  pad_top: u32,
-  pad_left: u32,
-  B: u32,
-  accumulate: u32, // 1 adds into dx
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
+//! include lib_conv2d_backward_input_params
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;

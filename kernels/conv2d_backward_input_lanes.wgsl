@@ -8,24 +8,7 @@ enable subgroups;
 // and vec4 of output channels, lane l reads the weights of input channel ci0 + l and
 // subgroupBroadcast hands all eight to every lane. Needs Cout divisible by 4, subgroups of 8+ lanes.
 
-struct Params {
-  H: u32,
-  W: u32,
-  cin: u32,
-  OH: u32,
-  OW: u32,
-  cout: u32,
-  kh: u32,
-  kw: u32,
-  sh: u32,
-  sw: u32,
-  pad_top: u32,
-  pad_left: u32,
-  B: u32,
-  accumulate: u32, // 1 adds into dx
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
+//! include lib_conv2d_backward_input_params
 @group(0) @binding(1) var<storage, read> dy: array<vec4<f32>>;  // [B, OH, OW, Cout / 4]
 @group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;   // [kh, kw, Cin, Cout / 4]
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;  // [B, H, W, Cin]

@@ -47,8 +47,10 @@ interface Result {
   /** Samples the embedding asks for, and those generated. */
   totalSamples: number;
   generatedSamples: number;
-  /** Wall time from the start of generation to its last chunk. */
+  /** Wall time from the start of generation to its last chunk (set-up and, on first use, the kernels' timing included). */
   elapsedSeconds: number;
+  /** The generator's own time, from its first step to its last (what samplesPerSecond and the real-time factor measure). */
+  generationSeconds: number;
   samplesPerSecond: number;
   /** The player's figures when playback finished (or was stopped). */
   player: StreamPlayerStats | null;
@@ -139,14 +141,21 @@ const ui = {
   download: $<HTMLAnchorElement>('download'),
 };
 
+/**
+ * One run at a time: while a run is going (from the click through encoding, generation and
+ * playback) or a file is loading, every input that would change what the run uses is locked, so a
+ * second run cannot start beside the first and Stop always reaches the one that is going.
+ */
 function setStatus(status: DemoState['status'], message: string): void {
   state.status = status;
   state.message = message;
   ui.status.textContent = message;
-  const busy = status === 'encoding' || status === 'generating' || status === 'playing';
-  ui.reconstruct.disabled = busy || status === 'loading';
-  ui.generateMix.disabled = busy || status === 'loading' || ui.noteB.options.length === 0;
-  ui.stop.disabled = !busy;
+  const locked = running !== null || status === 'loading';
+  for (const input of [ui.note, ui.noteB, ui.file, ui.pitch, ui.length, ui.seed, ui.mix]) input.disabled = locked;
+  if (!model?.config.pitchConditioning) ui.pitch.disabled = true;
+  ui.reconstruct.disabled = locked;
+  ui.generateMix.disabled = locked || ui.noteB.options.length === 0;
+  ui.stop.disabled = running === null || running.signal.aborted;
 }
 
 function fail(e: unknown): void {
@@ -208,7 +217,16 @@ async function bundledNote(id: string): Promise<Note> {
 }
 
 async function fileNote(file: File): Promise<Note> {
-  const audio = await decodeTo16k(await file.arrayBuffer());
+  let audio: Float32Array;
+  try {
+    audio = await decodeTo16k(await file.arrayBuffer());
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new Error(
+      `${file.name}: not audio this browser can decode (${why}); use a WAV, or any format the browser plays. ` +
+        'The note chosen before is kept.',
+    );
+  }
   if (audio.length < 512) throw new Error(`${file.name}: ${audio.length} samples at 16 kHz is shorter than one frame`);
   let pitch = pitchFromName(file.name);
   let pitchFrom = 'the file name';
@@ -248,7 +266,8 @@ function replaceUrl(el: HTMLAudioElement | HTMLAnchorElement, url: string): void
 }
 
 const hz = (f: number) => (f > 0 ? `${f.toFixed(1)} Hz` : 'no clear f0');
-const seconds = (s: number) => `${s.toFixed(2)} s`;
+/** Lengths are whole frames of 512 samples (0.25 s asks for 0.256 s), so short ones show three decimals. */
+const seconds = (s: number) => `${s < 10 ? s.toFixed(3) : s.toFixed(1)} s`;
 
 // ---------------------------------------------------------------------------------------------
 // The model
@@ -294,10 +313,19 @@ function originalCut(note: Note, frames: number): Float32Array {
 
 function chosenPitch(): number | undefined {
   if (!model.config.pitchConditioning) return undefined;
-  const p = Number(ui.pitch.value);
-  if (!Number.isInteger(p) || p < 0 || p > 127)
+  const text = ui.pitch.value.trim();
+  const p = Number(text);
+  if (text === '' || !Number.isInteger(p) || p < 0 || p > 127)
     throw new Error('Set the pitch (MIDI 0-127): the model is conditioned on it');
   return p;
+}
+
+function chosenSeed(): number {
+  const text = ui.seed.value.trim();
+  const seed = Number(text);
+  if (text === '' || !Number.isSafeInteger(seed) || seed < 0)
+    throw new Error('Set the seed: a whole number, 0 or more');
+  return seed;
 }
 
 function showStats(generated: number, total: number, samplesPerSecond: number, player: StreamPlayerStats | null): void {
@@ -306,18 +334,26 @@ function showStats(generated: number, total: number, samplesPerSecond: number, p
   ui.statGenerated.textContent = `${seconds(generated / SAMPLE_RATE)} of ${seconds(total / SAMPLE_RATE)}`;
   ui.statSpeed.textContent =
     samplesPerSecond > 0 ? `${Math.round(samplesPerSecond).toLocaleString('en')} samples/s` : '–';
+  // The generator's speed against real time: the same clock as the speed beside it (the kernels'
+  // one-off timing on first use is not generation, and the status line reports it apart).
+  ui.statRtf.textContent = samplesPerSecond > 0 ? `${realtimeFactor(samplesPerSecond)}× real time` : '–';
   if (player) {
     state.player = player;
-    ui.statRtf.textContent = player.realtimeFactor > 0 ? `${player.realtimeFactor.toFixed(3)}× real time` : '–';
     ui.statPlayed.textContent = `${seconds(player.playedSeconds)}${player.started ? '' : ' (buffering)'}`;
     ui.statUnderruns.textContent = String(player.underruns);
   }
 }
 
-/** Generates from `embedding`, playing it as it comes; then shows the result beside the original. */
+const realtimeFactor = (samplesPerSecond: number) => (samplesPerSecond / SAMPLE_RATE).toFixed(3);
+
+/**
+ * Generates from `embedding`, playing it as it comes; then shows the result beside the original.
+ * `abort` is the run's (made at the click, so Stop reaches it while the note is still encoding).
+ */
 async function generate(
   embedding: HostTensor,
-  o: { kind: Result['kind']; label: string; pitch?: number; mix: number | null; original: Float32Array },
+  abort: AbortController,
+  o: { kind: Result['kind']; label: string; pitch?: number; seed: number; mix: number | null; original: Float32Array },
 ): Promise<void> {
   // Audio may only start in a user gesture: this runs from a click, and the context is kept.
   if (!audioContext) {
@@ -328,12 +364,11 @@ async function generate(
     }
   }
   if (audioContext.state === 'suspended') await audioContext.resume();
-  const seed = Math.max(0, Math.floor(Number(ui.seed.value) || 0));
+  const seed = o.seed;
   const total = embedding.shape[0] * model.config.hop;
-  const abort = new AbortController();
-  running = abort;
   setStatus('generating', `Generating ${o.label}…`);
   let samplesPerSecond = 0;
+  let generationSeconds = 0;
   const player = await StreamPlayer.create({
     context: audioContext,
     sampleRate: SAMPLE_RATE,
@@ -346,7 +381,8 @@ async function generate(
   const samples = new Float32Array(total);
   let generated = 0;
   let lastChunkAt = started;
-  let tuned = false;
+  let tuning = false; // the status line says the kernels are being chosen
+  let tunedThisRun = false;
   try {
     showStats(0, total, 0, player.stats());
     const stream = model.stream(embedding, {
@@ -357,16 +393,18 @@ async function generate(
       chunkSize: state.software ? 1024 : 4096,
       onProgress: (p) => {
         samplesPerSecond = p.samplesPerSecond;
+        generationSeconds = p.elapsedSeconds;
       },
       // First use on this adapter: the kernels are timed (seconds) before the first chunk; say so.
       onTuning: (line) => {
-        tuned = true;
+        tuning = true;
+        tunedThisRun = true;
         setStatus('generating', `Choosing the fastest kernels for this adapter (once): ${line}`);
       },
     });
     for await (const chunk of stream) {
-      if (tuned) setStatus('generating', `Generating ${o.label}…`);
-      tuned = false;
+      if (tuning) setStatus('generating', `Generating ${o.label}…`);
+      tuning = false;
       samples.set(chunk.audio[0], chunk.start);
       generated = chunk.end;
       lastChunkAt = performance.now();
@@ -384,6 +422,7 @@ async function generate(
       totalSamples: total,
       generatedSamples: generated,
       elapsedSeconds: (lastChunkAt - started) / 1000,
+      generationSeconds,
       samplesPerSecond,
       player: null,
       f0Hz: medianF0(yinF0(samples)),
@@ -395,16 +434,32 @@ async function generate(
     result.player = await player.done();
     showStats(generated, total, samplesPerSecond, result.player);
     state.result = result;
-    const took = `${seconds(generated / SAMPLE_RATE)} generated in ${seconds(result.elapsedSeconds)}`;
+    const setup = result.elapsedSeconds - generationSeconds;
+    const took =
+      `${seconds(generated / SAMPLE_RATE)} generated in ${seconds(generationSeconds)} (${realtimeFactor(samplesPerSecond)}× real time)` +
+      (setup >= 1
+        ? `, after ${seconds(setup)} of set-up${tunedThisRun ? ' (choosing the fastest kernels, once per page)' : ''}`
+        : '');
     if (abort.signal.aborted) setStatus('ready', `Stopped playback: ${o.label}, ${took}.`);
     else setStatus('done', `Done: ${o.label}, ${took}.`);
   } catch (e) {
     if (abort.signal.aborted) setStatus('ready', 'Stopped.');
     else throw e;
   } finally {
-    running = null;
     await player.close();
   }
+}
+
+/** The result panel back to empty: what it showed was made from another note or length. */
+function clearResult(): void {
+  state.result = null;
+  ui.resultTitle.textContent = 'Reconstruction';
+  ui.resultCaption.textContent = 'not generated yet';
+  ui.resultCaption.title = '';
+  ui.resultDetail.textContent = '';
+  ui.resultCanvas.width = 1;
+  for (const el of [ui.resultAudio, ui.download]) replaceUrl(el, '');
+  ui.download.hidden = true;
 }
 
 function showResult(r: Result): void {
@@ -416,6 +471,7 @@ function showResult(r: Result): void {
       ? `f0 ${hz(r.f0Hz)} (${against} ${hz(r.originalF0Hz)}): no pitch to compare`
       : `f0 ${hz(r.f0Hz)}, ${r.f0ErrorCents > 0 ? '+' : ''}${r.f0ErrorCents.toFixed(0)} cents from ${against} ${hz(r.originalF0Hz)}`;
   ui.resultCaption.textContent = r.label;
+  ui.resultCaption.title = r.label;
   ui.resultDetail.textContent = `${seconds(r.samples.length / SAMPLE_RATE)}${pitch}, seed ${r.seed}: ${error}.`;
   drawRainbowgram(ui.resultCanvas, r.samples);
   replaceUrl(ui.resultAudio, wavUrl(r.samples));
@@ -444,7 +500,10 @@ async function showOriginal(): Promise<void> {
     ui.pitchFrom.textContent = `from ${note.pitchFrom}`;
   }
   ui.originalCaption.textContent = note.label;
-  ui.originalDetail.textContent = `The first ${seconds(cut.length / SAMPLE_RATE)}: f0 ${hz(medianF0(yinF0(cut)))}.`;
+  ui.originalCaption.title = note.label;
+  const frames = cut.length / model.config.hop;
+  ui.originalDetail.textContent = `The first ${seconds(cut.length / SAMPLE_RATE)} (${frames} frames of 32 ms): f0 ${hz(medianF0(yinF0(cut)))}.`;
+  clearResult();
   drawRainbowgram(ui.originalCanvas, cut);
   replaceUrl(ui.originalAudio, wavUrl(cut));
 }
@@ -456,32 +515,67 @@ function addOption(select: HTMLSelectElement, value: string, label: string): voi
   select.append(option);
 }
 
-async function reconstruct(): Promise<void> {
+/**
+ * Runs `job` as the page's one run (see setStatus): Stop aborts its controller, made here at the
+ * click so that it reaches the run while the note is still encoding.
+ */
+async function exclusiveRun(job: (abort: AbortController) => Promise<void>): Promise<void> {
+  if (running) return; // the controls are locked while a run goes; a stray event does nothing
+  const abort = new AbortController();
+  running = abort;
+  setStatus(state.status, state.message); // lock the controls at once, before the note is even fetched
+  try {
+    await job(abort);
+  } finally {
+    running = null;
+    setStatus(state.status, state.message); // unlock the controls
+  }
+}
+
+/** The encoder cannot be interrupted; a Stop pressed meanwhile ends the run when it returns. */
+function stoppedWhileEncoding(abort: AbortController, what: string): boolean {
+  if (abort.signal.aborted) setStatus('ready', `Stopped after encoding ${what}.`);
+  return abort.signal.aborted;
+}
+
+async function reconstruct(abort: AbortController): Promise<void> {
+  const pitch = chosenPitch();
+  const seed = chosenSeed();
   const note = await currentNote();
   const frames = lengthFrames();
-  const pitch = chosenPitch();
   setStatus('encoding', `Encoding ${note.label}…`);
   const embedding = await embeddingOf(note, frames);
-  await generate(embedding, {
+  if (stoppedWhileEncoding(abort, note.label)) return;
+  await generate(embedding, abort, {
     kind: 'reconstruction',
     label: `${note.id} reconstruction`,
     pitch,
+    seed,
     mix: null,
     original: originalCut(note, frames),
   });
 }
 
-async function generateMix(): Promise<void> {
+async function generateMix(abort: AbortController): Promise<void> {
   const a = await currentNote();
   const b = await currentNote(ui.noteB);
   const mix = Number(ui.mix.value);
+  // As `nsynth interpolate`: a pitch-conditioned model gets the nearer note's pitch.
+  const pitch = model.config.pitchConditioning ? (mix < 0.5 ? chosenPitch() : (b.pitch ?? chosenPitch())) : undefined;
+  const seed = chosenSeed();
   const frames = lengthFrames();
   setStatus('encoding', `Encoding ${a.label} and ${b.label}…`);
   const z = interpolateEmbeddings(await embeddingOf(a, frames), await embeddingOf(b, frames), mix);
-  // As `nsynth interpolate`: a pitch-conditioned model gets the nearer note's pitch.
-  const pitch = model.config.pitchConditioning ? (mix < 0.5 ? chosenPitch() : (b.pitch ?? chosenPitch())) : undefined;
+  if (stoppedWhileEncoding(abort, `${a.label} and ${b.label}`)) return;
   const label = `${a.id} + ${b.id} mix ${mix.toFixed(2)}`;
-  await generate(z, { kind: 'mix', label, pitch, mix, original: originalCut(mix < 0.5 ? a : b, z.shape[0]) });
+  await generate(z, abort, {
+    kind: 'mix',
+    label,
+    pitch,
+    seed,
+    mix,
+    original: originalCut(mix < 0.5 ? a : b, z.shape[0]),
+  });
 }
 
 function guarded(task: () => Promise<void>): () => void {
@@ -491,9 +585,25 @@ function guarded(task: () => Promise<void>): () => void {
   };
 }
 
+function stop(): void {
+  if (!running || running.signal.aborted) return;
+  running.abort();
+  setStatus(state.status, state.status === 'encoding' ? 'Stopping once the encoder returns…' : 'Stopping…');
+}
+
 async function useFile(file: File): Promise<void> {
+  if (running) {
+    setStatus(state.status, `Stop the current run before loading ${file.name}.`);
+    return;
+  }
   setStatus('loading', `Reading ${file.name}…`);
-  const note = await fileNote(file);
+  let note: Note;
+  try {
+    note = await fileNote(file);
+  } catch (e) {
+    ui.file.value = ''; // the input would otherwise name the file that was not loaded
+    throw e;
+  }
   embeddings.delete(note.id);
   if (!Array.from(ui.note.options).some((o) => o.value === note.id)) {
     addOption(ui.note, note.id, note.label);
@@ -507,9 +617,15 @@ async function useFile(file: File): Promise<void> {
 function wireControls(): void {
   ui.note.addEventListener('change', guarded(showOriginal));
   ui.length.addEventListener('change', guarded(showOriginal));
-  ui.reconstruct.addEventListener('click', guarded(reconstruct));
-  ui.generateMix.addEventListener('click', guarded(generateMix));
-  ui.stop.addEventListener('click', () => running?.abort());
+  ui.reconstruct.addEventListener(
+    'click',
+    guarded(() => exclusiveRun(reconstruct)),
+  );
+  ui.generateMix.addEventListener(
+    'click',
+    guarded(() => exclusiveRun(generateMix)),
+  );
+  ui.stop.addEventListener('click', stop);
   ui.mix.addEventListener('input', () => {
     ui.mixValue.value = Number(ui.mix.value).toFixed(2);
   });
@@ -574,9 +690,8 @@ async function start(): Promise<void> {
   }
   state.notes = Object.keys(examples);
   for (const id of state.notes) {
-    const e = examples[id];
     addOption(ui.note, id, id);
-    addOption(ui.noteB, id, e.instrument_str ?? id);
+    addOption(ui.noteB, id, id);
   }
   ui.noteB.selectedIndex = Math.min(1, state.notes.length - 1);
   // Software adapters generate a few hundred to a few thousand samples a second: start short.
@@ -604,15 +719,18 @@ function modelFacts(meta: ManifestMeta | undefined): string {
   const parts = [`model: ${c.name} (${params}${c.pitchConditioning ? ', pitch-conditioned' : ''})`];
   if (meta?.steps !== undefined) parts.push(`${meta.steps.toLocaleString('en')} training steps`);
   const v = meta?.validation?.default;
+  // within50Cents is a fraction of the notes with a clear f0 (as `nsynth eval` reports it).
   if (v?.clearF0 !== undefined && v.within50Cents !== undefined)
-    parts.push(`keeps pitch on ${v.within50Cents} of ${v.clearF0} validation notes`);
+    parts.push(
+      `keeps pitch on ${Math.round(v.within50Cents * v.clearF0)} of ${v.clearF0} validation notes (${(100 * v.within50Cents).toFixed(0)}%)`,
+    );
   return parts.join(' · ');
 }
 
 /** Where the manifest's validation says the model does not keep pitch, the visitor hears why. */
 function youngModelNote(meta: ManifestMeta | undefined): string | null {
   const v = meta?.validation?.default;
-  if (!v?.clearF0 || v.within50Cents === undefined || v.within50Cents / v.clearF0 >= 0.5) return null;
+  if (!v?.clearF0 || v.within50Cents === undefined || v.within50Cents >= 0.5) return null;
   return (
     'This model is young: it has learnt the statistics of waveforms, not yet the notes, so its reconstructions ' +
     'sound like noise shaped by the note rather than the note itself (see "The default model" in the README).'

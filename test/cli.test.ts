@@ -9,6 +9,9 @@ import { spawn } from 'node:child_process';
 import { loadModel } from '../src/nsynth.js';
 import { decodeNpy } from '../src/formats/npy.js';
 import { decodeWav, encodeWav, readWav16k } from '../src/formats/wav.js';
+import { writeWeightsDir } from '../src/formats/weights-node.js';
+import { getConfig } from '../src/model/config.js';
+import { initWeights } from '../src/model/weights.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-cli-'));
 const run = (...args: string[]) => nsynthOk(args);
@@ -151,6 +154,85 @@ describe('nsynth CLI', () => {
         expect(meta[k], `manifest meta.${k}`).toBeDefined();
       expect(meta.steps).toBeGreaterThan(0);
     }
+  });
+
+  it("generate and logits take a pitch-conditioned model's pitch from the note as reconstruct does", async () => {
+    const tone = Float32Array.from({ length: 1024 }, (_, t) => 0.5 * Math.sin((2 * Math.PI * 329.63 * t) / 16000));
+    const named = path.join(tmp, 'tone_synthetic_001-064-100.wav');
+    fs.writeFileSync(named, encodeWav(tone));
+    const model = ['--model', 'random:tiny_pitch', '--quiet'];
+    // generate --input: the pitch from the NSynth file name, said on stderr and in the JSON.
+    const gen = await nsynth(['generate', ...model, '--input', named, '--out', path.join(tmp, 'g64.wav'), '--json']);
+    expect(gen.status, gen.stderr).toBe(0);
+    expect(gen.stderr).toMatch(/tone_synthetic_001-064-100\.wav: pitch 64, from the file name/);
+    const files = JSON.parse(gen.stdout).files;
+    expect(files).toEqual([expect.objectContaining({ samples: 1024, pitch: 64, pitchFrom: 'the file name' })]);
+    // logits: the same pitch, the same logits as with --pitch 64.
+    const [byName, byFlag] = [path.join(tmp, 'l-name.npy'), path.join(tmp, 'l-flag.npy')];
+    await run('logits', named, '--model', 'random:tiny_pitch', '--out', byName);
+    await run('logits', named, '--model', 'random:tiny_pitch', '--out', byFlag, '--pitch', '64');
+    expect(fs.readFileSync(byName).equals(fs.readFileSync(byFlag))).toBe(true);
+    // An embedding carries no note: without --pitch, one clear line before any work.
+    const emb = path.join(tmp, 'emb64.npy');
+    await run('encode', named, '--model', 'random:tiny_pitch', '--out', emb);
+    const bare = await nsynth(['generate', ...model, '--embedding', emb, '--out', path.join(tmp, 'bare.wav')]);
+    expect(bare.status).toBe(1);
+    expect(bare.stderr).toMatch(/config tiny_pitch is pitch-conditioned: give --pitch MIDI/);
+    expect(fs.existsSync(path.join(tmp, 'bare.wav'))).toBe(false);
+  });
+
+  it('a missing --model folder is refused before the GPU starts; a trained model is replaced only with --overwrite', async () => {
+    const missing = await nsynth([
+      'encode',
+      path.join(tmp, 'none.wav'),
+      '--model',
+      path.join(tmp, 'no-model'),
+      '--out',
+      path.join(tmp, 'e.npy'),
+    ]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toEqual([expect.stringMatching(/no-model: no such folder/)]);
+    // A weights folder whose manifest records training (as weights/default does) is not replaced by init or convert...
+    const trained = path.join(tmp, 'trained');
+    fs.mkdirSync(trained);
+    writeWeightsDir(trained, initWeights(getConfig('tiny'), 3), 'f32', { steps: 1234 });
+    const before = fs.readFileSync(path.join(trained, 'weights.bin'));
+    const source = path.join(tmp, 'convert-source');
+    await run('init', '--config', 'tiny', '--out', source);
+    for (const args of [
+      ['init', '--config', 'tiny', '--out', trained],
+      ['convert', source, '--out', trained],
+    ]) {
+      const r = await nsynth(args);
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/holds a trained model \(1,234 training steps; --overwrite replaces it\)/);
+      expect(fs.readFileSync(path.join(trained, 'weights.bin')).equals(before)).toBe(true);
+    }
+    // ...unless asked.
+    await run('init', '--config', 'tiny', '--seed', '9', '--out', trained, '--overwrite');
+    expect(fs.readFileSync(path.join(trained, 'weights.bin')).equals(before)).toBe(false);
+  });
+
+  it('reconstruct --seconds past the end of a note reconstructs the whole note, not generated silence', async () => {
+    const note = path.join(tmp, 'short_synthetic_002-060-100.wav');
+    fs.writeFileSync(note, encodeWav(Float32Array.from({ length: 2048 }, (_, t) => 0.3 * Math.sin(t / 7))));
+    const out = path.join(tmp, 'short-recon.wav');
+    const r = await nsynth([
+      'reconstruct',
+      note,
+      '--out',
+      out,
+      '--seconds',
+      '10',
+      '--model',
+      'random:tiny_pitch',
+      '--quiet',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /short_synthetic_002-060-100\.wav is 0\.13 s, shorter than --seconds asks: reconstructing all of it \(4 frames\)/,
+    );
+    expect(readWav16k(out).length).toBe(2048);
   });
 
   it('Ctrl-C during generate says it is cancelling, stops, writes nothing and exits 130', async () => {

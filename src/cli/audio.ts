@@ -98,7 +98,7 @@ export function framesForSeconds(seconds: number, sampleRate: number, hop: numbe
   const frames = Math.max(1, Math.round(exact));
   if (Math.abs(exact - frames) > 1e-9) {
     notice(
-      `--seconds ${seconds} is ${+(seconds * sampleRate).toFixed(2)} samples: rounded to ${frames} frames of ${hop}, ` +
+      `--seconds ${seconds} is ${+(seconds * sampleRate).toFixed(2)} samples: rounded to ${frames} frame${frames === 1 ? '' : 's'} of ${hop}, ` +
         `${frames * hop} samples (${+((frames * hop) / sampleRate).toFixed(4)} s)`,
     );
   }

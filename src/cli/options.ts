@@ -3,9 +3,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { createEngine, type Engine } from '../gpu/engine.js';
 import { formatBytes } from '../gpu/tensor.js';
+import { notePitch } from '../dataset/note-pitch.js';
 import { writeFileAtomic } from '../formats/atomic-write.js';
 import { decodeNpy, encodeNpy, type NpyArray } from '../formats/npy.js';
 import { readAnyWeightsDir } from '../formats/weights-node.js';
@@ -111,7 +112,21 @@ export function benchConfigName(name: string): string {
 
 /** `--model DIR` or `random:CONFIG`; without it, the shipped default model. */
 export const modelOption = (): Option =>
-  new Option('--model <dir>', 'weights folder, or random:CONFIG (default: the shipped weights/default)');
+  new Option('--model <dir>', 'weights folder, or random:CONFIG (default: the shipped weights/default)').argParser(
+    checkModelSpec,
+  );
+
+/**
+ * A --model folder without a manifest is refused while the arguments are read, before the GPU
+ * starts (whose driver may print its own lines first), so the error is the command's one line.
+ */
+export function checkModelSpec(spec: string): string {
+  if (/^random:/.test(spec)) return spec;
+  if (!fs.existsSync(spec)) throw new InvalidArgumentError(`${spec}: no such folder (a weights folder, or random:CONFIG)`);
+  if (!fs.existsSync(path.join(spec, 'manifest.json')))
+    throw new InvalidArgumentError(`${path.join(spec, 'manifest.json')}: no weights manifest here`);
+  return spec;
+}
 
 /** `--model DIR`, `--model random:CONFIG` (a randomly initialised model, for speed measurements), or the default. */
 export async function openModel(engine: Engine, spec: string | undefined, seed = 0): Promise<NSynthModel> {
@@ -158,6 +173,26 @@ export function readNpy(file: string): NpyArray {
 export function writeNpy(file: string, data: Float32Array, shape: number[]): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   writeFileAtomic(file, encodeNpy(data, shape));
+}
+
+/**
+ * The pitch a command conditions one note on: none for a model without pitch conditioning (where
+ * --pitch is refused); else --pitch, the NSynth file name, an examples.json beside the file, or the
+ * note's f0 (notePitch), as `reconstruct` takes it. Without a note (an embedding alone) only --pitch.
+ */
+export function conditioningPitch(
+  config: { name: string; pitchConditioning: boolean },
+  pitch: number | undefined,
+  note?: { file: string; audio: Float32Array },
+): { pitch: number; from: string } | undefined {
+  refusePitchWithout(config, pitch);
+  if (!config.pitchConditioning) return undefined;
+  if (note) return notePitch(note.file, note.audio, pitch);
+  if (pitch === undefined)
+    throw new Error(
+      `config ${config.name} is pitch-conditioned: give --pitch MIDI (an embedding carries no note to take a pitch from)`,
+    );
+  return { pitch, from: '--pitch' };
 }
 
 /** --pitch on a model without pitch conditioning would be ignored without a word: refused instead. */

@@ -21,6 +21,8 @@ export interface ConvertCliOptions {
   part?: string;
   layersPerStage?: number;
   quiet?: boolean;
+  /** Replace a weights folder that holds a trained model (refused without it). */
+  overwrite?: boolean;
 }
 
 export async function runConvert(input: string, o: ConvertCliOptions): Promise<string> {
@@ -30,8 +32,8 @@ export async function runConvert(input: string, o: ConvertCliOptions): Promise<s
   if (o.part !== undefined && o.to !== 'tfjs-graph') throw new Error('--part is for --to tfjs-graph');
   const part = (o.part ?? 'autoencoder') as TfjsGraphPart;
   if (!TFJS_GRAPH_PARTS.includes(part)) throw new Error(`--part must be ${TFJS_GRAPH_PARTS.join(', ')}, got ${o.part}`);
-  // Before any work: --out may replace only a model folder of ours (or an empty one).
-  assertReplaceable(o.out);
+  // Before any work: --out may replace only a model folder of ours (or an empty one), a trained one only with --overwrite.
+  assertReplaceable(o.out, '--out', { overwriteTrained: o.overwrite });
   const bar = progressBar('converting |{bar}| {percentage}% | {value}/{total} MB', o);
   let started = false;
   const { weights, report } = await convertToWeights(input, {
@@ -57,19 +59,19 @@ export async function runConvert(input: string, o: ConvertCliOptions): Promise<s
       (tmp) => {
         graph = writeTfjsGraph(tmp, weights, built, { dtype: o.dtype as 'f32' | 'f16', writeFile: writeFileAtomic });
       },
-      (dir) => assertReplaceable(dir),
+      (dir) => assertReplaceable(dir, '--out', { overwriteTrained: o.overwrite }),
     );
   } else if (o.to === 'tfjs') {
     writeDirAtomic(
       o.out,
       (tmp) => writeTfjsWeights(tmp, weights, { dtype: o.dtype as 'f32' | 'f16', writeFile: writeFileAtomic }),
-      (dir) => assertReplaceable(dir),
+      (dir) => assertReplaceable(dir, '--out', { overwriteTrained: o.overwrite }),
     );
   } else {
     writeDirAtomic(
       o.out,
       (tmp) => writeWeightsDir(tmp, weights, o.dtype as 'f32' | 'f16', meta),
-      (dir) => assertReplaceable(dir),
+      (dir) => assertReplaceable(dir, '--out', { overwriteTrained: o.overwrite }),
     );
   }
   const skipped = report.skipped
@@ -114,6 +116,7 @@ export function convertCommand(): Command {
       'dilation stage length, when it is not 10 (it is not stored in checkpoints)',
       int('--layers-per-stage', 1),
     )
+    .option('--overwrite', '--out may replace a weights folder that holds a trained model (refused otherwise)')
     .option('--quiet', 'no progress bar')
     .addHelpText(
       'after',

@@ -18,6 +18,7 @@ import {
   wavDepth,
 } from '../audio.js';
 import {
+  conditioningPitch,
   examples,
   int,
   lengthOption,
@@ -29,16 +30,16 @@ import {
   openModel,
   readNpy,
   refuseHostMemory,
-  refusePitchWithout,
   withEngine,
 } from '../options.js';
 import { audioResultHead, notice, printJson, progressBar, secondsSince, tuningNotes } from '../output.js';
 import { type StreamReport, streamPcm } from '../stream-out.js';
 
 export interface GenerateCliOptions {
-  /** A note (16 kHz mono) to encode and resynthesise, and its name for the notes on stderr. */
+  /** A note (16 kHz mono) to encode and resynthesise, its name for the notes on stderr, and its path (for its pitch). */
   audio?: Float32Array;
   audioName?: string;
+  audioPath?: string;
   embedding?: HostTensor;
   out: string;
   seconds?: number;
@@ -110,9 +111,9 @@ export async function embeddingFor(model: NSynthModel, o: GenerateCliOptions, fr
 export async function runGenerate(
   model: NSynthModel,
   o: GenerateCliOptions,
-): Promise<{ files: string[]; samples: number }> {
+): Promise<{ files: string[]; samples: number; pitch: { pitch: number; from: string } | undefined }> {
   const c = model.config;
-  refusePitchWithout(c, o.pitch);
+  const pitch = notePitchOf(model, o);
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`--batch must be a positive integer, got ${o.batch}`);
   const emb = await embeddingFor(model, o, framesWanted(model, o));
   refuseVoices(o.batch, emb.shape[0], c.hop);
@@ -120,10 +121,21 @@ export async function runGenerate(
   const files = voiceFiles(o.out, o.batch);
   for (const f of files) prepareOutputFile(f);
   const samples = emb.shape[0] * c.hop;
-  const audio = await generateVoices(model, Array(o.batch).fill(emb), samples, o);
+  const audio = await generateVoices(model, Array(o.batch).fill(emb), samples, { ...o, pitch: pitch?.pitch });
   // Every voice's file, or none of them.
   writeFilesAtomic(files.map((file, i) => ({ file, data: encodeWav(audio[i], c.sampleRate, wavDepth(o)) })));
-  return { files, samples };
+  return { files, samples, pitch };
+}
+
+/**
+ * The pitch a pitch-conditioned model generates the note (or embedding) at (conditioningPitch:
+ * --pitch, else what the note carries), said on stderr when it was not given.
+ */
+function notePitchOf(model: NSynthModel, o: GenerateCliOptions): { pitch: number; from: string } | undefined {
+  const note = o.audio && { file: o.audioPath ?? o.audioName ?? 'the note', audio: o.audio };
+  const p = conditioningPitch(model.config, o.pitch, note);
+  if (p && p.from !== '--pitch') notice(`${o.audioName ?? 'the note'}: pitch ${p.pitch}, from ${p.from}`);
+  return p;
 }
 
 /** Every note of a folder encoded and generated (--batch voices each), written to `outs` (outputsInFolder's). */
@@ -132,17 +144,18 @@ async function runGenerateFolder(
   inputs: string[],
   outs: string[][],
   o: GenerateCliOptions,
-): Promise<{ input: string; file: string; samples: number }[]> {
+): Promise<{ input: string; file: string; samples: number; pitch: number | null; pitchFrom: string | null }[]> {
   const c = model.config;
-  refusePitchWithout(c, o.pitch);
   const frames = framesWanted(model, o);
   const bar = progressBar('encoding |{bar}| {value}/{total} notes', o);
   bar?.start(inputs.length, 0);
   const embeddings: HostTensor[] = [];
+  const pitches: ({ pitch: number; from: string } | undefined)[] = [];
   try {
     for (const input of inputs) {
-      const audio = await readNote(input);
-      embeddings.push(await embeddingFor(model, { ...o, audio, audioName: path.basename(input) }, frames));
+      const note = { ...o, audio: await readNote(input), audioName: path.basename(input), audioPath: input };
+      pitches.push(conditioningPitch(c, o.pitch, { file: input, audio: note.audio }));
+      embeddings.push(await embeddingFor(model, note, frames));
       bar?.increment();
     }
   } finally {
@@ -151,10 +164,21 @@ async function runGenerateFolder(
   const voices = embeddings.flatMap((e) => Array<HostTensor>(o.batch).fill(e));
   const longest = Math.max(...voices.map((v) => v.shape[0]));
   refuseVoices(voices.length, longest, c.hop);
-  const audio = await generateVoices(model, voices, longest * c.hop, o);
-  const written = outs
-    .flat()
-    .map((file, i) => ({ input: inputs[Math.floor(i / o.batch)], file, samples: audio[i].length }));
+  // One pitch per voice: each note's own (given, or read from the note as `reconstruct` reads it).
+  const voicePitches = c.pitchConditioning
+    ? pitches.flatMap((p) => Array<number>(o.batch).fill(p?.pitch as number))
+    : undefined;
+  const audio = await generateVoices(model, voices, longest * c.hop, { ...o, pitch: voicePitches });
+  const written = outs.flat().map((file, i) => {
+    const p = pitches[Math.floor(i / o.batch)];
+    return {
+      input: inputs[Math.floor(i / o.batch)],
+      file,
+      samples: audio[i].length,
+      pitch: p?.pitch ?? null,
+      pitchFrom: p?.from ?? null,
+    };
+  });
   writeFilesAtomic(written.map((w, i) => ({ file: w.file, data: encodeWav(audio[i], c.sampleRate, wavDepth(o)) })));
   return written;
 }
@@ -256,6 +280,11 @@ export function generateCommand(): Command {
       const notes = o.input === undefined ? null : listNotes(o.input);
       const toStdout = o.out === '-';
       if (toStdout) {
+        if (process.stdout.isTTY)
+          throw new Error(
+            '--out - writes raw 16-bit PCM to standard output, which is a terminal here: pipe it into a player ' +
+              '(... --out - | aplay -f S16_LE -r 16000 -c 1) or give --out FILE.wav',
+          );
         if (o.batch !== 1) throw new Error(`--out - streams one voice: --batch must be 1, got ${o.batch}`);
         if (notes?.folder) throw new Error(`--out - streams one voice: --input ${o.input} is a folder`);
         if (o.float) throw new Error('--out - streams 16-bit PCM (s16le); --float is for WAV files');
@@ -271,17 +300,24 @@ export function generateCommand(): Command {
         try {
           const t0 = performance.now();
           const common = audioResultHead(modelLabel(o.model), engine.adapter.name, o);
+          const one = { ...o, audio, audioName, audioPath: o.input, embedding };
           if (toStdout) {
-            refusePitchWithout(model.config, o.pitch);
-            const emb = await embeddingFor(model, { ...o, audio, audioName, embedding }, framesWanted(model, o));
-            reportStream(await streamPcm(model, emb, o), common, o);
+            const pitch = notePitchOf(model, one);
+            const emb = await embeddingFor(model, one, framesWanted(model, o));
+            reportStream(await streamPcm(model, emb, { ...o, pitch: pitch?.pitch }), common, o);
             return;
           }
           const files =
             notes && folderOuts
               ? await runGenerateFolder(model, notes.files, folderOuts, { ...o, embedding: undefined })
-              : await runGenerate(model, { ...o, audio, audioName, embedding }).then(({ files, samples }) =>
-                  files.map((file) => ({ input: o.input, file, samples })),
+              : await runGenerate(model, one).then(({ files, samples, pitch }) =>
+                  files.map((file) => ({
+                    input: o.input,
+                    file,
+                    samples,
+                    pitch: pitch?.pitch ?? null,
+                    pitchFrom: pitch?.from ?? null,
+                  })),
                 );
           const s = secondsSince(t0);
           if (o.json) printJson({ ...common, files, seconds: s });

@@ -16,6 +16,7 @@ export function initCommand(): Command {
     .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 0)
     .requiredOption('--out <dir>', 'output folder (manifest.json + weights.bin)')
     .option('--dtype <dtype>', 'stored precision: f32 or f16', 'f32')
+    .option('--overwrite', '--out may replace a weights folder that holds a trained model (refused otherwise)')
     .option('--json', 'print JSON: the folder, config, parameters, seed, dtype and seconds')
     .addHelpText(
       'after',
@@ -24,11 +25,12 @@ export function initCommand(): Command {
         'nsynth init --config h512_bo16 --dtype f16 --out weights/h512-random --json',
       ),
     )
-    .action((o: { config: string; seed: number; out: string; dtype: string; json?: boolean }) => {
+    .action((o: { config: string; seed: number; out: string; dtype: string; json?: boolean; overwrite?: boolean }) => {
       const t0 = performance.now();
       const config = getConfig(o.config);
       if (o.dtype !== 'f32' && o.dtype !== 'f16') throw new Error(`--dtype must be f32 or f16, got ${o.dtype}`);
-      assertReplaceable(o.out); // a folder of someone else's is never written into
+      // A folder of someone else's is never written into; a trained model (weights/default!) only with --overwrite.
+      assertReplaceable(o.out, '--out', { overwriteTrained: o.overwrite });
       const w = initWeights(config, o.seed);
       writeWeightsDir(o.out, w, o.dtype, { createdBy: 'nsynth init', seed: o.seed });
       const parameters = parameterCount(config);

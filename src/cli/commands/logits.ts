@@ -14,11 +14,11 @@ import {
   openModel,
   readNpy,
   refuseHostMemory,
-  refusePitchWithout,
+  conditioningPitch,
   withEngine,
   writeNpy,
 } from '../options.js';
-import { printJson, secondsSince } from '../output.js';
+import { notice, printJson, secondsSince } from '../output.js';
 
 interface LogitsFlags {
   model?: string;
@@ -60,9 +60,15 @@ export function logitsCommand(): Command {
       await withEngine(cmd, async (engine) => {
         const model = await openModel(engine, o.model);
         try {
-          refusePitchWithout(model.config, o.pitch);
+          // A pitch-conditioned model takes the note's pitch as `reconstruct` does (--pitch, else the note's own).
+          const pitch = conditioningPitch(model.config, o.pitch, { file: input, audio });
+          if (pitch && pitch.from !== '--pitch')
+            notice(`${path.basename(input)}: pitch ${pitch.pitch}, from ${pitch.from}`);
           fitNoteLength(path.basename(input), audio.length, model.config.hop, o.lengthPolicy);
-          const logits = await model.teacherForcedLogits(audio, emb, { lengthPolicy: o.lengthPolicy, pitch: o.pitch });
+          const logits = await model.teacherForcedLogits(audio, emb, {
+            lengthPolicy: o.lengthPolicy,
+            pitch: pitch?.pitch,
+          });
           writeNpy(o.out, logits.data, logits.shape);
           if (o.json)
             printJson({

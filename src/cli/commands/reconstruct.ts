@@ -28,7 +28,7 @@ import {
   refusePitchWithout,
   withEngine,
 } from '../options.js';
-import { audioResultHead, printJson, secondsSince } from '../output.js';
+import { audioResultHead, notice, printJson, secondsSince } from '../output.js';
 import { embeddingFor, framesWanted, generateVoices } from './generate.js';
 
 interface ReconstructFlags {
@@ -161,7 +161,11 @@ async function reconstructWithWaveNet(
     const voices: HostTensor[] = [];
     for (const n of notes)
       voices.push(
-        await embeddingFor(model, { ...o, batch: 1, audio: n.audio, audioName: path.basename(n.input) }, frames),
+        await embeddingFor(
+          model,
+          { ...o, batch: 1, audio: n.audio, audioName: path.basename(n.input) },
+          framesWithin(n, frames, c.hop, c.sampleRate),
+        ),
       );
     const longest = Math.max(...voices.map((v) => v.shape[0]));
     refuseHostMemory(
@@ -200,6 +204,19 @@ async function reconstructWithWaveNet(
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * --seconds reconstructs the first S seconds of a note: a note shorter than that is reconstructed
+ * whole (said on stderr), not padded with generated silence.
+ */
+function framesWithin(n: Note, frames: number | undefined, hop: number, rate: number): number | undefined {
+  const whole = Math.floor(n.audio.length / hop);
+  if (frames === undefined || frames <= whole || whole === 0) return frames;
+  notice(
+    `${path.basename(n.input)} is ${(n.audio.length / rate).toFixed(2)} s, shorter than --seconds asks: reconstructing all of it (${whole} frames)`,
+  );
+  return whole;
 }
 
 /** The note's pitch moved by --pitch-shift, refused outside MIDI 0-127. */

@@ -122,7 +122,8 @@ export const modelOption = (): Option =>
  */
 export function checkModelSpec(spec: string): string {
   if (/^random:/.test(spec)) return spec;
-  if (!fs.existsSync(spec)) throw new InvalidArgumentError(`${spec}: no such folder (a weights folder, or random:CONFIG)`);
+  if (!fs.existsSync(spec))
+    throw new InvalidArgumentError(`${spec}: no such folder (a weights folder, or random:CONFIG)`);
   if (!fs.existsSync(path.join(spec, 'manifest.json')))
     throw new InvalidArgumentError(`${path.join(spec, 'manifest.json')}: no weights manifest here`);
   return spec;

@@ -66,7 +66,7 @@ export function whyNotReplaceable(dir: string, o: { overwriteTrained?: boolean }
     return `${dir} exists and is not a model folder written by nsynth (it holds ${shown})`;
   }
   if (ours.trainedSteps > 0 && !o.overwriteTrained)
-    return `${dir} holds a trained model (${ours.trainedSteps.toLocaleString("en")} training steps; --overwrite replaces it)`;
+    return `${dir} holds a trained model (${ours.trainedSteps.toLocaleString('en')} training steps; --overwrite replaces it)`;
   for (const e of entries) {
     if (ours.files.has(e.name) && e.isFile()) continue;
     if (e.isFile() && e.name.endsWith('.tmp')) continue;

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav } from '../src/formats/wav.js';
 import { randomModel } from '../src/nsynth.js';
-import { expandGrid, mixPoints, parseGrid } from '../src/render/grid.js';
+import { expandGrid, mixPoints, parseGrid, planGrid } from '../src/render/grid.js';
 import { parseJob, readJobs } from '../src/render/jobs.js';
 import { jobId, type JobIdentity } from '../src/render/outputs.js';
 import type { RenderSummary } from '../src/render/render.js';
@@ -104,6 +104,21 @@ describe('jobs, shards and grids', () => {
       [{ sets: [['a', 'b', 'c', 'd']], pitches: Array(128).fill(60), resolution: 1000 }, /over 1000000/],
     ] as const)
       expect(() => parseGrid(JSON.stringify(g), 'grid.json')).toThrow(err);
+  });
+
+  it('--plan replaces only an absent, empty or jobs file: a render command with --plan added cannot destroy a WAV', () => {
+    const grid = path.join(tmp, 'plan-grid.json');
+    fs.writeFileSync(grid, JSON.stringify({ sets: [['a-{pitch:03}.wav']], pitches: [60, 62] }));
+    const victim = path.join(tmp, 'victim.wav');
+    const wav = encodeWav(new Float32Array(512));
+    fs.writeFileSync(victim, wav);
+    expect(() => planGrid(grid, victim)).toThrow(/victim\.wav: exists and is not a jobs file/);
+    expect(fs.readFileSync(victim).equals(Buffer.from(wav))).toBe(true);
+    const jobs = path.join(tmp, 'plan.jsonl');
+    expect(planGrid(grid, jobs)).toBe(2);
+    expect(planGrid(grid, jobs)).toBe(2); // a jobs file is replaced by a new plan
+    fs.writeFileSync(jobs, '');
+    expect(planGrid(grid, jobs)).toBe(2);
   });
 
   it("an output's id covers everything its audio depends on, and nothing else", () => {

@@ -22,15 +22,40 @@ const { readWav16k, encodeWav } = await lib('formats/wav.js');
 const { writeFileAtomic } = await lib('formats/atomic-write.js');
 const { rainbowgramFigure } = await lib('eval/figure.js');
 
-const { values: flags } = parseArgs({
-  options: {
-    note: { type: 'string', default: 'guitar_acoustic_010-060-127' },
-    seconds: { type: 'string' },
-    out: { type: 'string', default: path.join(root, 'out') },
-    adapter: { type: 'string' },
-    seed: { type: 'string', default: '1' },
-  },
-});
+const usage = `npm run demo [-- --note NAME] [--seconds S] [--out DIR] [--adapter NAME] [--seed N]
+
+A bundled NSynth note encoded and generated back by the default model (weights/default) into out/:
+the original, the reconstruction and their rainbowgram.
+  --note NAME     one of examples/notes/ (default guitar_acoustic_010-060-127)
+  --seconds S     the first S seconds (whole 32 ms frames; at most 4)
+  --out DIR       where the files go (default out/)
+  --adapter NAME  the WebGPU adapter (as nsynth --adapter)
+  --seed N        the sampling seed (default 1)`;
+/** One line and exit 1: a demo's mistakes are the user's typing, not a stack trace's business. */
+const die = (message) => {
+  console.error(`demo: ${String(message).replace(/\s*\n\s*/g, ' ')}`);
+  process.exit(1);
+};
+let flags;
+try {
+  ({ values: flags } = parseArgs({
+    options: {
+      note: { type: 'string', default: 'guitar_acoustic_010-060-127' },
+      seconds: { type: 'string' },
+      out: { type: 'string', default: path.join(root, 'out') },
+      adapter: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }));
+} catch (e) {
+  die(`${e.message} (npm run demo -- --help)`);
+}
+if (flags.help) {
+  console.log(usage);
+  process.exit(0);
+}
+if (!/^\d+$/.test(flags.seed)) die(`--seed must be a whole number 0 or more, got "${flags.seed}"`);
 
 const notes = JSON.parse(fs.readFileSync(path.join(notesDir, 'examples.json'), 'utf8'));
 const name = flags.note.replace(/\.wav$/, '');
@@ -44,17 +69,22 @@ if (seconds !== undefined && !(seconds > 0 && seconds <= 4)) {
   process.exit(1);
 }
 
-const engine = await createEngine(flags.adapter ? { adapter: flags.adapter } : {});
+const engine = await createEngine(flags.adapter ? { adapter: flags.adapter } : {}).catch((e) => die(e.message));
 const modelDir = path.join(root, 'weights', 'default');
 const model = await loadModel(engine, modelDir);
 const manifest = JSON.parse(fs.readFileSync(path.join(modelDir, 'manifest.json'), 'utf8'));
 const sr = model.config.sampleRate;
 
-// The note, cut to whole 512-sample frames (what the encoder sees) and to --seconds.
+// The note, cut to whole 512-sample frames (what the encoder sees) and to --seconds, rounded to the
+// nearest frame as `nsynth reconstruct --seconds` rounds it.
 const whole = readWav16k(path.join(notesDir, `${name}.wav`));
 const hop = model.config.hop;
-const wanted = seconds === undefined ? whole.length : Math.round(seconds * sr);
-const original = whole.subarray(0, Math.max(hop, Math.floor(Math.min(wanted, whole.length) / hop) * hop));
+const wholeFrames = Math.floor(whole.length / hop);
+const frames =
+  seconds === undefined ? wholeFrames : Math.min(wholeFrames, Math.max(1, Math.round((seconds * sr) / hop)));
+const original = whole.subarray(0, frames * hop);
+if (seconds !== undefined && frames * hop !== Math.round(seconds * sr))
+  console.log(`--seconds ${seconds}: ${frames} frames of ${hop} samples, ${(original.length / sr).toFixed(3)} s`);
 const pitch = model.config.pitchConditioning ? notes[name].pitch : undefined;
 
 console.log(`adapter: ${engine.adapter.name}`);

@@ -123,6 +123,40 @@ export function* expandGrid(g: RenderGrid, gridDir: string, jobsDir: string): Ge
  * Reads a grid file and writes its jobs file, streamed to a temporary file then renamed over the
  * target (a million jobs are ~500 MB of text: never one string); returns the number of jobs.
  */
+/**
+ * --jobs names the output of --plan but the input of a render, so a render command with --plan
+ * added would overwrite whatever it names: only an absent or empty file, or a jobs file (its first
+ * line a JSON object), is replaced.
+ */
+function refuseForeignFile(jobsFile: string): void {
+  let head: string;
+  try {
+    const st = fs.statSync(jobsFile);
+    if (!st.isFile()) throw new Error(`--jobs ${jobsFile}: exists and is not a file`);
+    if (st.size === 0) return;
+    const fd = fs.openSync(jobsFile, 'r');
+    try {
+      const buf = Buffer.alloc(Math.min(st.size, 65536));
+      head = buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)).toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  let first: unknown = null;
+  try {
+    first = JSON.parse(head.split('\n', 1)[0]);
+  } catch {
+    // not JSON: refused below
+  }
+  if (first === null || typeof first !== 'object' || Array.isArray(first))
+    throw new Error(
+      `--jobs ${jobsFile}: exists and is not a jobs file (its first line is not a JSON object); --plan writes a new one: choose another name`,
+    );
+}
+
 export function planGrid(gridFile: string, jobsFile: string): number {
   let text: string;
   try {
@@ -132,6 +166,7 @@ export function planGrid(gridFile: string, jobsFile: string): number {
   }
   const grid = parseGrid(text, gridFile);
   const target = path.resolve(jobsFile);
+  refuseForeignFile(jobsFile);
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const tmp = `${target}.${randomBytes(6).toString('hex')}.shared-tmp`;
   let n = 0;

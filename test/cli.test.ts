@@ -182,9 +182,10 @@ describe('nsynth CLI', () => {
   });
 
   it('a missing --model folder is refused before the GPU starts; a trained model is replaced only with --overwrite', async () => {
+    fs.writeFileSync(path.join(tmp, 'silence.wav'), encodeWav(new Float32Array(1024)));
     const missing = await nsynth([
       'encode',
-      path.join(tmp, 'none.wav'),
+      path.join(tmp, 'silence.wav'),
       '--model',
       path.join(tmp, 'no-model'),
       '--out',

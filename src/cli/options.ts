@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { createEngine, type Engine } from '../gpu/engine.js';
 import { formatBytes } from '../gpu/tensor.js';
 import { notePitch } from '../dataset/note-pitch.js';
@@ -84,6 +84,8 @@ export const lengthOption = (): Option =>
 
 /** Runs `fn` with an engine on the adapter named by the global --adapter option, and frees it after. */
 export async function withEngine<T>(cmd: Command, fn: (e: Engine) => Promise<T>): Promise<T> {
+  const model: unknown = cmd.opts().model;
+  for (const spec of Array.isArray(model) ? model : [model]) if (typeof spec === 'string') checkModelSpec(spec);
   const engine = await createEngine({ adapter: cmd.optsWithGlobals().adapter as string | undefined });
   try {
     return await fn(engine);
@@ -112,21 +114,18 @@ export function benchConfigName(name: string): string {
 
 /** `--model DIR` or `random:CONFIG`; without it, the shipped default model. */
 export const modelOption = (): Option =>
-  new Option('--model <dir>', 'weights folder, or random:CONFIG (default: the shipped weights/default)').argParser(
-    checkModelSpec,
-  );
+  new Option('--model <dir>', 'weights folder, or random:CONFIG (default: the shipped weights/default)');
 
 /**
- * A --model folder without a manifest is refused while the arguments are read, before the GPU
- * starts (whose driver may print its own lines first), so the error is the command's one line.
+ * A --model folder that is missing or has no manifest, refused before the GPU starts (whose driver
+ * may print lines of its own first), so that the error is the command's one line. `random:CONFIG`
+ * and eval's `noise` are not folders.
  */
-export function checkModelSpec(spec: string): string {
-  if (/^random:/.test(spec)) return spec;
-  if (!fs.existsSync(spec))
-    throw new InvalidArgumentError(`${spec}: no such folder (a weights folder, or random:CONFIG)`);
+export function checkModelSpec(spec: string): void {
+  if (/^random:/.test(spec) || spec === 'noise') return;
+  if (!fs.existsSync(spec)) throw new Error(`--model ${spec}: no such folder (a weights folder, or random:CONFIG)`);
   if (!fs.existsSync(path.join(spec, 'manifest.json')))
-    throw new InvalidArgumentError(`${path.join(spec, 'manifest.json')}: no weights manifest here`);
-  return spec;
+    throw new Error(`--model ${spec}: no weights manifest here (${path.join(spec, 'manifest.json')})`);
 }
 
 /** `--model DIR`, `--model random:CONFIG` (a randomly initialised model, for speed measurements), or the default. */

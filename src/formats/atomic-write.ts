@@ -46,16 +46,28 @@ export function writeFilesAtomic(
   }
 }
 
+/** The first ancestor of `dir` (or `dir`) that exists as a file, where a folder is needed. */
+function fileOnTheWay(dir: string): string | null {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (fs.existsSync(d)) return fs.statSync(d).isDirectory() ? null : d;
+    if (path.dirname(d) === d) return null;
+  }
+}
+
 /**
  * Checks before any work that `file` can be written: its folder is created if missing (as every
  * command does), and the file itself must not be a folder.
  */
 export function prepareOutputFile(file: string): void {
   const dir = path.dirname(path.resolve(file));
+  if (/[/\\]$/.test(file)) throw new Error(`${file}: names a folder (it ends with a slash); give a file name`);
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new Error(`${file}: cannot create its folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const blocking = code === 'EEXIST' || code === 'ENOTDIR' ? fileOnTheWay(dir) : null;
+    if (blocking) throw new Error(`${file}: ${blocking} is a file, not a folder`);
+    throw new Error(`${file}: cannot create its folder (${code ?? (e as Error).message})`);
   }
   if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new Error(`${file}: is a folder`);
   try {

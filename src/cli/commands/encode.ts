@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { prepareOutputFile } from '../../formats/atomic-write.js';
 import type { LengthPolicy } from '../../model/inputs.js';
-import { fitNoteLength, inputOf, listNotes, outputsInFolder, readNote } from '../audio.js';
+import { fitNoteLength, inputOf, listNotes, namesFolder, outputsInFolder, readNote } from '../audio.js';
 import { examples, lengthOption, modelLabel, modelOption, openModel, withEngine, writeNpy } from '../options.js';
 import { printJson, progressBar, secondsSince } from '../output.js';
 
@@ -38,7 +38,7 @@ export function encodeCommand(): Command {
     )
     .action(async (argument: string | undefined, o: EncodeFlags, cmd: Command) => {
       const { files, folder } = listNotes(inputOf(argument, o.input));
-      const outs = folder ? outputsInFolder(files, o.out, '.npy').map(([f]) => f) : [o.out];
+      const outs = folder || namesFolder(o.out) ? outputsInFolder(files, o.out, '.npy').map(([f]) => f) : [o.out];
       for (const f of outs) prepareOutputFile(f);
       const t0 = performance.now();
       // The first note is read before the GPU starts: a file that cannot be read fails at once.
@@ -70,7 +70,7 @@ export function encodeCommand(): Command {
             seconds: secondsSince(t0),
           });
         } else if (!folder) {
-          console.log(`wrote ${o.out}: embedding [${written[0].shape}] (${engine.adapter.name})`);
+          console.log(`wrote ${outs[0]}: embedding [${written[0].shape}] (${engine.adapter.name})`);
         } else {
           console.log(
             `wrote ${written.length} embeddings to ${o.out} in ${secondsSince(t0).toFixed(1)} s (${engine.adapter.name})`,

@@ -12,7 +12,7 @@ import { encodeWav } from '../../formats/wav.js';
 import type { Engine } from '../../gpu/engine.js';
 import type { HostTensor, LengthPolicy } from '../../model/inputs.js';
 import type { NSynthModel } from '../../nsynth.js';
-import { floatOption, inputOf, listNotes, outputsInFolder, readNote, wavDepth } from '../audio.js';
+import { floatOption, inputOf, listNotes, namesFolder, outputsInFolder, readNote, wavDepth } from '../audio.js';
 import {
   examples,
   int,
@@ -110,7 +110,7 @@ export function reconstructCommand(): Command {
     )
     .action(async (argument: string | undefined, o: ReconstructFlags, cmd: Command) => {
       const { files, folder } = listNotes(inputOf(argument, o.input));
-      const outs = folder ? outputsInFolder(files, o.out, '.wav').map(([f]) => f) : [o.out];
+      const outs = folder || namesFolder(o.out) ? outputsInFolder(files, o.out, '.wav').map(([f]) => f) : [o.out];
       const notes: Note[] = [];
       for (const [i, input] of files.entries()) notes.push({ input, out: outs[i], audio: await readNote(input) });
       await withEngine(cmd, async (engine) => {

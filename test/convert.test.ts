@@ -119,7 +119,7 @@ describe('TF checkpoint reader on real TensorFlow files', () => {
   it('a real checkpoint that is not the autoencoder is refused by name', async (ctx) => {
     needData(ctx);
     await expect(convertToWeights(path.join(CKPT, 'mnist-cnn-tf1'))).rejects.toThrow(
-      /tmp\.index: no tensor "ae_startconv\/W": not a Magenta WaveNet autoencoder checkpoint/,
+      /tmp\.index: no tensor "ae_startconv\/W": not the tensors of a Magenta WaveNet autoencoder/,
     );
   });
 

@@ -84,8 +84,16 @@ export function wavDepth(o: { float?: boolean }): WavDepth {
  */
 export function fitNoteLength(what: string, samples: number, hop: number, policy: LengthPolicy): number {
   const rem = samples % hop;
-  // strict, and trim of less than a frame: the library refuses the note, naming it.
-  if (rem === 0 || policy === 'strict' || (policy === 'trim' && samples < hop)) return samples;
+  // What the library would refuse (it knows the note only as "audio"), refused here with its file's name.
+  if (policy === 'strict' && (rem !== 0 || samples === 0))
+    throw new Error(
+      `${what}: length ${samples} is not a positive multiple of ${hop} samples (--length-policy trim or pad fits it)`,
+    );
+  if (policy === 'trim' && samples < hop)
+    throw new Error(
+      `${what}: ${samples} samples is shorter than one ${hop}-sample frame (--length-policy pad pads it to one)`,
+    );
+  if (rem === 0) return samples;
   if (policy === 'trim') {
     notice(
       `${what}: ${samples} samples trimmed to ${samples - rem} (whole frames of ${hop}; --length-policy pad keeps them)`,

@@ -17,6 +17,7 @@ import {
   isBaselineConfig,
 } from '../model/baseline-config.js';
 import { initBaselineWeights } from '../model/baseline-weights.js';
+import { CONFIGS } from '../model/config.js';
 import type { Weights } from '../model/weights.js';
 import { loadModel, randomModel, type NSynthModel } from '../nsynth.js';
 import { packageRoot } from '../util/package-root.js';
@@ -104,7 +105,13 @@ export function defaultModelDir(): string {
  * weights/default/manifest.json).
  */
 export function benchConfigName(name: string): string {
-  if (name !== 'default') return name;
+  if (name !== 'default') {
+    if (!Object.hasOwn(CONFIGS, name) && !Object.hasOwn(BASELINE_CONFIGS, name))
+      throw new Error(
+        `Unknown config "${name}" (known: default, ${[...Object.keys(CONFIGS), ...Object.keys(BASELINE_CONFIGS)].join(', ')})`,
+      );
+    return name;
+  }
   const manifest = path.join(defaultModelDir(), 'manifest.json');
   if (!fs.existsSync(manifest)) throw new Error(`--config default: no default model in ${defaultModelDir()} yet`);
   const config = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { config?: { name?: unknown } }).config;

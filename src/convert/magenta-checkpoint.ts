@@ -155,7 +155,7 @@ function inferConfig(t: Map<string, SourceTensor>, where: string, o: MappingOpti
     const x = t.get(name);
     if (!x)
       throw new Error(
-        `${where}: no tensor "${name}"${o.ema ? ' (EMA shadow)' : ''}: not a Magenta WaveNet autoencoder checkpoint ` +
+        `${where}: no tensor "${name}"${o.ema ? ' (EMA shadow)' : ''}: not the tensors of a Magenta WaveNet autoencoder ` +
           `(pass --map for other names)`,
       );
     return x.shape;

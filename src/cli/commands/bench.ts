@@ -97,7 +97,11 @@ function generate(): Command {
     .description('fast generation speed per batch, against the naive generator in the same run')
     .option('--config <name>', "model config ('default': the shipped default model)", 'tiny')
     .option('--model <dir>', 'measure this weights folder instead of a random model of --config')
-    .option('--batch <list>', 'comma-separated batch sizes', intList('--batch', 1, 4096), [1, 4, 16])
+    .addOption(
+      new Option('--batch <list>', 'comma-separated batch sizes')
+        .argParser(intList('--batch', 1, 4096))
+        .default([1, 4, 16], '1,4,16'),
+    )
     .option('--seconds <s>', 'audio generated per batch size', num('--seconds', 0, MAX_SECONDS, true), 0.25)
     .option('--naive-steps <n>', 'samples the naive generator makes (it is slow)', int('--naive-steps', 1), 8)
     .addOption(
@@ -180,7 +184,7 @@ function generate(): Command {
           throw new Error(`--fused-shape is the fused path's: it cannot go with --path ${o.path}`);
         const path = o.fusedShape ? 'fused' : o.path;
         // `--config default` measures the shipped default model itself.
-        const config = o.config === 'default' ? benchConfigName('default') : o.config;
+        const config = benchConfigName(o.config);
         const model = o.model ?? (o.config === 'default' ? defaultModelDir() : undefined);
         if (o.browser && o.profile)
           throw new Error('--profile times dispatches in Node: Chromium rounds its GPU timestamps (to 100 us)');

@@ -2,7 +2,7 @@
 // summary (bits per sample, f0 error, log-spectral distance); `--json` for scripts. With
 // `--out REPORT_DIR`, the paper's three experiments for every `--model` (and plain noise beside
 // them) written as a report with rainbowgrams and audio.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { openNoteSource } from '../../dataset/nsynth.js';
 import * as path from 'node:path';
 import { BaselineModel } from '../../autoencoder/baseline.js';
@@ -33,11 +33,10 @@ export function evalCommand(): Command {
   return new Command('eval')
     .description('reconstruct NSynth notes and measure them: bits per sample, f0 error (cents), log-spectral distance')
     .requiredOption('--data <path>', 'NSynth notes: a folder with examples.json (+ audio/), or a .tfrecord file')
-    .option(
-      '--model <dir>',
-      'weights folder, random:CONFIG or noise (default: the shipped weights/default); repeat it to compare models in a report',
-      (v: string, list: string[]) => [...list, v],
-      [],
+    .addOption(
+      new Option('--model <dir>', 'weights folder, random:CONFIG or noise; repeat it to compare models in a report')
+        .argParser((v: string, list: string[]) => [...list, v])
+        .default([], 'the shipped weights/default'),
     )
     .option(
       '--out <dir>',
@@ -160,8 +159,8 @@ function report(
     );
   }
   console.log(
-    `${summary.notes} notes (${adapter}): ${(100 * summary.within50Cents).toFixed(0)}% within 50 cents of ` +
-      `${summary.clearF0} with a clear f0; median clarity ${summary.medianClarity.toFixed(2)} (originals ${summary.medianOriginalClarity.toFixed(2)}); median log-spectral distance ${summary.medianLogSpectralDistance.toFixed(2)} dB; ` +
+    `${summary.notes} note${summary.notes === 1 ? '' : 's'} (${adapter}): ${(100 * summary.within50Cents).toFixed(0)}% ` +
+      `(${Math.round(summary.within50Cents * summary.clearF0)}) within 50 cents, of the ${summary.clearF0} whose original has a clear f0; median clarity ${summary.medianClarity.toFixed(2)} (originals ${summary.medianOriginalClarity.toFixed(2)}); median log-spectral distance ${summary.medianLogSpectralDistance.toFixed(2)} dB; ` +
       `${summary.meanBitsPerSample.toFixed(3)} bits per sample` +
       (pitchUse
         ? `; the pitch input saves ${summary.meanPitchUseBits!.toFixed(3)} bits per sample (against an octave away)`

@@ -2,7 +2,7 @@
 // encoded, their embeddings mixed frame by frame and the mix generated; the plain waveform mix is
 // written beside it for comparison. `--mix 0,0.25,0.5,0.75,1` renders a sweep in one batch.
 import * as path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { BaselineModel } from '../../autoencoder/baseline.js';
 import { baselineSubject } from '../../eval/experiments.js';
 import { prepareOutputFile, writeFilesAtomic } from '../../formats/atomic-write.js';
@@ -68,7 +68,11 @@ export function interpolateCommand(): Command {
       '--out <out.wav>',
       'output WAV (16 kHz); OUT-waveform.wav gets the waveform mix; a sweep writes OUT-mixM.wav',
     )
-    .option('--mix <m[,m...]>', 'share of B, from 0 to 1; a comma-separated list renders a sweep', mixList, [0.5])
+    .addOption(
+      new Option('--mix <m[,m...]>', 'share of B, from 0 to 1; a comma-separated list renders a sweep')
+        .argParser(mixList)
+        .default([0.5], '0.5'),
+    )
     .addOption(modelOption())
     .option(
       '--pitch <midi>',
@@ -114,7 +118,7 @@ export function interpolateCommand(): Command {
             });
           else
             console.log(
-              `wrote ${files.map((f) => f.embedding).join(', ')} (and the waveform mixes beside them) in ${secondsSince(t0).toFixed(1)} s (${engine.adapter.name}${detail})`,
+              `wrote ${files.map((f) => f.embedding).join(', ')} (and the waveform mix${files.length === 1 ? '' : 'es'} beside ${files.length === 1 ? 'it' : 'them'}) in ${secondsSince(t0).toFixed(1)} s (${engine.adapter.name}${detail})`,
             );
         };
         const baseline = openBaseline(o.model, o.seed);

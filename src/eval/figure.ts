@@ -104,7 +104,10 @@ function panelSvg(r: Rainbowgram, title: string, at: PanelLayout): string {
   );
   // Time ticks: frame t is centred on sample t * hop.
   const seconds = ((at.frames - 1) * r.hop) / r.sampleRate;
-  const step = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60].find((s) => seconds / s <= 10) ?? 120;
+  // At most 10 ticks, and at least 40 px apart (a short note beside a long one is a narrow panel).
+  const pxPerSecond = (pxPerFrame * r.sampleRate) / r.hop;
+  const step =
+    [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60].find((s) => seconds / s <= 10 && s * pxPerSecond >= 40) ?? 120;
   for (let s = 0; s <= seconds + 1e-9; s += step) {
     const x = left + ((s * r.sampleRate) / r.hop + 0.5) * pxPerFrame;
     parts.push(

@@ -109,11 +109,18 @@ export function interpolateCommand(): Command {
       for (const f of files) prepareOutputFile(f.embedding);
       const t0 = performance.now();
       await withEngine(cmd, async (engine) => {
-        const report = (detail: string) => {
+        // Each file with its mix, length and (for a pitch-conditioned model) the pitch it was decoded at.
+        const report = (detail: string, samples: number, pitches?: number[]) => {
           if (o.json)
             printJson({
               ...audioResultHead(modelLabel(o.model), engine.adapter.name, o),
-              files: files.map((f, i) => ({ mix: o.mix[i], file: f.embedding, waveformMix: f.waveform })),
+              files: files.map((f, i) => ({
+                mix: o.mix[i],
+                file: f.embedding,
+                waveformMix: f.waveform,
+                samples,
+                pitch: pitches?.[i] ?? null,
+              })),
               seconds: secondsSince(t0),
             });
           else
@@ -123,8 +130,8 @@ export function interpolateCommand(): Command {
         };
         const baseline = openBaseline(o.model, o.seed);
         if (baseline) {
-          await interpolateWithBaseline(new BaselineModel(engine, baseline), aFile, bFile, a, b, files, o);
-          report(`, baseline ${baseline.config.name}, Griffin-Lim ${o.griffinLim} rounds`);
+          const done = await interpolateWithBaseline(new BaselineModel(engine, baseline), aFile, bFile, a, b, files, o);
+          report(`, baseline ${baseline.config.name}, Griffin-Lim ${o.griffinLim} rounds`, done.samples, done.pitches);
           return;
         }
         const model = await openModel(engine, o.model, o.seed);
@@ -159,7 +166,7 @@ export function interpolateCommand(): Command {
               },
             ]),
           );
-          report(pitchNote);
+          report(pitchNote, samples, pitches);
         } finally {
           model.dispose();
         }
@@ -176,7 +183,7 @@ async function interpolateWithBaseline(
   b: Float32Array,
   files: { embedding: string; waveform: string }[],
   o: InterpolateFlags,
-): Promise<void> {
+): Promise<{ samples: number; pitches: number[] }> {
   const bar = progressBar('morphing |{bar}| {value}/{total} mixes | ETA {eta_formatted}', o);
   try {
     const pa = notePitch(aFile, a, o.pitch).pitch;
@@ -196,6 +203,7 @@ async function interpolateWithBaseline(
       bar?.increment();
     }
     writeFilesAtomic(out);
+    return { samples: n, pitches: o.mix.map((m) => (m <= 0.5 ? pa : pb)) };
   } finally {
     bar?.stop();
     model.dispose();

@@ -62,7 +62,17 @@ interface Result {
 
 /** What the page is doing, for people (the status line) and for tests (window.demo). */
 interface DemoState {
-  status: 'checking' | 'unsupported' | 'loading' | 'ready' | 'encoding' | 'generating' | 'playing' | 'done' | 'error';
+  status:
+    | 'checking'
+    | 'unsupported'
+    | 'loading'
+    | 'ready'
+    | 'starting'
+    | 'encoding'
+    | 'generating'
+    | 'playing'
+    | 'done'
+    | 'error';
   message: string;
   adapter: string | null;
   software: boolean;
@@ -355,22 +365,21 @@ async function generate(
   abort: AbortController,
   o: { kind: Result['kind']; label: string; pitch?: number; seed: number; mix: number | null; original: Float32Array },
 ): Promise<void> {
-  // Audio may only start in a user gesture: this runs from a click, and the context is kept.
-  if (!audioContext) {
-    try {
-      audioContext = new AudioContext({ sampleRate: SAMPLE_RATE, latencyHint: 'playback' });
-    } catch {
-      audioContext = new AudioContext({ latencyHint: 'playback' }); // the worklet resamples
-    }
+  const context = audioContextForClick();
+  // Resumed in the click (audioContextForClick); a browser that refuses it leaves the promise
+  // pending, so Stop must still be able to end the wait.
+  if (context.state === 'suspended') await Promise.race([context.resume(), aborted(abort.signal)]);
+  if (abort.signal.aborted) {
+    setStatus('ready', 'Stopped.');
+    return;
   }
-  if (audioContext.state === 'suspended') await audioContext.resume();
   const seed = o.seed;
   const total = embedding.shape[0] * model.config.hop;
   setStatus('generating', `Generating ${o.label}…`);
   let samplesPerSecond = 0;
   let generationSeconds = 0;
   const player = await StreamPlayer.create({
-    context: audioContext,
+    context,
     sampleRate: SAMPLE_RATE,
     prebufferSeconds: PREBUFFER_SECONDS,
     onState: (s) => showStats(state.progress.done, total, samplesPerSecond, s),
@@ -460,6 +469,8 @@ function clearResult(): void {
   ui.resultCanvas.width = 1;
   for (const el of [ui.resultAudio, ui.download]) replaceUrl(el, '');
   ui.download.hidden = true;
+  showStats(0, 0, 0, null);
+  for (const el of [ui.statRtf, ui.statPlayed, ui.statUnderruns]) el.textContent = '–';
 }
 
 function showResult(r: Result): void {
@@ -516,20 +527,57 @@ function addOption(select: HTMLSelectElement, value: string, label: string): voi
 }
 
 /**
+ * The page's audio context, made (and resumed) synchronously in the click that starts a run:
+ * browsers let audio start only in a user gesture, and an await before it would leave the gesture.
+ */
+function audioContextForClick(): AudioContext {
+  if (!audioContext) {
+    try {
+      audioContext = new AudioContext({ sampleRate: SAMPLE_RATE, latencyHint: 'playback' });
+    } catch {
+      audioContext = new AudioContext({ latencyHint: 'playback' }); // the worklet resamples
+    }
+  }
+  if (audioContext.state === 'suspended') void audioContext.resume();
+  return audioContext;
+}
+
+const aborted = (signal: AbortSignal) =>
+  new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+
+/** The last note or length change's showOriginal, which sets the pitch, the length and the original a run reads. */
+let pendingOriginal: Promise<void> = Promise.resolve();
+
+function showOriginalLater(): Promise<void> {
+  pendingOriginal = showOriginal();
+  return pendingOriginal;
+}
+
+/**
  * Runs `job` as the page's one run (see setStatus): Stop aborts its controller, made here at the
- * click so that it reaches the run while the note is still encoding.
+ * click so that it reaches the run while the note is still encoding. The controls lock at once;
+ * a note or length change still being shown is waited for, so the run reads its pitch and length.
  */
 async function exclusiveRun(job: (abort: AbortController) => Promise<void>): Promise<void> {
   if (running) return; // the controls are locked while a run goes; a stray event does nothing
   const abort = new AbortController();
   running = abort;
-  setStatus(state.status, state.message); // lock the controls at once, before the note is even fetched
+  audioContextForClick();
+  setStatus('starting', 'Starting…');
   try {
-    await job(abort);
+    await pendingOriginal.catch(() => undefined); // its failure was reported where it happened
+    if (abort.signal.aborted) setStatus('ready', 'Stopped.');
+    else await job(abort);
   } finally {
     running = null;
     setStatus(state.status, state.message); // unlock the controls
   }
+}
+
+/** A Stop pressed while the notes were fetched: nothing is encoded. */
+function stoppedBefore(abort: AbortController): boolean {
+  if (abort.signal.aborted) setStatus('ready', 'Stopped.');
+  return abort.signal.aborted;
 }
 
 /** The encoder cannot be interrupted; a Stop pressed meanwhile ends the run when it returns. */
@@ -539,10 +587,11 @@ function stoppedWhileEncoding(abort: AbortController, what: string): boolean {
 }
 
 async function reconstruct(abort: AbortController): Promise<void> {
+  const note = await currentNote();
   const pitch = chosenPitch();
   const seed = chosenSeed();
-  const note = await currentNote();
   const frames = lengthFrames();
+  if (stoppedBefore(abort)) return;
   setStatus('encoding', `Encoding ${note.label}…`);
   const embedding = await embeddingOf(note, frames);
   if (stoppedWhileEncoding(abort, note.label)) return;
@@ -560,10 +609,11 @@ async function generateMix(abort: AbortController): Promise<void> {
   const a = await currentNote();
   const b = await currentNote(ui.noteB);
   const mix = Number(ui.mix.value);
-  // As `nsynth interpolate`: a pitch-conditioned model gets the nearer note's pitch.
-  const pitch = model.config.pitchConditioning ? (mix < 0.5 ? chosenPitch() : (b.pitch ?? chosenPitch())) : undefined;
+  // As `nsynth interpolate`: a pitch-conditioned model gets the nearer note's pitch (A's at 0.5).
+  const pitch = model.config.pitchConditioning ? (mix <= 0.5 ? chosenPitch() : (b.pitch ?? chosenPitch())) : undefined;
   const seed = chosenSeed();
   const frames = lengthFrames();
+  if (stoppedBefore(abort)) return;
   setStatus('encoding', `Encoding ${a.label} and ${b.label}…`);
   const z = interpolateEmbeddings(await embeddingOf(a, frames), await embeddingOf(b, frames), mix);
   if (stoppedWhileEncoding(abort, `${a.label} and ${b.label}`)) return;
@@ -574,7 +624,7 @@ async function generateMix(abort: AbortController): Promise<void> {
     pitch,
     seed,
     mix,
-    original: originalCut(mix < 0.5 ? a : b, z.shape[0]),
+    original: originalCut(mix <= 0.5 ? a : b, z.shape[0]),
   });
 }
 
@@ -591,9 +641,19 @@ function stop(): void {
   setStatus(state.status, state.status === 'encoding' ? 'Stopping once the encoder returns…' : 'Stopping…');
 }
 
+/** A message on the status line for a few seconds, then the line as it was (a run's status is kept). */
+function brieflySay(message: string): void {
+  const kept = state.message;
+  setStatus(state.status, message);
+  setTimeout(() => {
+    if (state.message === message) setStatus(state.status, kept);
+  }, 4000);
+}
+
 async function useFile(file: File): Promise<void> {
-  if (running) {
-    setStatus(state.status, `Stop the current run before loading ${file.name}.`);
+  // The file input is disabled meanwhile, but a drop is not.
+  if (running || state.status === 'loading') {
+    brieflySay(`${file.name} not loaded: ${running ? 'stop the current run' : 'wait for the note loading now'} first.`);
     return;
   }
   setStatus('loading', `Reading ${file.name}…`);
@@ -610,13 +670,13 @@ async function useFile(file: File): Promise<void> {
     addOption(ui.noteB, note.id, note.label);
   }
   ui.note.value = note.id;
-  await showOriginal();
+  await showOriginalLater();
   setStatus('ready', `Loaded ${file.name} (${seconds(note.audio.length / SAMPLE_RATE)} at 16 kHz).`);
 }
 
 function wireControls(): void {
-  ui.note.addEventListener('change', guarded(showOriginal));
-  ui.length.addEventListener('change', guarded(showOriginal));
+  ui.note.addEventListener('change', guarded(showOriginalLater));
+  ui.length.addEventListener('change', guarded(showOriginalLater));
   ui.reconstruct.addEventListener(
     'click',
     guarded(() => exclusiveRun(reconstruct)),

@@ -264,19 +264,22 @@ describe('browser demo (npm run demo:web) in headless Chromium', () => {
     fs.writeFileSync(SCREENSHOT, png);
 
     // One run at a time: once Reconstruct is clicked every input that would change the run is
-    // locked until it ends, and Stop reaches it even while the note is still encoding.
+    // locked until it ends, and Stop reaches the run from the click on. The click, the look at the
+    // controls and Stop happen in one task of the page, so no timing decides what they see.
     const controls = "['note', 'note-b', 'file', 'length', 'seed', 'pitch', 'mix', 'reconstruct', 'generate-mix']";
-    await page.select('#note', 'brass_acoustic_006-060-100'); // not encoded yet: the run starts with the encoder
-    await page.click('#reconstruct');
-    await page.waitForFunction("window.demo.status === 'encoding'", { timeout: 30_000, polling: 50 });
-    const during = (await page.evaluate(`({
-      status: demo.status,
-      locked: ${controls}.every((id) => document.getElementById(id).disabled),
-      stop: !document.getElementById('stop').disabled,
-    })`)) as { status: string; locked: boolean; stop: boolean };
-    expect(during).toEqual({ status: 'encoding', locked: true, stop: true });
-    await page.click('#stop');
-    await page.waitForFunction("window.demo.status !== 'encoding'", { timeout: 60_000, polling: 200 });
+    await page.select('#note', 'brass_acoustic_006-060-100');
+    const during = (await page.evaluate(`(() => {
+      document.getElementById('reconstruct').click();
+      const seen = {
+        status: demo.status,
+        locked: ${controls}.every((id) => document.getElementById(id).disabled),
+        stop: !document.getElementById('stop').disabled,
+      };
+      document.getElementById('stop').click();
+      return seen;
+    })()`)) as { status: string; locked: boolean; stop: boolean };
+    expect(during).toEqual({ status: 'starting', locked: true, stop: true });
+    await page.waitForFunction("window.demo.status !== 'starting'", { timeout: 60_000, polling: 100 });
     const after = (await page.evaluate(`({
       status: demo.status, message: demo.message, result: demo.result,
       unlocked: ${controls}.every((id) => !document.getElementById(id).disabled),
@@ -284,7 +287,7 @@ describe('browser demo (npm run demo:web) in headless Chromium', () => {
     })`)) as { status: string; message: string; result: unknown; unlocked: boolean; stop: boolean };
     expect(after).toEqual({
       status: 'ready',
-      message: 'Stopped after encoding brass_acoustic_006-060-100.',
+      message: 'Stopped.',
       result: null, // the guitar's result went with the note change; nothing was generated since
       unlocked: true,
       stop: true,

@@ -192,3 +192,30 @@ describe('browser bundle in headless Chromium', () => {
     await page.close();
   });
 });
+
+describe('browser bundle in a consumer build', () => {
+  it("bundles into a page with esbuild's defaults: no Node module is left for the consumer to resolve", async (ctx) => {
+    const bundle = path.join(BUNDLE, 'nsynth.js');
+    if (!fs.existsSync(bundle)) {
+      console.warn('browser bundle test skipped: dist/browser/nsynth.js is missing (npm run build)');
+      ctx.skip();
+    }
+    const esbuild = await import('esbuild');
+    const page =
+      `import { createEngine, isSupported, loadModel } from ${JSON.stringify(bundle)};\n` +
+      'console.log(createEngine, isSupported, loadModel);\n';
+    const r = await esbuild.build({
+      stdin: { contents: page, resolveDir: ROOT, loader: 'js' },
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      logLevel: 'silent',
+    });
+    expect(r.errors).toEqual([]);
+    const out = r.outputFiles[0].text;
+    expect(out).not.toMatch(/import\(\s*["'](node:|webgpu)/);
+    // The Node-only paths are still there, as modules that say so if ever loaded.
+    expect(out).toContain('webgpu is Node-only: this code path does not run in a browser');
+  });
+});

@@ -48,6 +48,15 @@ const virtualModules = {
       loader: 'js',
       watchFiles: workletInputs,
     }));
+    // Node's built-ins and Dawn's Node binding, reached only through dynamic import() on Node code
+    // paths (guarded by a Node check), become modules that throw if loaded: left as external
+    // imports, they made a consumer's bundler fail to resolve them (esbuild with its defaults,
+    // Vite, webpack), although a browser never runs those paths.
+    build.onResolve({ filter: /^(webgpu|node:.*)$/ }, (args) => ({ path: args.path, namespace: 'node-only' }));
+    build.onLoad({ filter: /.*/, namespace: 'node-only' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is Node-only: this code path does not run in a browser`)});`,
+      loader: 'js',
+    }));
     // Node-only modules: the file-system weights reader/writer and the tuned-kernel file store.
     build.onResolve({ filter: /(weights-node|atomic-write|package-root|tuning-file)\.js$/ }, () => ({
       path: path.join(root, 'src/browser/node-stub.ts'),
@@ -61,8 +70,6 @@ const common = {
   platform: 'browser',
   target: 'es2022',
   sourcemap: true,
-  // Reached only through dynamic import() on Node code paths, never in a browser.
-  external: ['webgpu', 'node:*'],
   plugins: [virtualModules],
   logLevel: 'warning',
 };

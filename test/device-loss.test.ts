@@ -55,6 +55,17 @@ describe('device loss', () => {
     fresh.destroy();
   });
 
+  it('a model used after its engine was destroyed says so, instead of an empty AbortError', async () => {
+    const e = await createEngine();
+    const model = await modelFromWeights(e, initWeights(getConfig('tiny'), 5));
+    const emb = await model.encode(note(3, 1024));
+    e.destroy();
+    const destroyed = /this engine was destroyed \(engine\.destroy\(\)\): create a new one with createEngine\(\)/;
+    await expect(model.generate(emb)).rejects.toThrow(destroyed);
+    await expect(model.encode(note(3, 1024))).rejects.toThrow(destroyed);
+    await expect(model.teacherForcedLogits(note(3, 1024), emb)).rejects.toThrow(destroyed);
+  });
+
   it('mid-training: train rejects naming the loss; a new engine resumes from the last checkpoint', async () => {
     const data = path.join(tmp, 'data');
     writeSyntheticDataset(data, { notes: 6, seed: 4, samples: 1000, pitchMin: 55, pitchMax: 65 });

@@ -279,14 +279,21 @@ describe('npm package', () => {
     console.log(`consumer npm install: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const installed = path.join(app, 'node_modules', pkg.name);
 
-    // The README's API examples (those importing the package), each a module of a strict project,
-    // with declarations for the names they leave to the reader.
+    // The README's API and streaming examples (those importing the package), each a module of a
+    // strict project, with declarations for the names they leave to the reader.
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const api = readme.slice(readme.indexOf('\n## API'), readme.indexOf('\n## ', readme.indexOf('\n## API') + 1));
-    const blocks = [...api.matchAll(/```ts\n([\s\S]*?)```/g)]
-      .map((m) => m[1])
+    const section = (title: string) => {
+      const at = readme.indexOf(`\n## ${title}`);
+      expect(at, `README section "${title}"`).toBeGreaterThan(0);
+      return readme.slice(at, readme.indexOf('\n## ', at + 1));
+    };
+    const blocks = [section('API'), section('Streaming')]
+      .flatMap((text) => [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]))
       .filter((b) => /from 'nsynth-webgpu/.test(b));
-    expect(blocks.length, "ts blocks importing nsynth-webgpu in the README's API section").toBeGreaterThan(0);
+    expect(
+      blocks.length,
+      "ts blocks importing nsynth-webgpu in the README's API and streaming sections",
+    ).toBeGreaterThan(1);
     const free: Record<string, string> = {
       audio: 'declare const audio: Float32Array;',
       note: 'declare const note: Float32Array;',
@@ -295,12 +302,17 @@ describe('npm package', () => {
       signal: 'declare const signal: AbortSignal;',
       play: 'declare function play(samples: Float32Array): void;',
       model: "declare const model: import('nsynth-webgpu').NSynthModel;",
+      context: 'declare const context: AudioContext;',
+      show: 'declare function show(stats: unknown): void;',
     };
     fs.mkdirSync(path.join(app, 'src'));
     blocks.forEach((b, i) => {
       const preamble = Object.entries(free)
         .filter(
-          ([name]) => new RegExp(`\\b${name}\\b`).test(b) && !new RegExp(`\\b(const|let|function) ${name}\\b`).test(b),
+          // used, and not declared by the block (const x, function x, or destructured: const { a: x })
+          ([name]) =>
+            new RegExp(`\\b${name}\\b`).test(b) &&
+            !new RegExp(`\\b(const|let|function) (${name}\\b|\\{[^}]*\\b${name}\\b[^}]*\\})`).test(b),
         )
         .map(([, d]) => d);
       fs.writeFileSync(path.join(app, 'src', `readme-api-${i}.ts`), `${preamble.join('\n')}\n${b}`);
@@ -310,7 +322,8 @@ describe('npm package', () => {
 import * as train from 'nsynth-webgpu/train';
 import * as convert from 'nsynth-webgpu/convert';
 import * as browser from 'nsynth-webgpu/browser';
-export const used = [main.createEngine, main.loadModel, train.train, train.Tape, convert.convertToWeights, browser.kernelNames];
+import * as node from 'nsynth-webgpu/node';
+export const used = [main.createEngine, main.loadModel, train.train, train.Tape, convert.convertToWeights, browser.kernelNames, node.readWavResampled, node.shippedModelPath];
 export async function browserEngine(): Promise<main.Engine> {
   const engine = await browser.createEngine({ adapter: 'auto' });
   const model: main.NSynthModel = await browser.loadModel(engine, '/weights/default/');
@@ -359,11 +372,13 @@ export async function browserEngine(): Promise<main.Engine> {
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, loadModel } from 'nsynth-webgpu';
+import { shippedModelPath } from 'nsynth-webgpu/node';
 const root = path.dirname(fileURLToPath(import.meta.resolve('nsynth-webgpu/package.json')));
+if (shippedModelPath() !== path.join(root, 'weights/default')) throw new Error('shippedModelPath: ' + shippedModelPath());
 const bytes = fs.readFileSync('note.f32');
 const audio = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
 const engine = await createEngine();
-const model = await loadModel(engine, path.join(root, 'weights/default'));
+const model = await loadModel(engine, shippedModelPath());
 const emb = await model.encode(audio);
 const out = await model.generate(emb, { seed: 1, pitch: model.config.pitchConditioning ? 60 : undefined });
 console.log(JSON.stringify({ root, config: model.config.name, embedding: emb.shape, samples: out.length,

@@ -36,7 +36,7 @@ export interface AdapterDescription {
   /** 'cpu' for software adapters where the implementation says so. */
   type: string;
   backend: string;
-  /** A one-line name for reports: "lavapipe (llvmpipe, Vulkan, cpu)". */
+  /** A one-line name for reports: "lavapipe (llvmpipe) (Vulkan, software)", "NVIDIA: 580.159.04 (Vulkan)". */
   name: string;
   /** The smallest subgroup the adapter may run (0 where it does not say). */
   subgroupMinSize: number;

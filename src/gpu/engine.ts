@@ -129,8 +129,10 @@ export class Engine {
     return this.pool.budget;
   }
 
-  /** Throws the first recorded device loss or validation error, if any. */
+  /** Throws if this engine was destroyed, or the first recorded device loss or validation error, if any. */
   checkHealthy(): void {
+    if (this.destroyedByUs)
+      throw new Error('this engine was destroyed (engine.destroy()): create a new one with createEngine()');
     if (this.failure) throw this.failure;
   }
 
@@ -151,6 +153,7 @@ export class Engine {
   }
 
   tensor(shape: number[], dtype: DType = 'f32', label?: string): Tensor {
+    this.checkHealthy();
     for (const d of shape) if (!Number.isInteger(d) || d < 0) throw new Error(`Bad tensor shape [${shape}]`);
     return new Tensor(this.pool.take(numel(shape) * 4, label), [...shape], dtype, this.pool);
   }

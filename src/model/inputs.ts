@@ -75,7 +75,10 @@ export function notePitches(c: ModelConfig, pitch: number | number[] | undefined
   const pitches =
     pitch === undefined ? undefined : Array.isArray(pitch) ? pitch : B === 1 ? [pitch] : Array(B).fill(pitch);
   if (!pitches || pitches.length !== B)
-    throw new Error(`config ${c.name} is pitch-conditioned: give one MIDI pitch per note (${B})`);
+    throw new Error(
+      `config ${c.name} is pitch-conditioned: pass { pitch: MIDI } (a MIDI note number, or one per note: ` +
+        `${B} here${pitches ? `, got ${pitches.length}` : ''})`,
+    );
   for (const p of pitches)
     if (!Number.isInteger(p) || p < 0 || p >= PITCH_CLASSES)
       throw new Error(`pitch ${p} is not a MIDI note number 0..127`);

@@ -3,6 +3,7 @@ import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { testEngine } from './helpers.js';
 import { BIN, nsynth, nsynthOk, runNode } from './cli-run.js';
 import { spawn } from 'node:child_process';
@@ -234,6 +235,78 @@ describe('nsynth CLI', () => {
       /short_synthetic_002-060-100\.wav is 0\.13 s, shorter than --seconds asks: reconstructing all of it \(4 frames\)/,
     );
     expect(readWav16k(out).length).toBe(2048);
+  });
+
+  it('generate --input FOLDER --batch 2: each note at its own pitch, said per note and in the JSON', async () => {
+    const dir = path.join(tmp, 'pitched-notes');
+    fs.mkdirSync(dir);
+    for (const name of ['a_synthetic_003-064-100.wav', 'b_synthetic_004-048-100.wav'])
+      fs.writeFileSync(
+        path.join(dir, name),
+        encodeWav(Float32Array.from({ length: 1024 }, (_, t) => 0.3 * Math.sin(t / 5))),
+      );
+    const out = path.join(tmp, 'pitched-out');
+    const r = await nsynth([
+      'generate',
+      '--model',
+      'random:tiny_pitch',
+      '--input',
+      dir,
+      '--out',
+      out,
+      '--batch',
+      '2',
+      '--json',
+      '--quiet',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/a_synthetic_003-064-100\.wav: pitch 64, from the file name/);
+    expect(r.stderr).toMatch(/b_synthetic_004-048-100\.wav: pitch 48, from the file name/);
+    const files = (JSON.parse(r.stdout).files as { file: string; pitch: number }[]).map((f) => [
+      path.basename(f.file),
+      f.pitch,
+    ]);
+    expect(files).toEqual([
+      ['a_synthetic_003-064-100-0.wav', 64],
+      ['a_synthetic_003-064-100-1.wav', 64],
+      ['b_synthetic_004-048-100-0.wav', 48],
+      ['b_synthetic_004-048-100-1.wav', 48],
+    ]);
+  });
+
+  it('output paths: DIR/ takes a note named after itself, a file in the way is named; --model as a file: URL; pad keeps its padded frame', async () => {
+    const note = path.join(tmp, 'paths_synthetic_005-060-100.wav');
+    fs.writeFileSync(note, encodeWav(Float32Array.from({ length: 2148 }, (_, t) => 0.3 * Math.sin(t / 7))));
+    const model = path.join(tmp, 'paths-model');
+    await run('init', '--config', 'tiny_pitch', '--out', model);
+    const into = path.join(tmp, 'embeddings-dir') + path.sep;
+    await run('encode', note, '--model', model, '--out', into);
+    expect(fs.existsSync(path.join(into, 'paths_synthetic_005-060-100.npy'))).toBe(true);
+    const blocker = path.join(tmp, 'a-file.wav');
+    fs.writeFileSync(blocker, 'x');
+    const blocked = await nsynth(['encode', note, '--model', model, '--out', path.join(blocker, 'e.npy')]);
+    expect(blocked.status).toBe(1);
+    expect(blocked.stderr).toContain(`${blocker} is a file, not a folder`);
+    // --model given as a file: URL (loadWeights reads URLs) and a note shorter than --seconds under
+    // --length-policy pad: its 5 frames, the last padded, as without --seconds.
+    const out = path.join(tmp, 'paths-recon.wav');
+    const url = pathToFileURL(model).href;
+    await run(
+      'reconstruct',
+      note,
+      '--model',
+      url,
+      '--out',
+      out,
+      '--seconds',
+      '10',
+      '--length-policy',
+      'pad',
+      '--quiet',
+    );
+    expect(readWav16k(out).length).toBe(2560);
+    await run('reconstruct', note, '--model', url, '--out', out, '--length-policy', 'pad', '--quiet');
+    expect(readWav16k(out).length).toBe(2560);
   });
 
   it('Ctrl-C during generate says it is cancelling, stops, writes nothing and exits 130', async () => {

@@ -27,7 +27,7 @@ describe('npm run demo (tools/demo.mjs)', () => {
     expect(r.stdout).toMatch(/^--seconds 0\.25: 8 frames of 512 samples, 0\.256 s$/m);
     expect(r.stdout).toMatch(/^adapter: \S/m);
     expect(r.stdout).toMatch(/^model: .*weights[/\\]default \(h32_pitch, \d+ training steps\)$/m);
-    expect(r.stdout).toMatch(/^note: brass_acoustic_006-060-100 \(0\.26 s, MIDI 60\)$/m);
+    expect(r.stdout).toMatch(/^note: brass_acoustic_006-060-100 \(0\.256 s, MIDI 60\)$/m);
     expect(r.stdout).toMatch(/^speed: \d+ samples\/s, \d+\.\d+x real time$/m);
     const name = 'brass_acoustic_006-060-100';
     const original = readWav16k(path.join(out, `${name}-original.wav`));

@@ -119,6 +119,10 @@ describe('jobs, shards and grids', () => {
     expect(planGrid(grid, jobs)).toBe(2); // a jobs file is replaced by a new plan
     fs.writeFileSync(jobs, '');
     expect(planGrid(grid, jobs)).toBe(2);
+    expect(() => planGrid(grid, grid)).toThrow(/plan-grid\.json: is the grid itself/);
+    const pkg = path.join(tmp, 'pkg.json');
+    fs.writeFileSync(pkg, '{"name":"an app","version":"1.0.0"}');
+    expect(() => planGrid(grid, pkg)).toThrow(/pkg\.json: exists and is not a jobs file/);
   });
 
   it("an output's id covers everything its audio depends on, and nothing else", () => {

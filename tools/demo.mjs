@@ -91,7 +91,7 @@ console.log(`adapter: ${engine.adapter.name}`);
 console.log(
   `model: ${shown(modelDir)} (${model.config.name}${manifest.meta?.steps ? `, ${manifest.meta.steps} training steps` : ''})`,
 );
-console.log(`note: ${name} (${(original.length / sr).toFixed(2)} s${pitch === undefined ? '' : `, MIDI ${pitch}`})`);
+console.log(`note: ${name} (${+(original.length / sr).toFixed(3)} s${pitch === undefined ? '' : `, MIDI ${pitch}`})`);
 
 const t0 = performance.now();
 const embedding = await model.encode(original);

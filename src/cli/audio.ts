@@ -45,15 +45,15 @@ export function listNotes(input: string): { files: string[]; folder: boolean } {
   return { files, folder: true };
 }
 
-/**
- * Where a folder of notes' outputs go: OUT_DIR/NOTE.EXT for each input (NOTE-i.EXT for `voices` > 1).
- * An output that would overwrite one of the inputs (--out the input folder itself) is refused.
- */
 /** `--out DIR/` (a trailing slash) or an existing folder: a single note's output goes inside it, named after the note. */
 export function namesFolder(out: string): boolean {
   return /[/\\]$/.test(out) || (fs.existsSync(out) && fs.statSync(out).isDirectory());
 }
 
+/**
+ * Where a folder of notes' outputs go: OUT_DIR/NOTE.EXT for each input (NOTE-i.EXT for `voices` > 1).
+ * An output that would overwrite one of the inputs (--out the input folder itself) is refused.
+ */
 export function outputsInFolder(inputs: string[], outDir: string, ext: string, voices = 1): string[][] {
   if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory())
     throw new Error(`${outDir}: is a file; with a folder of notes as input, --out is a folder`);

@@ -129,8 +129,11 @@ export const modelOption = (): Option =>
  * and eval's `noise` are not folders.
  */
 export function checkModelSpec(spec: string): void {
-  if (/^random:/.test(spec) || spec === 'noise') return;
+  // random:CONFIG and eval's noise are no folders; a URL (file:, http:, https:) loadWeights reads itself.
+  if (/^random:/.test(spec) || spec === 'noise' || /^(file|https?):/i.test(spec)) return;
   if (!fs.existsSync(spec)) throw new Error(`--model ${spec}: no such folder (a weights folder, or random:CONFIG)`);
+  if (!fs.statSync(spec).isDirectory())
+    throw new Error(`--model ${spec}: a file, not a weights folder (the folder holding manifest.json)`);
   if (!fs.existsSync(path.join(spec, 'manifest.json')))
     throw new Error(`--model ${spec}: no weights manifest here (${path.join(spec, 'manifest.json')})`);
 }

@@ -120,13 +120,9 @@ export function* expandGrid(g: RenderGrid, gridDir: string, jobsDir: string): Ge
 }
 
 /**
- * Reads a grid file and writes its jobs file, streamed to a temporary file then renamed over the
- * target (a million jobs are ~500 MB of text: never one string); returns the number of jobs.
- */
-/**
  * --jobs names the output of --plan but the input of a render, so a render command with --plan
  * added would overwrite whatever it names: only an absent or empty file, or a jobs file (its first
- * line a JSON object), is replaced.
+ * line a job: a JSON object with notes or embeddings), is replaced, and never the grid itself.
  */
 function refuseForeignFile(jobsFile: string): void {
   let head: string;
@@ -151,12 +147,19 @@ function refuseForeignFile(jobsFile: string): void {
   } catch {
     // not JSON: refused below
   }
-  if (first === null || typeof first !== 'object' || Array.isArray(first))
+  const job = first as { notes?: unknown; embeddings?: unknown } | null;
+  const jobLike =
+    job !== null && typeof job === 'object' && (Array.isArray(job.notes) || Array.isArray(job.embeddings));
+  if (!jobLike)
     throw new Error(
-      `--jobs ${jobsFile}: exists and is not a jobs file (its first line is not a JSON object); --plan writes a new one: choose another name`,
+      `--jobs ${jobsFile}: exists and is not a jobs file (its first line is not a job: a JSON object with notes or embeddings); --plan writes a new one: choose another name`,
     );
 }
 
+/**
+ * Reads a grid file and writes its jobs file, streamed to a temporary file then renamed over the
+ * target (a million jobs are ~500 MB of text: never one string); returns the number of jobs.
+ */
 export function planGrid(gridFile: string, jobsFile: string): number {
   let text: string;
   try {
@@ -166,6 +169,7 @@ export function planGrid(gridFile: string, jobsFile: string): number {
   }
   const grid = parseGrid(text, gridFile);
   const target = path.resolve(jobsFile);
+  if (target === path.resolve(gridFile)) throw new Error(`--jobs ${jobsFile}: is the grid itself; name another file`);
   refuseForeignFile(jobsFile);
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const tmp = `${target}.${randomBytes(6).toString('hex')}.shared-tmp`;

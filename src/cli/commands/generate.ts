@@ -154,13 +154,17 @@ async function runGenerateFolder(
   try {
     for (const input of inputs) {
       const note = { ...o, audio: await readNote(input), audioName: path.basename(input), audioPath: input };
-      pitches.push(conditioningPitch(c, o.pitch, { file: input, audio: note.audio }));
+      const pitch = conditioningPitch(c, o.pitch, { file: input, audio: note.audio });
+      pitches.push(pitch);
       embeddings.push(await embeddingFor(model, note, frames));
       bar?.increment();
     }
   } finally {
     bar?.stop();
   }
+  // Said after the bar, whose line a notice would break: where each note's pitch came from.
+  for (const [i, p] of pitches.entries())
+    if (p && p.from !== '--pitch') notice(`${path.basename(inputs[i])}: pitch ${p.pitch}, from ${p.from}`);
   const voices = embeddings.flatMap((e) => Array<HostTensor>(o.batch).fill(e));
   const longest = Math.max(...voices.map((v) => v.shape[0]));
   refuseVoices(voices.length, longest, c.hop);
@@ -293,6 +297,8 @@ export function generateCommand(): Command {
       // A folder's outputs are checked (and their folder made) before the GPU starts.
       const folderOuts = notes?.folder ? outputsInFolder(notes.files, o.out, '.wav', o.batch) : null;
       for (const f of folderOuts?.flat() ?? []) prepareOutputFile(f);
+      // One note's or embedding's files too, before the GPU starts and the note is encoded.
+      if (!toStdout && !folderOuts) for (const f of voiceFiles(o.out, o.batch)) prepareOutputFile(f);
       const audio = notes && !notes.folder ? await readNote(notes.files[0]) : undefined;
       const audioName = o.input && path.basename(o.input);
       await withEngine(cmd, async (engine) => {

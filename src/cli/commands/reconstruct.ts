@@ -14,6 +14,7 @@ import type { HostTensor, LengthPolicy } from '../../model/inputs.js';
 import type { NSynthModel } from '../../nsynth.js';
 import { floatOption, inputOf, listNotes, namesFolder, outputsInFolder, readNote, wavDepth } from '../audio.js';
 import {
+  conditioningPitch,
   examples,
   int,
   lengthOption,
@@ -25,7 +26,6 @@ import {
   openBaseline,
   openModel,
   refuseHostMemory,
-  refusePitchWithout,
   withEngine,
 } from '../options.js';
 import { audioResultHead, notice, printJson, secondsSince } from '../output.js';
@@ -149,12 +149,12 @@ async function reconstructWithWaveNet(
 ): Promise<Reconstruction[]> {
   try {
     const c = model.config;
-    refusePitchWithout(c, o.pitch);
     if (o.pitchShift !== undefined && !c.pitchConditioning)
       throw new Error(`--pitch-shift: config ${c.name} is not pitch-conditioned (it takes no pitch)`);
-    const pitches = notes.map((n) =>
-      c.pitchConditioning ? shiftedPitch(notePitch(n.input, n.audio, o.pitch), o.pitchShift) : undefined,
-    );
+    const pitches = notes.map((n) => {
+      const p = conditioningPitch(c, o.pitch, { file: n.input, audio: n.audio });
+      return p && shiftedPitch(p, o.pitchShift);
+    });
     const frames = framesWanted(model, { seconds: o.seconds, batch: notes.length });
     for (const n of notes) prepareOutputFile(n.out);
     const t0 = performance.now();
@@ -164,7 +164,7 @@ async function reconstructWithWaveNet(
         await embeddingFor(
           model,
           { ...o, batch: 1, audio: n.audio, audioName: path.basename(n.input) },
-          framesWithin(n, frames, c.hop, c.sampleRate),
+          framesWithin(n, frames, c.hop, c.sampleRate, o.lengthPolicy),
         ),
       );
     const longest = Math.max(...voices.map((v) => v.shape[0]));
@@ -208,10 +208,17 @@ async function reconstructWithWaveNet(
 
 /**
  * --seconds reconstructs the first S seconds of a note: a note shorter than that is reconstructed
- * whole (said on stderr), not padded with generated silence.
+ * whole (said on stderr), not padded with generated silence. Whole is what its length policy makes
+ * of it: its whole frames (trim, strict) or one more, padded (pad).
  */
-function framesWithin(n: Note, frames: number | undefined, hop: number, rate: number): number | undefined {
-  const whole = Math.floor(n.audio.length / hop);
+function framesWithin(
+  n: Note,
+  frames: number | undefined,
+  hop: number,
+  rate: number,
+  policy: LengthPolicy = 'trim',
+): number | undefined {
+  const whole = (policy === 'pad' ? Math.ceil : Math.floor)(n.audio.length / hop);
   if (frames === undefined || frames <= whole || whole === 0) return frames;
   notice(
     `${path.basename(n.input)} is ${(n.audio.length / rate).toFixed(2)} s, shorter than --seconds asks: reconstructing all of it (${whole} frames)`,

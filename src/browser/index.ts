@@ -35,7 +35,16 @@ export const kernelNames: string[] = Object.keys(kernels);
  * Why this page cannot run the model, as advice for the visitor (what to enable or where to open
  * it), or null when WebGPU is there and gives an adapter.
  */
-export async function unsupportedReason(): Promise<string | null> {
+export function unsupportedReason(): Promise<string | null> {
+  // Asked once a page: each adapter request is a round trip, and a browser without one logs a
+  // warning for every request (isSupported and unsupportedReason together logged it twice).
+  probed ??= probeWebGpu();
+  return probed;
+}
+
+let probed: Promise<string | null> | null = null;
+
+async function probeWebGpu(): Promise<string | null> {
   const gpu = (globalThis as unknown as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!gpu) return browserWebGpuHelp('missing');
   try {

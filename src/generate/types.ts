@@ -71,23 +71,28 @@ export interface GenerateProgress {
   elapsedSeconds: number;
 }
 
-/** Testing hooks: feed given classes instead of the sampled ones, and keep every step's logits. */
+/**
+ * Testing hooks: feed given classes instead of the sampled ones, and keep every step's logits. Each
+ * member is tagged internal: left out of the published declarations (tsconfig's stripInternal).
+ */
 export interface GeneratorInternals {
+  /** @internal */
   teacher?: Uint32Array[];
+  /** @internal */
   recordLogits?: boolean;
-  /** RNG voice index of voice 0 (generate's successive batches keep every voice's own stream). */
+  /** @internal RNG voice index of voice 0 (generate's successive batches keep every voice's own stream). */
   voiceOffset?: number;
-  /** Cap on voices per instance (normally set by the adapter's binding limit). */
+  /** @internal Cap on voices per instance (normally set by the adapter's binding limit). */
   maxVoicesPerInstance?: number;
   /**
-   * A storage-binding limit below the adapter's (bytes), so that small tests split voices into
+   * @internal A storage-binding limit below the adapter's (bytes), so that small tests split voices into
    * instances and layers into groups as a large model's batch does on a real adapter.
    */
   maxBindingBytes?: number;
-  /** Stop after this many steps (the tuner times a few steps of a longer input). */
+  /** @internal Stop after this many steps (the tuner times a few steps of a longer input). */
   stopAfter?: number;
   /**
-   * Called once the conditioning is computed, before the first step, with the dispatches of one
+   * @internal Called once the conditioning is computed, before the first step, with the dispatches of one
    * step of every instance in order (`nsynth bench generate --profile` times them). They may run:
    * the voices' state is reset and the conditioning recomputed afterwards, so the audio is as
    * without the call.

@@ -23,7 +23,7 @@ export {
   type InitOptions,
 } from './model/weights.js';
 export type { EmbeddingInput, HostTensor, LengthPolicy } from './model/inputs.js';
-export { interpolateEmbeddings, mixWaveforms } from './model/interpolate.js';
+export { interpolateEmbeddings, mixEmbeddings, mixWaveforms } from './model/interpolate.js';
 export { encodeReference, teacherForcedLogitsReference } from './graph/reference.js';
 export { encoder, decoder } from './graph/wavenet.js';
 export type { GraphOps, ConvOp } from './graph/ops.js';

@@ -33,6 +33,10 @@ describe('interpolateEmbeddings', () => {
       /must both be \[frames, channels\], got \[8,16\] and \[4,3\]/,
     );
     expect(() => interpolateEmbeddings(za, zb, Number.NaN)).toThrow(/finite/);
+    // From JavaScript, a bare array where an embedding belongs: what is wanted, not a TypeError.
+    expect(() => interpolateEmbeddings(za, zb.data as unknown as typeof zb, 0.5)).toThrow(
+      /give two embeddings as \{ data, shape: \[frames, channels\] \}/,
+    );
     expect(mixWaveforms(Float32Array.of(1, 2, 3), Float32Array.of(3, 4), 0.25)).toEqual(Float32Array.of(1.5, 2.5));
     model.dispose();
   });

@@ -25,6 +25,7 @@ const LAYERS = [
   'convert',
   'nsynth.ts',
   'index.ts',
+  'node.ts',
   'eval',
   'render',
   'bench',

@@ -11,6 +11,11 @@ function checkMix(mix: number): void {
 /** Frame-by-frame linear interpolation of two embeddings [frames, channels] over the shorter one's frames. */
 export function interpolateEmbeddings(a: HostTensor, b: HostTensor, mix: number): HostTensor {
   checkMix(mix);
+  // From JavaScript a bare Float32Array gets here too: say what is wanted rather than fail on .shape.
+  if (!Array.isArray(a?.shape) || !Array.isArray(b?.shape))
+    throw new Error(
+      'interpolateEmbeddings: give two embeddings as { data, shape: [frames, channels] } (what model.encode returns for one note)',
+    );
   const ca = a.shape[a.shape.length - 1];
   const cb = b.shape[b.shape.length - 1];
   if (a.shape.length !== 2 || b.shape.length !== 2 || ca !== cb)

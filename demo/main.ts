@@ -368,7 +368,10 @@ async function generate(
   const context = audioContextForClick();
   // Resumed in the click (audioContextForClick); a browser that refuses it leaves the promise
   // pending, so Stop must still be able to end the wait.
-  if (context.state === 'suspended') await Promise.race([context.resume(), aborted(abort.signal)]);
+  if (context.state === 'suspended') {
+    setStatus('starting', 'Waiting for the browser to allow audio (Stop ends the wait)…');
+    await unlessStopped(context.resume(), abort);
+  }
   if (abort.signal.aborted) {
     setStatus('ready', 'Stopped.');
     return;
@@ -386,6 +389,12 @@ async function generate(
   });
   // Stop silences at once, whether generation is running or only playback is left.
   abort.signal.addEventListener('abort', () => void player.close());
+  if (abort.signal.aborted) {
+    // Stopped while the player started: no kernels timed, nothing generated.
+    await player.close();
+    setStatus('ready', 'Stopped.');
+    return;
+  }
   const started = performance.now();
   const samples = new Float32Array(total);
   let generated = 0;
@@ -470,6 +479,7 @@ function clearResult(): void {
   for (const el of [ui.resultAudio, ui.download]) replaceUrl(el, '');
   ui.download.hidden = true;
   showStats(0, 0, 0, null);
+  state.player = null;
   for (const el of [ui.statRtf, ui.statPlayed, ui.statUnderruns]) el.textContent = '–';
 }
 
@@ -500,8 +510,13 @@ async function currentNote(select: HTMLSelectElement = ui.note): Promise<Note> {
 }
 
 /** Shows the chosen note over the chosen length, and its pitch. */
+/** Counts note and length changes: a change overtaken by a later one (a slow fetch) shows nothing. */
+let originalSeq = 0;
+
 async function showOriginal(): Promise<void> {
+  const seq = ++originalSeq;
   const note = await currentNote();
+  if (seq !== originalSeq) return;
   state.note = note.id;
   state.lengthSeconds = Number(ui.length.value);
   const cut = originalCut(note, lengthFrames());
@@ -538,12 +553,20 @@ function audioContextForClick(): AudioContext {
       audioContext = new AudioContext({ latencyHint: 'playback' }); // the worklet resamples
     }
   }
-  if (audioContext.state === 'suspended') void audioContext.resume();
+  if (audioContext.state === 'suspended') audioContext.resume().catch(() => undefined); // awaited in generate
   return audioContext;
 }
 
 const aborted = (signal: AbortSignal) =>
-  new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  signal.aborted
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+
+/** `work`, unless Stop comes first: then null (what `work` settles to later is dropped). */
+async function unlessStopped<T>(work: Promise<T>, abort: AbortController): Promise<T | null> {
+  work.catch(() => undefined); // a failure after Stop is no one's business
+  return Promise.race([work, aborted(abort.signal).then(() => null)]);
+}
 
 /** The last note or length change's showOriginal, which sets the pitch, the length and the original a run reads. */
 let pendingOriginal: Promise<void> = Promise.resolve();
@@ -562,10 +585,13 @@ async function exclusiveRun(job: (abort: AbortController) => Promise<void>): Pro
   if (running) return; // the controls are locked while a run goes; a stray event does nothing
   const abort = new AbortController();
   running = abort;
-  audioContextForClick();
-  setStatus('starting', 'Starting…');
   try {
-    await pendingOriginal.catch(() => undefined); // its failure was reported where it happened
+    audioContextForClick(); // in the click, before any await; inside the try, so a refusal unlocks
+    setStatus('starting', 'Starting…');
+    await unlessStopped(
+      pendingOriginal.catch(() => undefined), // its failure was reported where it happened
+      abort,
+    );
     if (abort.signal.aborted) setStatus('ready', 'Stopped.');
     else await job(abort);
   } finally {
@@ -587,11 +613,11 @@ function stoppedWhileEncoding(abort: AbortController, what: string): boolean {
 }
 
 async function reconstruct(abort: AbortController): Promise<void> {
-  const note = await currentNote();
+  const note = await unlessStopped(currentNote(), abort);
+  if (stoppedBefore(abort) || !note) return;
   const pitch = chosenPitch();
   const seed = chosenSeed();
   const frames = lengthFrames();
-  if (stoppedBefore(abort)) return;
   setStatus('encoding', `Encoding ${note.label}…`);
   const embedding = await embeddingOf(note, frames);
   if (stoppedWhileEncoding(abort, note.label)) return;
@@ -606,8 +632,9 @@ async function reconstruct(abort: AbortController): Promise<void> {
 }
 
 async function generateMix(abort: AbortController): Promise<void> {
-  const a = await currentNote();
-  const b = await currentNote(ui.noteB);
+  const both = await unlessStopped(Promise.all([currentNote(), currentNote(ui.noteB)]), abort);
+  if (stoppedBefore(abort) || !both) return;
+  const [a, b] = both;
   const mix = Number(ui.mix.value);
   // As `nsynth interpolate`: a pitch-conditioned model gets the nearer note's pitch (A's at 0.5).
   const pitch = model.config.pitchConditioning ? (mix <= 0.5 ? chosenPitch() : (b.pitch ?? chosenPitch())) : undefined;
@@ -642,11 +669,16 @@ function stop(): void {
 }
 
 /** A message on the status line for a few seconds, then the line as it was (a run's status is kept). */
+/** The status line a brief message covers, kept across messages that follow each other. */
+let coveredMessage: string | null = null;
+
 function brieflySay(message: string): void {
-  const kept = state.message;
+  coveredMessage ??= state.message;
   setStatus(state.status, message);
   setTimeout(() => {
-    if (state.message === message) setStatus(state.status, kept);
+    if (state.message !== message) return; // something newer said since
+    setStatus(state.status, coveredMessage ?? '');
+    coveredMessage = null;
   }, 4000);
 }
 

@@ -123,15 +123,23 @@ export class NSynthModel {
   }
 }
 
+/** A file: URL's path, percent-escapes decoded (/C:/x on Windows is C:/x); no node:url, as pages load this module too. */
+function fileUrlPath(u: string): string {
+  const p = decodeURIComponent(new URL(u).pathname);
+  return /^\/[A-Za-z]:/.test(p) ? p.slice(1) : p;
+}
+
+/** A URL, or anything outside Node (a page or a Web Worker, where there is no file system to read). */
 function isUrl(s: string): boolean {
-  return /^(https?|file|blob|data):/i.test(s) || typeof window !== 'undefined';
+  const node = typeof process !== 'undefined' && !!process.versions?.node;
+  return /^(https?|file|blob|data):/i.test(s) || !node;
 }
 
 /** Loads a weights folder (manifest.json + weights.bin) from a path (Node) or a URL. */
 export async function loadWeights(pathOrUrl: string): Promise<Weights> {
   if (isUrl(pathOrUrl) && !pathOrUrl.startsWith('file:')) return fetchWeights(pathOrUrl);
   const { readWeightsDir } = await import('./formats/weights-node.js');
-  const path = pathOrUrl.startsWith('file:') ? new URL(pathOrUrl).pathname : pathOrUrl;
+  const path = pathOrUrl.startsWith('file:') ? fileUrlPath(pathOrUrl) : pathOrUrl;
   return readWeightsDir(path);
 }
 

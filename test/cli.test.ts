@@ -282,6 +282,8 @@ describe('nsynth CLI', () => {
     const into = path.join(tmp, 'embeddings-dir') + path.sep;
     await run('encode', note, '--model', model, '--out', into);
     expect(fs.existsSync(path.join(into, 'paths_synthetic_005-060-100.npy'))).toBe(true);
+    await run('generate', '--model', model, '--input', note, '--out', into, '--quiet');
+    expect(readWav16k(path.join(into, 'paths_synthetic_005-060-100.wav')).length).toBe(2048);
     const blocker = path.join(tmp, 'a-file.wav');
     fs.writeFileSync(blocker, 'x');
     const blocked = await nsynth(['encode', note, '--model', model, '--out', path.join(blocker, 'e.npy')]);

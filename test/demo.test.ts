@@ -280,6 +280,8 @@ describe('browser demo (npm run demo:web) in headless Chromium', () => {
     })()`)) as { status: string; locked: boolean; stop: boolean };
     expect(during).toEqual({ status: 'starting', locked: true, stop: true });
     await page.waitForFunction("window.demo.status !== 'starting'", { timeout: 60_000, polling: 100 });
+    // Stop does not wait for the note change being shown (its fetch); that finishes on its own.
+    await page.waitForFunction("window.demo.note === 'brass_acoustic_006-060-100'", { timeout: 60_000, polling: 100 });
     const after = (await page.evaluate(`({
       status: demo.status, message: demo.message, result: demo.result,
       unlocked: ${controls}.every((id) => !document.getElementById(id).disabled),

@@ -64,6 +64,13 @@ describe('device loss', () => {
     await expect(model.generate(emb)).rejects.toThrow(destroyed);
     await expect(model.encode(note(3, 1024))).rejects.toThrow(destroyed);
     await expect(model.teacherForcedLogits(note(3, 1024), emb)).rejects.toThrow(destroyed);
+    // Destroyed while a generation runs: the call says so too (it was an empty AbortError).
+    const e2 = await createEngine();
+    const model2 = await modelFromWeights(e2, initWeights(getConfig('tiny'), 5));
+    const long = await model2.encode(note(3, 16384));
+    await expect(
+      model2.generate(long, { path: 'layered', chunkSize: 512, onProgress: () => e2.destroy() }),
+    ).rejects.toThrow(/this engine was destroyed \(engine\.destroy\(\)\) while the call ran/);
   });
 
   it('mid-training: train rejects naming the loss; a new engine resumes from the last checkpoint', async () => {

@@ -54,7 +54,7 @@ const virtualModules = {
     // Vite, webpack), although a browser never runs those paths.
     build.onResolve({ filter: /^(webgpu|node:.*)$/ }, (args) => ({ path: args.path, namespace: 'node-only' }));
     build.onLoad({ filter: /.*/, namespace: 'node-only' }, (args) => ({
-      contents: `throw new Error(${JSON.stringify(`${args.path} is Node-only: this code path does not run in a browser`)});`,
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not in nsynth-webgpu/browser (a page or worker build); in Node, import 'nsynth-webgpu'`)});`,
       loader: 'js',
     }));
     // Node-only modules: the file-system weights reader/writer and the tuned-kernel file store.

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { createEngine, type Engine } from '../gpu/engine.js';
 import { formatBytes } from '../gpu/tensor.js';
@@ -129,13 +130,14 @@ export const modelOption = (): Option =>
  * and eval's `noise` are not folders.
  */
 export function checkModelSpec(spec: string): void {
-  // random:CONFIG and eval's noise are no folders; a URL (file:, http:, https:) loadWeights reads itself.
-  if (/^random:/.test(spec) || spec === 'noise' || /^(file|https?):/i.test(spec)) return;
-  if (!fs.existsSync(spec)) throw new Error(`--model ${spec}: no such folder (a weights folder, or random:CONFIG)`);
-  if (!fs.statSync(spec).isDirectory())
+  // random:CONFIG and eval's noise are no folders; an http(s) URL is fetched; a file: URL is a folder.
+  if (/^random:/.test(spec) || spec === 'noise' || /^https?:/i.test(spec)) return;
+  const dir = /^file:/i.test(spec) ? fileURLToPath(spec) : spec;
+  if (!fs.existsSync(dir)) throw new Error(`--model ${spec}: no such folder (a weights folder, or random:CONFIG)`);
+  if (!fs.statSync(dir).isDirectory())
     throw new Error(`--model ${spec}: a file, not a weights folder (the folder holding manifest.json)`);
-  if (!fs.existsSync(path.join(spec, 'manifest.json')))
-    throw new Error(`--model ${spec}: no weights manifest here (${path.join(spec, 'manifest.json')})`);
+  if (!fs.existsSync(path.join(dir, 'manifest.json')))
+    throw new Error(`--model ${spec}: no weights manifest here (${path.join(dir, 'manifest.json')})`);
 }
 
 /** `--model DIR`, `--model random:CONFIG` (a randomly initialised model, for speed measurements), or the default. */
@@ -160,6 +162,8 @@ export function openBaseline(spec: string | undefined, seed = 0): Weights<Baseli
   if (spec === undefined) return null;
   const m = /^random:(.+)$/.exec(spec);
   if (m) return Object.hasOwn(BASELINE_CONFIGS, m[1]) ? initBaselineWeights(getBaselineConfig(m[1]), seed) : null;
+  if (/^https?:/i.test(spec)) return null; // fetched by openModel, a WaveNet's
+  if (/^file:/i.test(spec)) spec = fileURLToPath(spec);
   // The manifest alone says which architecture a folder holds (a WaveNet's is then read by openModel).
   let config: unknown;
   try {

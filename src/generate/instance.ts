@@ -163,7 +163,8 @@ export function instanceLayout(
   B: number,
   frames: number,
   path: ResolvedPath,
-  o: Pick<GeneratorInternals, 'maxBindingBytes' | 'maxVoicesPerInstance' | 'recordLogits'> = {},
+  // Spelled out rather than picked from GeneratorInternals, whose members the published declarations leave out.
+  o: { maxBindingBytes?: number; maxVoicesPerInstance?: number; recordLogits?: boolean } = {},
 ): { bindingLimit: number; perInstance: number; groups: LayerGroup[] } {
   const { limits } = engine.device;
   const bindingLimit = Math.min(

@@ -108,7 +108,7 @@ export interface AudioChunk {
   audio: Float32Array[];
   /** Sampled mu-law classes per voice. */
   classes: Uint32Array[];
-  /** Per voice, the logits [end - start, 256] of every step (only with `recordLogits`). */
+  /** @internal Per voice, the logits [end - start, 256] of every step (only with the testing hook `recordLogits`). */
   logits?: Float32Array[];
 }
 

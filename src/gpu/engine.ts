@@ -144,6 +144,10 @@ export class Engine {
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([this.lost, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
     clearTimeout(timer);
+    if (this.destroyedByUs)
+      return new Error(
+        'this engine was destroyed (engine.destroy()) while the call ran: create a new one with createEngine()',
+      );
     return this.failure;
   }
 
@@ -237,7 +241,15 @@ export class Engine {
 
   /** Waits for all submitted work, reporting nothing (before buffers go back to the pool after a failure). */
   async drain(): Promise<void> {
-    await this.device.queue.onSubmittedWorkDone();
+    // A destroyed or lost device has nothing left to finish, and its wait rejects (an empty
+    // AbortError): called from cleanup (finally) blocks, that would replace the error being thrown.
+    if (this.destroyedByUs) return;
+    try {
+      await this.device.queue.onSubmittedWorkDone();
+    } catch (e) {
+      if (this.destroyedByUs || this.failure || (await this.lossAfterFailure())) return;
+      throw e;
+    }
   }
 
   async read(t: Tensor): Promise<Float32Array>;

@@ -45,6 +45,10 @@ export function mixEmbeddings(embeddings: HostTensor[], weights: number[]): Host
   if (embeddings.length === 0 || embeddings.length !== weights.length)
     throw new Error(`mixEmbeddings: ${embeddings.length} embeddings and ${weights.length} weights`);
   weights.forEach(checkMix);
+  if (!embeddings.every((e) => Array.isArray(e?.shape)))
+    throw new Error(
+      'mixEmbeddings: give embeddings as { data, shape: [frames, channels] } (what model.encode returns)',
+    );
   const ch = embeddings[0].shape[1];
   for (const e of embeddings)
     if (e.shape.length !== 2 || e.shape[1] !== ch)

@@ -13,6 +13,7 @@ import {
   floatOption,
   framesForSeconds,
   listNotes,
+  namesFolder,
   outputsInFolder,
   readNote,
   wavDepth,
@@ -295,11 +296,13 @@ export function generateCommand(): Command {
       }
       const embedding = o.embedding ? readNpy(o.embedding) : undefined;
       // A folder's outputs are checked (and their folder made) before the GPU starts.
-      const folderOuts = notes?.folder ? outputsInFolder(notes.files, o.out, '.wav', o.batch) : null;
+      // A folder of notes, or one note with --out DIR/ (or an existing folder): DIR/NOTE.wav, as encode and reconstruct.
+      const intoFolder = !!notes && !toStdout && (notes.folder || namesFolder(o.out));
+      const folderOuts = intoFolder && notes ? outputsInFolder(notes.files, o.out, '.wav', o.batch) : null;
       for (const f of folderOuts?.flat() ?? []) prepareOutputFile(f);
       // One note's or embedding's files too, before the GPU starts and the note is encoded.
       if (!toStdout && !folderOuts) for (const f of voiceFiles(o.out, o.batch)) prepareOutputFile(f);
-      const audio = notes && !notes.folder ? await readNote(notes.files[0]) : undefined;
+      const audio = notes && !intoFolder ? await readNote(notes.files[0]) : undefined;
       const audioName = o.input && path.basename(o.input);
       await withEngine(cmd, async (engine) => {
         const model = await openModel(engine, o.model, o.seed);
@@ -327,7 +330,7 @@ export function generateCommand(): Command {
                 );
           const s = secondsSince(t0);
           if (o.json) printJson({ ...common, files, seconds: s });
-          else if (notes?.folder)
+          else if (intoFolder)
             console.log(`wrote ${files.length} files to ${o.out} in ${s.toFixed(1)} s (${engine.adapter.name})`);
           else
             console.log(`wrote ${files.map((f) => f.file).join(', ')} in ${s.toFixed(1)} s (${engine.adapter.name})`);

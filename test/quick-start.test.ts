@@ -24,7 +24,9 @@ describe('npm run demo (tools/demo.mjs)', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'nsynth-demo-'));
     const r = await runNode([DEMO, '--note', 'brass_acoustic_006-060-100', '--seconds', '0.25', '--out', out]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^--seconds 0\.25: 8 frames of 512 samples, 0\.256 s$/m);
+    expect(r.stderr).toMatch(
+      /^nsynth: --seconds 0\.25 is 4000 samples: rounded to 8 frames of 512, 4096 samples \(0\.256 s\)$/m,
+    );
     expect(r.stdout).toMatch(/^adapter: \S/m);
     expect(r.stdout).toMatch(/^model: .*weights[/\\]default \(h32_pitch, \d+ training steps\)$/m);
     expect(r.stdout).toMatch(/^note: brass_acoustic_006-060-100 \(0\.256 s, MIDI 60\)$/m);

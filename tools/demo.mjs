@@ -21,6 +21,7 @@ const { createEngine, loadModel, f0ErrorCents, medianF0, yinF0 } = await lib('in
 const { readWav16k, encodeWav } = await lib('formats/wav.js');
 const { writeFileAtomic } = await lib('formats/atomic-write.js');
 const { rainbowgramFigure } = await lib('eval/figure.js');
+const { framesForSeconds } = await lib('cli/audio.js');
 
 const usage = `npm run demo [-- --note NAME] [--seconds S] [--out DIR] [--adapter NAME] [--seed N]
 
@@ -75,16 +76,13 @@ const model = await loadModel(engine, modelDir);
 const manifest = JSON.parse(fs.readFileSync(path.join(modelDir, 'manifest.json'), 'utf8'));
 const sr = model.config.sampleRate;
 
-// The note, cut to whole 512-sample frames (what the encoder sees) and to --seconds, rounded to the
-// nearest frame as `nsynth reconstruct --seconds` rounds it.
+// The note, cut to whole 512-sample frames (what the encoder sees) and to --seconds, rounded (and
+// said so on stderr) by the CLI's own framesForSeconds, as `nsynth reconstruct --seconds` rounds it.
 const whole = readWav16k(path.join(notesDir, `${name}.wav`));
 const hop = model.config.hop;
 const wholeFrames = Math.floor(whole.length / hop);
-const frames =
-  seconds === undefined ? wholeFrames : Math.min(wholeFrames, Math.max(1, Math.round((seconds * sr) / hop)));
+const frames = seconds === undefined ? wholeFrames : Math.min(wholeFrames, framesForSeconds(seconds, sr, hop));
 const original = whole.subarray(0, frames * hop);
-if (seconds !== undefined && frames * hop !== Math.round(seconds * sr))
-  console.log(`--seconds ${seconds}: ${frames} frames of ${hop} samples, ${(original.length / sr).toFixed(3)} s`);
 const pitch = model.config.pitchConditioning ? notes[name].pitch : undefined;
 
 console.log(`adapter: ${engine.adapter.name}`);

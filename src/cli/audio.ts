@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Option } from 'commander';
 import { MODEL_RATE, readWavResampled, type ResampledAudio, type WavDepth } from '../formats/wav.js';
-import type { LengthPolicy } from '../model/inputs.js';
+import { type LengthPolicy, refuseLength } from '../model/inputs.js';
 import { notice } from './output.js';
 
 /** What was done to a file to read it for the model, as one line; null when nothing was. */
@@ -85,14 +85,7 @@ export function wavDepth(o: { float?: boolean }): WavDepth {
 export function fitNoteLength(what: string, samples: number, hop: number, policy: LengthPolicy): number {
   const rem = samples % hop;
   // What the library would refuse (it knows the note only as "audio"), refused here with its file's name.
-  if (policy === 'strict' && (rem !== 0 || samples === 0))
-    throw new Error(
-      `${what}: length ${samples} is not a positive multiple of ${hop} samples (--length-policy trim or pad fits it)`,
-    );
-  if (policy === 'trim' && samples < hop)
-    throw new Error(
-      `${what}: ${samples} samples is shorter than one ${hop}-sample frame (--length-policy pad pads it to one)`,
-    );
+  refuseLength(samples, hop, policy, what);
   if (rem === 0) return samples;
   if (policy === 'trim') {
     notice(

@@ -10,6 +10,11 @@ export function notice(message: string): void {
   process.stderr.write(`nsynth: ${message}\n`);
 }
 
+/** Where a note's conditioning pitch came from, when it was read from the note rather than given. */
+export function pitchNotice(name: string, p: { pitch: number; from: string } | undefined): void {
+  if (p && p.from !== '--pitch') notice(`${name}: pitch ${p.pitch}, from ${p.from}`);
+}
+
 /** A command's result as one JSON object (stdout unless stdout carries the audio). */
 export function printJson(result: object, to: NodeJS.WriteStream = process.stdout): void {
   to.write(`${JSON.stringify(result, null, 1)}\n`);

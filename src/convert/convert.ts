@@ -27,10 +27,12 @@ export function detectInputKind(p: string): InputKind {
   if ((isDir && fs.existsSync(path.join(p, 'model.json'))) || p.endsWith('.json')) return 'tfjs';
   if (isDir || fs.existsSync(`${p}.index`) || p.endsWith('.index') || /\.data-\d{5}-of-\d{5}$/.test(p))
     return 'tf-checkpoint';
-  // A checkpoint is named by its prefix, which is no file itself: "missing" is said only when neither exists.
-  if (!fs.existsSync(p) && !fs.existsSync(path.dirname(path.resolve(p))))
-    throw new Error(`${p}: no such file or folder`);
-  if (!fs.existsSync(p) && !fs.readdirSync(path.dirname(path.resolve(p))).some((f) => f.startsWith(path.basename(p))))
+  // A checkpoint is named by its prefix, which is no file itself: "missing" only when nothing starts with it.
+  const parent = path.dirname(path.resolve(p));
+  if (
+    !fs.existsSync(p) &&
+    !(fs.existsSync(parent) && fs.readdirSync(parent).some((f) => f.startsWith(path.basename(p))))
+  )
     throw new Error(`${p}: no such file or folder (nor a checkpoint prefix: no ${path.basename(p)}.index beside it)`);
   throw new Error(
     `${p}: not a TensorFlow checkpoint (PREFIX, PREFIX.index or its folder), a TensorFlow.js model folder, or a ` +

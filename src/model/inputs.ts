@@ -10,6 +10,18 @@ export interface HostTensor {
 /** An embedding: [frames, 16], [batch, frames, 16], or one per voice (lengths may differ). */
 export type EmbeddingInput = HostTensor | Float32Array | (HostTensor | Float32Array)[];
 
+/** Throws if a note of `samples` cannot be fitted to whole frames of `hop` under `policy` (fitLength's refusals). */
+export function refuseLength(samples: number, hop: number, policy: LengthPolicy, what = 'audio'): void {
+  if (policy === 'strict' && (samples % hop !== 0 || samples === 0))
+    throw new Error(
+      `${what}: length ${samples} is not a positive multiple of ${hop} samples (the trim or pad length policy fits it)`,
+    );
+  if (policy === 'trim' && samples < hop)
+    throw new Error(
+      `${what}: ${samples} samples is shorter than one ${hop}-sample frame (the pad length policy pads it to one)`,
+    );
+}
+
 /** Fits a note to a multiple of `hop`: trim (Magenta's trim_for_encoding), zero-pad, or refuse. */
 export function fitLength(audio: Float32Array, hop: number, policy: LengthPolicy, what = 'audio'): Float32Array {
   if (!(audio instanceof Float32Array)) throw new Error(`${what} must be a Float32Array of 16 kHz mono samples`);
@@ -18,12 +30,8 @@ export function fitLength(audio: Float32Array, hop: number, policy: LengthPolicy
   }
   const rem = audio.length % hop;
   if (rem === 0 && audio.length > 0) return audio;
-  if (policy === 'strict')
-    throw new Error(`${what}: length ${audio.length} is not a positive multiple of ${hop} samples`);
-  if (policy === 'trim') {
-    if (audio.length < hop) throw new Error(`${what}: ${audio.length} samples is shorter than one ${hop}-sample frame`);
-    return audio.subarray(0, audio.length - rem);
-  }
+  refuseLength(audio.length, hop, policy, what);
+  if (policy === 'trim') return audio.subarray(0, audio.length - rem);
   const out = new Float32Array(Math.max(hop, audio.length + (rem ? hop - rem : 0)));
   out.set(audio);
   return out;

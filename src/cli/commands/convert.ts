@@ -32,8 +32,10 @@ export async function runConvert(input: string, o: ConvertCliOptions): Promise<s
   if (o.part !== undefined && o.to !== 'tfjs-graph') throw new Error('--part is for --to tfjs-graph');
   const part = (o.part ?? 'autoencoder') as TfjsGraphPart;
   if (!TFJS_GRAPH_PARTS.includes(part)) throw new Error(`--part must be ${TFJS_GRAPH_PARTS.join(', ')}, got ${o.part}`);
-  // Before any work: --out may replace only a model folder of ours (or an empty one), a trained one only with --overwrite.
-  assertReplaceable(o.out, '--out', { overwriteTrained: o.overwrite });
+  // --out may replace only a model folder of ours (or an empty one), a trained one only with
+  // --overwrite: checked before any work, and again just before the rename (writeDirAtomic).
+  const mayReplace = (dir: string) => assertReplaceable(dir, '--out', { overwriteTrained: o.overwrite });
+  mayReplace(o.out);
   const bar = progressBar('converting |{bar}| {percentage}% | {value}/{total} MB', o);
   let started = false;
   const { weights, report } = await convertToWeights(input, {
@@ -59,20 +61,16 @@ export async function runConvert(input: string, o: ConvertCliOptions): Promise<s
       (tmp) => {
         graph = writeTfjsGraph(tmp, weights, built, { dtype: o.dtype as 'f32' | 'f16', writeFile: writeFileAtomic });
       },
-      (dir) => assertReplaceable(dir, '--out', { overwriteTrained: o.overwrite }),
+      mayReplace,
     );
   } else if (o.to === 'tfjs') {
     writeDirAtomic(
       o.out,
       (tmp) => writeTfjsWeights(tmp, weights, { dtype: o.dtype as 'f32' | 'f16', writeFile: writeFileAtomic }),
-      (dir) => assertReplaceable(dir, '--out', { overwriteTrained: o.overwrite }),
+      mayReplace,
     );
   } else {
-    writeDirAtomic(
-      o.out,
-      (tmp) => writeWeightsDir(tmp, weights, o.dtype as 'f32' | 'f16', meta),
-      (dir) => assertReplaceable(dir, '--out', { overwriteTrained: o.overwrite }),
-    );
+    writeDirAtomic(o.out, (tmp) => writeWeightsDir(tmp, weights, o.dtype as 'f32' | 'f16', meta), mayReplace);
   }
   const skipped = report.skipped
     ? `; skipped ${report.skipped.optimizer.length} optimizer slots, ${report.skipped.ema.length + report.skipped.raw.length} ${o.ema ? 'raw variables' : 'EMA shadows'}${report.skipped.other.length ? `, ${report.skipped.other.length} other tensors` : ''}`

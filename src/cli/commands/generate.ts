@@ -33,7 +33,7 @@ import {
   refuseHostMemory,
   withEngine,
 } from '../options.js';
-import { audioResultHead, notice, printJson, progressBar, secondsSince, tuningNotes } from '../output.js';
+import { audioResultHead, notice, pitchNotice, printJson, progressBar, secondsSince, tuningNotes } from '../output.js';
 import { type StreamReport, streamPcm } from '../stream-out.js';
 
 export interface GenerateCliOptions {
@@ -135,7 +135,7 @@ export async function runGenerate(
 function notePitchOf(model: NSynthModel, o: GenerateCliOptions): { pitch: number; from: string } | undefined {
   const note = o.audio && { file: o.audioPath ?? o.audioName ?? 'the note', audio: o.audio };
   const p = conditioningPitch(model.config, o.pitch, note);
-  if (p && p.from !== '--pitch') notice(`${o.audioName ?? 'the note'}: pitch ${p.pitch}, from ${p.from}`);
+  pitchNotice(o.audioName ?? 'the note', p);
   return p;
 }
 
@@ -164,8 +164,7 @@ async function runGenerateFolder(
     bar?.stop();
   }
   // Said after the bar, whose line a notice would break: where each note's pitch came from.
-  for (const [i, p] of pitches.entries())
-    if (p && p.from !== '--pitch') notice(`${path.basename(inputs[i])}: pitch ${p.pitch}, from ${p.from}`);
+  for (const [i, p] of pitches.entries()) pitchNotice(path.basename(inputs[i]), p);
   const voices = embeddings.flatMap((e) => Array<HostTensor>(o.batch).fill(e));
   const longest = Math.max(...voices.map((v) => v.shape[0]));
   refuseVoices(voices.length, longest, c.hop);

@@ -18,7 +18,7 @@ import {
   withEngine,
   writeNpy,
 } from '../options.js';
-import { notice, printJson, secondsSince } from '../output.js';
+import { pitchNotice, printJson, secondsSince } from '../output.js';
 
 interface LogitsFlags {
   model?: string;
@@ -62,8 +62,7 @@ export function logitsCommand(): Command {
         try {
           // A pitch-conditioned model takes the note's pitch as `reconstruct` does (--pitch, else the note's own).
           const pitch = conditioningPitch(model.config, o.pitch, { file: input, audio });
-          if (pitch && pitch.from !== '--pitch')
-            notice(`${path.basename(input)}: pitch ${pitch.pitch}, from ${pitch.from}`);
+          pitchNotice(path.basename(input), pitch);
           fitNoteLength(path.basename(input), audio.length, model.config.hop, o.lengthPolicy);
           const logits = await model.teacherForcedLogits(audio, emb, {
             lengthPolicy: o.lengthPolicy,
